@@ -1,0 +1,92 @@
+/* bridgert — configuration (DESIGN.md §2, docs/config.md).
+ *
+ * A brt_config is set in code (brt_config_default), then overridden by a
+ * JSON file (brt_config_load_json, or the file named by BRT_CONFIG) and then
+ * by environment variables (BRT_<KEY>): code < file < environment, which is
+ * what brt_config_resolve applies. Loading is strict — an unknown key, a
+ * wrong type or a value out of range is BRT_E_INVALID_ARGUMENT naming the
+ * source, the key and what was expected — and all-or-nothing: when loading
+ * fails the config is left exactly as it was.
+ *
+ * A config owns its plugin_dirs strings: release them with
+ * brt_config_dispose(). Functions taking a config are not thread-safe for
+ * the same config object (it is plain data). */
+#ifndef BRIDGERT_CONFIG_H
+#define BRIDGERT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bridgert/export.h"
+#include "bridgert/status.h"
+
+typedef enum brt_tracking {
+  BRT_TRACKING_OFF = 0,      /* no per-block bookkeeping (default) */
+  BRT_TRACKING_COUNTERS = 1, /* statistics only */
+  BRT_TRACKING_BLOCKS = 2,   /* + ids and timestamps per block (leak reports) */
+  BRT_TRACKING_BACKTRACE = 3 /* + sampled allocation backtraces */
+} brt_tracking;
+
+/* How many plugin directories a config may name. */
+#define BRT_CONFIG_MAX_PLUGIN_DIRS 64
+
+typedef struct brt_config {
+  uint32_t struct_size; /* sizeof(brt_config); set by brt_config_init */
+  /* memory */
+  uint64_t max_memory;     /* bytes the allocator may commit; 0 = unlimited */
+  uint64_t gc_threshold;   /* committed bytes that trigger automatic collection; 0 = never */
+  uint32_t gc_interval_ms; /* at most one automatic collection per interval */
+  brt_tracking tracking;
+  bool hardened;           /* quarantine freed blocks, poison checks (slower) */
+  /* plugins */
+  char **plugin_dirs;      /* owned; see brt_config_add_plugin_dir */
+  size_t plugin_dir_count;
+  bool allow_world_writable;
+  /* calls */
+  uint32_t default_timeout_ms; /* 0 = no deadline */
+  /* monitor */
+  double error_rate_threshold; /* 0 < x <= 1: isolate an algorithm above this rate */
+  uint32_t error_window;       /* calls in the sliding window */
+  uint32_t cooldown_ms;        /* isolation time before a probe call */
+  double health_memory_degraded;  /* fraction of max_memory, default 0.80 */
+  double health_memory_unhealthy; /* default 0.95 */
+} brt_config;
+
+BRT_BEGIN_DECLS
+
+/* Fills `cfg` with the defaults; `size` is sizeof(*cfg) as the caller was
+ * compiled, so an older caller with a smaller struct keeps working. Any
+ * previous content is overwritten without being freed. Since 0.1.0. */
+BRT_API brt_status brt_config_init(brt_config *cfg, size_t size);
+/* brt_config_init(cfg, sizeof *cfg): the usual way to start. */
+static inline brt_status brt_config_default(brt_config *cfg) {
+  return brt_config_init(cfg, sizeof *cfg);
+}
+/* Frees what the config owns (plugin_dirs) and resets it to the defaults.
+ * NULL is ignored. Since 0.1.0. */
+BRT_API void brt_config_dispose(brt_config *cfg);
+/* Deep copy: dst must be initialised (it is disposed first). Since 0.1.0. */
+BRT_API brt_status brt_config_copy(brt_config *dst, const brt_config *src);
+/* Appends a directory (copied) to plugin_dirs. Empty or over-long paths and
+ * more than BRT_CONFIG_MAX_PLUGIN_DIRS are BRT_E_INVALID_ARGUMENT. Since 0.1.0. */
+BRT_API brt_status brt_config_add_plugin_dir(brt_config *cfg, const char *dir);
+
+/* Applies the JSON object in the file at `path` on top of `cfg`. Since 0.1.0. */
+BRT_API brt_status brt_config_load_json(const char *path, brt_config *cfg);
+/* The same for text in memory; `source` names it in messages (may be NULL). */
+BRT_API brt_status brt_config_load_json_text(const char *text, size_t len, const char *source,
+                                             brt_config *cfg);
+/* Applies the BRT_<KEY> environment variables on top of `cfg`. Since 0.1.0. */
+BRT_API brt_status brt_config_load_env(brt_config *cfg);
+/* Applies the file named by BRT_CONFIG (if set), then the environment. */
+BRT_API brt_status brt_config_resolve(brt_config *cfg);
+/* Checks every field's range (what the loaders check), for configs built in
+ * code. Since 0.1.0. */
+BRT_API brt_status brt_config_validate(const brt_config *cfg);
+/* The name of a tracking level ("off", "counters", "blocks", "backtrace"). */
+BRT_API const char *brt_tracking_name(brt_tracking tracking);
+
+BRT_END_DECLS
+
+#endif /* BRIDGERT_CONFIG_H */

@@ -1,0 +1,33 @@
+/* exception/ internals shared between its files. Other components use the
+ * public ABI (bridgert/error.h) only. */
+#ifndef BRT_EXCEPTION_INTERNAL_H
+#define BRT_EXCEPTION_INTERNAL_H
+
+#include "bridgert/error.h"
+
+#include <stdbool.h>
+
+/* The concrete error. Strings live in fixed buffers so the per-thread record
+ * is reused without allocating on every failure; only taken errors and
+ * causes are separate heap objects. */
+struct brt_error {
+  brt_status code;
+  brt_origin origin;
+  int os_code;
+  bool has_type, has_category;
+  char type[BRT_ERROR_NAME_MAX];
+  char os_category[BRT_ERROR_NAME_MAX];
+  char *paths[2]; /* heap, NULL when absent (rare: filesystem errors only) */
+  brt_error *cause;
+  char message[BRT_ERROR_MESSAGE_MAX];
+};
+
+/* error.c */
+/* Copies `src` into `dst` of capacity `cap` (>= 1). When it does not fit, the
+ * copy is cut at a UTF-8 character boundary and ends with the truncation
+ * mark. Returns true if it was cut. */
+bool _brt_error_copy_bounded(char *dst, size_t cap, const char *src);
+/* Counts one recorded error (relaxed atomic add). */
+void _brt_error_count(brt_status code, brt_origin origin);
+
+#endif /* BRT_EXCEPTION_INTERNAL_H */
