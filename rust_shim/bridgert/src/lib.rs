@@ -1,0 +1,21 @@
+//! bridgert for Rust: the safe API over the C core (`bridgert-sys`).
+//!
+//! - [`Error`], [`Status`], [`Origin`], [`Result`]: the error model. Every
+//!   failing call returns `Err(Error)` with the full C record (status,
+//!   message, origin, C++ exception type, OS code, cause).
+//! - [`catch_panic`], [`status_boundary`]: nothing unwinds into C.
+//! - [`Config`]: configuration in code, from JSON and the environment.
+//!
+//! See docs/rust.md for a guided tour and which types are `Send`/`Sync`.
+mod config;
+mod error;
+mod panic;
+mod status;
+mod version;
+
+pub use bridgert_sys as sys;
+pub use config::{Config, Tracking};
+pub use error::{Error, Result};
+pub use panic::{catch_panic, panic_error, panic_message, status_boundary};
+pub use status::{Origin, Status};
+pub use version::{check_abi, version, version_string};

@@ -1,0 +1,91 @@
+/* Prints the layout of every struct and the value of every enum constant of
+ * the public headers, one fact per line, for the Rust test
+ * bridgert-sys/tests/layout.rs, which compares them with the Rust
+ * declarations. The C compiler measures; nothing here is written by hand but
+ * the list of names:
+ *   struct NAME SIZE ALIGN
+ *   field NAME.FIELD OFFSET SIZE
+ *   enum NAME SIZE
+ *   const NAME VALUE */
+#include <bridgert.h>
+#include <stdalign.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define STRUCT(T) printf("struct %s %zu %zu\n", #T, sizeof(T), alignof(T))
+#define FIELD(T, F) printf("field %s.%s %zu %zu\n", #T, #F, offsetof(T, F), sizeof(((T *)0)->F))
+#define ENUM(T) printf("enum %s %zu\n", #T, sizeof(T))
+#define CONST(C) printf("const %s %lld\n", #C, (long long)(C))
+#define STATUS_CONST(name, text) CONST(BRT_##name);
+#define ORIGIN_CONST(name, text) CONST(BRT_ORIGIN_##name);
+
+static void print_status_h(void) {
+  ENUM(brt_status);
+  BRT_STATUS_MAP(STATUS_CONST)
+  CONST(BRT_STATUS_COUNT);
+  ENUM(brt_origin);
+  BRT_ORIGIN_MAP(ORIGIN_CONST)
+  CONST(BRT_ORIGIN_COUNT);
+}
+
+static void print_version_h(void) {
+  CONST(BRT_VERSION_MAJOR);
+  CONST(BRT_VERSION_MINOR);
+  CONST(BRT_VERSION_PATCH);
+  CONST(BRT_ABI_VERSION);
+  CONST(BRT_VERSION_HEX);
+}
+
+static void print_error_h(void) {
+  CONST(BRT_ERROR_MESSAGE_MAX);
+  CONST(BRT_ERROR_NAME_MAX);
+  CONST(BRT_ERROR_CAUSE_DEPTH_MAX);
+  STRUCT(brt_error_info);
+  FIELD(brt_error_info, struct_size);
+  FIELD(brt_error_info, code);
+  FIELD(brt_error_info, origin);
+  FIELD(brt_error_info, type);
+  FIELD(brt_error_info, message);
+  FIELD(brt_error_info, os_code);
+  FIELD(brt_error_info, os_category);
+  FIELD(brt_error_info, path1);
+  FIELD(brt_error_info, path2);
+  FIELD(brt_error_info, cause);
+  STRUCT(brt_translation);
+  FIELD(brt_translation, struct_size);
+  FIELD(brt_translation, code);
+  FIELD(brt_translation, message);
+}
+
+static void print_config_h(void) {
+  ENUM(brt_tracking);
+  CONST(BRT_TRACKING_OFF);
+  CONST(BRT_TRACKING_COUNTERS);
+  CONST(BRT_TRACKING_BLOCKS);
+  CONST(BRT_TRACKING_BACKTRACE);
+  CONST(BRT_CONFIG_MAX_PLUGIN_DIRS);
+  STRUCT(brt_config);
+  FIELD(brt_config, struct_size);
+  FIELD(brt_config, max_memory);
+  FIELD(brt_config, gc_threshold);
+  FIELD(brt_config, gc_interval_ms);
+  FIELD(brt_config, tracking);
+  FIELD(brt_config, hardened);
+  FIELD(brt_config, plugin_dirs);
+  FIELD(brt_config, plugin_dir_count);
+  FIELD(brt_config, allow_world_writable);
+  FIELD(brt_config, default_timeout_ms);
+  FIELD(brt_config, error_rate_threshold);
+  FIELD(brt_config, error_window);
+  FIELD(brt_config, cooldown_ms);
+  FIELD(brt_config, health_memory_degraded);
+  FIELD(brt_config, health_memory_unhealthy);
+}
+
+int main(void) {
+  print_status_h();
+  print_version_h();
+  print_error_h();
+  print_config_h();
+  return 0;
+}
