@@ -17,10 +17,12 @@
 
 mod config;
 mod error;
+mod memory;
 mod status;
 mod version;
 
 pub use config::*;
 pub use error::*;
+pub use memory::*;
 pub use status::*;
 pub use version::*;
