@@ -19,10 +19,12 @@ mod config;
 mod error;
 mod memory;
 mod status;
+mod value;
 mod version;
 
 pub use config::*;
 pub use error::*;
 pub use memory::*;
 pub use status::*;
+pub use value::*;
 pub use version::*;
