@@ -82,10 +82,38 @@ static void print_config_h(void) {
   FIELD(brt_config, health_memory_unhealthy);
 }
 
+static void print_monitor_h(void) {
+  CONST(BRT_FORMAT_PROMETHEUS);
+  CONST(BRT_FORMAT_JSON);
+  ENUM(brt_health_level);
+  CONST(BRT_HEALTHY);
+  CONST(BRT_DEGRADED);
+  CONST(BRT_UNHEALTHY);
+  ENUM(brt_circuit_state);
+  CONST(BRT_CIRCUIT_CLOSED);
+  CONST(BRT_CIRCUIT_OPEN);
+  CONST(BRT_CIRCUIT_HALF_OPEN);
+  STRUCT(brt_algo_snapshot);
+  FIELD(brt_algo_snapshot, struct_size);
+  FIELD(brt_algo_snapshot, calls);
+  FIELD(brt_algo_snapshot, errors);
+  FIELD(brt_algo_snapshot, rejected);
+  FIELD(brt_algo_snapshot, in_flight);
+  FIELD(brt_algo_snapshot, latency_sum_ns);
+  FIELD(brt_algo_snapshot, p50_ns);
+  FIELD(brt_algo_snapshot, p95_ns);
+  FIELD(brt_algo_snapshot, p99_ns);
+  FIELD(brt_algo_snapshot, max_ns);
+  FIELD(brt_algo_snapshot, state);
+  FIELD(brt_algo_snapshot, window_calls);
+  FIELD(brt_algo_snapshot, window_errors);
+}
+
 int main(void) {
   print_status_h();
   print_version_h();
   print_error_h();
   print_config_h();
+  print_monitor_h();
   return 0;
 }

@@ -18,6 +18,7 @@
 mod config;
 mod error;
 mod memory;
+mod monitor;
 mod status;
 mod value;
 mod version;
@@ -25,6 +26,7 @@ mod version;
 pub use config::*;
 pub use error::*;
 pub use memory::*;
+pub use monitor::*;
 pub use status::*;
 pub use value::*;
 pub use version::*;

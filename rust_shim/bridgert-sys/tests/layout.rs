@@ -59,8 +59,10 @@ fn rust_facts() -> BTreeSet<String> {
                          plugin_dirs, plugin_dir_count, allow_world_writable, default_timeout_ms,
                          error_rate_threshold, error_window, cooldown_ms, health_memory_degraded,
                          health_memory_unhealthy }
+            brt_algo_snapshot { struct_size, calls, errors, rejected, in_flight, latency_sum_ns,
+                                p50_ns, p95_ns, p99_ns, max_ns, state, window_calls, window_errors }
         }
-        enums { brt_status, brt_origin, brt_tracking }
+        enums { brt_status, brt_origin, brt_tracking, brt_health_level, brt_circuit_state }
         consts {
             BRT_OK, BRT_E_INVALID_ARGUMENT, BRT_E_OUT_OF_MEMORY, BRT_E_LIMIT_EXCEEDED,
             BRT_E_INVALID_POINTER, BRT_E_DOUBLE_FREE, BRT_E_LAYOUT_MISMATCH, BRT_E_TYPE_MISMATCH,
@@ -75,6 +77,8 @@ fn rust_facts() -> BTreeSet<String> {
             BRT_ERROR_MESSAGE_MAX, BRT_ERROR_NAME_MAX, BRT_ERROR_CAUSE_DEPTH_MAX,
             BRT_TRACKING_OFF, BRT_TRACKING_COUNTERS, BRT_TRACKING_BLOCKS, BRT_TRACKING_BACKTRACE,
             BRT_CONFIG_MAX_PLUGIN_DIRS,
+            BRT_FORMAT_PROMETHEUS, BRT_FORMAT_JSON, BRT_HEALTHY, BRT_DEGRADED, BRT_UNHEALTHY,
+            BRT_CIRCUIT_CLOSED, BRT_CIRCUIT_OPEN, BRT_CIRCUIT_HALF_OPEN,
         }
     }
 }
