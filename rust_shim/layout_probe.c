@@ -109,11 +109,75 @@ static void print_monitor_h(void) {
   FIELD(brt_algo_snapshot, window_errors);
 }
 
+static void print_memory_h(void) {
+  ENUM(brt_mem_type);
+  CONST(BRT_MEM_C_HEAP);
+  CONST(BRT_MEM_RUST_HEAP);
+  CONST(BRT_MEM_CPP_HEAP);
+  CONST(BRT_MEM_SHARED);
+  CONST(BRT_MEM_MAPPED);
+  CONST(BRT_MEM_TYPE_COUNT);
+  CONST(BRT_ALLOC_ZERO);
+  CONST(BRT_REFCOUNT_MAX);
+  CONST(BRT_ALLOC_SIZE_MAX);
+  CONST(BRT_ALLOC_ALIGN_MAX);
+  STRUCT(brt_block_info);
+  FIELD(brt_block_info, struct_size);
+  FIELD(brt_block_info, size);
+  FIELD(brt_block_info, usable);
+  FIELD(brt_block_info, align);
+  FIELD(brt_block_info, type);
+  FIELD(brt_block_info, refcount);
+  FIELD(brt_block_info, id);
+  FIELD(brt_block_info, age_ns);
+  STRUCT(brt_mem_stats);
+  FIELD(brt_mem_stats, struct_size);
+  FIELD(brt_mem_stats, live_blocks);
+  FIELD(brt_mem_stats, live_bytes);
+  FIELD(brt_mem_stats, peak_bytes);
+  FIELD(brt_mem_stats, committed_bytes);
+  FIELD(brt_mem_stats, total_allocs);
+  FIELD(brt_mem_stats, total_frees);
+  FIELD(brt_mem_stats, live_bytes_by_type);
+  FIELD(brt_mem_stats, errors_invalid_pointer);
+  FIELD(brt_mem_stats, errors_double_free);
+  FIELD(brt_mem_stats, errors_layout_mismatch);
+  FIELD(brt_mem_stats, limit_bytes);
+  FIELD(brt_mem_stats, active_shares);
+  FIELD(brt_mem_stats, total_shares);
+  FIELD(brt_mem_stats, mapped_files);
+  FIELD(brt_mem_stats, collections);
+  FIELD(brt_mem_stats, errors_use_after_free);
+  FIELD(brt_mem_stats, abandoned_segments);
+}
+
+static void print_runtime_h(void) {
+  CONST(BRT_SIGNATURE_MAX_ARGS);
+  CONST(BRT_ALGORITHM_NAME_MAX);
+  CONST(BRT_ALGORITHM_VERSION_MAX);
+  STRUCT(brt_algorithm);
+  FIELD(brt_algorithm, struct_size);
+  FIELD(brt_algorithm, name);
+  FIELD(brt_algorithm, version);
+  FIELD(brt_algorithm, description);
+  FIELD(brt_algorithm, input_schema);
+  FIELD(brt_algorithm, value_fn);
+  FIELD(brt_algorithm, native_fn);
+  FIELD(brt_algorithm, signature);
+  FIELD(brt_algorithm, timeout_ms);
+  FIELD(brt_algorithm, memory_limit);
+  FIELD(brt_algorithm, flags);
+  FIELD(brt_algorithm, ctx);
+  FIELD(brt_algorithm, native_thunk);
+}
+
 int main(void) {
   print_status_h();
   print_version_h();
   print_error_h();
   print_config_h();
+  print_memory_h();
   print_monitor_h();
+  print_runtime_h();
   return 0;
 }

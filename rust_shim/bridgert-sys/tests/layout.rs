@@ -59,10 +59,20 @@ fn rust_facts() -> BTreeSet<String> {
                          plugin_dirs, plugin_dir_count, allow_world_writable, default_timeout_ms,
                          error_rate_threshold, error_window, cooldown_ms, health_memory_degraded,
                          health_memory_unhealthy }
+            brt_block_info { struct_size, size, usable, align, type_, refcount, id, age_ns }
+            brt_mem_stats { struct_size, live_blocks, live_bytes, peak_bytes, committed_bytes,
+                            total_allocs, total_frees, live_bytes_by_type, errors_invalid_pointer,
+                            errors_double_free, errors_layout_mismatch, limit_bytes, active_shares,
+                            total_shares, mapped_files, collections, errors_use_after_free,
+                            abandoned_segments }
+            brt_algorithm { struct_size, name, version, description, input_schema, value_fn,
+                            native_fn, signature, timeout_ms, memory_limit, flags, ctx,
+                            native_thunk }
             brt_algo_snapshot { struct_size, calls, errors, rejected, in_flight, latency_sum_ns,
                                 p50_ns, p95_ns, p99_ns, max_ns, state, window_calls, window_errors }
         }
-        enums { brt_status, brt_origin, brt_tracking, brt_health_level, brt_circuit_state }
+        enums { brt_status, brt_origin, brt_tracking, brt_health_level, brt_circuit_state,
+                brt_mem_type }
         consts {
             BRT_OK, BRT_E_INVALID_ARGUMENT, BRT_E_OUT_OF_MEMORY, BRT_E_LIMIT_EXCEEDED,
             BRT_E_INVALID_POINTER, BRT_E_DOUBLE_FREE, BRT_E_LAYOUT_MISMATCH, BRT_E_TYPE_MISMATCH,
@@ -77,6 +87,10 @@ fn rust_facts() -> BTreeSet<String> {
             BRT_ERROR_MESSAGE_MAX, BRT_ERROR_NAME_MAX, BRT_ERROR_CAUSE_DEPTH_MAX,
             BRT_TRACKING_OFF, BRT_TRACKING_COUNTERS, BRT_TRACKING_BLOCKS, BRT_TRACKING_BACKTRACE,
             BRT_CONFIG_MAX_PLUGIN_DIRS,
+            BRT_MEM_C_HEAP, BRT_MEM_RUST_HEAP, BRT_MEM_CPP_HEAP, BRT_MEM_SHARED, BRT_MEM_MAPPED,
+            BRT_MEM_TYPE_COUNT, BRT_ALLOC_ZERO, BRT_REFCOUNT_MAX, BRT_ALLOC_SIZE_MAX,
+            BRT_ALLOC_ALIGN_MAX,
+            BRT_SIGNATURE_MAX_ARGS, BRT_ALGORITHM_NAME_MAX, BRT_ALGORITHM_VERSION_MAX,
             BRT_FORMAT_PROMETHEUS, BRT_FORMAT_JSON, BRT_HEALTHY, BRT_DEGRADED, BRT_UNHEALTHY,
             BRT_CIRCUIT_CLOSED, BRT_CIRCUIT_OPEN, BRT_CIRCUIT_HALF_OPEN,
         }

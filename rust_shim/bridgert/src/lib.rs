@@ -8,8 +8,6 @@
 //! - [`Allocator`]: Rust's global allocator on the shared allocator.
 //! - [`Block`], [`Buffer`], [`mem_stats`]: managed blocks any language may
 //!   hold, and the allocator's statistics by heap type.
-//! - [`Value`], [`Schema`]: the value model, JSON and validation; tensors
-//!   that share a `Block` without copying.
 //!
 //! See docs/rust.md for a guided tour and which types are `Send`/`Sync`.
 mod alloc;
@@ -19,7 +17,6 @@ mod error;
 mod panic;
 mod stats;
 mod status;
-mod value;
 mod version;
 
 pub use bridgert_sys as sys;
@@ -30,5 +27,4 @@ pub use error::{Error, Result};
 pub use panic::{catch_panic, panic_error, panic_message, status_boundary};
 pub use stats::{collect, mem_stats, set_memory_limit, try_mem_stats, visit_live, MemStats};
 pub use status::{Origin, Status};
-pub use value::{Dtype, Kind, Schema, TensorElement, TensorInfo, Value};
 pub use version::{check_abi, version, version_string};
