@@ -39,6 +39,9 @@ class cancellation_disabled {
 
 brt_status record_handled(const std::exception *as_std, int depth) noexcept;
 
+// The exception being translated on this thread (see handled_exception_for).
+thread_local handled_exception *thread_handled;
+
 // Records the exception inside `ptr` and moves the record out of the thread.
 brt_error *describe_exception_ptr(const std::exception_ptr &ptr, int depth) noexcept {
   try {
@@ -99,10 +102,16 @@ brt_status record_handled(const std::exception *as_std, int depth) noexcept {
   brt_translation translation;
   {
     std::exception_ptr current = std::current_exception();
+    handled_exception handled{&current, type,
+                              as_std && type ? const_cast<void *>(dynamic_cast<const void *>(as_std))
+                                             : nullptr};
+    handled_exception *outer = thread_handled;  // a guard inside a translator nests
+    thread_handled = handled.object ? &handled : nullptr;
     if (current && brt_error_translate(BRT_ORIGIN_CPP, &current, &translation) == BRT_OK) {
       info.code = translation.code;
       if (translation.message[0]) info.message = translation.message;
     }
+    thread_handled = outer;
   }
 
   if (nested && depth + 1 < BRT_ERROR_CAUSE_DEPTH_MAX)
@@ -162,6 +171,10 @@ const char *current_exception_message(const std::exception *as_std, const char *
   std::snprintf(buf, size, "%s (its what() %s)", type_name,
                 what ? "is empty" : "returned a null pointer");
   return buf;
+}
+
+const handled_exception *handled_exception_for(const void *exception) noexcept {
+  return thread_handled && thread_handled->ptr == exception ? thread_handled : nullptr;
 }
 
 brt_status record_current_exception(const std::exception *as_std) noexcept {
