@@ -180,9 +180,8 @@ impl<T: Copy + 'static> Block<T> {
     pub unsafe fn from_raw_retained(ptr: *mut T, len: usize) -> Result<Block<T>> {
         block_info(ptr.cast())?;
         check(sys::brt_retain(ptr.cast()))?;
-        Block::from_raw(ptr, len).map_err(|error| {
+        Block::from_raw(ptr, len).inspect_err(|_| {
             sys::brt_release(ptr.cast());
-            error
         })
     }
 

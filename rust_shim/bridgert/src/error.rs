@@ -18,8 +18,14 @@ use crate::status::{Origin, Status};
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// A failure reported by bridgert, C++ code behind it, or Rust code on it.
+/// One pointer wide, so `Result<T>` stays as small as `T` allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
+    inner: Box<ErrorInner>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ErrorInner {
     status: Status,
     raw_status: sys::brt_status,
     origin: Origin,
@@ -28,7 +34,7 @@ pub struct Error {
     os_code: Option<i32>,
     os_category: Option<String>,
     paths: Vec<String>,
-    cause: Option<Box<Error>>,
+    cause: Option<Error>,
 }
 
 /// Copies a C string the library owns; NULL is `None`. Invalid UTF-8 (a
@@ -44,7 +50,7 @@ unsafe fn copy_text(text: *const c_char) -> Option<String> {
 impl Error {
     /// An error raised in Rust (origin `Rust`).
     pub fn new(status: Status, message: impl Into<String>) -> Error {
-        Error {
+        Error::from_inner(ErrorInner {
             status,
             raw_status: status.raw(),
             origin: Origin::Rust,
@@ -54,66 +60,70 @@ impl Error {
             os_category: None,
             paths: Vec::new(),
             cause: None,
-        }
+        })
+    }
+
+    fn from_inner(inner: ErrorInner) -> Error {
+        Error { inner: Box::new(inner) }
     }
 
     /// The same error with another origin.
     pub fn with_origin(mut self, origin: Origin) -> Error {
-        self.origin = origin;
+        self.inner.origin = origin;
         self
     }
     /// The same error with `cause` as the error that led to it.
     pub fn with_cause(mut self, cause: Error) -> Error {
-        self.cause = Some(Box::new(cause));
+        self.inner.cause = Some(cause);
         self
     }
     /// The same error with an exception type name (`"std::out_of_range"`).
     pub fn with_type(mut self, type_name: impl Into<String>) -> Error {
-        self.cpp_type = Some(type_name.into());
+        self.inner.cpp_type = Some(type_name.into());
         self
     }
     /// The same error with an OS error code (errno); 0 means none.
     pub fn with_os_code(mut self, code: i32) -> Error {
-        self.os_code = (code != 0).then_some(code);
+        self.inner.os_code = (code != 0).then_some(code);
         self
     }
 
     /// The status code. A code this crate does not know (from a newer
     /// library) reads as `Status::Internal`; `raw_status()` has the number.
     pub fn status(&self) -> Status {
-        self.status
+        self.inner.status
     }
     /// The C status number, as the library reported it.
     pub fn raw_status(&self) -> u32 {
-        self.raw_status
+        self.inner.raw_status
     }
     pub fn message(&self) -> &str {
-        &self.message
+        &self.inner.message
     }
     pub fn origin(&self) -> Origin {
-        self.origin
+        self.inner.origin
     }
     /// The exception's type: the demangled C++ type (`"std::out_of_range"`,
     /// `"int"`), or `None` for errors raised in C or Rust.
     pub fn cpp_type(&self) -> Option<&str> {
-        self.cpp_type.as_deref()
+        self.inner.cpp_type.as_deref()
     }
     /// errno or `std::error_code::value()`, when the error came from the OS.
     pub fn os_code(&self) -> Option<i32> {
-        self.os_code
+        self.inner.os_code
     }
     /// The category of `os_code` ("generic", "system", ...).
     pub fn os_category(&self) -> Option<&str> {
-        self.os_category.as_deref()
+        self.inner.os_category.as_deref()
     }
     /// The paths a filesystem error named (at most two).
     pub fn paths(&self) -> &[String] {
-        &self.paths
+        &self.inner.paths
     }
     /// The error that led to this one (a nested exception, a plugin's own
     /// error under "loading the plugin failed").
     pub fn cause(&self) -> Option<&Error> {
-        self.cause.as_deref()
+        self.inner.cause.as_ref()
     }
 
     /// Copies a C error and its causes.
@@ -124,7 +134,7 @@ impl Error {
         let raw_status = sys::brt_error_code(error);
         let cause = sys::brt_error_cause(error);
         let os_code = sys::brt_error_os_code(error);
-        Error {
+        Error::from_inner(ErrorInner {
             status: Status::from_raw(raw_status).unwrap_or(Status::Internal),
             raw_status,
             origin: Origin::from_raw(sys::brt_error_origin(error)).unwrap_or(Origin::C),
@@ -133,8 +143,8 @@ impl Error {
             os_code: (os_code != 0).then_some(os_code),
             os_category: copy_text(sys::brt_error_os_category(error)),
             paths: (0..2).filter_map(|i| copy_text(sys::brt_error_path(error, i))).collect(),
-            cause: (!cause.is_null()).then(|| Box::new(Error::from_raw_error(cause))),
-        }
+            cause: (!cause.is_null()).then(|| Error::from_raw_error(cause)),
+        })
     }
 
     /// A copy of the calling thread's last error, which stays recorded.
@@ -167,7 +177,7 @@ impl Error {
     /// that to be true).
     pub fn from_status(status: sys::brt_status) -> Error {
         match Error::take_last() {
-            Some(error) if error.raw_status == status => error,
+            Some(error) if error.inner.raw_status == status => error,
             _ => {
                 let known = Status::from_raw(status).unwrap_or(Status::Internal);
                 let mut error = Error::new(
@@ -175,7 +185,7 @@ impl Error {
                     format!("the call failed with status {status} ({}) without recording an error", known.describe()),
                 )
                 .with_origin(Origin::C);
-                error.raw_status = status;
+                error.inner.raw_status = status;
                 error
             }
         }
@@ -192,25 +202,25 @@ impl Error {
     /// Makes this error (with its causes) the calling thread's last C error
     /// and returns its status, for Rust code returning to C.
     pub fn record(&self) -> sys::brt_status {
-        let cause = self.cause.as_deref().map_or(ptr::null_mut(), |cause| {
+        let cause = self.inner.cause.as_ref().map_or(ptr::null_mut(), |cause| {
             cause.record();
             // SAFETY: we just recorded it; the info below adopts it.
             unsafe { sys::brt_error_take() }
         });
         let text = |s: Option<&str>| s.map(|s| CString::new(s.replace('\0', "\u{FFFD}")).unwrap());
-        let message = text(Some(&self.message));
-        let type_name = text(self.cpp_type.as_deref());
-        let category = text(self.os_category.as_deref());
-        let path1 = text(self.paths.first().map(String::as_str));
-        let path2 = text(self.paths.get(1).map(String::as_str));
+        let message = text(Some(&self.inner.message));
+        let type_name = text(self.inner.cpp_type.as_deref());
+        let category = text(self.inner.os_category.as_deref());
+        let path1 = text(self.inner.paths.first().map(String::as_str));
+        let path2 = text(self.inner.paths.get(1).map(String::as_str));
         let ptr_of = |s: &Option<CString>| s.as_ref().map_or(ptr::null(), |s| s.as_ptr());
         let info = sys::brt_error_info {
             struct_size: std::mem::size_of::<sys::brt_error_info>() as u32,
-            code: self.raw_status,
-            origin: self.origin.raw(),
+            code: self.inner.raw_status,
+            origin: self.inner.origin.raw(),
             type_: ptr_of(&type_name),
             message: ptr_of(&message),
-            os_code: self.os_code.unwrap_or(0),
+            os_code: self.inner.os_code.unwrap_or(0),
             os_category: ptr_of(&category),
             path1: ptr_of(&path1),
             path2: ptr_of(&path2),
@@ -234,23 +244,23 @@ pub(crate) fn check(status: sys::brt_status) -> Result<()> {
 impl fmt::Display for Error {
     /// `BRT_E_OUT_OF_RANGE (cpp, std::out_of_range): vector::_M_range_check`
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match Status::from_raw(self.raw_status) {
-            Some(status) => write!(f, "{} ({}", status.name(), self.origin)?,
-            None => write!(f, "BRT_E_UNKNOWN({}) ({}", self.raw_status, self.origin)?,
+        match Status::from_raw(self.inner.raw_status) {
+            Some(status) => write!(f, "{} ({}", status.name(), self.inner.origin)?,
+            None => write!(f, "BRT_E_UNKNOWN({}) ({}", self.inner.raw_status, self.inner.origin)?,
         }
-        if let Some(type_name) = &self.cpp_type {
+        if let Some(type_name) = &self.inner.cpp_type {
             write!(f, ", {type_name}")?;
         }
-        if let Some(code) = self.os_code {
+        if let Some(code) = self.inner.os_code {
             write!(f, ", os error {code}")?;
         }
-        write!(f, "): {}", self.message)
+        write!(f, "): {}", self.inner.message)
     }
 }
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.cause.as_deref().map(|c| c as &(dyn std::error::Error + 'static))
+        self.inner.cause.as_ref().map(|c| c as &(dyn std::error::Error + 'static))
     }
 }
 

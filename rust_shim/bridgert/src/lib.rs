@@ -13,6 +13,8 @@
 mod alloc;
 mod block;
 mod config;
+#[cfg(feature = "cxx")]
+mod cxx_bridge;
 mod error;
 mod panic;
 mod stats;
