@@ -169,6 +169,7 @@ static int report_block(void *ctx, const void *block, const brt_block_info *info
 /* BRT_LEAK_REPORT=1: at exit, print the blocks still live to stderr. */
 static void leak_report(void) {
   leak_summary summary = {0, 0};
+  fprintf(stderr, "bridgert: leak report (BRT_LEAK_REPORT=1), blocks still live at exit:\n");
   brt_mem_visit_live(0, report_block, &summary);
   if (summary.blocks)
     fprintf(stderr, "bridgert: %llu blocks (%llu bytes) still live at exit%s\n",
