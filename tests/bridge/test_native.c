@@ -233,6 +233,26 @@ static void test_failing_algorithm_is_isolated(void **state) {
   assert_true(isolated > 0);
   assert_int_equal(refusals + isolated, 40); /* isolated calls never ran */
   brt_prepared_free(p);
+
+  char *text = NULL;
+  assert_ok(brt_metrics_export(rt, BRT_FORMAT_PROMETHEUS, &text));
+  assert_non_null(strstr(text, "flaky"));
+  assert_non_null(strstr(text, "bridgert_algorithms_registered 1"));
+  assert_ok(brt_release(text));
+  assert_ok(brt_metrics_export(rt, BRT_FORMAT_JSON, &text));
+  assert_true(text[0] == '{');
+  assert_ok(brt_release(text));
+  assert_status(brt_metrics_export(rt, 77, &text), BRT_E_INVALID_ARGUMENT);
+  assert_null(text);
+  assert_status(brt_metrics_export(rt, BRT_FORMAT_JSON, NULL), BRT_E_INVALID_ARGUMENT);
+  brt_health_level level = BRT_HEALTHY;
+  assert_ok(brt_health_check_level(rt, &level, &text));
+  assert_non_null(strstr(text, "\"status\""));
+  assert_int_not_equal(level, BRT_HEALTHY); /* an isolated algorithm degrades health */
+  assert_ok(brt_release(text));
+  assert_ok(brt_health_check(rt, &text));
+  assert_ok(brt_release(text));
+  assert_status(brt_health_check(rt, NULL), BRT_E_INVALID_ARGUMENT);
   brt_runtime_close(rt);
 }
 
