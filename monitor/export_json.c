@@ -37,7 +37,7 @@ static double seconds(uint64_t ns) { return (double)ns / 1e9; }
 static void latency_json(cJSON *algorithm, const algo_totals *totals, bool *ok) {
   cJSON *latency = add_child(algorithm, "latency", cJSON_CreateObject(), ok);
   if (!latency) return;
-  add_number(latency, "count", (double)totals->completed, ok);
+  add_number(latency, "count", (double)totals->timed, ok);
   add_number(latency, "sum_ns", (double)totals->sum_ns, ok);
   add_number(latency, "p50_ns", (double)_brt_hist_quantile(totals, 0.50), ok);
   add_number(latency, "p95_ns", (double)_brt_hist_quantile(totals, 0.95), ok);

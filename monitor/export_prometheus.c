@@ -65,7 +65,8 @@ static void write_calls(text_buffer *out, brt_algo_stats **algorithms, algo_view
 static void write_durations(text_buffer *out, brt_algo_stats **algorithms, algo_view *views,
                             size_t count) {
   family(out, "bridgert_call_duration_seconds", "histogram",
-         "Latency of completed calls, from brt_monitor_call_begin to brt_monitor_call_end.");
+         "Latency of the sampled (timed) calls, from brt_monitor_call_begin to "
+         "brt_monitor_call_end.");
   for (size_t i = 0; i < count; i++) {
     const algo_totals *totals = &views[i].totals;
     unsigned bucket = 0;
@@ -82,7 +83,7 @@ static void write_durations(text_buffer *out, brt_algo_stats **algorithms, algo_
     }
     _brt_text_append(out, "bridgert_call_duration_seconds_bucket", 37);
     algorithm_labels(out, algorithms[i]);
-    _brt_text_printf(out, ",le=\"+Inf\"} %llu\n", (unsigned long long)totals->completed);
+    _brt_text_printf(out, ",le=\"+Inf\"} %llu\n", (unsigned long long)totals->timed);
     _brt_text_append(out, "bridgert_call_duration_seconds_sum", 34);
     algorithm_labels(out, algorithms[i]);
     _brt_text_append(out, "} ", 2);
@@ -90,7 +91,7 @@ static void write_durations(text_buffer *out, brt_algo_stats **algorithms, algo_
     _brt_text_append(out, "\n", 1);
     _brt_text_append(out, "bridgert_call_duration_seconds_count", 36);
     algorithm_labels(out, algorithms[i]);
-    _brt_text_printf(out, "} %llu\n", (unsigned long long)totals->completed);
+    _brt_text_printf(out, "} %llu\n", (unsigned long long)totals->timed);
   }
 }
 

@@ -11,6 +11,7 @@ static brt_monitor *monitor_with_clock(fake_clock *clock) {
   assert_non_null(monitor);
   fake_clock_set(clock, 1000000000u);
   assert_ok(brt_monitor_set_clock(monitor, fake_clock_read, clock));
+  assert_ok(brt_monitor_set_sampling(monitor, 1)); /* exact histograms */
   return monitor;
 }
 
@@ -195,6 +196,51 @@ static void test_quantiles(void **state) {
   assert_int_equal(value, 1000000); /* clamped to the maximum */
   assert_ok(brt_algo_stats_quantile(stats, 0.0, &value));
   assert_true(value >= 1000 && value <= 1125);
+  brt_monitor_free(monitor);
+}
+
+static void test_sampling(void **state) {
+  (void)state;
+  fake_clock clock;
+  brt_monitor *monitor = brt_monitor_new(NULL);
+  fake_clock_set(&clock, 1);
+  assert_ok(brt_monitor_set_clock(monitor, fake_clock_read, &clock));
+  assert_status(brt_monitor_set_sampling(NULL, 4), BRT_E_INVALID_ARGUMENT);
+  assert_status(brt_monitor_set_sampling(monitor, 0), BRT_E_INVALID_ARGUMENT);
+  assert_last_error(BRT_E_INVALID_ARGUMENT, "every is 0");
+  assert_status(brt_monitor_set_sampling(monitor, BRT_MONITOR_SAMPLING_MAX + 1), BRT_E_INVALID_ARGUMENT);
+  brt_algo_stats *stats = brt_monitor_algorithm(monitor, "sampled", "1");
+  /* The default: the first call is timed, then about one in 16. */
+  uint64_t start;
+  assert_ok(brt_monitor_call_begin(stats, &start));
+  assert_int_not_equal(start, BRT_MONITOR_UNTIMED);
+  brt_monitor_call_end(stats, start, BRT_OK);
+  int untimed = 0;
+  for (int i = 0; i < 16000; i++) {
+    assert_ok(brt_monitor_call_begin(stats, &start));
+    untimed += start == BRT_MONITOR_UNTIMED;
+    atomic_fetch_add(&clock.now_ns, 100);
+    brt_monitor_call_end(stats, start, i % 100 ? BRT_OK : BRT_E_VALIDATION);
+  }
+  brt_algo_snapshot snap = {.struct_size = sizeof snap};
+  assert_ok(brt_algo_stats_get(stats, &snap));
+  assert_int_equal(snap.calls, 16001); /* every call counted */
+  assert_int_equal(snap.errors, 160);
+  assert_int_equal(snap.latency_count, 16001 - (uint64_t)untimed);
+  assert_true(snap.latency_count > 700 && snap.latency_count < 1300);
+  assert_int_equal(snap.max_ns, 100);
+  assert_int_equal(snap.latency_sum_ns, (snap.latency_count - 1) * 100); /* the first took 0 */
+  assert_int_equal(snap.in_flight, 0);
+  /* Every call timed. */
+  assert_ok(brt_monitor_set_sampling(monitor, 1));
+  brt_algo_stats *exact = brt_monitor_algorithm(monitor, "exact", "1");
+  for (int i = 0; i < 100; i++) {
+    assert_ok(brt_monitor_call_begin(exact, &start));
+    assert_int_not_equal(start, BRT_MONITOR_UNTIMED);
+    brt_monitor_call_end(exact, start, BRT_OK);
+  }
+  assert_ok(brt_algo_stats_get(exact, &snap));
+  assert_int_equal(snap.latency_count, 100);
   brt_monitor_free(monitor);
 }
 
@@ -423,6 +469,7 @@ int main(void) {
       cmocka_unit_test(test_begin_end_arguments),
       cmocka_unit_test(test_counts_and_histogram_exact),
       cmocka_unit_test(test_quantiles),
+      cmocka_unit_test(test_sampling),
       cmocka_unit_test(test_last_error_is_recorded),
       cmocka_unit_test(test_gauges),
       cmocka_unit_test(test_export_arguments),
