@@ -9,5 +9,6 @@
 #include "bridgert/error.h"
 #include "bridgert/config.h"
 #include "bridgert/monitor.h"
+#include "bridgert/runtime.h"
 
 #endif /* BRIDGERT_H */
