@@ -1,0 +1,14 @@
+// bridgert — the C++ shim. Include this one header (C++17) and link
+// libbridgert_cpp. See docs/cpp.md.
+//
+//   bridgert/boundary.hpp  brt::guard, BRT_GUARDED, brt::register_translator
+//   bridgert/error.hpp     brt::error, brt::check, brt::result, brt::attempt
+#ifndef BRIDGERT_HPP
+#define BRIDGERT_HPP
+
+#include <bridgert.h>
+
+#include <bridgert/boundary.hpp>
+#include <bridgert/error.hpp>
+
+#endif  // BRIDGERT_HPP
