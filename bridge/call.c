@@ -9,6 +9,8 @@
  * out-of-process (isolated) execution would branch off. */
 #include "internal.h"
 
+#include "bridgert/monitor.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,8 +177,15 @@ brt_status brt_invoke(brt_prepared *prepared, void *ret, void **args) {
   if (BRT_UNLIKELY(atomic_load_explicit(&entry->removed, memory_order_relaxed) ||
                    !arguments_present(entry, ret, args)))
     return invoke_refused(prepared, ret, args);
-  if (BRT_UNLIKELY(entry->desc.timeout_ms != 0)) return invoke_with_deadline(entry, ret, args);
-  brt_status status = call_native(entry, ret, args);
-  if (BRT_UNLIKELY(status != BRT_OK)) return native_failed(entry, status);
-  return BRT_OK;
+  uint64_t start_ns;
+  brt_status status = brt_monitor_call_begin(entry->stats, &start_ns);
+  if (BRT_UNLIKELY(status != BRT_OK)) return status; /* isolated: fail fast */
+  if (BRT_UNLIKELY(entry->desc.timeout_ms != 0)) {
+    status = invoke_with_deadline(entry, ret, args);
+  } else {
+    status = call_native(entry, ret, args);
+    if (BRT_UNLIKELY(status != BRT_OK)) status = native_failed(entry, status);
+  }
+  brt_monitor_call_end(entry->stats, start_ns, status);
+  return status;
 }

@@ -84,7 +84,7 @@ typedef struct brt_entry {
   char *name, *version, *description, *schema_text;
   brt_semver semver;
   void *schema;         /* compiled input schema (converter), or NULL */
-  void *stats;          /* monitor statistics of this algorithm, or NULL */
+  struct brt_algo_stats *stats; /* owned by core->monitor; every call records here */
   bool has_native;
   brt_signature sig;
 } brt_entry;
@@ -123,6 +123,7 @@ struct brt_core {
   _Atomic(brt_snapshot *) snapshot;
   brt_plugin *plugins;        /* under write_lock */
   brt_config config;
+  struct brt_monitor *monitor; /* owned; outlives every entry (they reference the core) */
 };
 
 /* Read sections (see the top of this file). Returns the slot to leave. */
@@ -139,6 +140,14 @@ void _brt_bridge_core_retain(brt_core *core);
 void _brt_bridge_core_release(brt_core *core);
 /* The runtime handle is valid (magic), recording INVALID_ARGUMENT if not. */
 bool _brt_bridge_runtime_check(const brt_runtime *rt, const char *function);
+
+/* --- observe.c ------------------------------------------------------------ */
+
+brt_status _brt_bridge_monitor_create(brt_core *core);
+void _brt_bridge_monitor_free(brt_core *core);
+brt_status _brt_bridge_entry_attach_monitor(brt_core *core, brt_entry *entry);
+/* Publishes the registry's gauges; under write_lock. */
+void _brt_bridge_gauges_update(brt_core *core, size_t algorithms);
 
 /* --- plugin.c ------------------------------------------------------------- */
 

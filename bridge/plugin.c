@@ -268,6 +268,7 @@ static brt_status commit_load(brt_runtime *rt, brt_core *core, loading *load) {
     _brt_bridge_plugin_retain(load->plugin);
     load->plugin->next = core->plugins;
     core->plugins = load->plugin;
+    _brt_bridge_gauges_update(core, atomic_load(&core->snapshot)->count);
   }
   pthread_mutex_unlock(&core->write_lock);
   if (status == BRT_E_EXISTS)
@@ -494,8 +495,12 @@ brt_status brt_plugin_unload(brt_runtime *rt, const char *path) {
     if (*link && !core->closed) {
       plugin = *link;
       status = _brt_bridge_registry_update(core, NULL, 0, belongs_to, plugin, NULL);
-      if (status == BRT_OK) *link = plugin->next;
-      else plugin = NULL;
+      if (status == BRT_OK) {
+        *link = plugin->next;
+        _brt_bridge_gauges_update(core, atomic_load(&core->snapshot)->count);
+      } else {
+        plugin = NULL;
+      }
     } else {
       status = brt_error_set(BRT_E_NOT_FOUND, BRT_ORIGIN_C, NULL,
                              "brt_plugin_unload: no plugin \"%s\" is loaded in this runtime",

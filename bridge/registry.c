@@ -211,6 +211,10 @@ brt_entry *_brt_bridge_entry_create(brt_core *core, const brt_algorithm *a) {
     entry->has_native = true;
     entry->desc.signature = entry->sig.text;
   }
+  if (_brt_bridge_entry_attach_monitor(core, entry) != BRT_OK) {
+    entry_free(entry);
+    return NULL;
+  }
   if (a->input_schema) {
     brt_error_set(BRT_E_UNSUPPORTED, BRT_ORIGIN_C, NULL,
                   "brt_register: algorithm \"%s\" has an input_schema, which this build cannot "
@@ -281,6 +285,7 @@ brt_status _brt_bridge_registry_update(brt_core *core, brt_entry **added, size_t
   for (size_t i = 0; i < added_count; i++) _brt_bridge_entry_retain(added[i]);
   for (size_t i = 0; i < dropped; i++) atomic_store(&removed[i]->removed, true);
   atomic_store(&core->snapshot, next);
+  _brt_bridge_gauges_update(core, next->count);
   _brt_bridge_grace_period();
   free(old);
   for (size_t i = 0; i < dropped; i++) _brt_bridge_entry_release(removed[i]);

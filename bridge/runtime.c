@@ -82,6 +82,7 @@ void _brt_bridge_core_retain(brt_core *core) {
 
 void _brt_bridge_core_release(brt_core *core) {
   if (atomic_fetch_sub_explicit(&core->refs, 1, memory_order_acq_rel) != 1) return;
+  _brt_bridge_monitor_free(core);
   free(atomic_load_explicit(&core->snapshot, memory_order_relaxed));
   brt_config_dispose(&core->config);
   pthread_mutex_destroy(&core->write_lock);
@@ -137,6 +138,7 @@ brt_runtime *brt_runtime_open(const brt_config *cfg) {
   if (status == BRT_OK) status = cfg ? brt_config_copy(&core->config, cfg)
                                      : brt_config_resolve(&core->config);
   if (status == BRT_OK) status = brt_config_validate(&core->config);
+  if (status == BRT_OK) status = _brt_bridge_monitor_create(core);
   if (status != BRT_OK) {
     brt_error_wrap(status, BRT_ORIGIN_C, NULL, "brt_runtime_open: %s configuration refused",
                    cfg ? "the given" : "the BRT_CONFIG file / environment");

@@ -138,9 +138,9 @@ static void close_circuit(brt_algo_stats *stats, uint64_t completed) {
   atomic_store_explicit(&stats->state, BRT_CIRCUIT_CLOSED, memory_order_release);
 }
 
-void _brt_breaker_end_slow(brt_algo_stats *stats, uint64_t start_ns, uint64_t now,
-                           brt_status result) {
+void _brt_breaker_end_slow(brt_algo_stats *stats, uint64_t start_ns, brt_status result) {
   const brt_monitor *monitor = stats->monitor;
+  uint64_t now = _brt_monitor_now(monitor);
   pthread_mutex_lock(&stats->lock);
   if (result != BRT_OK) remember_last_error(stats, now, result);
   int state = atomic_load_explicit(&stats->state, memory_order_relaxed);

@@ -35,12 +35,12 @@ void _brt_monitor_totals(const brt_algo_stats *stats, algo_totals *totals) {
     for (unsigned i = 0; i < HIST_BUCKETS; i++) totals->buckets[i] += load(&shard->buckets[i]);
   }
   for (unsigned i = 0; i < STATUS_SLOTS; i++) totals->completed += totals->by_status[i];
+  for (unsigned i = 0; i < HIST_BUCKETS; i++) totals->timed += totals->buckets[i];
   totals->errors = totals->completed - totals->by_status[BRT_OK];
 }
 
 uint64_t _brt_hist_quantile(const algo_totals *totals, double q) {
-  uint64_t count = 0;
-  for (unsigned i = 0; i < HIST_BUCKETS; i++) count += totals->buckets[i];
+  uint64_t count = totals->timed;
   if (count == 0) return 0;
   /* The rank of the quantile, 1-based: the smallest value with at least
    * q * count values at or below it. */

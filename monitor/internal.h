@@ -4,6 +4,7 @@
 #define BRT_MONITOR_INTERNAL_H
 
 #include "bridgert/error.h"
+#include "bridgert/memory.h"
 #include "bridgert/monitor.h"
 
 #include <pthread.h>
@@ -56,6 +57,7 @@ typedef struct monitor_shard {
   _Atomic uint64_t rejected; /* brt_monitor_call_begin that returned ISOLATED */
   _Atomic uint64_t sum_ns;
   _Atomic uint64_t max_ns;
+  _Atomic uint64_t sample_countdown; /* calls until the next timed one (0: time the next) */
   _Atomic uint64_t by_status[STATUS_SLOTS]; /* completed calls by result */
   _Atomic uint64_t buckets[HIST_BUCKETS];
   bool shared; /* written by several threads: use atomic read-modify-write */
@@ -64,6 +66,7 @@ typedef struct monitor_shard {
 /* A merged, plain copy of an algorithm's shards. */
 typedef struct algo_totals {
   uint64_t begun, rejected, sum_ns, max_ns, completed, errors;
+  uint64_t timed; /* calls in the histogram (sampled) */
   uint64_t by_status[STATUS_SLOTS];
   uint64_t buckets[HIST_BUCKETS];
 } algo_totals;
@@ -111,6 +114,7 @@ struct brt_monitor {
   _Atomic(monitor_clock_fn) clock_fn; /* NULL: CLOCK_MONOTONIC */
   _Atomic(void *) clock_ctx;
   _Atomic uint64_t started_ns;
+  _Atomic uint32_t sample_every; /* time about one call in this many */
   /* From the config, fixed after brt_monitor_new. */
   double error_rate_threshold;
   uint32_t error_window;
@@ -139,10 +143,23 @@ uint64_t _brt_hist_quantile(const algo_totals *totals, double q);
 uint64_t _brt_hist_count_at_most(const algo_totals *totals, uint64_t le_ns);
 
 /* shards.c */
+/* The calling thread's slot, -1 before its first recording. initial-exec:
+ * one load from the thread pointer instead of a __tls_get_addr call; it is
+ * 4 bytes, so it barely touches the static TLS surplus that dlopen()ed
+ * copies of the library share. */
+extern _Thread_local int _brt_monitor_tls_slot __attribute__((tls_model("initial-exec")));
+unsigned _brt_monitor_thread_slot_acquire(void);
 /* The calling thread's slot (0..MONITOR_THREAD_SLOTS, the last one shared). */
-unsigned _brt_monitor_thread_slot(void);
+static inline unsigned _brt_monitor_thread_slot(void) {
+  int slot = _brt_monitor_tls_slot;
+  if (likely(slot >= 0)) return (unsigned)slot;
+  return _brt_monitor_thread_slot_acquire();
+}
 /* An address unique to the calling thread while it lives. */
 const void *_brt_monitor_thread_id(void);
+/* The next sampling gap: uniform in [1, 2 * every - 1] (mean `every`),
+ * from a per-thread xorshift generator; 1 when every is 1. */
+uint64_t _brt_monitor_sample_gap(uint32_t every);
 /* The shard of `slot`, created when missing; NULL when out of memory. */
 monitor_shard *_brt_monitor_shard_slow(brt_algo_stats *stats, unsigned slot);
 void _brt_monitor_shards_free(brt_algo_stats *stats);
@@ -160,8 +177,7 @@ brt_algo_stats **_brt_monitor_algorithms_copy(brt_monitor *monitor, size_t *coun
 brt_status _brt_breaker_begin_slow(brt_algo_stats *stats, monitor_shard *shard, uint64_t now,
                                    uint64_t *start_ns);
 /* Failure or half-open path of brt_monitor_call_end. */
-void _brt_breaker_end_slow(brt_algo_stats *stats, uint64_t start_ns, uint64_t now,
-                           brt_status result);
+void _brt_breaker_end_slow(brt_algo_stats *stats, uint64_t start_ns, brt_status result);
 /* Failures among the last window calls, and those calls (under stats->lock). */
 void _brt_breaker_window(brt_algo_stats *stats, uint64_t completed, uint32_t *window_calls,
                          uint32_t *window_errors);
@@ -180,7 +196,8 @@ void _brt_text_printf(text_buffer *buffer, const char *format, ...) BRT_PRINTF(2
 void _brt_text_label_value(text_buffer *buffer, const char *value);
 /* Appends ns as seconds in exact decimal ("0.000000064", "12.5"). */
 void _brt_text_seconds(text_buffer *buffer, uint64_t ns);
-/* The finished text, to be freed with brt_monitor_text_free; NULL on failure. */
+/* The finished text as a managed block (brt_release); the buffer is freed.
+ * NULL on failure, with the error recorded. */
 char *_brt_text_finish(text_buffer *buffer, const char *what);
 /* `json` printed as a monitor text; NULL (with BRT_E_OUT_OF_MEMORY recorded)
  * when json is NULL or printing fails: cJSON reports only allocation failures. */
@@ -203,6 +220,8 @@ void _brt_algo_view(brt_algo_stats *stats, uint64_t now, algo_view *view);
  * 2^34 ns (17 s), each an exact bucket edge. */
 #define EXPORT_LE_MIN_EXPONENT 6
 #define EXPORT_LE_MAX_EXPONENT 34
+/* The label value of each brt_mem_type ("c_heap", ...). */
+extern const char *const _brt_monitor_mem_type_names[BRT_MEM_TYPE_COUNT];
 /* export_prometheus.c, export_json.c: the text, or NULL (error recorded). */
 char *_brt_export_prometheus(brt_monitor *monitor);
 char *_brt_export_json(brt_monitor *monitor);

@@ -35,6 +35,7 @@ brt_monitor *brt_monitor_new(const brt_config *cfg) {
   monitor->max_memory = cfg->max_memory;
   monitor->health_memory_degraded = cfg->health_memory_degraded;
   monitor->health_memory_unhealthy = cfg->health_memory_unhealthy;
+  atomic_store_explicit(&monitor->sample_every, BRT_MONITOR_SAMPLING_DEFAULT, memory_order_relaxed);
   pthread_mutex_init(&monitor->lock, NULL);
   atomic_store_explicit(&monitor->started_ns, _brt_monitor_now(monitor), memory_order_relaxed);
   return monitor;
@@ -214,6 +215,7 @@ brt_status brt_algo_stats_get(const brt_algo_stats *stats, brt_algo_snapshot *ou
   full.rejected = totals->rejected;
   full.in_flight = totals->begun > totals->completed ? totals->begun - totals->completed : 0;
   full.latency_sum_ns = totals->sum_ns;
+  full.latency_count = totals->timed;
   full.p50_ns = _brt_hist_quantile(totals, 0.50);
   full.p95_ns = _brt_hist_quantile(totals, 0.95);
   full.p99_ns = _brt_hist_quantile(totals, 0.99);

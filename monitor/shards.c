@@ -20,7 +20,7 @@ static bool slot_key_ready;
 _Static_assert(MONITOR_THREAD_SLOTS == 64, "slot_pool_used is a 64-bit mask");
 
 /* -1: no slot yet. The thread's identity for probes is this variable's address. */
-static _Thread_local int tls_slot = -1;
+_Thread_local int _brt_monitor_tls_slot __attribute__((tls_model("initial-exec"))) = -1;
 
 static void slot_release(void *value) {
   unsigned slot = (unsigned)(uintptr_t)value - 1;
@@ -35,7 +35,7 @@ static void slot_key_create(void) {
 }
 
 /* Slow path of _brt_monitor_thread_slot: once per thread. */
-static unsigned slot_acquire(void) {
+unsigned _brt_monitor_thread_slot_acquire(void) {
   pthread_once(&slot_key_once, slot_key_create);
   unsigned slot = MONITOR_SHARED_SLOT;
   /* Without the key a slot could never be given back: share instead. */
@@ -52,17 +52,24 @@ static unsigned slot_acquire(void) {
       slot = MONITOR_SHARED_SLOT;
     }
   }
-  tls_slot = (int)slot;
+  _brt_monitor_tls_slot = (int)slot;
   return slot;
 }
 
-unsigned _brt_monitor_thread_slot(void) {
-  int slot = tls_slot;
-  if (likely(slot >= 0)) return (unsigned)slot;
-  return slot_acquire();
-}
+const void *_brt_monitor_thread_id(void) { return &_brt_monitor_tls_slot; }
 
-const void *_brt_monitor_thread_id(void) { return &tls_slot; }
+static _Thread_local uint64_t tls_random;
+
+uint64_t _brt_monitor_sample_gap(uint32_t every) {
+  if (every <= 1) return 1;
+  uint64_t x = tls_random;
+  if (x == 0) x = (uint64_t)(uintptr_t)&tls_random * UINT64_C(0x9E3779B97F4A7C15) | 1;
+  x ^= x << 13; /* xorshift64 */
+  x ^= x >> 7;
+  x ^= x << 17;
+  tls_random = x;
+  return 1 + x % (2u * (uint64_t)every - 1);
+}
 
 monitor_shard *_brt_monitor_shard_slow(brt_algo_stats *stats, unsigned slot) {
   monitor_shard *shard = atomic_load_explicit(&stats->shards[slot], memory_order_acquire);

@@ -197,6 +197,65 @@ static void test_thunks(void **state) {
   brt_runtime_close(rt);
 }
 
+/* Every call is recorded by the runtime's monitor: an algorithm that keeps
+ * failing is isolated and then fails fast without running. */
+static int refusals;
+static brt_status counting_refusal(void *fn, void *ret, void **args) {
+  (void)fn;
+  (void)ret;
+  (void)args;
+  refusals++;
+  return brt_error_set(BRT_E_IO, BRT_ORIGIN_C, NULL, "disk unplugged");
+}
+
+static void test_failing_algorithm_is_isolated(void **state) {
+  (void)state;
+  brt_config cfg;
+  assert_ok(brt_config_default(&cfg));
+  cfg.error_window = 10;
+  cfg.error_rate_threshold = 0.5;
+  cfg.cooldown_ms = 60000;
+  brt_runtime *rt = brt_runtime_open(&cfg);
+  brt_algorithm a = {.struct_size = sizeof a, .name = "flaky", .version = "1.0.0",
+                     .native_fn = BRT_NATIVE_FN(touch), .signature = "void()",
+                     .native_thunk = counting_refusal};
+  assert_ok(brt_register(rt, &a));
+  brt_prepared *p = brt_prepare(rt, "flaky");
+  int isolated = 0;
+  for (int i = 0; i < 40; i++) {
+    brt_status status = brt_invoke(p, NULL, NULL);
+    assert_true(status == BRT_E_IO || status == BRT_E_ISOLATED);
+    if (status == BRT_E_ISOLATED) {
+      isolated++;
+      assert_last_error(BRT_E_ISOLATED, "flaky");
+    }
+  }
+  assert_true(isolated > 0);
+  assert_int_equal(refusals + isolated, 40); /* isolated calls never ran */
+  brt_prepared_free(p);
+
+  char *text = NULL;
+  assert_ok(brt_metrics_export(rt, BRT_FORMAT_PROMETHEUS, &text));
+  assert_non_null(strstr(text, "flaky"));
+  assert_non_null(strstr(text, "bridgert_algorithms_registered 1"));
+  assert_ok(brt_release(text));
+  assert_ok(brt_metrics_export(rt, BRT_FORMAT_JSON, &text));
+  assert_true(text[0] == '{');
+  assert_ok(brt_release(text));
+  assert_status(brt_metrics_export(rt, 77, &text), BRT_E_INVALID_ARGUMENT);
+  assert_null(text);
+  assert_status(brt_metrics_export(rt, BRT_FORMAT_JSON, NULL), BRT_E_INVALID_ARGUMENT);
+  brt_health_level level = BRT_HEALTHY;
+  assert_ok(brt_health_check_level(rt, &level, &text));
+  assert_non_null(strstr(text, "\"status\""));
+  assert_int_not_equal(level, BRT_HEALTHY); /* an isolated algorithm degrades health */
+  assert_ok(brt_release(text));
+  assert_ok(brt_health_check(rt, &text));
+  assert_ok(brt_release(text));
+  assert_status(brt_health_check(rt, NULL), BRT_E_INVALID_ARGUMENT);
+  brt_runtime_close(rt);
+}
+
 static void test_prepare_value_only_is_unsupported(void **state) {
   (void)state;
   brt_runtime *rt = brt_runtime_open(NULL);
@@ -261,6 +320,7 @@ int main(void) {
       cmocka_unit_test(test_bad_signatures),
       cmocka_unit_test(test_invoke_checks_arguments),
       cmocka_unit_test(test_thunks),
+      cmocka_unit_test(test_failing_algorithm_is_isolated),
       cmocka_unit_test(test_prepare_value_only_is_unsupported),
       cmocka_unit_test(test_deadlines),
   };

@@ -48,6 +48,7 @@ static void test_two_threads_exact(void **state) {
   (void)state;
   brt_monitor *monitor = brt_monitor_new(NULL);
   assert_ok(brt_monitor_set_clock(monitor, thread_clock_read, NULL));
+  assert_ok(brt_monitor_set_sampling(monitor, 1));
   brt_algo_stats *stats = brt_monitor_algorithm(monitor, "shared", "1");
   worker workers[2] = {{stats, CALLS_PER_THREAD}, {stats, CALLS_PER_THREAD}};
   pthread_t threads[2], reader;
@@ -91,6 +92,29 @@ static void test_two_threads_exact(void **state) {
   brt_monitor_free(monitor);
 }
 
+/* The default sampling under the same load: counters stay exact, and the
+ * histogram holds exactly the timed calls. */
+static void test_two_threads_sampled(void **state) {
+  (void)state;
+  brt_monitor *monitor = brt_monitor_new(NULL);
+  assert_ok(brt_monitor_set_clock(monitor, thread_clock_read, NULL));
+  brt_algo_stats *stats = brt_monitor_algorithm(monitor, "sampled", "1");
+  worker workers[2] = {{stats, CALLS_PER_THREAD}, {stats, CALLS_PER_THREAD}};
+  pthread_t threads[2];
+  for (int t = 0; t < 2; t++) assert_int_equal(pthread_create(&threads[t], NULL, worker_main, &workers[t]), 0);
+  for (int t = 0; t < 2; t++) pthread_join(threads[t], NULL);
+  brt_algo_snapshot snap = {.struct_size = sizeof snap};
+  assert_ok(brt_algo_stats_get(stats, &snap));
+  assert_int_equal(snap.calls, 2 * CALLS_PER_THREAD);
+  assert_int_equal(snap.in_flight, 0);
+  uint64_t count;
+  assert_ok(brt_algo_stats_count_at_most(stats, UINT64_MAX, &count));
+  assert_int_equal(count, snap.latency_count);
+  uint64_t expected = 2 * CALLS_PER_THREAD / BRT_MONITOR_SAMPLING_DEFAULT;
+  assert_true(snap.latency_count > expected * 8 / 10 && snap.latency_count < expected * 12 / 10);
+  brt_monitor_free(monitor);
+}
+
 /* More threads alive at once than there are private slots: the extra ones
  * share one shard with atomic updates, and nothing is lost. */
 enum { MANY_THREADS = 72, CALLS_EACH = 2000 };
@@ -106,6 +130,7 @@ static void test_more_threads_than_slots(void **state) {
   (void)state;
   brt_monitor *monitor = brt_monitor_new(NULL);
   assert_ok(brt_monitor_set_clock(monitor, thread_clock_read, NULL));
+  assert_ok(brt_monitor_set_sampling(monitor, 1));
   brt_algo_stats *stats = brt_monitor_algorithm(monitor, "crowd", "1");
   pthread_t threads[MANY_THREADS];
   worker w = {stats, CALLS_EACH};
@@ -182,6 +207,7 @@ static void test_concurrent_trip(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_two_threads_exact),
+      cmocka_unit_test(test_two_threads_sampled),
       cmocka_unit_test(test_more_threads_than_slots),
       cmocka_unit_test(test_concurrent_trip),
   };

@@ -14,7 +14,9 @@
  * Recording takes no lock and touches only memory owned by the calling thread
  * (per-thread shards, summed when read), except when a call fails, which
  * takes the algorithm's lock to update the circuit breaker and the last
- * error. Readers (getters, exporters, health) see every call that completed
+ * error. Every call is counted exactly; latency is sampled (see
+ * brt_monitor_set_sampling), because reading the clock twice costs more
+ * than all the rest of the recording. Readers (getters, exporters, health) see every call that completed
  * before they started; calls completing concurrently may be partly visible.
  *
  * Circuit breaker: when more than error_rate_threshold of the last
@@ -27,8 +29,9 @@
  * move the breaker: bad input from one client must not isolate an algorithm
  * for all of them.
  *
- * Texts returned by the exporters and the health check are freed with
- * brt_monitor_text_free(). */
+ * Texts returned by the exporters and the health check are managed blocks
+ * of bridgert's allocator (bridgert/memory.h): free them with brt_release()
+ * or brt_monitor_text_free(). */
 #ifndef BRIDGERT_MONITOR_H
 #define BRIDGERT_MONITOR_H
 
@@ -40,6 +43,13 @@
 
 typedef struct brt_monitor brt_monitor;       /* one per runtime */
 typedef struct brt_algo_stats brt_algo_stats; /* per algorithm, owned by its monitor */
+
+/* The start time brt_monitor_call_begin gives a call it does not time. */
+#define BRT_MONITOR_UNTIMED UINT64_MAX
+/* Latency sampling: time about one call in this many (per algorithm and
+ * thread), the default and the largest allowed value. */
+#define BRT_MONITOR_SAMPLING_DEFAULT 16
+#define BRT_MONITOR_SAMPLING_MAX 65536
 
 /* Export formats. */
 enum { BRT_FORMAT_PROMETHEUS = 1, BRT_FORMAT_JSON = 2 };
@@ -61,9 +71,9 @@ typedef enum brt_circuit_state {
 } brt_circuit_state;
 
 /* Everything a reader may want about one algorithm, summed over the
- * per-thread shards. Latencies are in nanoseconds; quantiles are the upper
- * edge of the histogram bucket that holds them (at most 12.5 % above the
- * true value) and never above max_ns. */
+ * per-thread shards. Latencies are in nanoseconds, over the timed (sampled)
+ * calls; quantiles are the upper edge of the histogram bucket that holds
+ * them (at most 12.5 % above the true value) and never above max_ns. */
 typedef struct brt_algo_snapshot {
   uint32_t struct_size; /* the caller sets sizeof(brt_algo_snapshot) */
   uint64_t calls;       /* completed calls (brt_monitor_call_end), any status */
@@ -75,6 +85,7 @@ typedef struct brt_algo_snapshot {
   brt_circuit_state state;
   uint32_t window_calls;  /* completed calls in the breaker's window (<= error_window) */
   uint32_t window_errors; /* breaker-counted failures among them */
+  uint64_t latency_count; /* timed calls: the histogram's count */
 } brt_algo_snapshot;
 
 BRT_BEGIN_DECLS
@@ -101,16 +112,17 @@ BRT_API brt_algo_stats *brt_monitor_algorithm(brt_monitor *monitor, const char *
 
 /* --- Recording (hot path) ------------------------------------------------------ */
 
-/* Starts a call: stores the start time in *start_ns and counts the call in
- * flight. While the algorithm is isolated it records BRT_E_ISOLATED (the
+/* Starts a call: counts it in flight and stores in *start_ns its start
+ * time, or BRT_MONITOR_UNTIMED when the call is not sampled for latency
+ * (so *start_ns is for brt_monitor_call_end only, not a clock). While the algorithm is isolated it records BRT_E_ISOLATED (the
  * message names the algorithm, the reason and when it will be probed) and
  * returns it; the call must then not run and brt_monitor_call_end must not
  * be called. BRT_E_INVALID_ARGUMENT for NULL arguments. No lock on the
- * success path: a clock read and two thread-local counter updates.
- * Since 0.1.0. */
+ * success path: two thread-local counter updates, plus a clock read for a
+ * sampled call. Since 0.1.0. */
 BRT_API brt_status brt_monitor_call_begin(brt_algo_stats *stats, uint64_t *start_ns);
 /* Ends a call started by brt_monitor_call_begin with its `result`: counts it
- * by status, records its latency and, when it failed, the thread's last
+ * by status, records its latency when it was sampled and, when it failed, the thread's last
  * error message (read with brt_last_error, if its code is `result`) and the
  * circuit breaker's verdict. Never fails and never changes the thread's last
  * error; a NULL `stats` is ignored. Since 0.1.0. */
@@ -150,20 +162,34 @@ BRT_API brt_status brt_monitor_set_gauge(brt_monitor *monitor, const char *name,
 
 /* Exports every metric in `format` (BRT_FORMAT_PROMETHEUS: text exposition
  * format 0.0.4; BRT_FORMAT_JSON: the same content as one JSON object, see
- * docs/monitor.md) into *text, to be freed with brt_monitor_text_free.
- * Since 0.1.0. */
+ * docs/monitor.md) into *text, a managed block freed with brt_release or
+ * brt_monitor_text_free. Process-wide content: memory by type
+ * (brt_mem_stats_get), errors by code and origin (brt_error_count_get),
+ * uptime, gauges. Fails with BRT_E_OUT_OF_MEMORY or, when the allocator's
+ * limit leaves no room for the text, BRT_E_LIMIT_EXCEEDED. Since 0.1.0. */
 BRT_API brt_status brt_monitor_export(brt_monitor *monitor, unsigned format, char **text);
 /* Runs every health check and writes the report (a JSON object with the
- * overall "status" HEALTHY / DEGRADED / UNHEALTHY and each check's name,
- * status and reason) into *report_json, freed with brt_monitor_text_free.
- * `level` (may be NULL) receives the overall level. Since 0.1.0. */
+ * overall "status" HEALTHY / DEGRADED / UNHEALTHY, "uptime_seconds" and
+ * "checks": [{"name", "subject" (per-algorithm checks), "status",
+ * "reason"}]) into *report_json, a managed block freed with brt_release or
+ * brt_monitor_text_free. Checks: memory_limit, allocator_consistency (a
+ * walk of every live block's metadata), algorithm_error_rate (one per
+ * algorithm); docs/monitor.md says when each degrades. `level` (may be
+ * NULL) receives the overall level. Since 0.1.0. */
 BRT_API brt_status brt_monitor_health_level(brt_monitor *monitor, brt_health_level *level,
                                             char **report_json);
 /* brt_monitor_health_level without the level. Since 0.1.0. */
 BRT_API brt_status brt_monitor_health(brt_monitor *monitor, char **report_json);
-/* Frees a text from brt_monitor_export or brt_monitor_health. NULL is
- * ignored. Since 0.1.0. */
+/* Frees a text from brt_monitor_export or brt_monitor_health (the same as
+ * brt_release). NULL is ignored. Since 0.1.0. */
 BRT_API void brt_monitor_text_free(char *text);
+
+/* Times about one call in `every` (1..BRT_MONITOR_SAMPLING_MAX; 1 times
+ * every call, exact histograms at the price of two clock reads per call).
+ * The gaps are random with that mean, so a periodic workload cannot hide
+ * from the sample; the first call of each thread on each algorithm is
+ * always timed. Takes effect from each shard's next sample. Since 0.1.0. */
+BRT_API brt_status brt_monitor_set_sampling(brt_monitor *monitor, uint32_t every);
 
 /* Replaces the monitor's clock (CLOCK_MONOTONIC by default) with now_ns(ctx),
  * which must be thread-safe and never decrease; NULL restores the default.

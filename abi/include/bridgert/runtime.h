@@ -22,6 +22,7 @@
 
 #include "bridgert/config.h"
 #include "bridgert/export.h"
+#include "bridgert/monitor.h"
 #include "bridgert/status.h"
 #include "bridgert/version.h"
 
@@ -213,6 +214,24 @@ BRT_API brt_status brt_invoke(brt_prepared *prepared, void *ret, void **args);
 BRT_API const char *brt_prepared_signature(const brt_prepared *prepared);
 /* Frees a prepared handle. NULL is ignored. Since 0.1.0. */
 BRT_API void brt_prepared_free(brt_prepared *prepared);
+
+/* --- Monitoring ------------------------------------------------------------- */
+
+/* Exports the runtime's metrics (every algorithm's calls, errors by status,
+ * in-flight calls, latency histogram and circuit state; the registry gauges
+ * bridgert_algorithms_registered and bridgert_plugins_loaded; see
+ * docs/monitor.md) in `format`, BRT_FORMAT_PROMETHEUS (text exposition
+ * 0.0.4) or BRT_FORMAT_JSON, into *text: a managed block the caller frees
+ * with brt_release. Since 0.1.0. */
+BRT_API brt_status brt_metrics_export(brt_runtime *rt, unsigned format, char **text);
+/* Runs the health checks and stores the JSON report (overall "status"
+ * HEALTHY / DEGRADED / UNHEALTHY, and each check) in *report_json, a managed
+ * block freed with brt_release. Since 0.1.0. */
+BRT_API brt_status brt_health_check(brt_runtime *rt, char **report_json);
+/* brt_health_check that also stores the overall level in *level (may be
+ * NULL). Since 0.1.0. */
+BRT_API brt_status brt_health_check_level(brt_runtime *rt, brt_health_level *level,
+                                          char **report_json);
 
 /* --- Inside an algorithm -------------------------------------------------- */
 
