@@ -81,8 +81,20 @@ void cli_print_error(const char *context);
 /* The exit code for a failed call's status (docs/cli.md). */
 int cli_exit_code(brt_status status);
 
-/* commands.c */
+/* runtime.c */
+/* Opens the runtime and loads the plugins; prints what went wrong and
+ * returns its exit code, or 0 with *rt set. Plugins that fail to load are
+ * reported as warnings: the others stay usable. */
+int cli_open_runtime(const cli_options *options, brt_runtime **rt);
+
+/* commands.c: opens the runtime, runs the command, closes the runtime. */
 int cli_run(const cli_options *options);
+
+/* call.c */
+int cli_call(brt_runtime *rt, const cli_options *options);
+
+/* demo.c */
+int cli_demo(brt_runtime *rt);
 
 /* serve.c */
 int cli_serve(brt_runtime *rt, const char *listen);

@@ -238,7 +238,7 @@ static int parse_option(parser *p, const char *arg) {
 static int parse_word(parser *p, const char *word) {
   cli_options *o = p->options;
   if (o->command == CLI_NONE) {
-    for (unsigned c = CLI_HEALTH; c <= CLI_DEMO; c++)
+    for (unsigned c = CLI_HEALTH; c <= CLI_SERVE; c++)
       if (strcmp(word, command_names[c]) == 0) {
         o->command = (cli_command)c;
         return 0;
