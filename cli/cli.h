@@ -1,9 +1,10 @@
 /* The bridgert command-line tool: internals shared between its files.
  *
  * options.c parses argv into cli_options without printing or exiting (so a
- * fuzzer can drive it); main.c dispatches; commands.c runs health, list,
- * call, metrics and demo on a runtime; serve.c serves /metrics and /health;
- * output.c formats tables, durations and sizes. */
+ * fuzzer can drive it); main.c dispatches; runtime.c opens the runtime and
+ * loads the plugins; commands.c runs health, list and metrics, call.c
+ * calls an algorithm, serve.c serves /metrics and /health; output.c
+ * formats tables, durations, sizes and errors. */
 #ifndef BRT_CLI_H
 #define BRT_CLI_H
 
@@ -37,7 +38,6 @@ typedef enum cli_command {
   CLI_CALL,
   CLI_METRICS,
   CLI_SERVE,
-  CLI_DEMO,
 } cli_command;
 
 #define CLI_MAX_PLUGIN_DIRS 32
@@ -93,8 +93,6 @@ int cli_run(const cli_options *options);
 /* call.c */
 int cli_call(brt_runtime *rt, const cli_options *options);
 
-/* demo.c */
-int cli_demo(brt_runtime *rt);
 
 /* serve.c */
 int cli_serve(brt_runtime *rt, const char *listen);

@@ -1,5 +1,5 @@
 /* The commands that open a runtime: health, list, metrics (call is in
- * call.c, demo in demo.c, serve in serve.c). */
+ * call.c, serve in serve.c). */
 #include "cli.h"
 
 #include <cjson/cJSON.h>
@@ -186,7 +186,6 @@ int cli_run(const cli_options *options) {
     case CLI_METRICS: code = run_metrics(rt, options); break;
     case CLI_CALL: code = cli_call(rt, options); break;
     case CLI_SERVE: code = cli_serve(rt, options->listen); break;
-    case CLI_DEMO: /* not reached: the parser does not accept it yet */
     case CLI_NONE: code = CLI_EXIT_USAGE; break;
   }
   if (fflush(stdout) != 0 && code == CLI_EXIT_OK) {

@@ -8,7 +8,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-static const char *const command_names[] = {"", "health", "list", "call", "metrics", "serve", "demo"};
+static const char *const command_names[] = {"", "health", "list", "call", "metrics", "serve"};
 
 const char *cli_command_name(cli_command command) {
   return (unsigned)command < sizeof command_names / sizeof *command_names ? command_names[command] : "";
@@ -26,7 +26,6 @@ static const char overview_help[] =
     "  call      call an algorithm with JSON parameters and print its result\n"
     "  metrics   print the metrics (Prometheus text or JSON)\n"
     "  serve     serve /metrics and /health over HTTP for Prometheus\n"
-    "  demo      load the example plugins, make a few calls, show health and metrics\n"
     "\n"
     "Options (accepted with every command):\n"
     "  --config FILE       apply this JSON configuration file (see docs/config.md);\n"
@@ -100,13 +99,6 @@ static const char serve_help[] =
     "                          port 0 picks a free one). The bound address is\n"
     "                          printed on the first line of standard output.\n";
 
-static const char demo_help[] =
-    "Usage: bridgert demo [OPTIONS]\n"
-    "\n"
-    "The first minute with bridgert: loads the example plugins, calls\n"
-    "matrix_multiplication, calls an algorithm that fails on purpose to show\n"
-    "the error model, then prints the health report and a metrics summary.\n";
-
 const char *cli_help(cli_command command) {
   switch (command) {
     case CLI_HEALTH: return health_help;
@@ -114,7 +106,6 @@ const char *cli_help(cli_command command) {
     case CLI_CALL: return call_help;
     case CLI_METRICS: return metrics_help;
     case CLI_SERVE: return serve_help;
-    case CLI_DEMO: return demo_help;
     case CLI_NONE: break;
   }
   return overview_help;
@@ -247,7 +238,7 @@ static int parse_word(parser *p, const char *word) {
       o->help = true;
       return 0;
     }
-    return usage_error(p, "unknown command '%s' (commands: health, list, call, metrics, serve, demo)",
+    return usage_error(p, "unknown command '%s' (commands: health, list, call, metrics, serve)",
                        word);
   }
   if (o->command == CLI_CALL && !o->name) {

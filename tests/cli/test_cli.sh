@@ -47,7 +47,7 @@ usage)
   run --version; expect_rc 0; expect_out "bridgert 0.1.0 (library 0.1.0, ABI 1)"; expect_no_err
   run --help; expect_rc 0; expect_out "Usage: bridgert [OPTIONS] COMMAND"; expect_out "Exit codes:"
   run help; expect_rc 0; expect_out "Commands:"
-  for command in health list call metrics serve demo; do
+  for command in health list call metrics serve; do
     run "$command" --help; expect_rc 0; expect_out "Usage: bridgert $command"
     run -h "$command"; expect_rc 0; expect_out "Usage: bridgert $command"
   done
