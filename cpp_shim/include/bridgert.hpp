@@ -3,6 +3,8 @@
 //
 //   bridgert/boundary.hpp  brt::guard, BRT_GUARDED, brt::register_translator
 //   bridgert/error.hpp     brt::error, brt::check, brt::result, brt::attempt
+//   bridgert/bad_alloc.hpp brt::bad_alloc (std::bad_alloc with the allocator's error)
+//   bridgert/memory.hpp    brt::allocator<T>, brt::block<T>, brt::buffer
 #ifndef BRIDGERT_HPP
 #define BRIDGERT_HPP
 
@@ -10,5 +12,7 @@
 
 #include <bridgert/boundary.hpp>
 #include <bridgert/error.hpp>
+#include <bridgert/bad_alloc.hpp>
+#include <bridgert/memory.hpp>
 
 #endif  // BRIDGERT_HPP

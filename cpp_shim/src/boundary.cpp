@@ -114,8 +114,12 @@ brt_status record_handled(const std::exception *as_std, int depth) noexcept {
     thread_handled = outer;
   }
 
-  if (nested && depth + 1 < BRT_ERROR_CAUSE_DEPTH_MAX)
+  if (nested && depth + 1 < BRT_ERROR_CAUSE_DEPTH_MAX) {
     info.cause = describe_exception_ptr(nested, depth + 1);
+  } else if (as_std && (facts.kinds & kind_brt_bad_alloc)) {
+    const brt_error *why = dynamic_cast<const brt::bad_alloc *>(as_std)->raw();
+    if (why) info.cause = brt_error_clone(why);
+  }
   return brt_error_record(&info);
 }
 

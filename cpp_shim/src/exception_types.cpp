@@ -94,6 +94,7 @@ unsigned kinds_of(const std::exception &e) {
   if (dynamic_cast<const std::filesystem::filesystem_error *>(&e)) kinds |= kind_filesystem_error;
   if (dynamic_cast<const std::future_error *>(&e)) kinds |= kind_future_error;
   if (dynamic_cast<const std::nested_exception *>(&e)) kinds |= kind_nested;
+  if (dynamic_cast<const brt::bad_alloc *>(&e)) kinds |= kind_brt_bad_alloc;
   return kinds;
 }
 

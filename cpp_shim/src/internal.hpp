@@ -20,6 +20,7 @@ enum exception_kind : unsigned {
   kind_filesystem_error = 1u << 2,  // std::filesystem::filesystem_error: paths
   kind_future_error = 1u << 3,      // std::future_error: code() and category
   kind_nested = 1u << 4,            // also a std::nested_exception
+  kind_brt_bad_alloc = 1u << 5,     // brt::bad_alloc: the allocator's error is the cause
 };
 
 struct exception_facts {
