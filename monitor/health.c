@@ -161,9 +161,12 @@ static void check_algorithm(health_report *report, const brt_monitor *monitor,
              "%u of the last %u calls failed (%.0f%%), more than half the isolation threshold "
              "(%g%%)",
              view->window_errors, view->window_calls, rate * 100, threshold * 100);
+  } else if (view->window_calls == 0) {
+    snprintf(reason, sizeof reason, "no calls in the window yet (isolation above %g%% of %u calls)",
+             threshold * 100, monitor->error_window);
   } else {
-    snprintf(reason, sizeof reason, "%u of the last %u calls failed (isolation above %g%%)",
-             view->window_errors, view->window_calls, threshold * 100);
+    snprintf(reason, sizeof reason, "%u of the last %u calls failed (isolation above %g%% of %u)",
+             view->window_errors, view->window_calls, threshold * 100, monitor->error_window);
   }
   add_check(report, "algorithm_error_rate", subject, level, reason);
 }
