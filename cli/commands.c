@@ -1,5 +1,5 @@
 /* The commands that open a runtime: health, list, metrics (call is in
- * call.c, serve in serve.c). */
+ * call.c, demo in demo.c, serve in serve.c). */
 #include "cli.h"
 
 #include <cjson/cJSON.h>
@@ -8,7 +8,7 @@
 
 /* --- health ------------------------------------------------------------------ */
 
-static int print_health(const char *report, brt_health_level level) {
+int cli_print_health(const char *report, brt_health_level level) {
   cJSON *root = cJSON_Parse(report);
   if (!root) {
     fprintf(stderr, "bridgert health: the report is not JSON:\n%s\n", report);
@@ -46,7 +46,7 @@ static int run_health(brt_runtime *rt, const cli_options *options) {
   if (options->json)
     printf("%s\n", report);
   else
-    code = print_health(report, level);
+    code = cli_print_health(report, level);
   brt_release(report);
   if (code) return code;
   return level == BRT_HEALTHY ? CLI_EXIT_OK : level == BRT_DEGRADED ? CLI_EXIT_DEGRADED : CLI_EXIT_UNHEALTHY;
@@ -164,6 +164,7 @@ static int run_list(brt_runtime *rt, const cli_options *options) {
 /* --- metrics ----------------------------------------------------------------- */
 
 static int run_metrics(brt_runtime *rt, const cli_options *options) {
+  if (options->format == CLI_FORMAT_SUMMARY) return cli_print_summary(rt);
   char *text = NULL;
   brt_status status = brt_metrics_export(rt, options->format, &text);
   if (status != BRT_OK) {
@@ -186,6 +187,7 @@ int cli_run(const cli_options *options) {
     case CLI_METRICS: code = run_metrics(rt, options); break;
     case CLI_CALL: code = cli_call(rt, options); break;
     case CLI_SERVE: code = cli_serve(rt, options->listen); break;
+    case CLI_DEMO: code = cli_demo(rt); break;
     case CLI_NONE: code = CLI_EXIT_USAGE; break;
   }
   if (fflush(stdout) != 0 && code == CLI_EXIT_OK) {

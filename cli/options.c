@@ -8,7 +8,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-static const char *const command_names[] = {"", "health", "list", "call", "metrics", "serve"};
+static const char *const command_names[] = {"", "health", "list", "call", "metrics", "serve", "demo"};
 
 const char *cli_command_name(cli_command command) {
   return (unsigned)command < sizeof command_names / sizeof *command_names ? command_names[command] : "";
@@ -26,6 +26,7 @@ static const char overview_help[] =
     "  call      call an algorithm with JSON parameters and print its result\n"
     "  metrics   print the metrics (Prometheus text or JSON)\n"
     "  serve     serve /metrics and /health over HTTP for Prometheus\n"
+    "  demo      load the example plugins, make a few calls, show health and metrics\n"
     "\n"
     "Options (accepted with every command):\n"
     "  --config FILE       apply this JSON configuration file (see docs/config.md);\n"
@@ -79,13 +80,14 @@ static const char call_help[] =
     "69 no such algorithm, 70 the algorithm failed, 75 isolated or timed out.\n";
 
 static const char metrics_help[] =
-    "Usage: bridgert metrics [--format prometheus|json] [OPTIONS]\n"
+    "Usage: bridgert metrics [--format prometheus|json|summary] [OPTIONS]\n"
     "\n"
     "Prints the runtime's metrics after loading the plugins: calls by status,\n"
     "latency histograms, circuit states, memory and errors.\n"
     "\n"
     "  --format prometheus  the Prometheus text exposition format 0.0.4 (default)\n"
-    "  --format json        the same content as one JSON object\n";
+    "  --format json        the same content as one JSON object (docs/monitor.md)\n"
+    "  --format summary     tables for people: calls, latency, memory, errors\n";
 
 static const char serve_help[] =
     "Usage: bridgert serve [--listen ADDRESS:PORT] [OPTIONS]\n"
@@ -99,6 +101,14 @@ static const char serve_help[] =
     "                          port 0 picks a free one). The bound address is\n"
     "                          printed on the first line of standard output.\n";
 
+static const char demo_help[] =
+    "Usage: bridgert demo [OPTIONS]\n"
+    "\n"
+    "The first minute with bridgert: loads the example plugins (from the build\n"
+    "tree, or --plugin-dir), calls `dot` on vectors in bridgert's memory through\n"
+    "a prepared handle, calls `fail` so a C++ exception comes back as a typed\n"
+    "error, then prints the health report and a metrics summary.\n";
+
 const char *cli_help(cli_command command) {
   switch (command) {
     case CLI_HEALTH: return health_help;
@@ -106,6 +116,7 @@ const char *cli_help(cli_command command) {
     case CLI_CALL: return call_help;
     case CLI_METRICS: return metrics_help;
     case CLI_SERVE: return serve_help;
+    case CLI_DEMO: return demo_help;
     case CLI_NONE: break;
   }
   return overview_help;
@@ -218,7 +229,8 @@ static int parse_option(parser *p, const char *arg) {
     } else if (strcmp(name, "--format") == 0) {
       if (strcmp(value, "prometheus") == 0) o->format = BRT_FORMAT_PROMETHEUS;
       else if (strcmp(value, "json") == 0) o->format = BRT_FORMAT_JSON;
-      else return usage_error(p, "option '--format' is 'prometheus' or 'json', got '%s'", value);
+      else if (strcmp(value, "summary") == 0) o->format = CLI_FORMAT_SUMMARY;
+      else return usage_error(p, "option '--format' is 'prometheus', 'json' or 'summary', got '%s'", value);
     } else if (strcmp(name, "--listen") == 0) {
       o->listen = value;
     }
@@ -229,7 +241,7 @@ static int parse_option(parser *p, const char *arg) {
 static int parse_word(parser *p, const char *word) {
   cli_options *o = p->options;
   if (o->command == CLI_NONE) {
-    for (unsigned c = CLI_HEALTH; c <= CLI_SERVE; c++)
+    for (unsigned c = CLI_HEALTH; c <= CLI_DEMO; c++)
       if (strcmp(word, command_names[c]) == 0) {
         o->command = (cli_command)c;
         return 0;
@@ -238,7 +250,7 @@ static int parse_word(parser *p, const char *word) {
       o->help = true;
       return 0;
     }
-    return usage_error(p, "unknown command '%s' (commands: health, list, call, metrics, serve)",
+    return usage_error(p, "unknown command '%s' (commands: health, list, call, metrics, serve, demo)",
                        word);
   }
   if (o->command == CLI_CALL && !o->name) {

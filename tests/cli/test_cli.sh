@@ -47,7 +47,7 @@ usage)
   run --version; expect_rc 0; expect_out "bridgert 0.1.0 (library 0.1.0, ABI 1)"; expect_no_err
   run --help; expect_rc 0; expect_out "Usage: bridgert [OPTIONS] COMMAND"; expect_out "Exit codes:"
   run help; expect_rc 0; expect_out "Commands:"
-  for command in health list call metrics serve; do
+  for command in health list call metrics serve demo; do
     run "$command" --help; expect_rc 0; expect_out "Usage: bridgert $command"
     run -h "$command"; expect_rc 0; expect_out "Usage: bridgert $command"
   done
@@ -61,7 +61,7 @@ usage)
   run call add --params; expect_rc 64; expect_err "option '--params' needs a value"
   run call add --params '[1]' --params-file x.json; expect_rc 64; expect_err "exclude each other"
   run list --json=yes; expect_rc 64; expect_err "option '--json' takes no value"
-  run metrics --format xml; expect_rc 64; expect_err "'prometheus' or 'json', got 'xml'"
+  run metrics --format xml; expect_rc 64; expect_err "'prometheus', 'json' or 'summary', got 'xml'"
   run --plugin-dir; expect_rc 64; expect_err "option '--plugin-dir' needs a value"
   run --plugin-dir "$work/missing" list; expect_rc 66
   expect_err "plugin directory '$work/missing' does not exist"
@@ -134,6 +134,11 @@ metrics)
   run $P metrics --format json; expect_rc 0
   json_check "len(d['algorithms']) == 6 and 'memory' in d and d['gauges']['algorithms_registered'] == 6"
   run $P metrics --format=prometheus; expect_rc 0; expect_out "bridgert_uptime_seconds"
+  run $P metrics --format summary; expect_rc 0; expect_no_err
+  expect_out "algorithms_registered 6"; expect_out "ALGORITHM"; expect_out "add@1.0.0"
+  expect_out "Memory: "; expect_out "by type: c_heap"
+  awk '/^ALGORITHM/ {col = index($0, "STATE"); next} col && /@1.0.0/ && substr($0, col, 6) != "closed" {exit 1}' "$work/out" ||
+    fail "summary columns are not aligned"
   ;;
 serve)
   [ -n "$CURL" ] || { echo "curl is not installed: skipping serve" >&2; exit 77; }
@@ -184,6 +189,19 @@ serve)
   fi
   run serve --listen localhost; expect_rc 64; expect_err "is not ADDRESS:PORT"
   run serve --listen 127.0.0.1:70000; expect_rc 64
+  ;;
+demo)
+  mkdir "$work/empty"
+  run --plugin-dir "$work/empty" demo; expect_rc 69; expect_err "the example algorithm 'dot' is not loaded"
+  [ -n "$EXAMPLE_PLUGINS" ] || { echo "the examples are not built: skipping the demo run" >&2; exit 77; }
+  run --plugin-dir "$EXAMPLE_PLUGINS" demo; expect_rc 0
+  expect_out "dot([1, 2, 3, 4], [10, 20, 30, 40]) = 300"; expect_out "type:    std::out_of_range"
+  expect_out "Status: HEALTHY"; expect_out "dot@1.0.0   closed  1000"
+  run demo; expect_rc 0; expect_out "== Metrics"  # the build tree's examples by default
+  run --plugin-dir "$EXAMPLE_PLUGINS" call fail --params '["int"]'; expect_rc 70
+  expect_err "type:    int"; expect_err "code:    BRT_E_CPP_EXCEPTION"
+  run --plugin-dir "$EXAMPLE_PLUGINS" call fail --params '["std::out_of_range"]'; expect_rc 65
+  expect_err "type:    std::out_of_range"
   ;;
 *)
   echo "test_cli.sh: unknown group '$group'" >&2
