@@ -32,7 +32,7 @@ pub use config::{Config, Tracking};
 pub use error::{Error, Result};
 pub use native::{signature_of, NativeArg, NativeArgs, NativeRet, Prepared, TypedFn};
 pub use panic::{catch_panic, panic_error, panic_message, status_boundary};
-pub use runtime::{AlgorithmInfo, Runtime};
+pub use runtime::{AlgorithmInfo, Format, Health, HealthLevel, Runtime};
 pub use stats::{collect, mem_stats, set_memory_limit, try_mem_stats, visit_live, MemStats};
 pub use status::{Origin, Status};
 pub use version::{check_abi, version, version_string};

@@ -10,6 +10,46 @@ use crate::config::Config;
 use crate::error::{c_string, check, Error, Result};
 use crate::native::Prepared;
 
+/// Export formats of `Runtime::metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Format {
+    /// Prometheus text exposition format 0.0.4.
+    Prometheus = sys::BRT_FORMAT_PROMETHEUS,
+    /// The same content as one JSON object (docs/monitor.md).
+    Json = sys::BRT_FORMAT_JSON,
+}
+
+/// The overall health level, worst last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum HealthLevel {
+    Healthy,
+    Degraded,
+    Unhealthy,
+}
+
+/// What `Runtime::health` reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    pub level: HealthLevel,
+    /// The JSON report: "status", "uptime_seconds" and each check with its
+    /// status and reason.
+    pub report_json: String,
+}
+
+/// Copies a managed C string (a bridgert block) and releases the block.
+///
+/// # Safety
+/// `text` is NULL or a NUL-terminated managed block the caller owns.
+pub(crate) unsafe fn take_managed_text(text: *mut c_char, function: &str) -> Result<String> {
+    if text.is_null() {
+        return Err(Error::from_null(function));
+    }
+    let copy = CStr::from_ptr(text).to_string_lossy().into_owned();
+    sys::brt_release(text.cast());
+    Ok(copy)
+}
+
 /// One registered algorithm, as `Runtime::algorithms` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlgorithmInfo {
@@ -121,6 +161,35 @@ impl Runtime {
         let name = c_string("algorithm name", name)?;
         // SAFETY: live runtime; the handle is adopted by Prepared.
         unsafe { Prepared::from_raw(sys::brt_prepare(self.raw.as_ptr(), name.as_ptr())) }
+    }
+
+    /// The runtime's metrics (every algorithm's calls, errors by status,
+    /// latency histogram, circuit state; registry gauges) as Prometheus text
+    /// exposition 0.0.4 or as JSON.
+    pub fn metrics(&self, format: Format) -> Result<String> {
+        let mut text = ptr::null_mut();
+        // SAFETY: live runtime; the text is a managed block we release.
+        unsafe {
+            check(sys::brt_metrics_export(self.raw.as_ptr(), format as u32, &mut text))?;
+            take_managed_text(text, "brt_metrics_export")
+        }
+    }
+
+    /// Runs the health checks: the overall level and the JSON report (each
+    /// check with its status and reason).
+    pub fn health(&self) -> Result<Health> {
+        let (mut level, mut text) = (sys::BRT_HEALTHY, ptr::null_mut());
+        // SAFETY: live runtime; the text is a managed block we release.
+        unsafe {
+            check(sys::brt_health_check_level(self.raw.as_ptr(), &mut level, &mut text))?;
+            let report_json = take_managed_text(text, "brt_health_check_level")?;
+            let level = match level {
+                sys::BRT_HEALTHY => HealthLevel::Healthy,
+                sys::BRT_DEGRADED => HealthLevel::Degraded,
+                _ => HealthLevel::Unhealthy,
+            };
+            Ok(Health { level, report_json })
+        }
     }
 
     pub fn as_raw(&self) -> *mut sys::brt_runtime {

@@ -145,3 +145,19 @@ fn a_runtime_is_shared_between_threads() {
         }
     });
 }
+
+#[test]
+fn metrics_and_health_report_the_calls() {
+    let runtime = runtime_with_natives();
+    let add = runtime.prepare("add").unwrap();
+    for i in 0..10 {
+        add.invoke::<(f64, f64), f64>((i as f64, 1.0)).unwrap();
+    }
+    let text = runtime.metrics(bridgert::Format::Prometheus).unwrap();
+    assert!(text.contains("# TYPE") && text.contains("\"add\""), "{text}");
+    let json = runtime.metrics(bridgert::Format::Json).unwrap();
+    assert!(json.starts_with('{') && json.contains("add"), "{json}");
+    let health = runtime.health().unwrap();
+    assert_eq!(health.level, bridgert::HealthLevel::Healthy, "{}", health.report_json);
+    assert!(health.report_json.contains("\"status\""), "{}", health.report_json);
+}
