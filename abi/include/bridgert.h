@@ -8,5 +8,7 @@
 #include "bridgert/status.h"
 #include "bridgert/error.h"
 #include "bridgert/config.h"
+#include "bridgert/value.h"
+#include "bridgert/schema.h"
 
 #endif /* BRIDGERT_H */
