@@ -8,6 +8,7 @@
 #include "bridgert/status.h"
 #include "bridgert/error.h"
 #include "bridgert/config.h"
+#include "bridgert/memory.h"
 #include "bridgert/value.h"
 #include "bridgert/schema.h"
 
