@@ -9,6 +9,7 @@
 #include "internal.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -279,9 +280,12 @@ brt_status brt_value_object_set(brt_value *object, const char *key, size_t key_l
     return BRT_OK;
   }
   brt_value *key_value = brt_value_string(key, key_len);
-  if (!key_value)
+  if (!key_value) {
+    char cause[BRT_ERROR_MESSAGE_MAX];
+    snprintf(cause, sizeof cause, "%s", brt_error_message(brt_last_error()));
     return brt_error_wrap(LAST_STATUS(), BRT_ORIGIN_C, NULL,
-                          "brt_value_object_set: the key could not be stored");
+                          "brt_value_object_set: the key could not be stored: %s", cause);
+  }
   brt_value *reference = retained(value);
   brt_status status = _brt_object_append(object, key_value, hash, reference);
   if (status != BRT_OK) {

@@ -443,8 +443,9 @@ static brt_value *parse_value(json_parser *p, const struct schema_node *guide) {
   default:
     if (p->cur[0] == 0xEF && p->end - p->cur >= 3 && p->cur[1] == 0xBB && p->cur[2] == 0xBF && p->cur == p->begin)
       return _brt_json_fail(p, p->cur, BRT_E_CONVERSION, "byte order mark (U+FEFF) at the start: RFC 8259 forbids it in JSON text");
-    return _brt_json_fail(p, p->cur, BRT_E_CONVERSION, "unexpected %s 0x%02X, expected a value",
-                *p->cur >= 0x20 && *p->cur < 0x7F ? "character" : "byte", *p->cur);
+    if (*p->cur > 0x20 && *p->cur < 0x7F)
+      return _brt_json_fail(p, p->cur, BRT_E_CONVERSION, "unexpected character '%c', expected a value", *p->cur);
+    return _brt_json_fail(p, p->cur, BRT_E_CONVERSION, "unexpected byte 0x%02X, expected a value", *p->cur);
   }
 }
 

@@ -295,7 +295,10 @@ brt_schema *brt_schema_compile_n(const char *json_schema, size_t len) {
   }
   brt_value *document = _brt_json_parse(json_schema, len, NULL, NULL, NULL);
   if (!document) {
-    brt_error_wrap(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL, "brt_schema_compile: the schema is not valid JSON");
+    char cause[BRT_ERROR_MESSAGE_MAX];
+    snprintf(cause, sizeof cause, "%s", brt_error_message(brt_last_error()));
+    brt_error_wrap(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL, "brt_schema_compile: the schema is not valid JSON: %s",
+                   cause);
     return NULL;
   }
   compiler c = {.path_len = 0};

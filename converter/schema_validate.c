@@ -67,7 +67,9 @@ static bool report(validation *v, const char *fmt, ...) {
   va_start(args, fmt);
   vsnprintf(message, sizeof message, fmt, args);
   va_end(args);
-  if (v->error_count++ == 0) snprintf(v->first, sizeof v->first, "%s: %s", pointer, message);
+  /* The root's JSON Pointer is the empty string; the message says "(root)". */
+  if (v->error_count++ == 0)
+    snprintf(v->first, sizeof v->first, "%s: %s", pointer[0] ? pointer : "(root)", message);
   if (!v->collect) return false;
   if (v->errors) {
     brt_value *entry = brt_value_object(2);
@@ -111,28 +113,32 @@ static bool type_error(validation *v, unsigned types, const char *got) {
   return report(v, "expected %s, got %s", expected, got);
 }
 
-static void describe_number(long double x, bool integer, char *out) {
-  if (integer) snprintf(out, 32, "%lld", (long long)x);
+/* Integral numbers print as integers (a bound of 10 reads "10", not
+ * "10.0"); others in their shortest round-trip form. */
+static void describe_number(long double x, char *out) {
+  if (x == truncl(x) && fabsl(x) < 9.2e18L) snprintf(out, 32, "%lld", (long long)x);
   else _brt_format_double((double)x, out);
 }
 
 /* Numeric bounds; `x` is exact for every i64 and f64. */
-static bool check_bounds(validation *v, const schema_node *node, long double x, bool integer) {
+static bool check_bounds(validation *v, const schema_node *node, long double x) {
   char got[40], bound[40];
+  if (BRT_UNLIKELY(isnan(x))) /* NaN compares false with everything: no bound holds */
+    return report(v, "expected a number within the bounds, got NaN");
   if (node->has_minimum && x < node->minimum) {
-    describe_number(x, integer, got), describe_number(node->minimum, false, bound);
+    describe_number(x, got), describe_number(node->minimum, bound);
     return report(v, "expected a number >= %s, got %s", bound, got);
   }
   if (node->has_maximum && x > node->maximum) {
-    describe_number(x, integer, got), describe_number(node->maximum, false, bound);
+    describe_number(x, got), describe_number(node->maximum, bound);
     return report(v, "expected a number <= %s, got %s", bound, got);
   }
   if (node->has_exclusive_minimum && x <= node->exclusive_minimum) {
-    describe_number(x, integer, got), describe_number(node->exclusive_minimum, false, bound);
+    describe_number(x, got), describe_number(node->exclusive_minimum, bound);
     return report(v, "expected a number > %s, got %s", bound, got);
   }
   if (node->has_exclusive_maximum && x >= node->exclusive_maximum) {
-    describe_number(x, integer, got), describe_number(node->exclusive_maximum, false, bound);
+    describe_number(x, got), describe_number(node->exclusive_maximum, bound);
     return report(v, "expected a number < %s, got %s", bound, got);
   }
   return true;
@@ -173,7 +179,7 @@ static bool check_element(validation *v, const schema_node *node, brt_dtype dtyp
   if (is_float && x == truncl(x)) have |= TYPE_INTEGER; /* JSON Schema: 1.0 is an integer */
   if (node->types && !(node->types & have))
     return type_error(v, node->types, is_bool ? "boolean" : is_float ? "number" : "integer");
-  return is_bool || !node->has_bounds || check_bounds(v, node, x, !is_float);
+  return is_bool || !node->has_bounds || check_bounds(v, node, x);
 }
 
 static bool check_tensor_axis(validation *v, const schema_node *node, const tensor_meta *meta, size_t axis,
@@ -257,10 +263,10 @@ static bool check_value(validation *v, const schema_node *node, const brt_value 
   bool go_on = true;
   switch (kind) {
   case BRT_KIND_INT:
-    if (node->has_bounds) go_on = check_bounds(v, node, (long double)value->as.integer, true);
+    if (node->has_bounds) go_on = check_bounds(v, node, (long double)value->as.integer);
     break;
   case BRT_KIND_FLOAT:
-    if (node->has_bounds) go_on = check_bounds(v, node, (long double)value->as.number, false);
+    if (node->has_bounds) go_on = check_bounds(v, node, (long double)value->as.number);
     break;
   case BRT_KIND_STRING:
     if (node->has_min_length || node->has_max_length) {
