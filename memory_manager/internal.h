@@ -96,29 +96,35 @@ typedef struct track_entry {
 struct heap;
 struct segment;
 
+/* 128 bytes, 64-aligned: the first cache line holds everything the fast
+ * paths of the owner touch; the second holds the atomic list other
+ * threads push to, so their frees do not bounce the owner's line. */
 typedef struct page {
-  /* Owner-only hot fields (the owning heap's thread). */
-  free_block *free;       /* blocks to allocate from */
-  free_block *local_free; /* blocks the owner freed, moved to free when free runs out */
-  uint32_t used;          /* blocks handed out and not yet collected back */
-  uint32_t flags;         /* PAGE_*; 0 on the fast path */
-  /* Set at page start, read by any thread holding a block of the page. */
+  /* Line 1 — owner-only hot fields (free lists, count, flags) and the
+   * layout, which is set when the page starts and read by any thread
+   * holding a block of the page. */
+  _Alignas(64) free_block *free; /* blocks to allocate from */
+  free_block *local_free;        /* blocks the owner freed; moved to free when free runs out */
+  uint32_t used;                 /* blocks handed out and not yet collected back */
+  uint32_t flags;                /* PAGE_*; 0 on the fast path */
   uintptr_t block_start;
-  uint64_t reciprocal; /* ceil-ish 2^40 / block_size, 0 for single-block pages */
+  uint64_t reciprocal; /* 2^40 / block_size + 1, 0 for single-block pages */
   size_t block_size;
   size_t span;            /* capacity * block_size: offsets below it are blocks */
   _Atomic uint32_t *meta; /* capacity words */
-  track_entry *track;     /* tracking side array or NULL */
+  /* Line 2 — frees from other threads (and from anyone after the owner
+   * exited), then the cold fields. */
+  _Atomic(free_block *) thread_free;
+  track_entry *track; /* tracking side array or NULL */
+  size_t block_align; /* alignment every block start honours */
+  struct page *next, *prev; /* bin queue or full list */
   uint32_t capacity;
   uint8_t bin;
   uint8_t in_use;
   uint8_t in_full; /* in its bin's full list */
   uint8_t committed;
-  size_t block_align; /* alignment every block start honours */
-  /* Frees from other threads (and from anyone after the owner exited). */
-  _Atomic(free_block *) thread_free;
-  struct page *next, *prev; /* bin queue or full list */
 } page;
+_Static_assert(sizeof(page) == 128, "a page descriptor is two cache lines");
 
 typedef struct segment {
   uint32_t kind; /* segment_kind */
@@ -132,7 +138,7 @@ typedef struct segment {
   uint32_t in_registry;
   struct segment *next, *prev;         /* heap list, pool or abandoned list */
   struct segment *all_next, *all_prev; /* registry of every live segment */
-  page pages[];
+  page pages[]; /* 64-aligned by page's own alignment */
 } segment;
 
 typedef struct bin_queue {
@@ -200,12 +206,13 @@ extern const size_t _brt_mem_bin_size[BIN_COUNT];
 
 /* --- Inline helpers used by the fast paths ---------------------------------- */
 
-/* One relaxed byte load: is the 4 MiB slot of `a` a live segment of ours? */
+/* One byte load: is the 4 MiB slot of `a` a live segment of ours? The
+ * index is masked so that any address reads inside the map; addresses at
+ * or above 2^47 are then rejected by the same (branch-free) expression. */
 BRT_INLINE bool segment_map_contains(uintptr_t a) {
-  uintptr_t slot = a >> SEGMENT_SHIFT;
-  if (BRT_UNLIKELY(slot >= ((uintptr_t)1 << (ADDRESS_BITS - SEGMENT_SHIFT)))) return false;
-  return (atomic_load_explicit(&_brt_mem_segment_map[slot >> 3], memory_order_acquire) >>
-          (slot & 7)) & 1;
+  uintptr_t slot = (a >> SEGMENT_SHIFT) & (((uintptr_t)1 << (ADDRESS_BITS - SEGMENT_SHIFT)) - 1);
+  unsigned bits = atomic_load_explicit(&_brt_mem_segment_map[slot >> 3], memory_order_acquire);
+  return ((bits >> (slot & 7)) & 1) & ((a >> ADDRESS_BITS) == 0);
 }
 
 BRT_INLINE segment *segment_of(uintptr_t a) { return (segment *)(a & ~SEGMENT_MASK); }

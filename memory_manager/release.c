@@ -99,7 +99,7 @@ static void page_free_block(heap *h, segment *s, page *pg, void *block) {
   if (atomic_load_explicit(&s->owner, memory_order_relaxed) == h) {
     b->next = pg->local_free;
     pg->local_free = b;
-    if (--pg->used == 0) _brt_mem_page_retire(h, pg);
+    pg->used--;
     return;
   }
   free_block *head = atomic_load_explicit(&pg->thread_free, memory_order_relaxed);
@@ -201,31 +201,45 @@ BRT_NOINLINE brt_status _brt_mem_release_slow(const void *p, const char *functio
   return release_ref(&ref, function, p);
 }
 
+/* What the fast paths read instead of a foreign address: a segment whose
+ * two pages have no blocks (span 0) and whose page_shift maps every
+ * offset to page 0 or 1, and a metadata word of 0. Selecting it with a
+ * conditional move instead of branching keeps brt_release to one branch. */
+static union {
+  segment header;
+  unsigned char storage[sizeof(segment) + 2 * sizeof(page)]; /* header + pages[2] */
+} dummy_segment = {.header = {.page_shift = 63, .page_count = 2}};
+static _Atomic uint32_t dummy_word;
+
 /* The fast path, for a block whose page the calling thread owns, with a
- * count of 1, on an untracked, unhardened page: segment-map load, header
- * arithmetic (a multiply, no division), one fused validity test, a load
- * and a plain store of the metadata word, a push on the page's local free
- * list, two statistics updates. Three well-predicted branches, no atomic
- * read-modify-write. Everything else goes to the slow path, which
- * validates again and records the error when there is one. */
+ * count of 1, on an untracked, unhardened page: one segment-map load,
+ * header arithmetic (a multiply, no division), a load and a plain store of
+ * the metadata word (no atomic read-modify-write: DESIGN.md §4 note 1), a
+ * push on the page's local free list, two owner-only statistics updates;
+ * about 40 instructions and a single unlikely branch into the non-inlined
+ * slow path, which validates again and records the error if there is one.
+ * Foreign pointers are steered to dummy_segment / dummy_word by conditional
+ * moves, so nothing outside our own memory is read. */
 brt_status brt_release(const void *p) {
   uintptr_t a = (uintptr_t)p;
-  page *pg;
-  uint32_t index;
-  if (BRT_UNLIKELY(!block_lookup(a, &pg, &index))) return _brt_mem_release_slow(p, "brt_release");
+  segment *s = segment_map_contains(a) ? segment_of(a) : &dummy_segment.header;
+  page *pg = &s->pages[(a - (uintptr_t)s) >> s->page_shift];
+  uintptr_t off = a - pg->block_start;
+  uint64_t index = (off * pg->reciprocal) >> INDEX_SHIFT;
+  bool in_block = (off < pg->span) & (index * pg->block_size == off);
+  _Atomic uint32_t *meta = in_block ? &pg->meta[index] : &dummy_word;
+  uint32_t word = atomic_load_explicit(meta, memory_order_acquire);
   heap *h = _brt_mem_tls_heap;
-  segment *s = segment_of(a);
-  uint32_t word = atomic_load_explicit(&pg->meta[index], memory_order_acquire);
-  if (BRT_UNLIKELY(((word & (META_COUNT_MASK | META_SHARED)) != 1) | (pg->flags != 0) |
+  if (BRT_UNLIKELY(!in_block | ((word & (META_COUNT_MASK | META_SHARED)) != 1) | (pg->flags != 0) |
                    (atomic_load_explicit(&s->owner, memory_order_relaxed) != h)))
     return _brt_mem_release_slow(p, "brt_release");
-  atomic_store_explicit(&pg->meta[index], (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
+  atomic_store_explicit(meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
   free_block *b = (free_block *)p;
   b->next = pg->local_free;
   pg->local_free = b;
   stat_add_u(&h->stats.frees, 1);
   stat_add_i(&h->stats.bytes_by_type[word_type(word)], -(int64_t)pg->block_size);
-  if (BRT_UNLIKELY(--pg->used == 0)) _brt_mem_page_retire(h, pg);
+  pg->used--; /* an empty page stays queued; collection returns it */
   return BRT_OK;
 }
 
