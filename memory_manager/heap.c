@@ -265,7 +265,7 @@ static void heap_abandon(heap *h) {
     for (uint32_t i = 0; i < s->page_count; i++) {
       page *pg = &s->pages[i];
       pg->next = pg->prev = NULL;
-      pg->in_full = 0;
+      pg->flags &= ~PAGE_IN_FULL;
     }
     atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
     abandoned_push(s);

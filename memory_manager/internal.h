@@ -89,9 +89,12 @@ typedef struct track_entry {
 } track_entry;
 
 /* Page flags: any non-zero flag sends allocation and release to the slow
- * path, which is how tracking and the hardened mode cost nothing when off. */
+ * path, which is how tracking and the hardened mode cost nothing when off,
+ * and how a release into a page parked in the full list brings it back. */
 #define PAGE_TRACKED 1u
 #define PAGE_HARDENED 2u
+#define PAGE_IN_FULL 4u /* in its bin's full list */
+#define PAGE_SINGLE 8u  /* the page of a single-block segment: freed by unmapping */
 
 struct heap;
 struct segment;
@@ -121,7 +124,7 @@ typedef struct page {
   uint32_t capacity;
   uint8_t bin;
   uint8_t in_use;
-  uint8_t in_full; /* in its bin's full list */
+  uint8_t unused_pad;
   uint8_t committed;
 } page;
 _Static_assert(sizeof(page) == 128, "a page descriptor is two cache lines");
@@ -267,6 +270,7 @@ void _brt_mem_page_release_to_segment(heap *h, page *pg);
 void _brt_mem_bin_set_current(heap *h, size_t bin, page *pg);
 void _brt_mem_page_to_full(heap *h, page *pg);
 void _brt_mem_page_apply_flags(page *pg);
+void _brt_mem_page_unfull(heap *h, page *pg);
 
 /* --- heap.c --------------------------------------------------------------------- */
 heap *_brt_mem_heap_get(void);

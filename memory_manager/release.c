@@ -100,6 +100,7 @@ static void page_free_block(heap *h, segment *s, page *pg, void *block) {
     b->next = pg->local_free;
     pg->local_free = b;
     pg->used--;
+    if (pg->flags & PAGE_IN_FULL) _brt_mem_page_unfull(h, pg);
     return;
   }
   free_block *head = atomic_load_explicit(&pg->thread_free, memory_order_relaxed);
@@ -211,15 +212,18 @@ static union {
 } dummy_segment = {.header = {.page_shift = 63, .page_count = 2}};
 static _Atomic uint32_t dummy_word;
 
-/* The fast path, for a block whose page the calling thread owns, with a
- * count of 1, on an untracked, unhardened page: one segment-map load,
- * header arithmetic (a multiply, no division), a load and a plain store of
- * the metadata word (no atomic read-modify-write: DESIGN.md §4 note 1), a
- * push on the page's local free list, two owner-only statistics updates;
- * about 40 instructions and a single unlikely branch into the non-inlined
- * slow path, which validates again and records the error if there is one.
- * Foreign pointers are steered to dummy_segment / dummy_word by conditional
- * moves, so nothing outside our own memory is read. */
+/* The fast path, for a block with a count of 1 on an untracked,
+ * unhardened page, released by a thread that has a heap: one segment-map
+ * load, header arithmetic (a multiply, no division), a load and a plain
+ * store of the metadata word (no atomic read-modify-write: DESIGN.md §4
+ * note 1), two owner-only statistics updates, then a push on the page's
+ * local free list when this thread owns the page, or a compare-exchange
+ * push on its thread_free list when another thread does (the
+ * Rust-allocates, C++-frees case). About 40 instructions and one unlikely
+ * branch into the non-inlined slow path, which validates again and
+ * records the error if there is one. Foreign pointers are steered to
+ * dummy_segment / dummy_word by conditional moves, so nothing outside our
+ * own memory is read. */
 brt_status brt_release(const void *p) {
   uintptr_t a = (uintptr_t)p;
   segment *s = segment_map_contains(a) ? segment_of(a) : &dummy_segment.header;
@@ -231,15 +235,23 @@ brt_status brt_release(const void *p) {
   uint32_t word = atomic_load_explicit(meta, memory_order_acquire);
   heap *h = _brt_mem_tls_heap;
   if (BRT_UNLIKELY(!in_block | ((word & (META_COUNT_MASK | META_SHARED)) != 1) | (pg->flags != 0) |
-                   (atomic_load_explicit(&s->owner, memory_order_relaxed) != h)))
+                   (h == &_brt_mem_empty_heap)))
     return _brt_mem_release_slow(p, "brt_release");
   atomic_store_explicit(meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
-  free_block *b = (free_block *)p;
-  b->next = pg->local_free;
-  pg->local_free = b;
   stat_add_u(&h->stats.frees, 1);
   stat_add_i(&h->stats.bytes_by_type[word_type(word)], -(int64_t)pg->block_size);
-  pg->used--; /* an empty page stays queued; collection returns it */
+  free_block *b = (free_block *)p;
+  if (BRT_LIKELY(atomic_load_explicit(&s->owner, memory_order_relaxed) == h)) {
+    b->next = pg->local_free;
+    pg->local_free = b;
+    pg->used--; /* an empty page stays queued; collection returns it */
+    return BRT_OK;
+  }
+  free_block *head = atomic_load_explicit(&pg->thread_free, memory_order_relaxed);
+  do {
+    b->next = head;
+  } while (!atomic_compare_exchange_weak_explicit(&pg->thread_free, &head, b, memory_order_release,
+                                                  memory_order_relaxed));
   return BRT_OK;
 }
 
