@@ -18,9 +18,11 @@ BRT_INLINE bool simple_request(size_t size, size_t align, brt_mem_type type, uns
  * and no lock: heap = TLS load; page = heap->direct[(size + 15) / 16]
  * (slot 0, the empty page, for requests it cannot serve); block =
  * page->free; a single unlikely branch on !simple_request | block == NULL
- * | page->flags (tracking, hardened) into the non-inlined slow path; pop;
- * block index by multiply-shift; one relaxed store of the metadata word
- * (refcount 1, type); two owner-only statistics updates. An empty direct
+ * | page flags other than tracking (hardened) into the non-inlined slow
+ * path; pop; block index by multiply-shift; one relaxed store of the
+ * metadata word (refcount 1, type); two owner-only statistics updates; a
+ * predictable test of the tracking flag, which records the block's id and
+ * time out of line when tracking is on. An empty direct
  * slot points to a page whose free list is NULL, so a thread's first
  * allocation and an exhausted page need no separate test. */
 void *brt_alloc(size_t size, size_t align, brt_mem_type type, unsigned flags) {
@@ -28,7 +30,7 @@ void *brt_alloc(size_t size, size_t align, brt_mem_type type, unsigned flags) {
   heap *h = _brt_mem_tls_heap;
   page *pg = h->direct[simple ? (size + 15) >> 4 : 0];
   free_block *block = pg->free;
-  if (BRT_UNLIKELY(!simple | (block == NULL) | (pg->flags != 0)))
+  if (BRT_UNLIKELY(!simple | (block == NULL) | ((pg->flags & ~PAGE_TRACKED) != 0)))
     return _brt_mem_alloc_slow(size, align, type, flags);
   pg->free = block->next;
   pg->used++;
@@ -37,6 +39,7 @@ void *brt_alloc(size_t size, size_t align, brt_mem_type type, unsigned flags) {
                         memory_order_relaxed);
   stat_add_u(&h->stats.allocs, 1);
   stat_add_i(&h->stats.bytes_by_type[type], (int64_t)pg->block_size);
+  if (BRT_UNLIKELY(pg->flags)) _brt_mem_track_alloc(h, pg, index, size); /* tracking >= blocks */
   return block;
 }
 
@@ -192,10 +195,9 @@ void *brt_realloc(void *p, size_t new_size, size_t align) {
                   type == BRT_MEM_SHARED ? "SHARED (memfd)" : "MAPPED (file)");
     return NULL;
   }
-  if (_brt_mem_layout_fits(&ref, new_size, align, false)) {
-    if (ref.pg->flags & PAGE_TRACKED) ref.pg->track[ref.index].requested = new_size;
+  if (_brt_mem_layout_fits(&ref, new_size, align, false) &&
+      (!(ref.pg->flags & PAGE_TRACKED) || _brt_mem_track_set_requested(ref.pg, ref.index, new_size)))
     return p;
-  }
   void *moved = brt_alloc(new_size, align, type, 0);
   if (!moved) return NULL;
   size_t old_size = _brt_mem_block_requested(&ref);

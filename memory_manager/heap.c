@@ -61,6 +61,7 @@ static void init_locks(void) {
 
 static void init_once_body(void) {
   init_locks();
+  _brt_mem.epoch_ns = _brt_os_coarse_ns();
   pthread_key_create(&heap_key, heap_thread_exit);
   pthread_atfork(fork_prepare, fork_parent, fork_child);
   /* The environment is read once, here. A variable the config loader

@@ -79,14 +79,17 @@ typedef struct free_block {
   struct free_block *next;
 } free_block;
 
-/* Per-block tracking record (tracking >= blocks): a side array per page. */
+/* Per-block tracking record (tracking >= blocks), 16 bytes, in a side
+ * array per page. The requested size is kept as the slack below the
+ * usable size, which is under 65536 for every block (page blocks are at
+ * most 64 KiB; single-block segments round up to 4 KiB). */
 typedef struct track_entry {
   uint64_t id;
-  uint64_t alloc_ns;
-  uint64_t requested; /* requested size */
-  uint32_t backtrace_slot; /* 0 = none, else slot + 1 in the backtrace table */
-  uint32_t pad;
+  uint32_t alloc_ms;       /* ms since the allocator started; ages wrap after 49 days */
+  uint16_t slack;          /* usable - requested bytes */
+  uint16_t backtrace_slot; /* 0 = none, else slot + 1 in the backtrace table */
 } track_entry;
+_Static_assert(sizeof(track_entry) == 16, "a tracking record is 16 bytes");
 
 /* Page flags: any non-zero flag sends allocation and release to the slow
  * path, which is how tracking and the hardened mode cost nothing when off,
@@ -190,6 +193,7 @@ typedef struct mem_globals {
   _Atomic uint32_t hardened;
   _Atomic uint32_t config_epoch;
   _Atomic uint64_t next_id;
+  uint64_t epoch_ns;                /* coarse clock at initialisation, for block ages */
   _Atomic int64_t live_bytes_estimate; /* synced at page changes, for peak */
   _Atomic uint64_t peak_bytes;
   _Atomic uint64_t collections;
@@ -305,6 +309,7 @@ void _brt_mem_track_page_start(page *pg);
 void _brt_mem_track_page_end(page *pg);
 void _brt_mem_leak_report_install(void);
 void _brt_mem_track_fill_info(const block_ref *ref, brt_block_info *info);
+bool _brt_mem_track_set_requested(page *pg, uint32_t index, size_t requested);
 void _brt_mem_track_fork_prepare(void);
 void _brt_mem_track_fork_parent(void);
 void _brt_mem_track_fork_child(void);

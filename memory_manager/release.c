@@ -86,7 +86,8 @@ brt_status _brt_mem_resolve(const void *p, const char *function, block_ref *ref)
 
 size_t _brt_mem_block_requested(const block_ref *ref) {
   const page *pg = ref->pg;
-  if ((pg->flags & PAGE_TRACKED) && pg->track[ref->index].id) return pg->track[ref->index].requested;
+  if ((pg->flags & PAGE_TRACKED) && pg->track[ref->index].id)
+    return pg->block_size - pg->track[ref->index].slack;
   return pg->block_size;
 }
 
@@ -234,8 +235,10 @@ brt_status brt_release(const void *p) {
   _Atomic uint32_t *meta = in_block ? &pg->meta[index] : &dummy_word;
   uint32_t word = atomic_load_explicit(meta, memory_order_acquire);
   heap *h = _brt_mem_tls_heap;
-  if (BRT_UNLIKELY(!in_block | ((word & (META_COUNT_MASK | META_SHARED)) != 1) | (pg->flags != 0) |
-                   (h == &_brt_mem_empty_heap)))
+  /* A tracked page needs nothing at release: the record is rewritten at
+   * the slot's next allocation. */
+  if (BRT_UNLIKELY(!in_block | ((word & (META_COUNT_MASK | META_SHARED)) != 1) |
+                   ((pg->flags & ~PAGE_TRACKED) != 0) | (h == &_brt_mem_empty_heap)))
     return _brt_mem_release_slow(p, "brt_release");
   atomic_store_explicit(meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
   stat_add_u(&h->stats.frees, 1);
@@ -294,7 +297,7 @@ bool _brt_mem_layout_fits(const block_ref *ref, size_t size, size_t align, bool 
   if (align == 0 || (align & (align - 1)) || (block & (align - 1))) return false;
   if (size == 0 || size > pg->block_size) return false;
   if (exact && (pg->flags & PAGE_TRACKED) && pg->track[ref->index].id)
-    return size == pg->track[ref->index].requested;
+    return size == pg->block_size - pg->track[ref->index].slack;
   if (size > pg->block_size / 2) return true;
   return ref->seg->page_count > 1 && _brt_mem_bin_for(size, align) == pg->bin;
 }
