@@ -30,7 +30,7 @@ void *brt_alloc(size_t size, size_t align, brt_mem_type type, unsigned flags) {
   heap *h = _brt_mem_tls_heap;
   page *pg = h->direct[simple ? (size + 15) >> 4 : 0];
   free_block *block = pg->free;
-  if (BRT_UNLIKELY(!simple | (block == NULL) | ((pg->flags & ~PAGE_TRACKED) != 0)))
+  if (BRT_UNLIKELY(!simple | (block == NULL) | ((page_flags(pg) & ~PAGE_TRACKED) != 0)))
     return _brt_mem_alloc_slow(size, align, type, flags);
   pg->free = block->next;
   pg->used++;
@@ -39,7 +39,7 @@ void *brt_alloc(size_t size, size_t align, brt_mem_type type, unsigned flags) {
                         memory_order_relaxed);
   stat_add_u(&h->stats.allocs, 1);
   stat_add_i(&h->stats.bytes_by_type[type], (int64_t)pg->block_size);
-  if (BRT_UNLIKELY(pg->flags)) _brt_mem_track_alloc(h, pg, index, size); /* tracking >= blocks */
+  if (BRT_UNLIKELY(page_flags(pg))) _brt_mem_track_alloc(h, pg, index, size); /* tracking >= blocks */
   return block;
 }
 
@@ -51,7 +51,7 @@ void _brt_mem_block_start(heap *h, page *pg, void *block, size_t request, brt_me
                         memory_order_release);
   stat_add_u(&h->stats.allocs, 1);
   stat_add_i(&h->stats.bytes_by_type[type], (int64_t)pg->block_size);
-  if (pg->flags & PAGE_TRACKED) _brt_mem_track_alloc(h, pg, index, request);
+  if (page_flags(pg) & PAGE_TRACKED) _brt_mem_track_alloc(h, pg, index, request);
 }
 
 /* The bin serving (size, align) from pages, or BIN_COUNT when the request
@@ -119,7 +119,7 @@ static void *alloc_from_bin(heap *h, size_t bin, size_t size, brt_mem_type type,
       if (!pg) return NULL;
     }
     free_block *block = pg->free;
-    if ((pg->flags & PAGE_HARDENED) && !free_link_valid(pg, block->next)) {
+    if ((page_flags(pg) & PAGE_HARDENED) && !free_link_valid(pg, block->next)) {
       /* Damaged list: drop the rest of it rather than hand out a wild
        * pointer. The dropped blocks were never handed out, so they come
        * back when the page empties and is started again. */
@@ -196,7 +196,7 @@ void *brt_realloc(void *p, size_t new_size, size_t align) {
     return NULL;
   }
   if (_brt_mem_layout_fits(&ref, new_size, align, false) &&
-      (!(ref.pg->flags & PAGE_TRACKED) || _brt_mem_track_set_requested(ref.pg, ref.index, new_size)))
+      (!(page_flags(ref.pg) & PAGE_TRACKED) || _brt_mem_track_set_requested(ref.pg, ref.index, new_size)))
     return p;
   void *moved = brt_alloc(new_size, align, type, 0);
   if (!moved) return NULL;

@@ -266,7 +266,7 @@ static void heap_abandon(heap *h) {
     for (uint32_t i = 0; i < s->page_count; i++) {
       page *pg = &s->pages[i];
       pg->next = pg->prev = NULL;
-      pg->flags &= ~PAGE_IN_FULL;
+      page_flags_store(pg, page_flags(pg) & ~PAGE_IN_FULL);
     }
     atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
     abandoned_push(s);

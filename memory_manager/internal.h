@@ -112,7 +112,7 @@ typedef struct page {
   _Alignas(64) free_block *free; /* blocks to allocate from */
   free_block *local_free;        /* blocks the owner freed; moved to free when free runs out */
   uint32_t used;                 /* blocks handed out and not yet collected back */
-  uint32_t flags;                /* PAGE_*; 0 on the fast path */
+  _Atomic uint32_t flags;        /* PAGE_*; written by the owner, read by any thread */
   uintptr_t block_start;
   uint64_t reciprocal; /* 2^40 / block_size + 1, 0 for single-block pages */
   size_t block_size;
@@ -237,6 +237,17 @@ BRT_INLINE size_t size_to_bin(size_t size) {
   size_t s = size - 1;
   unsigned b = 63u - (unsigned)__builtin_clzll(s);
   return 8 + (b - 7) * 4 + ((s >> (b - 2)) & 3);
+}
+
+/* Page flags are read by any thread releasing into the page and written
+ * only by its owner (or while nobody owns it): relaxed loads and plain
+ * relaxed stores, no read-modify-write. A stale read by another thread is
+ * harmless: it only decides between two correct release paths. */
+BRT_INLINE uint32_t page_flags(const page *pg) {
+  return atomic_load_explicit(&((page *)pg)->flags, memory_order_relaxed);
+}
+BRT_INLINE void page_flags_store(page *pg, uint32_t flags) {
+  atomic_store_explicit(&pg->flags, flags, memory_order_relaxed);
 }
 
 /* --- os.c: the only place that talks to the kernel -----------------------------

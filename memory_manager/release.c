@@ -86,7 +86,7 @@ brt_status _brt_mem_resolve(const void *p, const char *function, block_ref *ref)
 
 size_t _brt_mem_block_requested(const block_ref *ref) {
   const page *pg = ref->pg;
-  if ((pg->flags & PAGE_TRACKED) && pg->track[ref->index].id)
+  if ((page_flags(pg) & PAGE_TRACKED) && pg->track[ref->index].id)
     return pg->block_size - pg->track[ref->index].slack;
   return pg->block_size;
 }
@@ -101,7 +101,7 @@ static void page_free_block(heap *h, segment *s, page *pg, void *block) {
     b->next = pg->local_free;
     pg->local_free = b;
     pg->used--;
-    if (pg->flags & PAGE_IN_FULL) _brt_mem_page_unfull(h, pg);
+    if (page_flags(pg) & PAGE_IN_FULL) _brt_mem_page_unfull(h, pg);
     return;
   }
   free_block *head = atomic_load_explicit(&pg->thread_free, memory_order_relaxed);
@@ -168,7 +168,7 @@ void _brt_mem_free_block(heap *h, block_ref *ref, uint32_t word) {
     _brt_mem_single_segment_free(ref->seg);
     return;
   }
-  if (pg->flags & PAGE_HARDENED) {
+  if (page_flags(pg) & PAGE_HARDENED) {
     atomic_store_explicit(ref->meta, (word & META_TYPE_MASK) | META_FREED | META_QUARANTINED,
                           memory_order_relaxed);
     quarantine_push(h, block, pg->block_size);
@@ -238,7 +238,7 @@ brt_status brt_release(const void *p) {
   /* A tracked page needs nothing at release: the record is rewritten at
    * the slot's next allocation. */
   if (BRT_UNLIKELY(!in_block | ((word & (META_COUNT_MASK | META_SHARED)) != 1) |
-                   ((pg->flags & ~PAGE_TRACKED) != 0) | (h == &_brt_mem_empty_heap)))
+                   ((page_flags(pg) & ~PAGE_TRACKED) != 0) | (h == &_brt_mem_empty_heap)))
     return _brt_mem_release_slow(p, "brt_release");
   atomic_store_explicit(meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
   stat_add_u(&h->stats.frees, 1);
@@ -296,7 +296,7 @@ bool _brt_mem_layout_fits(const block_ref *ref, size_t size, size_t align, bool 
   uintptr_t block = pg->block_start + (uintptr_t)ref->index * pg->block_size;
   if (align == 0 || (align & (align - 1)) || (block & (align - 1))) return false;
   if (size == 0 || size > pg->block_size) return false;
-  if (exact && (pg->flags & PAGE_TRACKED) && pg->track[ref->index].id)
+  if (exact && (page_flags(pg) & PAGE_TRACKED) && pg->track[ref->index].id)
     return size == pg->block_size - pg->track[ref->index].slack;
   if (size > pg->block_size / 2) return true;
   return ref->seg->page_count > 1 && _brt_mem_bin_for(size, align) == pg->bin;

@@ -83,7 +83,7 @@ bool _brt_mem_track_set_requested(page *pg, uint32_t index, size_t requested) {
 
 void _brt_mem_track_fill_info(const block_ref *ref, brt_block_info *info) {
   const page *pg = ref->pg;
-  if (!(pg->flags & PAGE_TRACKED) || !pg->track) return;
+  if (!(page_flags(pg) & PAGE_TRACKED) || !pg->track) return;
   const track_entry *entry = &pg->track[ref->index];
   if (!entry->id) return;
   info->id = entry->id;
