@@ -61,6 +61,7 @@ static void init_locks(void) {
 
 static void init_once_body(void) {
   init_locks();
+  _brt_mem.epoch_ns = _brt_os_coarse_ns();
   pthread_key_create(&heap_key, heap_thread_exit);
   pthread_atfork(fork_prepare, fork_parent, fork_child);
   /* The environment is read once, here. A variable the config loader
@@ -265,7 +266,7 @@ static void heap_abandon(heap *h) {
     for (uint32_t i = 0; i < s->page_count; i++) {
       page *pg = &s->pages[i];
       pg->next = pg->prev = NULL;
-      pg->in_full = 0;
+      page_flags_store(pg, page_flags(pg) & ~PAGE_IN_FULL);
     }
     atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
     abandoned_push(s);
