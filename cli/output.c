@@ -103,6 +103,8 @@ static void print_error_fields(FILE *out, const brt_error *error, const char *in
   if (brt_error_os_code(error))
     fprintf(out, "%sos code: %d (%s)\n", indent, brt_error_os_code(error),
             brt_error_os_category(error) ? brt_error_os_category(error) : "generic");
+  for (unsigned i = 0; i < 2; i++)
+    if (brt_error_path(error, i)) fprintf(out, "%spath:    %s\n", indent, brt_error_path(error, i));
   fprintf(out, "%smessage: %s\n", indent, brt_error_message(error));
 }
 

@@ -130,9 +130,9 @@ static void check_allocator(health_report *report, const brt_mem_stats *before) 
              (unsigned long long)walk.blocks, (unsigned long long)after.live_blocks);
   } else {
     snprintf(reason, sizeof reason,
-             "%llu live blocks walked, metadata consistent%s; refused bad releases: %llu invalid "
+             "%llu live block%s walked, metadata consistent%s; refused bad releases: %llu invalid "
              "pointers, %llu double frees, %llu layout mismatches",
-             (unsigned long long)walk.blocks,
+             (unsigned long long)walk.blocks, walk.blocks == 1 ? "" : "s",
              quiet ? " and matching the counters" : " (blocks changed during the walk: count not compared)",
              (unsigned long long)after.errors_invalid_pointer,
              (unsigned long long)after.errors_double_free,
