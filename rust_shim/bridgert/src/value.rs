@@ -111,9 +111,12 @@ fn adopt(raw: *mut sys::brt_value, function: &str) -> Result<Value> {
     NonNull::new(raw).map(|raw| Value { raw }).ok_or_else(|| Error::from_null(function))
 }
 
-/// Takes a managed C string (brt_value_to_json, brt_value_debug_string),
+/// Takes a managed C string (brt_value_to_json, brt_metrics_export...),
 /// copies it and releases the block.
-unsafe fn take_managed_text(text: *mut c_char, function: &str) -> Result<String> {
+///
+/// # Safety
+/// `text` is NULL or a NUL-terminated managed block the caller owns.
+pub(crate) unsafe fn take_managed_text(text: *mut c_char, function: &str) -> Result<String> {
     if text.is_null() {
         return Err(Error::from_null(function));
     }
@@ -266,6 +269,11 @@ impl Value {
             }
         };
         check(status).map(|()| out)
+    }
+
+    /// Whether an array or object has no items.
+    pub fn is_empty(&self) -> Result<bool> {
+        self.len().map(|len| len == 0)
     }
 
     /// A new handle on a child the container lends (retained).
