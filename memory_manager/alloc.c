@@ -4,8 +4,6 @@
 
 #include <string.h>
 
-void *_brt_mem_alloc_shared_block(size_t size, size_t align, size_t request);
-
 /* A request the fast path can serve: size 1..1024, align 1, 2, 4, 8 or 16
  * (every block is 16-aligned), a C, Rust or C++ heap type, no flags.
  * Branch-free: compares combined with '&'. */
@@ -58,7 +56,6 @@ void _brt_mem_block_start(heap *h, page *pg, void *block, size_t request, brt_me
  * needs a single-block segment. Blocks of a bin are aligned to the lowest
  * set bit of its size (capped at 4096), so an alignment above 16 picks the
  * first bin at least as large whose size is a multiple of the alignment. */
-size_t _brt_mem_bin_for(size_t size, size_t align);
 size_t _brt_mem_bin_for(size_t size, size_t align) {
   if (size > MEDIUM_BLOCK_MAX || align > PAGE_ALIGN_MAX) return BIN_COUNT;
   if (align <= MIN_ALIGN) return size_to_bin(size);
@@ -173,8 +170,6 @@ BRT_NOINLINE __attribute__((cold)) void *_brt_mem_alloc_slow(size_t size, size_t
 }
 
 /* --- brt_realloc ------------------------------------------------------------------ */
-
-bool _brt_mem_layout_fits(const block_ref *ref, size_t size, size_t align, bool exact);
 
 void *brt_realloc(void *p, size_t new_size, size_t align) {
   block_ref ref;

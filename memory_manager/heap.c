@@ -114,7 +114,6 @@ static heap *heap_create(void) {
   h->registry_next = heap_registry;
   if (heap_registry) heap_registry->registry_prev = h;
   heap_registry = h;
-  h->registered = 1;
   pthread_mutex_unlock(&_brt_mem.heaps_lock);
   _brt_mem_tls_heap = h;
   pthread_setspecific(heap_key, h);
@@ -197,8 +196,6 @@ static segment *abandoned_pop(void) {
   return s;
 }
 
-void _brt_mem_page_adopt(heap *h, page *pg);
-
 /* Takes one abandoned segment (or all of them) into h: collects every
  * page, frees the empty ones, queues the others in h's bins. */
 void _brt_mem_adopt_abandoned(heap *h, bool all) {
@@ -277,7 +274,6 @@ static void heap_abandon(heap *h) {
   if (h->registry_prev) h->registry_prev->registry_next = h->registry_next;
   else heap_registry = h->registry_next;
   if (h->registry_next) h->registry_next->registry_prev = h->registry_prev;
-  h->registered = 0;
   h->pool_next = heap_pool;
   heap_pool = h;
   pthread_mutex_unlock(&_brt_mem.heaps_lock);
@@ -290,7 +286,6 @@ static void heap_thread_exit(void *arg) {
 }
 
 /* Asks every heap to collect at its next slow path (brt_mem_collect). */
-void _brt_mem_request_collect_all(void);
 void _brt_mem_request_collect_all(void) {
   pthread_mutex_lock(&_brt_mem.heaps_lock);
   for (heap *h = heap_registry; h; h = h->registry_next)

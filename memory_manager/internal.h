@@ -127,7 +127,6 @@ typedef struct page {
   uint32_t capacity;
   uint8_t bin;
   uint8_t in_use;
-  uint8_t unused_pad;
   uint8_t committed;
 } page;
 _Static_assert(sizeof(page) == 128, "a page descriptor is two cache lines");
@@ -173,11 +172,9 @@ typedef struct heap {
   uint64_t id_next, id_end; /* tracking ids, taken from a global counter in ranges */
   uint32_t config_epoch;
   _Atomic uint32_t collect_requested;
-  uint32_t live_bytes_synced_epoch;
   int64_t live_bytes_reported; /* what this heap last added to the global estimate */
   void *quarantine[QUARANTINE_SLOTS];
   uint32_t quarantine_head, quarantine_count;
-  uint32_t registered;
   struct heap *registry_next, *registry_prev;
   struct heap *pool_next;
 } heap;
@@ -199,7 +196,6 @@ typedef struct mem_globals {
   _Atomic uint64_t collections;
   _Atomic uint64_t mapped_files;
   _Atomic uint64_t abandoned_count;
-  _Atomic uint64_t uncharged_large_bytes_by_type[BRT_MEM_TYPE_COUNT];
   heap_stats retired; /* stats of heaps whose thread exited (under heaps_lock) */
   pthread_mutex_t heaps_lock;    /* heap registry and heap pool */
   pthread_mutex_t segments_lock; /* segment registry, pool and abandoned list */
@@ -281,11 +277,13 @@ void _brt_mem_uncharge(size_t bytes);
 page *_brt_mem_page_acquire(heap *h, size_t bin, size_t request);
 void _brt_mem_page_collect(page *pg);
 void _brt_mem_page_retire(heap *h, page *pg);
+brt_status _brt_mem_page_retire_ok(heap *h, page *pg);
 void _brt_mem_page_release_to_segment(heap *h, page *pg);
 void _brt_mem_bin_set_current(heap *h, size_t bin, page *pg);
 void _brt_mem_page_to_full(heap *h, page *pg);
 void _brt_mem_page_apply_flags(page *pg);
 void _brt_mem_page_unfull(heap *h, page *pg);
+void _brt_mem_page_adopt(heap *h, page *pg);
 
 /* --- heap.c --------------------------------------------------------------------- */
 heap *_brt_mem_heap_get(void);
@@ -294,10 +292,12 @@ void _brt_mem_heap_collect(heap *h, bool release_all);
 void _brt_mem_adopt_abandoned(heap *h, bool all);
 void _brt_mem_sync_live_bytes(heap *h);
 void _brt_mem_sum_stats(heap_stats *sum);
+void _brt_mem_request_collect_all(void);
 
 /* --- alloc.c -------------------------------------------------------------------- */
 void *_brt_mem_alloc_slow(size_t size, size_t align, brt_mem_type type, unsigned flags);
 void _brt_mem_block_start(heap *h, page *pg, void *block, size_t request, brt_mem_type type);
+size_t _brt_mem_bin_for(size_t size, size_t align);
 
 /* --- release.c ------------------------------------------------------------------ */
 /* Where a pointer's block lives; filled by _brt_mem_resolve. */
@@ -313,6 +313,10 @@ brt_status _brt_mem_release_slow(const void *p, const char *function);
 void _brt_mem_free_block(heap *h, block_ref *ref, uint32_t word);
 void _brt_mem_quarantine_flush(heap *h);
 size_t _brt_mem_block_requested(const block_ref *ref);
+bool _brt_mem_layout_fits(const block_ref *ref, size_t size, size_t align, bool exact);
+
+/* --- mapper.c ------------------------------------------------------------------- */
+void *_brt_mem_alloc_shared_block(size_t size, size_t align, size_t request);
 
 /* --- track.c -------------------------------------------------------------------- */
 void _brt_mem_track_alloc(heap *h, page *pg, uint32_t index, size_t request);

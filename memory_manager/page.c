@@ -98,7 +98,6 @@ static void page_make_current(heap *h, page *pg) {
 }
 
 /* Adds an adopted page with live blocks to h (heap.c, on reclaim). */
-void _brt_mem_page_adopt(heap *h, page *pg);
 void _brt_mem_page_adopt(heap *h, page *pg) {
   pg->next = pg->prev = NULL;
   page_flags_store(pg, page_flags(pg) & ~PAGE_IN_FULL);
@@ -199,12 +198,18 @@ void _brt_mem_page_release_to_segment(heap *h, page *pg) {
   if (--s->used_pages == 0) _brt_mem_segment_retire(h, s);
 }
 
-/* The owner freed the last block of pg. The only page of a bin stays, so a
- * loop that allocates and frees one block does not restart pages. */
+/* The owner freed the last block of pg: the page goes back to its segment
+ * unless it is its bin's current page, so a loop that allocates and frees
+ * one block does not restart pages. */
 void _brt_mem_page_retire(heap *h, page *pg) {
-  bin_queue *q = &h->bins[pg->bin];
-  if (q->first == pg && q->last == pg && !q->full) return;
+  if (h->bins[pg->bin].first == pg) return;
   _brt_mem_page_release_to_segment(h, pg);
+}
+
+/* _brt_mem_page_retire as a tail call for brt_release's fast path. */
+BRT_NOINLINE brt_status _brt_mem_page_retire_ok(heap *h, page *pg) {
+  _brt_mem_page_retire(h, pg);
+  return BRT_OK;
 }
 
 /* --- Finding a page with free blocks --------------------------------------------------- */

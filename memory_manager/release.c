@@ -100,8 +100,8 @@ static void page_free_block(heap *h, segment *s, page *pg, void *block) {
   if (atomic_load_explicit(&s->owner, memory_order_relaxed) == h) {
     b->next = pg->local_free;
     pg->local_free = b;
-    pg->used--;
-    if (page_flags(pg) & PAGE_IN_FULL) _brt_mem_page_unfull(h, pg);
+    if (--pg->used == 0) _brt_mem_page_retire(h, pg);
+    else if (page_flags(pg) & PAGE_IN_FULL) _brt_mem_page_unfull(h, pg);
     return;
   }
   free_block *head = atomic_load_explicit(&pg->thread_free, memory_order_relaxed);
@@ -247,7 +247,8 @@ brt_status brt_release(const void *p) {
   if (BRT_LIKELY(atomic_load_explicit(&s->owner, memory_order_relaxed) == h)) {
     b->next = pg->local_free;
     pg->local_free = b;
-    pg->used--; /* an empty page stays queued; collection returns it */
+    if (BRT_UNLIKELY(--pg->used == 0) && h->bins[pg->bin].first != pg)
+      return _brt_mem_page_retire_ok(h, pg);
     return BRT_OK;
   }
   free_block *head = atomic_load_explicit(&pg->thread_free, memory_order_relaxed);
@@ -289,8 +290,6 @@ brt_status brt_retain(const void *p) {
  * requested size is known and must match when `exact`; otherwise the size
  * must be in the block's class: at most its usable size and either more
  * than half of it or a size whose bin is the block's. */
-size_t _brt_mem_bin_for(size_t size, size_t align);
-bool _brt_mem_layout_fits(const block_ref *ref, size_t size, size_t align, bool exact);
 bool _brt_mem_layout_fits(const block_ref *ref, size_t size, size_t align, bool exact) {
   const page *pg = ref->pg;
   uintptr_t block = pg->block_start + (uintptr_t)ref->index * pg->block_size;
