@@ -2,6 +2,7 @@
  * snapshot that calls read without a lock. */
 #include "internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,13 @@ int _brt_bridge_semver_compare(const brt_semver *a, const brt_semver *b) {
   if (a->patch != b->patch) return a->patch > b->patch ? 1 : -1;
   return prerelease_compare(a, b);
 }
+
+/* The Rust shim mirrors brt_algorithm; its layout is part of the ABI. */
+#if UINTPTR_MAX == UINT64_MAX
+_Static_assert(offsetof(brt_algorithm, timeout_ms) == 64 && offsetof(brt_algorithm, ctx) == 88 &&
+                   offsetof(brt_algorithm, native_thunk) == 96 && sizeof(brt_algorithm) == 104,
+               "brt_algorithm's layout changed: that is an ABI change");
+#endif
 
 /* --- Entries ---------------------------------------------------------------- */
 
