@@ -134,6 +134,7 @@ void _brt_bridge_entry_retain(brt_entry *entry) {
 }
 
 static void entry_free(brt_entry *entry) {
+  _brt_bridge_entry_detach_value(entry);
   if (entry->plugin) _brt_bridge_plugin_release(entry->plugin);
   if (entry->core) _brt_bridge_core_release(entry->core);
   free(entry->name);
@@ -223,10 +224,7 @@ brt_entry *_brt_bridge_entry_create(brt_core *core, const brt_algorithm *a) {
     entry_free(entry);
     return NULL;
   }
-  if (a->input_schema) {
-    brt_error_set(BRT_E_UNSUPPORTED, BRT_ORIGIN_C, NULL,
-                  "brt_register: algorithm \"%s\" has an input_schema, which this build cannot "
-                  "compile (no converter)", a->name);
+  if (_brt_bridge_entry_attach_value(entry, a->input_schema) != BRT_OK) {
     entry_free(entry);
     return NULL;
   }

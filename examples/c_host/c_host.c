@@ -1,11 +1,13 @@
 /* The example host (docs/plugins.md): a C program that opens a runtime,
- * loads the plugins of a folder, calls `dot` through a prepared handle, and
- * prints a failing call's full error.
+ * loads the plugins of a folder, calls `matrix_multiplication` with JSON
+ * and `dot` through a prepared handle, and prints failing calls' full
+ * errors.
  *
  *   c_host PLUGIN_DIR */
 #include <bridgert.h>
 
 #include <stdio.h>
+#include <string.h>
 
 static int print_algorithm(void *ctx, const brt_algorithm *a) {
   (void)ctx;
@@ -42,6 +44,28 @@ int main(int argc, char **argv) {
   printf("algorithms:\n");
   brt_algorithms_list(rt, print_algorithm, NULL);
 
+  /* matrix_multiplication by name, with JSON in and out. */
+  const char *params = "{\"matrix_a\": [[1,2],[3,4]], \"matrix_b\": [[5,6],[7,8]]}";
+  char *product_json = NULL;
+  if (brt_call_json(rt, "matrix_multiplication", params, &product_json) != BRT_OK) {
+    print_last_error("matrix_multiplication");
+    brt_runtime_close(rt);
+    return 1;
+  }
+  printf("matrix_multiplication(%s) = %s\n", params, product_json);
+  int product_ok = strcmp(product_json, "[[19,22],[43,50]]") == 0;
+  brt_release(product_json);
+
+  /* Two failing calls: params the schema rejects, and shapes that do not fit. */
+  const char *bad_params = "{\"matrix_a\": [[1,2],[3,\"x\"]], \"matrix_b\": [[5,6],[7,8]]}";
+  brt_status bad_status = brt_call_json(rt, "matrix_multiplication", bad_params, &product_json);
+  printf("matrix_multiplication(%s) returned %s\n", bad_params, brt_status_name(bad_status));
+  print_last_error("  error");
+  const char *mismatched = "{\"matrix_a\": [[1,2,3]], \"matrix_b\": [[1,2],[3,4]]}";
+  brt_status shape_status = brt_call_json(rt, "matrix_multiplication", mismatched, &product_json);
+  printf("matrix_multiplication(%s) returned %s\n", mismatched, brt_status_name(shape_status));
+  print_last_error("  error");
+
   /* dot through a prepared handle: resolved once, called like a function. */
   brt_prepared *dot = brt_prepare(rt, "dot");
   if (!dot) {
@@ -72,5 +96,8 @@ int main(int argc, char **argv) {
   brt_prepared_free(fail);
 
   brt_runtime_close(rt);
-  return product == 32 && status == BRT_E_OUT_OF_RANGE ? 0 : 1;
+  return product_ok && bad_status == BRT_E_VALIDATION && shape_status == BRT_E_INVALID_ARGUMENT &&
+                 product == 32 && status == BRT_E_OUT_OF_RANGE
+             ? 0
+             : 1;
 }

@@ -15,6 +15,44 @@ static brt_runtime *open_examples(void) {
   return rt;
 }
 
+static void expect_json(brt_runtime *rt, const char *params, const char *expected) {
+  char *out = NULL;
+  assert_ok(brt_call_json(rt, "matrix_multiplication", params, &out));
+  assert_string_equal(out, expected);
+  assert_ok(brt_release(out));
+}
+
+static void test_matrix_multiplication(void **state) {
+  (void)state;
+  brt_runtime *rt = open_examples();
+  expect_json(rt, "{\"matrix_a\": [[1,2],[3,4]], \"matrix_b\": [[5,6],[7,8]]}",
+              "[[19,22],[43,50]]");
+  expect_json(rt, "{\"matrix_a\": [[1,2,3]], \"matrix_b\": [[1],[2],[3]]}", "[[14]]");
+  expect_json(rt, "{\"matrix_a\": [[0.5]], \"matrix_b\": [[3, 1]]}", "[[1.5,0.5]]");
+  char *out = NULL;
+  assert_status(brt_call_json(rt, "matrix_multiplication",
+                              "{\"matrix_a\": [[1,2,3],[4,5,6]], \"matrix_b\": [[1,2],[3,4]]}",
+                              &out),
+                BRT_E_INVALID_ARGUMENT);
+  assert_last_error(BRT_E_INVALID_ARGUMENT, "matrix_a is 2x3 and matrix_b is 2x2");
+  assert_status(brt_call_json(rt, "matrix_multiplication",
+                              "{\"matrix_a\": [[1,2],[3]], \"matrix_b\": [[1,2],[3,4]]}", &out),
+                BRT_E_INVALID_ARGUMENT);
+  assert_last_error(BRT_E_INVALID_ARGUMENT, "matrix_a is not rectangular: row 1 has 1 columns");
+  assert_status(brt_call_json(rt, "matrix_multiplication",
+                              "{\"matrix_a\": [[1,2],[3,\"x\"]], \"matrix_b\": [[5,6],[7,8]]}",
+                              &out),
+                BRT_E_VALIDATION);
+  assert_last_error(BRT_E_VALIDATION, "/matrix_a/1/1: expected number, got string");
+  assert_status(brt_call_json(rt, "matrix_multiplication", "{\"matrix_a\": [[1]]}", &out),
+                BRT_E_VALIDATION);
+  assert_last_error(BRT_E_VALIDATION, "matrix_b");
+  assert_status(brt_call_json(rt, "matrix_multiplicaton", "{}", &out), BRT_E_NOT_FOUND);
+  assert_last_error(BRT_E_NOT_FOUND, "did you mean \"matrix_multiplication\"?");
+  assert_null(out);
+  brt_runtime_close(rt);
+}
+
 static void test_dot(void **state) {
   (void)state;
   brt_runtime *rt = open_examples();
@@ -77,6 +115,7 @@ static void test_fail_maps_every_standard_exception(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_matrix_multiplication),
       cmocka_unit_test(test_dot),
       cmocka_unit_test(test_fail_maps_every_standard_exception),
   };
