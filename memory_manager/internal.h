@@ -320,6 +320,7 @@ void *_brt_mem_alloc_shared_block(size_t size, size_t align, size_t request);
 
 /* --- track.c -------------------------------------------------------------------- */
 void _brt_mem_track_alloc(heap *h, page *pg, uint32_t index, size_t request);
+void *_brt_mem_track_alloc_then(heap *h, page *pg, uint32_t index, size_t request, void *block);
 void _brt_mem_track_page_start(page *pg);
 void _brt_mem_track_page_end(page *pg);
 void _brt_mem_leak_report_install(void);

@@ -73,6 +73,14 @@ void _brt_mem_track_alloc(heap *h, page *pg, uint32_t index, size_t request) {
   entry->backtrace_slot = (uint16_t)(slot + 1);
 }
 
+/* _brt_mem_track_alloc for brt_alloc's fast path, as a tail call that
+ * returns the block. */
+BRT_NOINLINE void *_brt_mem_track_alloc_then(heap *h, page *pg, uint32_t index, size_t request,
+                                             void *block) {
+  _brt_mem_track_alloc(h, pg, index, request);
+  return block;
+}
+
 /* Records a new requested size (realloc in place); false when the slack
  * would not fit the record, and the caller moves the block instead. */
 bool _brt_mem_track_set_requested(page *pg, uint32_t index, size_t requested) {
