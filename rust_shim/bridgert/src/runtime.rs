@@ -210,6 +210,34 @@ impl Runtime {
         Ok(list)
     }
 
+    /// Calls value algorithm `name` ("name" is the highest version,
+    /// "name@1.2.0" that one) with `params`. Errors: VALIDATION against the
+    /// input schema (naming the JSON Pointer), NOT_FOUND (suggesting the
+    /// closest name), TIMEOUT, ISOLATED, or the algorithm's own failure —
+    /// with its status, wrapped in an error naming the algorithm whose cause
+    /// is the algorithm's error (a C++ exception keeps its type).
+    pub fn call(&self, name: &str, params: &Value) -> Result<Value> {
+        let name = c_string("algorithm name", name)?;
+        let mut result = ptr::null_mut();
+        // SAFETY: live runtime and value; the result is ours to release.
+        check(unsafe { sys::brt_call(self.raw.as_ptr(), name.as_ptr(), params.as_raw(), &mut result) })?;
+        // SAFETY: on success *result is a new reference.
+        unsafe { Value::from_raw(result) }
+    }
+
+    /// `call` with JSON text in and out (CONVERSION names the position of a
+    /// syntax error in `params_json`).
+    pub fn call_json(&self, name: &str, params_json: &str) -> Result<String> {
+        let name = c_string("algorithm name", name)?;
+        let params = c_string("params JSON", params_json)?;
+        let mut text = ptr::null_mut();
+        // SAFETY: live runtime, C strings; the text is a managed block we release.
+        unsafe {
+            check(sys::brt_call_json(self.raw.as_ptr(), name.as_ptr(), params.as_ptr(), &mut text))?;
+            take_managed_text(text, "brt_call_json")
+        }
+    }
+
     /// Resolves a native algorithm for typed calls (`Prepared::invoke`).
     pub fn prepare(&self, name: &str) -> Result<Prepared> {
         let name = c_string("algorithm name", name)?;
