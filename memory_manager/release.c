@@ -220,10 +220,9 @@ static _Atomic uint32_t dummy_word;
  * note 1), two owner-only statistics updates, then a push on the page's
  * local free list when this thread owns the page, or a compare-exchange
  * push on its thread_free list when another thread does (the
- * Rust-allocates, C++-frees case). About 85 instructions per call
- * (callgrind, gcc -O3: a third of them the segment-map test and register
- * saves) and one unlikely branch in the source into the non-inlined slow
- * path, which validates again and
+ * Rust-allocates, C++-frees case). About 75 instructions per call
+ * (callgrind, gcc 12 -O3; a dozen of them the segment-map test) and one
+ * unlikely branch in the source into the non-inlined slow path, which validates again and
  * records the error if there is one. Foreign pointers are steered to
  * dummy_segment / dummy_word by conditional moves, so nothing outside our
  * own memory is read. */
@@ -231,13 +230,13 @@ brt_status brt_release(const void *p) {
   uintptr_t a = (uintptr_t)p;
   segment *s = segment_map_contains(a) ? segment_of(a) : &dummy_segment.header;
   page *pg = &s->pages[(a - (uintptr_t)s) >> s->page_shift];
-  bool mine = atomic_load_explicit(&s->owner, memory_order_relaxed) == _brt_mem_tls_heap;
+  heap *h = _brt_mem_tls_heap;
+  bool mine = atomic_load_explicit(&s->owner, memory_order_relaxed) == h;
   uintptr_t off = a - pg->block_start;
   uint64_t index = (off * pg->reciprocal) >> INDEX_SHIFT;
   bool in_block = (off < pg->span) & (index * pg->block_size == off);
   _Atomic uint32_t *meta = in_block ? &pg->meta[index] : &dummy_word;
   uint32_t word = atomic_load_explicit(meta, memory_order_acquire);
-  heap *h = _brt_mem_tls_heap;
   /* A tracked page needs nothing at release: the record is rewritten at
    * the slot's next allocation. */
   if (BRT_UNLIKELY(!in_block | ((word & (META_COUNT_MASK | META_SHARED)) != 1) |
