@@ -9,5 +9,7 @@
 #include "bridgert/error.h"
 #include "bridgert/config.h"
 #include "bridgert/memory.h"
+#include "bridgert/value.h"
+#include "bridgert/schema.h"
 
 #endif /* BRIDGERT_H */

@@ -1,0 +1,186 @@
+/* Numbers: exact JSON number parsing and round-trip formatting.
+ *
+ * Parsing: integers are accumulated exactly in 64 bits (overflow is an
+ * error, never a rounding). Floats take Clinger's fast path when the
+ * decimal significand has at most 15 digits... more precisely when it is
+ * below 2^53 and the power of ten is at most 22: both operands are then
+ * exact doubles and one IEEE multiplication or division rounds correctly.
+ * Everything else goes to strtod_l in the "C" locale, which is correctly
+ * rounded in glibc. Formatting: the shortest of %.15g, %.16g and %.17g
+ * whose parse gives back the same bits (%.17g always does). */
+#include "internal.h"
+
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void c_locale_init(void) { c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0); }
+
+static locale_t numeric_locale(void) {
+  pthread_once(&c_locale_once, c_locale_init);
+  return c_locale;
+}
+
+static const double exact_powers_of_ten[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                             1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                             1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* strtod_l on a copy, because `text` is not NUL-terminated. */
+static double slow_parse(const char *text, size_t len) {
+  char local[64];
+  char *copy = len < sizeof local ? local : malloc(len + 1);
+  if (!copy) return NAN; /* the caller reports it as a conversion failure */
+  memcpy(copy, text, len);
+  copy[len] = '\0';
+  locale_t locale = numeric_locale();
+  double value = locale ? strtod_l(copy, NULL, locale) : strtod(copy, NULL);
+  if (copy != local) free(copy);
+  return value;
+}
+
+bool _brt_number_parse(const char *text, size_t len, bool *is_integer, int64_t *integer,
+                       double *number) {
+  const char *p = text, *end = text + len;
+  bool negative = *p == '-';
+  if (negative) p++;
+  uint64_t significand = 0;
+  int digits = 0;          /* significant digits accumulated */
+  int dropped = 0;         /* integer digits beyond 19 */
+  const char *start = p;
+  while (p < end && *p >= '0' && *p <= '9') {
+    if (digits < 19) {
+      significand = significand * 10 + (uint64_t)(*p - '0');
+      if (significand) digits++;
+    } else {
+      dropped++;
+    }
+    p++;
+  }
+  if (p == end) { /* an integer literal */
+    *is_integer = true;
+    if (dropped || (digits == 19 && p - start > 19)) return false;
+    /* up to 19 digits always fit in u64; check the i64 range exactly */
+    if (negative ? significand > UINT64_C(9223372036854775808) : significand > INT64_MAX) return false;
+    *integer = negative ? (int64_t)(0 - significand) : (int64_t)significand;
+    return true;
+  }
+  *is_integer = false;
+  int exponent = dropped;
+  if (*p == '.') {
+    p++;
+    while (p < end && *p >= '0' && *p <= '9') {
+      if (digits < 19) {
+        significand = significand * 10 + (uint64_t)(*p - '0');
+        if (significand) digits++;
+        exponent--;
+      } else if (*p != '0') {
+        dropped = 1; /* a non-zero digit beyond our precision: slow path */
+      }
+      p++;
+    }
+  }
+  if (p < end) { /* exponent part */
+    p++;
+    bool exponent_negative = *p == '-';
+    if (*p == '-' || *p == '+') p++;
+    int explicit_exponent = 0;
+    while (p < end) {
+      if (explicit_exponent < 100000) explicit_exponent = explicit_exponent * 10 + (*p - '0');
+      p++;
+    }
+    exponent += exponent_negative ? -explicit_exponent : explicit_exponent;
+  }
+  double value;
+  if (!dropped && significand < (UINT64_C(1) << 53) && exponent >= -22 && exponent <= 22) {
+    value = (double)significand;
+    value = exponent < 0 ? value / exact_powers_of_ten[-exponent] : value * exact_powers_of_ten[exponent];
+    if (negative) value = -value;
+  } else if (significand == 0 && !dropped) {
+    value = negative ? -0.0 : 0.0;
+  } else {
+    value = slow_parse(text, len);
+  }
+  if (isinf(value) || isnan(value)) return false;
+  *number = value;
+  return true;
+}
+
+/* --- Formatting --------------------------------------------------------------- */
+
+static bool looks_like_integer(const char *text, size_t len) {
+  for (size_t i = 0; i < len; i++)
+    if (text[i] == '.' || text[i] == 'e' || text[i] == 'E' || text[i] == 'n' || text[i] == 'i')
+      return false;
+  return true;
+}
+
+static bool parses_back(const char *text, size_t len, double expected) {
+  bool is_integer;
+  int64_t integer;
+  double parsed;
+  if (!_brt_number_parse(text, len, &is_integer, &integer, &parsed)) return false;
+  if (is_integer) parsed = (double)integer;
+  return memcmp(&parsed, &expected, sizeof parsed) == 0;
+}
+
+static size_t finish_float_text(char *out, size_t len) {
+  if (looks_like_integer(out, len)) {
+    memcpy(out + len, ".0", 3);
+    len += 2;
+  }
+  return len;
+}
+
+size_t _brt_format_double(double number, char *out) {
+  /* Integral values below 2^53 print exactly as integers: the common case
+   * of counts and grid coordinates costs one integer conversion. */
+  if (number == trunc(number) && fabs(number) < 9007199254740992.0 && !(number == 0 && signbit(number))) {
+    size_t len = _brt_format_int((int64_t)number, out);
+    return finish_float_text(out, len);
+  }
+  locale_t locale = numeric_locale();
+  locale_t previous = locale ? uselocale(locale) : (locale_t)0;
+  int len = 0;
+  for (int precision = 15; precision <= 17; precision++) {
+    len = snprintf(out, 32, "%.*g", precision, number);
+    if (precision == 17 || parses_back(out, (size_t)len, number)) break;
+  }
+  if (locale) uselocale(previous);
+  return finish_float_text(out, (size_t)len);
+}
+
+size_t _brt_format_float(float number, char *out) {
+  locale_t locale = numeric_locale();
+  locale_t previous = locale ? uselocale(locale) : (locale_t)0;
+  int len = 0;
+  for (int precision = 7; precision <= 9; precision++) {
+    len = snprintf(out, 32, "%.*g", precision, (double)number);
+    if (precision == 9) break;
+    char *end = NULL;
+    float back = strtof(out, &end);
+    if (memcmp(&back, &number, sizeof back) == 0) break;
+  }
+  if (locale) uselocale(previous);
+  return finish_float_text(out, (size_t)len);
+}
+
+size_t _brt_format_int(int64_t number, char *out) {
+  char reversed[24];
+  size_t count = 0;
+  uint64_t magnitude = number < 0 ? 0 - (uint64_t)number : (uint64_t)number;
+  do {
+    reversed[count++] = (char)('0' + magnitude % 10);
+    magnitude /= 10;
+  } while (magnitude);
+  size_t len = 0;
+  if (number < 0) out[len++] = '-';
+  while (count) out[len++] = reversed[--count];
+  out[len] = '\0';
+  return len;
+}
