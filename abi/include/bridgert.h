@@ -8,5 +8,6 @@
 #include "bridgert/status.h"
 #include "bridgert/error.h"
 #include "bridgert/config.h"
+#include "bridgert/memory.h"
 
 #endif /* BRIDGERT_H */

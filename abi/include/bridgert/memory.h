@@ -1,0 +1,186 @@
+/* bridgert — the memory manager (DESIGN.md §4, docs/memory.md).
+ *
+ * One allocator for C, C++ and Rust. A block from brt_alloc is an ordinary
+ * pointer that any language uses directly; it carries a reference count
+ * (1 at allocation), a type tag (which heap it stands for) and, when
+ * tracking is on, an id and an allocation time. Any thread and any language
+ * may retain or release any block.
+ *
+ * Bad pointers never crash and never corrupt: releasing NULL, a pointer
+ * that bridgert did not allocate (glibc malloc, stack, static, unmapped),
+ * an interior pointer or a block that is already free returns
+ * BRT_E_INVALID_POINTER or BRT_E_DOUBLE_FREE, records an error and changes
+ * nothing. How long a double free stays detectable is documented in
+ * docs/memory.md ("Detection windows"); the hardened mode (config
+ * `hardened`) widens that window with a quarantine.
+ *
+ * Every function is thread-safe. Statistics are exact when read after the
+ * threads that allocated and released have synchronised with the reader. */
+#ifndef BRIDGERT_MEMORY_H
+#define BRIDGERT_MEMORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bridgert/config.h"
+#include "bridgert/export.h"
+#include "bridgert/status.h"
+
+/* Which heap a block stands for (its type tag). Values are stable. */
+typedef enum brt_mem_type {
+  BRT_MEM_C_HEAP = 0,
+  BRT_MEM_RUST_HEAP = 1,
+  BRT_MEM_CPP_HEAP = 2,
+  BRT_MEM_SHARED = 3, /* memfd-backed: can be mapped by another process */
+  BRT_MEM_MAPPED = 4, /* a read-only file mapping (brt_map_file) */
+  BRT_MEM_TYPE_COUNT
+} brt_mem_type;
+
+/* brt_alloc flags. */
+enum { BRT_ALLOC_ZERO = 1u << 0 /* the block's bytes are zero */ };
+
+/* The largest reference count a block can hold; a retain beyond it fails
+ * with BRT_E_OUT_OF_RANGE and changes nothing. */
+#define BRT_REFCOUNT_MAX ((uint32_t)((1u << 26) - 1))
+/* The largest size brt_alloc accepts (1 TiB). */
+#define BRT_ALLOC_SIZE_MAX ((size_t)1 << 40)
+/* The largest alignment brt_alloc accepts (1 GiB). Up to 4096 is served
+ * from pages of small blocks; larger alignments get a segment of their own. */
+#define BRT_ALLOC_ALIGN_MAX ((size_t)1 << 30)
+
+/* What brt_block_info_get reports. Set struct_size = sizeof before the call. */
+typedef struct brt_block_info {
+  uint32_t struct_size;
+  size_t size;   /* requested size when tracking >= blocks, else == usable */
+  size_t usable; /* bytes the block really has (>= the requested size) */
+  size_t align;  /* the largest power of two (<= 4096 or the requested
+                    alignment of a large block) that the address honours */
+  brt_mem_type type;
+  uint32_t refcount;
+  uint64_t id;     /* allocation id when tracking >= blocks, else 0 */
+  uint64_t age_ns; /* time since allocation when tracking >= blocks, else 0 */
+} brt_block_info;
+
+/* Process-wide statistics (brt_mem_stats_get). Set struct_size = sizeof. */
+typedef struct brt_mem_stats {
+  uint32_t struct_size;
+  uint64_t live_blocks, live_bytes; /* bytes are usable bytes of live blocks */
+  uint64_t peak_bytes;      /* highest live_bytes seen (see docs/memory.md) */
+  uint64_t committed_bytes; /* pages committed from the OS (what the limit charges) */
+  uint64_t total_allocs, total_frees;
+  uint64_t live_bytes_by_type[BRT_MEM_TYPE_COUNT]; /* indexed by brt_mem_type */
+  uint64_t errors_invalid_pointer, errors_double_free, errors_layout_mismatch;
+  /* Fields after this line were added in 0.1.0 too; older callers with a
+   * smaller struct_size do not receive them. */
+  uint64_t limit_bytes;       /* current limit, 0 = unlimited */
+  uint64_t active_shares;     /* live blocks that were shared with brt_map_share */
+  uint64_t total_shares;      /* brt_map_share calls that succeeded */
+  uint64_t mapped_files;      /* live brt_map_file blocks */
+  uint64_t collections;       /* brt_mem_collect runs, explicit and automatic */
+  uint64_t errors_use_after_free; /* hardened mode: poison found damaged */
+  uint64_t abandoned_segments;    /* segments of exited threads not yet reclaimed */
+} brt_mem_stats;
+
+/* Called by brt_mem_visit_live for each live block. Return 0 to go on,
+ * anything else to stop the visit. The visitor must not release blocks. */
+typedef int (*brt_block_visitor)(void *ctx, const void *block, const brt_block_info *info);
+
+BRT_BEGIN_DECLS
+
+/* Allocates `size` bytes aligned to `align` (a power of two, at most
+ * BRT_ALLOC_ALIGN_MAX; every block is at least 16-byte aligned), tagged
+ * `type`, with a reference count of 1. flags: 0 or BRT_ALLOC_ZERO.
+ * BRT_MEM_SHARED gives a memfd-backed block (as brt_alloc_shared);
+ * BRT_MEM_MAPPED is only made by brt_map_file.
+ * Errors (NULL returned): size 0, a non-power-of-two align, an unknown type
+ * or flag: BRT_E_INVALID_ARGUMENT; size > BRT_ALLOC_SIZE_MAX or the OS
+ * refusing memory: BRT_E_OUT_OF_MEMORY; the limit: BRT_E_LIMIT_EXCEEDED.
+ * Since 0.1.0. */
+BRT_API void *brt_alloc(size_t size, size_t align, brt_mem_type type, unsigned flags);
+
+/* Adds one reference. NULL, foreign or interior pointers:
+ * BRT_E_INVALID_POINTER; a freed block: BRT_E_DOUBLE_FREE (use after free);
+ * BRT_REFCOUNT_MAX reached: BRT_E_OUT_OF_RANGE. Since 0.1.0. */
+BRT_API brt_status brt_retain(const void *p);
+
+/* Drops one reference and frees the block when it was the last one.
+ * Errors as brt_retain (a freed block is BRT_E_DOUBLE_FREE). Since 0.1.0. */
+BRT_API brt_status brt_release(const void *p);
+
+/* brt_release for callers that know the layout (Rust's dealloc): also
+ * checks that (size, align) could have produced this block, else
+ * BRT_E_LAYOUT_MISMATCH and nothing changes. With tracking >= blocks the
+ * size must equal the requested size; otherwise it must lie in the block's
+ * class (more than half its usable size and at most its usable size, or a
+ * size whose class is the block's). Since 0.1.0. */
+BRT_API brt_status brt_release_sized(const void *p, size_t size, size_t align);
+
+/* Resizes a block that only the caller holds (refcount 1), in place when
+ * the new size fits the block's class, else by moving it (same type; the
+ * old block is freed). On failure returns NULL and the old block is
+ * untouched. p NULL or not a live block: BRT_E_INVALID_POINTER; new_size 0
+ * or a bad align: BRT_E_INVALID_ARGUMENT; a block with other references, a
+ * SHARED or MAPPED block: BRT_E_UNSUPPORTED. Since 0.1.0. */
+BRT_API void *brt_realloc(void *p, size_t new_size, size_t align);
+
+/* 1 if p is the start of a live bridgert block, else 0. Never reads memory
+ * that bridgert does not own (one bitmap load for foreign pointers). Never
+ * records an error. Since 0.1.0. */
+BRT_API int brt_owns(const void *p);
+
+/* Fills *out (out->struct_size set by the caller) for a live block.
+ * Errors as brt_retain; out NULL or too small: BRT_E_INVALID_ARGUMENT. */
+BRT_API brt_status brt_block_info_get(const void *p, brt_block_info *out);
+
+/* CppAllocator entry points (operator new / std::allocator): CPP_HEAP
+ * blocks. size 0 gives a unique minimal block, as operator new(0) must.
+ * brt_cpp_deallocate releases like brt_release but also checks the tag is
+ * BRT_MEM_CPP_HEAP (else BRT_E_TYPE_MISMATCH, nothing changes). */
+BRT_API void *brt_cpp_allocate(size_t size, size_t align);
+BRT_API brt_status brt_cpp_deallocate(void *p);
+
+/* MemoryMapper. brt_map_share: zero-copy sharing of a live block: retains
+ * it, marks it as shared (counted in active_shares until the block is
+ * freed) and returns p. Shared blocks cannot be reallocated. Since 0.1.0. */
+BRT_API void *brt_map_share(const void *p);
+/* A new block of type `to` (C, Rust, C++ heap or SHARED) holding a copy of
+ * the block's bytes (its size as brt_block_info reports it). Since 0.1.0. */
+BRT_API void *brt_map_copy(const void *p, brt_mem_type to);
+/* Maps the file at `path` read-only (private mmap) as a MAPPED block of
+ * refcount 1; *len receives its length. Released with brt_release. flags
+ * must be 0. Missing file, directory, empty file, unreadable file:
+ * BRT_E_IO naming the path and the OS error. Since 0.1.0. */
+BRT_API void *brt_map_file(const char *path, size_t *len, unsigned flags);
+/* A SHARED block of `size` bytes (zeroed, page aligned) backed by its own
+ * memfd, so another process can map it (brt_shared_fd). Since 0.1.0. */
+BRT_API void *brt_alloc_shared(size_t size);
+/* The memfd and the offset in it of a SHARED block. The fd belongs to the
+ * block (closed when the block is freed); dup it to keep it. A forked child
+ * inherits it. Not a SHARED block: BRT_E_TYPE_MISMATCH. Since 0.1.0. */
+BRT_API brt_status brt_shared_fd(const void *p, int *fd, uint64_t *offset);
+
+/* Sums the per-thread statistics. out->struct_size must be set. */
+BRT_API brt_status brt_mem_stats_get(brt_mem_stats *out);
+/* Sets the limit on committed bytes (0 = none). A limit below what is
+ * committed now is accepted: later commits fail until memory is returned.
+ * Since 0.1.0. */
+BRT_API brt_status brt_mem_set_limit(size_t bytes);
+/* Flushes the calling thread's caches and quarantine, reclaims abandoned
+ * segments, asks other threads to flush at their next slow path, and
+ * returns every empty page to the OS. Since 0.1.0. */
+BRT_API brt_status brt_mem_collect(void);
+/* Calls visitor for every live block at least min_age_ns old (0: all).
+ * min_age_ns > 0 needs tracking >= blocks (else BRT_E_UNSUPPORTED). Blocks
+ * allocated or freed by other threads during the visit may or may not be
+ * seen. Since 0.1.0. */
+BRT_API brt_status brt_mem_visit_live(uint64_t min_age_ns, brt_block_visitor visitor, void *ctx);
+/* Applies max_memory, gc_threshold, gc_interval_ms, tracking and hardened
+ * from cfg (checked with brt_config_validate). Tracking and hardened take
+ * effect for pages each thread starts using afterwards. The allocator
+ * reads BRT_* variables once by itself at first use; the runtime calls
+ * this with its resolved config. Since 0.1.0. */
+BRT_API brt_status brt_mem_configure(const brt_config *cfg);
+
+BRT_END_DECLS
+
+#endif /* BRIDGERT_MEMORY_H */

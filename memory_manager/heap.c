@@ -1,0 +1,317 @@
+/* Thread heaps and the process-wide state: lazy initialisation (reading
+ * BRT_* once), the heap of each thread, what happens when a thread exits
+ * (its segments with live blocks are abandoned for others to adopt), fork,
+ * and the registry that statistics are summed over. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+const size_t _brt_mem_bin_size[BIN_COUNT] = {
+    16,    32,    48,    64,    80,    96,    112,   128,   160,   192,   224,
+    256,   320,   384,   448,   512,   640,   768,   896,   1024,  1280,  1536,
+    1792,  2048,  2560,  3072,  3584,  4096,  5120,  6144,  7168,  8192,  10240,
+    12288, 14336, 16384, 20480, 24576, 28672, 32768, 40960, 49152, 57344, 65536};
+
+mem_globals _brt_mem = {.gc_interval_ms = 1000, .next_id = 1};
+
+extern page _brt_mem_empty_page;
+#define EMPTY1 &_brt_mem_empty_page
+#define EMPTY8 EMPTY1, EMPTY1, EMPTY1, EMPTY1, EMPTY1, EMPTY1, EMPTY1, EMPTY1
+#define EMPTY64 EMPTY8, EMPTY8, EMPTY8, EMPTY8, EMPTY8, EMPTY8, EMPTY8, EMPTY8
+_Static_assert(DIRECT_SLOTS == 65, "the empty heap initialiser below lists 65 slots");
+/* The heap of a thread that has not allocated yet: every direct slot is
+ * the empty page, so the first allocation takes the slow path, which
+ * creates the real heap. It owns nothing. */
+heap _brt_mem_empty_heap = {.direct = {EMPTY64, EMPTY1}};
+
+__thread heap *_brt_mem_tls_heap __attribute__((tls_model("initial-exec"))) = &_brt_mem_empty_heap;
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static pthread_key_t heap_key;
+static heap *heap_registry; /* heaps_lock */
+static heap *heap_pool;     /* heaps_lock: structs of exited threads, reused */
+static segment *abandoned;  /* segments_lock */
+
+static void heap_thread_exit(void *arg);
+static void fork_prepare(void);
+static void fork_parent(void);
+static void fork_child(void);
+
+/* Applies the memory keys of a validated config. */
+static void apply_config(const brt_config *cfg) {
+  atomic_store(&_brt_mem.limit, cfg->max_memory);
+  atomic_store(&_brt_mem.gc_threshold, cfg->gc_threshold);
+  atomic_store(&_brt_mem.gc_interval_ms, cfg->gc_interval_ms);
+  atomic_store(&_brt_mem.tracking, (uint32_t)cfg->tracking);
+  atomic_store(&_brt_mem.hardened, cfg->hardened ? 1u : 0u);
+  atomic_fetch_add(&_brt_mem.config_epoch, 1);
+}
+
+static void init_once_body(void) {
+  pthread_mutexattr_t recursive;
+  pthread_mutexattr_init(&recursive);
+  pthread_mutexattr_settype(&recursive, PTHREAD_MUTEX_RECURSIVE);
+  /* Recursive: a visitor of brt_mem_visit_live may allocate a new segment. */
+  pthread_mutex_init(&_brt_mem.segments_lock, &recursive);
+  pthread_mutexattr_destroy(&recursive);
+  pthread_mutex_init(&_brt_mem.heaps_lock, NULL);
+  pthread_key_create(&heap_key, heap_thread_exit);
+  pthread_atfork(fork_prepare, fork_parent, fork_child);
+  /* The environment is read once, here. A variable the config loader
+   * rejects leaves the defaults in place; the runtime reports the error
+   * when it resolves its own config, so it is not left behind as this
+   * thread's last error. */
+  brt_config cfg;
+  if (brt_config_default(&cfg) == BRT_OK) {
+    brt_error *before = brt_error_take();
+    if (brt_config_load_env(&cfg) == BRT_OK) apply_config(&cfg);
+    brt_error_clear();
+    if (before) brt_error_restore(before);
+    brt_config_dispose(&cfg);
+  }
+  const char *report = getenv("BRT_LEAK_REPORT");
+  if (report && strcmp(report, "1") == 0) _brt_mem_leak_report_install();
+}
+
+void _brt_mem_init(void) { pthread_once(&init_once, init_once_body); }
+
+brt_status brt_mem_configure(const brt_config *cfg) {
+  _brt_mem_init();
+  if (!cfg)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "brt_mem_configure: cfg is NULL; pass a config from brt_config_default");
+  brt_status status = brt_config_validate(cfg);
+  if (status != BRT_OK)
+    return brt_error_wrap(status, BRT_ORIGIN_C, NULL, "brt_mem_configure: the config is invalid");
+  apply_config(cfg);
+  return BRT_OK;
+}
+
+/* --- Heaps ------------------------------------------------------------------------- */
+
+static heap *heap_create(void) {
+  _brt_mem_init();
+  pthread_mutex_lock(&_brt_mem.heaps_lock);
+  heap *h = heap_pool;
+  if (h) heap_pool = h->pool_next;
+  pthread_mutex_unlock(&_brt_mem.heaps_lock);
+  if (!h) {
+    void *mem = mmap(NULL, sizeof(heap), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) return NULL;
+    h = mem;
+  }
+  memset(h, 0, sizeof *h);
+  for (size_t i = 0; i < DIRECT_SLOTS; i++) h->direct[i] = &_brt_mem_empty_page;
+  h->config_epoch = atomic_load(&_brt_mem.config_epoch);
+  pthread_mutex_lock(&_brt_mem.heaps_lock);
+  h->registry_next = heap_registry;
+  if (heap_registry) heap_registry->registry_prev = h;
+  heap_registry = h;
+  h->registered = 1;
+  pthread_mutex_unlock(&_brt_mem.heaps_lock);
+  _brt_mem_tls_heap = h;
+  pthread_setspecific(heap_key, h);
+  return h;
+}
+
+/* The calling thread's heap, created on first use; NULL (error recorded)
+ * only when the OS has no memory for it. */
+heap *_brt_mem_heap_get(void) {
+  heap *h = _brt_mem_tls_heap;
+  if (BRT_LIKELY(h != &_brt_mem_empty_heap)) return h;
+  h = heap_create();
+  if (!h)
+    brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
+                  "no memory for this thread's heap (%zu bytes)", sizeof(heap));
+  return h;
+}
+
+static void stats_fold(heap_stats *into, const heap_stats *from) {
+#define FOLD(field) \
+  atomic_store_explicit(&into->field, atomic_load(&into->field) + atomic_load(&from->field), \
+                        memory_order_relaxed)
+  FOLD(allocs);
+  FOLD(frees);
+  for (int t = 0; t < BRT_MEM_TYPE_COUNT; t++) FOLD(bytes_by_type[t]);
+  FOLD(errors_invalid_pointer);
+  FOLD(errors_double_free);
+  FOLD(errors_layout_mismatch);
+  FOLD(errors_use_after_free);
+  FOLD(shares);
+  FOLD(active_shares);
+#undef FOLD
+}
+
+void _brt_mem_sum_stats(heap_stats *sum) {
+  memset(sum, 0, sizeof *sum);
+  pthread_mutex_lock(&_brt_mem.heaps_lock);
+  stats_fold(sum, &_brt_mem.retired);
+  for (heap *h = heap_registry; h; h = h->registry_next) stats_fold(sum, &h->stats);
+  pthread_mutex_unlock(&_brt_mem.heaps_lock);
+}
+
+/* Publishes this heap's live bytes to the process-wide estimate that the
+ * peak follows. Called at page changes, so the peak is exact to within a
+ * page per thread (and exact at every brt_mem_stats_get). */
+void _brt_mem_sync_live_bytes(heap *h) {
+  int64_t live = 0;
+  for (int t = 0; t < BRT_MEM_TYPE_COUNT; t++)
+    live += atomic_load_explicit(&h->stats.bytes_by_type[t], memory_order_relaxed);
+  int64_t delta = live - h->live_bytes_reported;
+  if (!delta) return;
+  h->live_bytes_reported = live;
+  int64_t now = atomic_fetch_add_explicit(&_brt_mem.live_bytes_estimate, delta, memory_order_relaxed) + delta;
+  uint64_t peak = atomic_load_explicit(&_brt_mem.peak_bytes, memory_order_relaxed);
+  while (now > 0 && (uint64_t)now > peak &&
+         !atomic_compare_exchange_weak_explicit(&_brt_mem.peak_bytes, &peak, (uint64_t)now,
+                                                memory_order_relaxed, memory_order_relaxed)) {
+  }
+}
+
+/* --- Abandoning and adopting segments ---------------------------------------------- */
+
+static void abandoned_push(segment *s) {
+  pthread_mutex_lock(&_brt_mem.segments_lock);
+  s->next = abandoned;
+  s->prev = NULL;
+  abandoned = s;
+  atomic_fetch_add(&_brt_mem.abandoned_count, 1);
+  pthread_mutex_unlock(&_brt_mem.segments_lock);
+}
+
+static segment *abandoned_pop(void) {
+  pthread_mutex_lock(&_brt_mem.segments_lock);
+  segment *s = abandoned;
+  if (s) {
+    abandoned = s->next;
+    atomic_fetch_sub(&_brt_mem.abandoned_count, 1);
+  }
+  pthread_mutex_unlock(&_brt_mem.segments_lock);
+  return s;
+}
+
+void _brt_mem_page_adopt(heap *h, page *pg);
+
+/* Takes one abandoned segment (or all of them) into h: collects every
+ * page, frees the empty ones, queues the others in h's bins. */
+void _brt_mem_adopt_abandoned(heap *h, bool all) {
+  segment *s;
+  while ((s = abandoned_pop()) != NULL) {
+    atomic_store_explicit(&s->owner, h, memory_order_relaxed);
+    s->next = h->segments;
+    s->prev = NULL;
+    if (h->segments) h->segments->prev = s;
+    h->segments = s;
+    for (uint32_t i = 0; i < s->page_count; i++) {
+      page *pg = &s->pages[i];
+      if (!pg->in_use) continue;
+      _brt_mem_page_collect(pg);
+      _brt_mem_page_apply_flags(pg);
+      _brt_mem_page_adopt(h, pg);
+      if (pg->used == 0) _brt_mem_page_release_to_segment(h, pg);
+    }
+    if (!all) break;
+  }
+}
+
+/* Collects every page of h; frees the empty ones (all of them when
+ * release_all, else all but the only page of a bin) and, when
+ * release_all, decommits free pages and the cached empty segment. */
+void _brt_mem_heap_collect(heap *h, bool release_all) {
+  _brt_mem_quarantine_flush(h);
+  for (segment *s = h->segments, *next; s; s = next) {
+    next = s->next;
+    for (uint32_t i = 0; i < s->page_count && s->kind != SEGMENT_FREE; i++) {
+      page *pg = &s->pages[i];
+      if (!pg->in_use) continue;
+      _brt_mem_page_collect(pg);
+      if (pg->used == 0) {
+        if (release_all) _brt_mem_page_release_to_segment(h, pg);
+        else _brt_mem_page_retire(h, pg);
+      }
+    }
+  }
+  if (!release_all) return;
+  for (segment *s = h->segments; s; s = s->next) {
+    for (uint32_t i = 0; i < s->page_count; i++) {
+      page *pg = &s->pages[i];
+      if (pg->in_use || !pg->committed) continue;
+      uintptr_t base = (uintptr_t)s;
+      uintptr_t area = i == 0 ? base + s->header_size : base + ((uintptr_t)i << s->page_shift);
+      uintptr_t end = base + ((uintptr_t)(i + 1) << s->page_shift);
+      if (_brt_os_decommit((void *)area, end - area)) {
+        pg->committed = 0;
+        _brt_mem_uncharge(end - area);
+      }
+    }
+  }
+  _brt_mem_segment_release_cache(h);
+}
+
+/* Thread exit: the heap's empty pages go back, segments that still hold
+ * live blocks are abandoned (their blocks stay valid; any thread may
+ * release them, and the next thread that needs a page adopts them). */
+static void heap_abandon(heap *h) {
+  _brt_mem_heap_collect(h, true);
+  for (segment *s = h->segments, *next; s; s = next) {
+    next = s->next;
+    _brt_mem_segment_unlink(h, s);
+    for (uint32_t i = 0; i < s->page_count; i++) {
+      page *pg = &s->pages[i];
+      pg->next = pg->prev = NULL;
+      pg->in_full = 0;
+    }
+    atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
+    abandoned_push(s);
+  }
+  _brt_mem_sync_live_bytes(h);
+  pthread_mutex_lock(&_brt_mem.heaps_lock);
+  stats_fold(&_brt_mem.retired, &h->stats);
+  if (h->registry_prev) h->registry_prev->registry_next = h->registry_next;
+  else heap_registry = h->registry_next;
+  if (h->registry_next) h->registry_next->registry_prev = h->registry_prev;
+  h->registered = 0;
+  h->pool_next = heap_pool;
+  heap_pool = h;
+  pthread_mutex_unlock(&_brt_mem.heaps_lock);
+}
+
+static void heap_thread_exit(void *arg) {
+  heap *h = arg;
+  _brt_mem_tls_heap = &_brt_mem_empty_heap;
+  heap_abandon(h);
+}
+
+/* Asks every heap to collect at its next slow path (brt_mem_collect). */
+void _brt_mem_request_collect_all(void);
+void _brt_mem_request_collect_all(void) {
+  pthread_mutex_lock(&_brt_mem.heaps_lock);
+  for (heap *h = heap_registry; h; h = h->registry_next)
+    atomic_store_explicit(&h->collect_requested, 1, memory_order_relaxed);
+  pthread_mutex_unlock(&_brt_mem.heaps_lock);
+}
+
+/* --- fork --------------------------------------------------------------------------------
+ * The global locks are held across fork() so the child gets them in a
+ * consistent state. In the child only the forking thread exists: the other
+ * threads' heaps stay registered (their statistics remain part of the sums)
+ * and their segments stay owned by heaps nobody runs. Their blocks remain
+ * valid and can be released by the child (that goes through the atomic
+ * thread_free lists), but their free space is not reused in the child —
+ * walking heaps that another thread may have left mid-update is unsafe. */
+static void fork_prepare(void) {
+  pthread_mutex_lock(&_brt_mem.heaps_lock);
+  pthread_mutex_lock(&_brt_mem.segments_lock);
+}
+
+static void fork_parent(void) {
+  pthread_mutex_unlock(&_brt_mem.segments_lock);
+  pthread_mutex_unlock(&_brt_mem.heaps_lock);
+}
+
+static void fork_child(void) {
+  pthread_mutex_unlock(&_brt_mem.segments_lock);
+  pthread_mutex_unlock(&_brt_mem.heaps_lock);
+}

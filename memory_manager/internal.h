@@ -1,0 +1,301 @@
+/* memory_manager/ internals: every internal type and the cross-file
+ * functions (_brt_mem_*), grouped by the file that defines them.
+ *
+ * Shape (docs/memory.md has the picture):
+ *  - A segment is 4 MiB of address space aligned to 4 MiB, from mmap. Its
+ *    first bytes are the segment header: the page descriptors.
+ *  - Small segments hold 64 pages of 64 KiB, medium segments 8 pages of
+ *    512 KiB. A page serves one size class. Its area starts with the side
+ *    array of block metadata words (one 32-bit word per block: refcount,
+ *    type, state) followed by the blocks. User data never sits beside
+ *    metadata, so an overrun cannot corrupt a refcount.
+ *  - Blocks above 64 KiB, alignments above 4096, SHARED and MAPPED blocks
+ *    live alone in a single-block segment.
+ *  - A pointer maps to its metadata by arithmetic: segment = p & ~(4 MiB-1),
+ *    page = segment->pages[(p - segment) >> page_shift], index = offset *
+ *    reciprocal >> 40 (no division).
+ *  - "Is this ours?" is one load from a flat bitmap with one bit per 4 MiB
+ *    of the 47-bit address space (4 MiB of zero-fill .bss).
+ *  - Every thread has a heap that owns small and medium segments; the
+ *    owner allocates and frees without atomics except the metadata word;
+ *    other threads push freed blocks on the page's atomic thread_free list. */
+#ifndef BRT_MEMORY_INTERNAL_H
+#define BRT_MEMORY_INTERNAL_H
+
+#include "bridgert/error.h"
+#include "bridgert/memory.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define BRT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define BRT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define BRT_NOINLINE __attribute__((noinline))
+#define BRT_INLINE static inline __attribute__((always_inline))
+
+/* --- Geometry --------------------------------------------------------------- */
+#define SEGMENT_SHIFT 22
+#define SEGMENT_SIZE ((uintptr_t)1 << SEGMENT_SHIFT)
+#define SEGMENT_MASK (SEGMENT_SIZE - 1)
+#define SMALL_PAGE_SHIFT 16  /* 64 KiB */
+#define MEDIUM_PAGE_SHIFT 19 /* 512 KiB */
+#define SMALL_BLOCK_MAX 8192
+#define MEDIUM_BLOCK_MAX 65536
+#define PAGE_ALIGN_MAX 4096 /* largest alignment served from pages */
+#define PAGES_PER_SEGMENT_MAX (SEGMENT_SIZE >> SMALL_PAGE_SHIFT)
+#define ADDRESS_BITS 47
+#define SEGMENT_MAP_BYTES (((uintptr_t)1 << (ADDRESS_BITS - SEGMENT_SHIFT)) / 8)
+#define OS_PAGE 4096
+#define MIN_ALIGN 16
+/* Sizes up to DIRECT_MAX are looked up in heap->direct by (size + 15) / 16. */
+#define DIRECT_MAX 1024
+#define DIRECT_SLOTS (DIRECT_MAX / 16 + 1)
+#define BIN_COUNT 44 /* 16..128 by 16, then 4 classes per power of two up to 64 KiB */
+#define INDEX_SHIFT 40 /* block index = offset * reciprocal >> INDEX_SHIFT */
+
+/* --- The metadata word of a block --------------------------------------------
+ * bits 0..25 refcount, 26..28 type, 29 FREED, 30 QUARANTINED, 31 SHARED.
+ * A word of 0 is a slot never handed out; FREED marks a freed block until
+ * its slot is allocated again (the double-free window). */
+#define META_COUNT_MASK ((uint32_t)BRT_REFCOUNT_MAX)
+#define META_TYPE_SHIFT 26
+#define META_TYPE_MASK ((uint32_t)7 << META_TYPE_SHIFT)
+#define META_FREED ((uint32_t)1 << 29)
+#define META_QUARANTINED ((uint32_t)1 << 30)
+#define META_SHARED ((uint32_t)1 << 31)
+
+typedef enum segment_kind {
+  SEGMENT_FREE = 0, /* pooled, header invalid */
+  SEGMENT_SMALL,
+  SEGMENT_MEDIUM,
+  SEGMENT_LARGE,  /* one block, anonymous */
+  SEGMENT_SHARED, /* one block, memfd MAP_SHARED */
+  SEGMENT_MAPPED  /* one block, a read-only file mapping */
+} segment_kind;
+
+typedef struct free_block {
+  struct free_block *next;
+} free_block;
+
+/* Per-block tracking record (tracking >= blocks): a side array per page. */
+typedef struct track_entry {
+  uint64_t id;
+  uint64_t alloc_ns;
+  uint64_t requested; /* requested size */
+  uint32_t backtrace_slot; /* 0 = none, else slot + 1 in the backtrace table */
+  uint32_t pad;
+} track_entry;
+
+/* Page flags: any non-zero flag sends allocation and release to the slow
+ * path, which is how tracking and the hardened mode cost nothing when off. */
+#define PAGE_TRACKED 1u
+#define PAGE_HARDENED 2u
+
+struct heap;
+struct segment;
+
+typedef struct page {
+  /* Owner-only hot fields (the owning heap's thread). */
+  free_block *free;       /* blocks to allocate from */
+  free_block *local_free; /* blocks the owner freed, moved to free when free runs out */
+  uint32_t used;          /* blocks handed out and not yet collected back */
+  uint32_t flags;         /* PAGE_*; 0 on the fast path */
+  /* Set at page start, read by any thread holding a block of the page. */
+  uintptr_t block_start;
+  uint64_t reciprocal; /* ceil-ish 2^40 / block_size, 0 for single-block pages */
+  size_t block_size;
+  size_t span;            /* capacity * block_size: offsets below it are blocks */
+  _Atomic uint32_t *meta; /* capacity words */
+  track_entry *track;     /* tracking side array or NULL */
+  uint32_t capacity;
+  uint8_t bin;
+  uint8_t in_use;
+  uint8_t in_full; /* in its bin's full list */
+  uint8_t committed;
+  size_t block_align; /* alignment every block start honours */
+  /* Frees from other threads (and from anyone after the owner exited). */
+  _Atomic(free_block *) thread_free;
+  struct page *next, *prev; /* bin queue or full list */
+} page;
+
+typedef struct segment {
+  uint32_t kind; /* segment_kind */
+  uint32_t page_shift;
+  uint32_t page_count;
+  uint32_t used_pages;
+  _Atomic(struct heap *) owner; /* NULL: abandoned (or single-block) */
+  size_t mapping_size;          /* bytes of the mapping starting here */
+  size_t header_size;
+  int fd;                       /* SHARED: the memfd, else -1 */
+  uint32_t in_registry;
+  struct segment *next, *prev;         /* heap list, pool or abandoned list */
+  struct segment *all_next, *all_prev; /* registry of every live segment */
+  page pages[];
+} segment;
+
+typedef struct bin_queue {
+  page *first, *last; /* pages that may have free blocks; first is current */
+  page *full;         /* pages found full (checked for thread frees later) */
+} bin_queue;
+
+/* Per-thread statistics: written only by the owning thread with relaxed
+ * load + store (no read-modify-write), read by anyone with relaxed loads. */
+typedef struct heap_stats {
+  _Atomic uint64_t allocs, frees;
+  _Atomic int64_t bytes_by_type[BRT_MEM_TYPE_COUNT];
+  _Atomic uint64_t errors_invalid_pointer, errors_double_free, errors_layout_mismatch;
+  _Atomic uint64_t errors_use_after_free, shares;
+  _Atomic int64_t active_shares;
+} heap_stats;
+
+#define QUARANTINE_SLOTS 256
+
+typedef struct heap {
+  page *direct[DIRECT_SLOTS]; /* current page per (size + 15) / 16 */
+  bin_queue bins[BIN_COUNT];
+  segment *segments;    /* small and medium segments this heap owns */
+  segment *empty_cache; /* one empty segment kept to avoid mmap churn */
+  heap_stats stats;
+  uint64_t id_next, id_end; /* tracking ids, taken from a global counter in ranges */
+  uint32_t config_epoch;
+  _Atomic uint32_t collect_requested;
+  uint32_t live_bytes_synced_epoch;
+  int64_t live_bytes_reported; /* what this heap last added to the global estimate */
+  void *quarantine[QUARANTINE_SLOTS];
+  uint32_t quarantine_head, quarantine_count;
+  uint32_t registered;
+  struct heap *registry_next, *registry_prev;
+  struct heap *pool_next;
+} heap;
+
+/* --- Globals (heap.c) -------------------------------------------------------- */
+typedef struct mem_globals {
+  _Atomic uint64_t committed;       /* bytes committed, what the limit charges */
+  _Atomic uint64_t limit;           /* 0 = none */
+  _Atomic uint64_t gc_threshold;
+  _Atomic uint32_t gc_interval_ms;
+  _Atomic uint64_t last_gc_ns;
+  _Atomic uint32_t tracking;        /* brt_tracking */
+  _Atomic uint32_t hardened;
+  _Atomic uint32_t config_epoch;
+  _Atomic uint64_t next_id;
+  _Atomic int64_t live_bytes_estimate; /* synced at page changes, for peak */
+  _Atomic uint64_t peak_bytes;
+  _Atomic uint64_t collections;
+  _Atomic uint64_t mapped_files;
+  _Atomic uint64_t abandoned_count;
+  _Atomic uint64_t uncharged_large_bytes_by_type[BRT_MEM_TYPE_COUNT];
+  heap_stats retired; /* stats of heaps whose thread exited (under heaps_lock) */
+  pthread_mutex_t heaps_lock;    /* heap registry and heap pool */
+  pthread_mutex_t segments_lock; /* segment registry, pool and abandoned list */
+} mem_globals;
+
+extern mem_globals _brt_mem;
+extern _Atomic uint8_t _brt_mem_segment_map[];
+extern __thread heap *_brt_mem_tls_heap;
+extern heap _brt_mem_empty_heap;
+extern const size_t _brt_mem_bin_size[BIN_COUNT];
+
+/* --- Inline helpers used by the fast paths ---------------------------------- */
+
+/* One relaxed byte load: is the 4 MiB slot of `a` a live segment of ours? */
+BRT_INLINE bool segment_map_contains(uintptr_t a) {
+  uintptr_t slot = a >> SEGMENT_SHIFT;
+  if (BRT_UNLIKELY(slot >= ((uintptr_t)1 << (ADDRESS_BITS - SEGMENT_SHIFT)))) return false;
+  return (atomic_load_explicit(&_brt_mem_segment_map[slot >> 3], memory_order_acquire) >>
+          (slot & 7)) & 1;
+}
+
+BRT_INLINE segment *segment_of(uintptr_t a) { return (segment *)(a & ~SEGMENT_MASK); }
+
+/* Relaxed load + store: owner-only counters without a read-modify-write. */
+BRT_INLINE void stat_add_u(_Atomic uint64_t *c, uint64_t v) {
+  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v, memory_order_relaxed);
+}
+BRT_INLINE void stat_add_i(_Atomic int64_t *c, int64_t v) {
+  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v, memory_order_relaxed);
+}
+
+BRT_INLINE size_t size_to_bin(size_t size) {
+  if (size <= 128) return (size + 15) / 16 - (size != 0);
+  size_t s = size - 1;
+  unsigned b = 63u - (unsigned)__builtin_clzll(s);
+  return 8 + (b - 7) * 4 + ((s >> (b - 2)) & 3);
+}
+
+/* --- os.c: the only place that talks to the kernel -----------------------------
+ * Each returns NULL / false on failure with errno set and records nothing;
+ * callers turn failures into brt_error records. */
+void *_brt_os_map_aligned(size_t size, size_t align);
+bool _brt_os_map_fd_fixed(void *addr, size_t len, int fd, bool shared_writable);
+bool _brt_os_unmap(void *p, size_t size);
+bool _brt_os_decommit(void *p, size_t size);
+uint64_t _brt_os_now_ns(void);
+uint64_t _brt_os_coarse_ns(void);
+
+/* --- segment.c ------------------------------------------------------------------ */
+void _brt_mem_segment_map_set(segment *s, bool present);
+segment *_brt_mem_segment_new(heap *h, segment_kind kind, size_t request);
+segment *_brt_mem_single_segment_new(segment_kind kind, size_t size, size_t align, int fd,
+                                     size_t request);
+void _brt_mem_single_segment_free(segment *s);
+void _brt_mem_segment_retire(heap *h, segment *s);
+void _brt_mem_registry_add(segment *s);
+void _brt_mem_registry_remove(segment *s);
+segment *_brt_mem_registry_first(void);
+void _brt_mem_segment_release_cache(heap *h);
+segment *_brt_mem_segment_from_cache(heap *h, segment_kind kind);
+void _brt_mem_segment_unlink(heap *h, segment *s);
+void _brt_mem_segment_release(segment *s);
+bool _brt_mem_charge(size_t bytes, size_t request);
+void _brt_mem_uncharge(size_t bytes);
+
+/* --- page.c --------------------------------------------------------------------- */
+page *_brt_mem_page_acquire(heap *h, size_t bin, size_t request);
+void _brt_mem_page_collect(page *pg);
+void _brt_mem_page_retire(heap *h, page *pg);
+void _brt_mem_page_release_to_segment(heap *h, page *pg);
+void _brt_mem_bin_set_current(heap *h, size_t bin, page *pg);
+void _brt_mem_page_to_full(heap *h, page *pg);
+void _brt_mem_page_apply_flags(page *pg);
+
+/* --- heap.c --------------------------------------------------------------------- */
+heap *_brt_mem_heap_get(void);
+void _brt_mem_init(void);
+void _brt_mem_heap_collect(heap *h, bool release_all);
+void _brt_mem_adopt_abandoned(heap *h, bool all);
+void _brt_mem_sync_live_bytes(heap *h);
+void _brt_mem_sum_stats(heap_stats *sum);
+
+/* --- alloc.c -------------------------------------------------------------------- */
+void *_brt_mem_alloc_slow(size_t size, size_t align, brt_mem_type type, unsigned flags);
+void _brt_mem_block_start(heap *h, page *pg, void *block, size_t request, brt_mem_type type);
+
+/* --- release.c ------------------------------------------------------------------ */
+/* Where a pointer's block lives; filled by _brt_mem_resolve. */
+typedef struct block_ref {
+  segment *seg;
+  page *pg;
+  uint32_t index;
+  _Atomic uint32_t *meta;
+} block_ref;
+/* Resolves p to a live block or records the error (naming `function`). */
+brt_status _brt_mem_resolve(const void *p, const char *function, block_ref *ref);
+brt_status _brt_mem_release_slow(const void *p, const char *function);
+void _brt_mem_free_block(heap *h, block_ref *ref, uint32_t word);
+void _brt_mem_quarantine_flush(heap *h);
+size_t _brt_mem_block_requested(const block_ref *ref);
+
+/* --- track.c -------------------------------------------------------------------- */
+void _brt_mem_track_alloc(heap *h, page *pg, uint32_t index, size_t request);
+void _brt_mem_track_page_start(page *pg);
+void _brt_mem_track_page_end(page *pg);
+void _brt_mem_leak_report_install(void);
+void _brt_mem_track_fill_info(const block_ref *ref, brt_block_info *info);
+
+/* --- stats.c -------------------------------------------------------------------- */
+void _brt_mem_maybe_gc(heap *h);
+
+#endif /* BRT_MEMORY_INTERNAL_H */

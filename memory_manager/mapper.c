@@ -1,0 +1,163 @@
+/* MemoryMapper: zero-copy sharing of a block, copies into another type,
+ * read-only file mappings (MAPPED) and memfd-backed blocks (SHARED). The
+ * last two are single-block segments, so brt_release, brt_owns and
+ * brt_block_info_get treat them like every other block. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void _brt_mem_block_start(heap *h, page *pg, void *block, size_t request, brt_mem_type type);
+
+void *brt_map_share(const void *p) {
+  block_ref ref;
+  if (_brt_mem_resolve(p, "brt_map_share", &ref) != BRT_OK) return NULL;
+  heap *h = _brt_mem_heap_get();
+  if (!h) return NULL;
+  uint32_t word = atomic_load_explicit(ref.meta, memory_order_relaxed);
+  for (;;) {
+    uint32_t count = word & META_COUNT_MASK;
+    if (count == 0) {
+      _brt_mem_resolve(p, "brt_map_share", &ref);
+      return NULL;
+    }
+    if (count == META_COUNT_MASK) {
+      brt_error_set(BRT_E_OUT_OF_RANGE, BRT_ORIGIN_C, NULL,
+                    "brt_map_share: the block at %p already has BRT_REFCOUNT_MAX references", p);
+      return NULL;
+    }
+    if (atomic_compare_exchange_weak_explicit(ref.meta, &word, (word + 1) | META_SHARED,
+                                              memory_order_relaxed, memory_order_relaxed))
+      break;
+  }
+  stat_add_u(&h->stats.shares, 1);
+  if (!(word & META_SHARED)) stat_add_i(&h->stats.active_shares, 1);
+  return (void *)p;
+}
+
+void *brt_map_copy(const void *p, brt_mem_type to) {
+  block_ref ref;
+  if (_brt_mem_resolve(p, "brt_map_copy", &ref) != BRT_OK) return NULL;
+  if ((unsigned)to >= BRT_MEM_TYPE_COUNT || to == BRT_MEM_MAPPED) {
+    brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                  "brt_map_copy: target type %u must be BRT_MEM_C_HEAP, BRT_MEM_RUST_HEAP, "
+                  "BRT_MEM_CPP_HEAP or BRT_MEM_SHARED", (unsigned)to);
+    return NULL;
+  }
+  size_t size = _brt_mem_block_requested(&ref);
+  size_t align = ref.pg->block_align < OS_PAGE ? ref.pg->block_align : OS_PAGE;
+  void *copy = to == BRT_MEM_SHARED ? brt_alloc_shared(size) : brt_alloc(size, align, to, 0);
+  if (!copy) return NULL;
+  memcpy(copy, p, size);
+  return copy;
+}
+
+/* A SHARED block: its own memfd, mapped shared after the segment header. */
+void *_brt_mem_alloc_shared_block(size_t size, size_t align, size_t request);
+void *_brt_mem_alloc_shared_block(size_t size, size_t align, size_t request) {
+  heap *h = _brt_mem_heap_get();
+  if (!h) return NULL;
+  int fd = memfd_create("bridgert-shared", MFD_CLOEXEC);
+  size_t length = (size + OS_PAGE - 1) & ~(size_t)(OS_PAGE - 1);
+  if (fd < 0 || ftruncate(fd, (off_t)length) != 0) {
+    int saved = errno;
+    if (fd >= 0) close(fd);
+    brt_error_set_os(BRT_E_OUT_OF_MEMORY, saved, "brt_alloc_shared: memfd of %zu bytes failed: %s",
+                     length, strerror(saved));
+    return NULL;
+  }
+  segment *s = _brt_mem_single_segment_new(SEGMENT_SHARED, size, align, fd, request);
+  if (!s) {
+    close(fd);
+    return NULL;
+  }
+  page *pg = &s->pages[0];
+  _brt_mem_page_apply_flags(pg);
+  _brt_mem_block_start(h, pg, (void *)pg->block_start, request, BRT_MEM_SHARED);
+  return (void *)pg->block_start;
+}
+
+void *brt_alloc_shared(size_t size) {
+  if (size == 0 || size > BRT_ALLOC_SIZE_MAX) {
+    brt_error_set(size ? BRT_E_OUT_OF_MEMORY : BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                  "brt_alloc_shared: size %zu is not between 1 and %zu", size,
+                  (size_t)BRT_ALLOC_SIZE_MAX);
+    return NULL;
+  }
+  _brt_mem_init();
+  return _brt_mem_alloc_shared_block(size, OS_PAGE, size);
+}
+
+brt_status brt_shared_fd(const void *p, int *fd, uint64_t *offset) {
+  if (!fd || !offset)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "brt_shared_fd: %s is NULL", !fd ? "fd" : "offset");
+  block_ref ref;
+  brt_status status = _brt_mem_resolve(p, "brt_shared_fd", &ref);
+  if (status != BRT_OK) return status;
+  if (ref.seg->kind != SEGMENT_SHARED)
+    return brt_error_set(BRT_E_TYPE_MISMATCH, BRT_ORIGIN_C, NULL,
+                         "brt_shared_fd: the block at %p is not a SHARED block (allocate it with "
+                         "brt_alloc_shared)", p);
+  *fd = ref.seg->fd;
+  *offset = 0;
+  return BRT_OK;
+}
+
+static void *file_error(int err, const char *path, const char *what) {
+  brt_error_info info = {.struct_size = sizeof info, .code = BRT_E_IO, .origin = BRT_ORIGIN_OS,
+                         .os_code = err, .os_category = "generic", .path1 = path};
+  char message[BRT_ERROR_MESSAGE_MAX];
+  snprintf(message, sizeof message, "brt_map_file: \"%s\": %s%s%s", path, what,
+           err ? ": " : "", err ? strerror(err) : "");
+  info.message = message;
+  brt_error_record(&info);
+  return NULL;
+}
+
+void *brt_map_file(const char *path, size_t *len, unsigned flags) {
+  if (!path || !*path || !len || flags) {
+    brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                  "brt_map_file: %s", !path ? "path is NULL" : !*path ? "path is empty"
+                                      : !len ? "len is NULL" : "flags must be 0");
+    return NULL;
+  }
+  _brt_mem_init();
+  heap *h = _brt_mem_heap_get();
+  if (!h) return NULL;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return file_error(errno, path, "cannot open");
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int err = errno;
+    close(fd);
+    return file_error(err, path, "cannot stat");
+  }
+  if (S_ISDIR(st.st_mode)) {
+    close(fd);
+    return file_error(EISDIR, path, "is a directory, not a file");
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return file_error(EINVAL, path, "is not a regular file");
+  }
+  if (st.st_size == 0) {
+    close(fd);
+    return file_error(EINVAL, path, "is empty; an empty file cannot be mapped");
+  }
+  segment *s = _brt_mem_single_segment_new(SEGMENT_MAPPED, (size_t)st.st_size, OS_PAGE, fd,
+                                           (size_t)st.st_size);
+  close(fd); /* the mapping keeps the file */
+  if (!s) return NULL;
+  page *pg = &s->pages[0];
+  _brt_mem_page_apply_flags(pg);
+  _brt_mem_block_start(h, pg, (void *)pg->block_start, (size_t)st.st_size, BRT_MEM_MAPPED);
+  atomic_fetch_add(&_brt_mem.mapped_files, 1);
+  *len = (size_t)st.st_size;
+  return (void *)pg->block_start;
+}

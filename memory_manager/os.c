@@ -1,0 +1,59 @@
+/* The OS layer: every mmap, munmap, madvise and clock call of the memory
+ * manager. Error contract: a function returns NULL or false with errno set
+ * and records nothing; the caller records a brt_error that names what it
+ * was doing. */
+#include "internal.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Maps `size` bytes of private anonymous memory aligned to `align` (a power
+ * of two >= OS_PAGE), lazily committed. Over-maps by `align` and trims. */
+void *_brt_os_map_aligned(size_t size, size_t align) {
+  if (size > SIZE_MAX - align) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  size_t reserve = size + align;
+  char *raw = mmap(NULL, reserve, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+  if (raw == MAP_FAILED) return NULL;
+  uintptr_t start = ((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1);
+  size_t head = start - (uintptr_t)raw, tail = reserve - head - size;
+  if (head) munmap(raw, head);
+  if (tail) munmap((char *)start + size, tail);
+  if (start >> ADDRESS_BITS) { /* beyond the segment map: unusable */
+    munmap((void *)start, size);
+    errno = ENOMEM;
+    return NULL;
+  }
+  return (void *)start;
+}
+
+/* Replaces [addr, addr + len) of one of our mappings by the fd from offset
+ * 0: shared and writable (a memfd), or private and read-only (a file). */
+bool _brt_os_map_fd_fixed(void *addr, size_t len, int fd, bool shared_writable) {
+  void *got = mmap(addr, len, shared_writable ? PROT_READ | PROT_WRITE : PROT_READ,
+                   (shared_writable ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED, fd, 0);
+  return got != MAP_FAILED;
+}
+
+bool _brt_os_unmap(void *p, size_t size) { return munmap(p, size) == 0; }
+
+/* Gives the physical pages back; the range stays mapped and reads as zero. */
+bool _brt_os_decommit(void *p, size_t size) { return madvise(p, size, MADV_DONTNEED) == 0; }
+
+uint64_t _brt_os_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A few ns instead of ~20: block ages only need millisecond precision. */
+uint64_t _brt_os_coarse_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}

@@ -1,0 +1,262 @@
+/* Pages: one size class each. Starting a page (side array + free list),
+ * collecting its freed blocks, the per-bin page queues of a heap, finding
+ * a page with free blocks, and giving an empty page back to its segment.
+ * Everything here runs on the owning heap's thread. */
+#include "internal.h"
+
+#include <string.h>
+
+/* The page every empty direct slot points to: its free list is NULL, so
+ * the fast path falls into the slow path without a separate test. */
+page _brt_mem_empty_page;
+
+static uintptr_t align_up(uintptr_t x, uintptr_t a) { return (x + a - 1) & ~(a - 1); }
+
+void _brt_mem_page_apply_flags(page *pg) {
+  uint32_t flags = 0;
+  if (atomic_load_explicit(&_brt_mem.tracking, memory_order_relaxed) >= BRT_TRACKING_BLOCKS)
+    flags |= PAGE_TRACKED;
+  if (atomic_load_explicit(&_brt_mem.hardened, memory_order_relaxed)) flags |= PAGE_HARDENED;
+  if ((flags & PAGE_TRACKED) && !pg->track) {
+    _brt_mem_track_page_start(pg);
+    if (!pg->track) flags &= ~PAGE_TRACKED; /* no memory for the side array: untracked */
+  }
+  pg->flags = flags;
+}
+
+/* --- Bin queues ---------------------------------------------------------------- */
+
+void _brt_mem_bin_set_current(heap *h, size_t bin, page *pg) {
+  size_t size = _brt_mem_bin_size[bin];
+  if (size > DIRECT_MAX) return;
+  /* Slot 0 (size 0) stays on the empty page: the slow path rejects it. */
+  size_t first_slot = bin == 0 ? 1 : _brt_mem_bin_size[bin - 1] / 16 + 1;
+  page *target = pg ? pg : &_brt_mem_empty_page;
+  for (size_t slot = first_slot; slot <= size / 16; slot++) h->direct[slot] = target;
+}
+
+static void list_remove(page **first, page **last, page *pg) {
+  if (pg->prev) pg->prev->next = pg->next;
+  else *first = pg->next;
+  if (pg->next) pg->next->prev = pg->prev;
+  else if (last) *last = pg->prev;
+  pg->next = pg->prev = NULL;
+}
+
+static void queue_push_front(bin_queue *q, page *pg) {
+  pg->prev = NULL;
+  pg->next = q->first;
+  if (q->first) q->first->prev = pg;
+  else q->last = pg;
+  q->first = pg;
+}
+
+static void queue_push_back(bin_queue *q, page *pg) {
+  pg->next = NULL;
+  pg->prev = q->last;
+  if (q->last) q->last->next = pg;
+  else q->first = pg;
+  q->last = pg;
+}
+
+static void page_unlink(heap *h, page *pg) {
+  bin_queue *q = &h->bins[pg->bin];
+  bool was_current = q->first == pg;
+  if (pg->in_full) list_remove(&q->full, NULL, pg);
+  else list_remove(&q->first, &q->last, pg);
+  pg->in_full = 0;
+  if (was_current) _brt_mem_bin_set_current(h, pg->bin, q->first);
+}
+
+void _brt_mem_page_to_full(heap *h, page *pg) {
+  page_unlink(h, pg);
+  bin_queue *q = &h->bins[pg->bin];
+  pg->prev = NULL;
+  pg->next = q->full;
+  if (q->full) q->full->prev = pg;
+  q->full = pg;
+  pg->in_full = 1;
+}
+
+/* Puts a page (new, adopted, or out of the full list) in front of its bin. */
+static void page_make_current(heap *h, page *pg) {
+  bin_queue *q = &h->bins[pg->bin];
+  if (q->first != pg) {
+    if (pg->next || pg->prev || q->last == pg || pg->in_full) page_unlink(h, pg);
+    queue_push_front(q, pg);
+  }
+  _brt_mem_bin_set_current(h, pg->bin, pg);
+}
+
+/* Adds an adopted page with live blocks to h (heap.c, on reclaim). */
+void _brt_mem_page_adopt(heap *h, page *pg);
+void _brt_mem_page_adopt(heap *h, page *pg) {
+  pg->next = pg->prev = NULL;
+  pg->in_full = 0;
+  queue_push_back(&h->bins[pg->bin], pg);
+  if (h->bins[pg->bin].first == pg) _brt_mem_bin_set_current(h, pg->bin, pg);
+}
+
+/* --- Collecting freed blocks ------------------------------------------------------ */
+
+/* Moves blocks freed by the owner and by other threads to pg->free.
+ * Thread frees are counted here (the owner's `used` drops when it sees
+ * them); local frees were counted when they happened. */
+void _brt_mem_page_collect(page *pg) {
+  if (pg->local_free) {
+    if (!pg->free) {
+      pg->free = pg->local_free;
+    } else {
+      free_block *tail = pg->local_free;
+      while (tail->next) tail = tail->next;
+      tail->next = pg->free;
+      pg->free = pg->local_free;
+    }
+    pg->local_free = NULL;
+  }
+  if (atomic_load_explicit(&pg->thread_free, memory_order_relaxed) == NULL) return;
+  free_block *list = atomic_exchange_explicit(&pg->thread_free, NULL, memory_order_acquire);
+  uint32_t count = 1;
+  free_block *tail = list;
+  while (tail->next) {
+    tail = tail->next;
+    count++;
+  }
+  tail->next = pg->free;
+  pg->free = list;
+  pg->used -= count;
+}
+
+/* --- Starting and ending pages --------------------------------------------------------- */
+
+/* Makes page `index` of s serve `bin`: commits it (charging the limit the
+ * first time), lays out the side array and the blocks, threads the free
+ * list. Records the error and returns false when the limit refuses. */
+static bool page_start(heap *h, segment *s, uint32_t index, size_t bin, size_t request) {
+  page *pg = &s->pages[index];
+  uintptr_t base = (uintptr_t)s;
+  uintptr_t area = base + ((uintptr_t)index << s->page_shift);
+  if (index == 0) area = base + s->header_size;
+  uintptr_t end = base + ((uintptr_t)(index + 1) << s->page_shift);
+  if (!pg->committed) {
+    if (!_brt_mem_charge(end - area, request)) return false;
+    pg->committed = 1;
+  }
+  size_t block_size = _brt_mem_bin_size[bin];
+  size_t align = block_size & (~block_size + 1); /* lowest set bit */
+  if (align > PAGE_ALIGN_MAX) align = PAGE_ALIGN_MAX;
+  size_t capacity = (end - area) / (block_size + sizeof(uint32_t));
+  while (capacity && align_up(area + capacity * sizeof(uint32_t), align) + capacity * block_size > end)
+    capacity--;
+  track_entry *track = pg->track;
+  memset(pg, 0, sizeof *pg);
+  pg->track = track;
+  pg->committed = 1;
+  pg->meta = (_Atomic uint32_t *)area;
+  memset((void *)area, 0, capacity * sizeof(uint32_t));
+  pg->block_start = align_up(area + capacity * sizeof(uint32_t), align);
+  pg->block_size = block_size;
+  pg->block_align = align;
+  pg->capacity = (uint32_t)capacity;
+  pg->span = capacity * block_size;
+  pg->reciprocal = (((uint64_t)1 << INDEX_SHIFT) / block_size) + 1;
+  pg->bin = (uint8_t)bin;
+  pg->in_use = 1;
+  atomic_store_explicit(&pg->thread_free, NULL, memory_order_relaxed);
+  /* Thread the free list in address order so allocation walks memory forward. */
+  free_block *next = NULL;
+  for (size_t i = capacity; i-- > 0;) {
+    free_block *b = (free_block *)(pg->block_start + i * block_size);
+    b->next = next;
+    next = b;
+  }
+  pg->free = next;
+  _brt_mem_page_apply_flags(pg);
+  s->used_pages++;
+  page_make_current(h, pg);
+  return true;
+}
+
+/* Returns an empty page to its segment (and the segment to the heap's
+ * cache or the pool when it was the last page). */
+void _brt_mem_page_release_to_segment(heap *h, page *pg) {
+  segment *s = segment_of((uintptr_t)pg);
+  page_unlink(h, pg);
+  _brt_mem_track_page_end(pg);
+  pg->in_use = 0;
+  pg->free = pg->local_free = NULL;
+  pg->block_size = 0;
+  pg->span = 0; /* pointers into the page are now invalid */
+  if (--s->used_pages == 0) _brt_mem_segment_retire(h, s);
+}
+
+/* The owner freed the last block of pg. The only page of a bin stays, so a
+ * loop that allocates and frees one block does not restart pages. */
+void _brt_mem_page_retire(heap *h, page *pg) {
+  bin_queue *q = &h->bins[pg->bin];
+  if (q->first == pg && q->last == pg && !q->full) return;
+  _brt_mem_page_release_to_segment(h, pg);
+}
+
+/* --- Finding a page with free blocks --------------------------------------------------- */
+
+static bool segment_find_free_page(heap *h, segment_kind kind, size_t bin, size_t request,
+                                   bool *refused) {
+  for (segment *s = h->segments; s; s = s->next) {
+    if (s->kind != (uint32_t)kind || s->used_pages == s->page_count) continue;
+    for (uint32_t i = 0; i < s->page_count; i++) {
+      if (s->pages[i].in_use) continue;
+      if (page_start(h, s, i, bin, request)) return true;
+      *refused = true;
+      return false;
+    }
+  }
+  return false;
+}
+
+/* How many full pages a slow path looks at for blocks other threads freed.
+ * Bounded so that a heap with many full pages keeps a constant slow path;
+ * the pages looked at rotate. */
+#define FULL_PAGES_CHECKED 8
+
+page *_brt_mem_page_acquire(heap *h, size_t bin, size_t request) {
+  bin_queue *q = &h->bins[bin];
+  /* 1. pages of this bin: the current one first. */
+  for (page *pg = q->first; pg;) {
+    page *next = pg->next;
+    _brt_mem_page_collect(pg);
+    if (pg->free) {
+      page_make_current(h, pg);
+      return pg;
+    }
+    _brt_mem_page_to_full(h, pg);
+    pg = next;
+  }
+  /* 2. full pages that other threads have freed blocks into. */
+  page *pg = q->full;
+  for (int checked = 0; pg && checked < FULL_PAGES_CHECKED; checked++) {
+    page *next = pg->next;
+    if (atomic_load_explicit(&pg->thread_free, memory_order_relaxed)) {
+      _brt_mem_page_collect(pg);
+      page_make_current(h, pg);
+      return pg;
+    }
+    pg = next;
+  }
+  /* 3. a free page in a segment of this heap, an adopted one, a new one. */
+  segment_kind kind = _brt_mem_bin_size[bin] <= SMALL_BLOCK_MAX ? SEGMENT_SMALL : SEGMENT_MEDIUM;
+  bool refused = false;
+  if (segment_find_free_page(h, kind, bin, request, &refused)) return q->first;
+  if (refused) return NULL;
+  if (atomic_load_explicit(&_brt_mem.abandoned_count, memory_order_relaxed)) {
+    _brt_mem_adopt_abandoned(h, false);
+    if (q->first && q->first->free) return q->first;
+    if (segment_find_free_page(h, kind, bin, request, &refused)) return q->first;
+    if (refused) return NULL;
+  }
+  segment *s = _brt_mem_segment_from_cache(h, kind);
+  if (!s) s = _brt_mem_segment_new(h, kind, request);
+  if (!s) return NULL;
+  if (!page_start(h, s, 0, bin, request)) return NULL;
+  return q->first;
+}

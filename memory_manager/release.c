@@ -1,0 +1,322 @@
+/* Retain, release, layout checks, ownership and block information; the
+ * validation that turns every bad pointer into a status; the hardened
+ * quarantine. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define POISON_BYTE 0xDB
+
+static const char *const type_names[] = {"C_HEAP", "RUST_HEAP", "CPP_HEAP", "SHARED", "MAPPED",
+                                         "?", "?", "?"};
+
+BRT_INLINE brt_mem_type word_type(uint32_t word) {
+  return (brt_mem_type)((word & META_TYPE_MASK) >> META_TYPE_SHIFT);
+}
+
+/* Finds the metadata word of the block starting at a, reading only our own
+ * memory: the segment map first, then the segment header. False when a is
+ * not the start of a block slot of an active page. */
+BRT_INLINE bool block_lookup(uintptr_t a, page **out_page, uint32_t *out_index) {
+  if (!segment_map_contains(a)) return false;
+  segment *s = segment_of(a);
+  page *pg = &s->pages[(a - (uintptr_t)s) >> s->page_shift];
+  uintptr_t off = a - pg->block_start;
+  uint64_t index = (off * pg->reciprocal) >> INDEX_SHIFT;
+  *out_page = pg;
+  *out_index = (uint32_t)index;
+  return (off < pg->span) & (index * pg->block_size == off);
+}
+
+static heap_stats *error_stats(void) {
+  heap *h = _brt_mem_heap_get();
+  return h ? &h->stats : NULL;
+}
+
+static brt_status invalid_pointer(const char *function, const void *p, const char *why) {
+  heap_stats *st = error_stats();
+  if (st) stat_add_u(&st->errors_invalid_pointer, 1);
+  return brt_error_set(BRT_E_INVALID_POINTER, BRT_ORIGIN_C, NULL, "%s: %p %s", function, p, why);
+}
+
+/* Resolves p to a live block, or records why it is not one. */
+brt_status _brt_mem_resolve(const void *p, const char *function, block_ref *ref) {
+  _brt_mem_init();
+  uintptr_t a = (uintptr_t)p;
+  if (!p) return invalid_pointer(function, p, "is NULL; expected a block from brt_alloc");
+  if (!segment_map_contains(a))
+    return invalid_pointer(function, p,
+                           "was not allocated by bridgert (it is in no bridgert segment: a "
+                           "malloc, stack, static or unmapped address)");
+  segment *s = segment_of(a);
+  uintptr_t page_index = (a - (uintptr_t)s) >> s->page_shift;
+  page *pg = &s->pages[page_index];
+  if (page_index >= s->page_count || !pg->in_use || a < pg->block_start ||
+      a - pg->block_start >= pg->span)
+    return invalid_pointer(function, p,
+                           "points into a bridgert segment but not at a block (segment header, "
+                           "metadata or an unused page)");
+  uintptr_t off = a - pg->block_start;
+  uint32_t index = (uint32_t)((off * pg->reciprocal) >> INDEX_SHIFT);
+  if ((uint64_t)index * pg->block_size != off) {
+    char why[160];
+    snprintf(why, sizeof why, "is an interior pointer, %zu bytes into the %zu-byte block at %p",
+             (size_t)(off - (uint64_t)index * pg->block_size), pg->block_size,
+             (void *)(pg->block_start + (uint64_t)index * pg->block_size));
+    return invalid_pointer(function, p, why);
+  }
+  uint32_t word = atomic_load_explicit(&pg->meta[index], memory_order_acquire);
+  if ((word & META_COUNT_MASK) == 0) {
+    if (word & META_FREED) {
+      heap_stats *st = error_stats();
+      if (st) stat_add_u(&st->errors_double_free, 1);
+      return brt_error_set(BRT_E_DOUBLE_FREE, BRT_ORIGIN_C, NULL,
+                           "%s: the %s block at %p was already freed (double free or use after "
+                           "free)", function, type_names[word_type(word)], p);
+    }
+    return invalid_pointer(function, p, "is a block slot that was never allocated");
+  }
+  ref->seg = s;
+  ref->pg = pg;
+  ref->index = index;
+  ref->meta = &pg->meta[index];
+  return BRT_OK;
+}
+
+size_t _brt_mem_block_requested(const block_ref *ref) {
+  const page *pg = ref->pg;
+  if ((pg->flags & PAGE_TRACKED) && pg->track[ref->index].id) return pg->track[ref->index].requested;
+  return pg->block_size;
+}
+
+/* --- Freeing ------------------------------------------------------------------- */
+
+/* Returns a block to its page: the owner's local list, or the page's
+ * atomic thread_free list when another heap (or nobody) owns the page. */
+static void page_free_block(heap *h, segment *s, page *pg, void *block) {
+  free_block *b = block;
+  if (atomic_load_explicit(&s->owner, memory_order_relaxed) == h) {
+    b->next = pg->local_free;
+    pg->local_free = b;
+    if (--pg->used == 0) _brt_mem_page_retire(h, pg);
+    return;
+  }
+  free_block *head = atomic_load_explicit(&pg->thread_free, memory_order_relaxed);
+  do {
+    b->next = head;
+  } while (!atomic_compare_exchange_weak_explicit(&pg->thread_free, &head, b, memory_order_release,
+                                                  memory_order_relaxed));
+}
+
+static void quarantine_evict(heap *h, void *block) {
+  page *pg;
+  uint32_t index;
+  if (!block_lookup((uintptr_t)block, &pg, &index)) return;
+  size_t poisoned = pg->block_size;
+  const unsigned char *bytes = block;
+  for (size_t i = sizeof(free_block); i < poisoned; i++) {
+    if (bytes[i] != POISON_BYTE) {
+      stat_add_u(&h->stats.errors_use_after_free, 1);
+      break;
+    }
+  }
+  uint32_t word = atomic_load_explicit(&pg->meta[index], memory_order_relaxed);
+  atomic_store_explicit(&pg->meta[index], word & ~META_QUARANTINED, memory_order_relaxed);
+  page_free_block(h, segment_of((uintptr_t)block), pg, block);
+}
+
+/* Hardened mode: a freed block waits in a FIFO of QUARANTINE_SLOTS blocks,
+ * poisoned, before it can be reused, so a double free stays detectable for
+ * that many more frees and a write after free is noticed on the way out. */
+static void quarantine_push(heap *h, void *block, size_t size) {
+  memset((char *)block + sizeof(free_block), POISON_BYTE, size - sizeof(free_block));
+  if (h->quarantine_count == QUARANTINE_SLOTS) {
+    void *oldest = h->quarantine[h->quarantine_head];
+    h->quarantine[h->quarantine_head] = block;
+    h->quarantine_head = (h->quarantine_head + 1) % QUARANTINE_SLOTS;
+    quarantine_evict(h, oldest);
+    return;
+  }
+  h->quarantine[(h->quarantine_head + h->quarantine_count) % QUARANTINE_SLOTS] = block;
+  h->quarantine_count++;
+}
+
+void _brt_mem_quarantine_flush(heap *h) {
+  while (h->quarantine_count) {
+    void *oldest = h->quarantine[h->quarantine_head];
+    h->quarantine_head = (h->quarantine_head + 1) % QUARANTINE_SLOTS;
+    h->quarantine_count--;
+    quarantine_evict(h, oldest);
+  }
+}
+
+/* The last reference is gone (`word` was the metadata word with count 1):
+ * mark the block freed and give it back. */
+void _brt_mem_free_block(heap *h, block_ref *ref, uint32_t word) {
+  page *pg = ref->pg;
+  brt_mem_type type = word_type(word);
+  stat_add_u(&h->stats.frees, 1);
+  stat_add_i(&h->stats.bytes_by_type[type], -(int64_t)pg->block_size);
+  if (word & META_SHARED) stat_add_i(&h->stats.active_shares, -1);
+  void *block = (void *)(pg->block_start + (uintptr_t)ref->index * pg->block_size);
+  if (ref->seg->page_count == 1) {
+    atomic_store_explicit(ref->meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
+    if (type == BRT_MEM_MAPPED) atomic_fetch_sub(&_brt_mem.mapped_files, 1);
+    _brt_mem_single_segment_free(ref->seg);
+    return;
+  }
+  if (pg->flags & PAGE_HARDENED) {
+    atomic_store_explicit(ref->meta, (word & META_TYPE_MASK) | META_FREED | META_QUARANTINED,
+                          memory_order_relaxed);
+    quarantine_push(h, block, pg->block_size);
+    return;
+  }
+  atomic_store_explicit(ref->meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
+  page_free_block(h, ref->seg, pg, block);
+}
+
+/* Drops one reference of a resolved block. A count of 1 is dropped with a
+ * plain store (the caller holds the only reference: DESIGN.md §4 note 1);
+ * higher counts pay for the atomic decrement, and the thread whose
+ * decrement took the count from 1 to 0 frees. */
+static brt_status release_ref(block_ref *ref, const char *function, const void *p) {
+  heap *h = _brt_mem_heap_get();
+  if (!h) return BRT_E_OUT_OF_MEMORY;
+  uint32_t word = atomic_load_explicit(ref->meta, memory_order_acquire);
+  if ((word & META_COUNT_MASK) == 1) {
+    _brt_mem_free_block(h, ref, word);
+    return BRT_OK;
+  }
+  if ((word & META_COUNT_MASK) == 0) return _brt_mem_resolve(p, function, ref);
+  uint32_t old = atomic_fetch_sub_explicit(ref->meta, 1, memory_order_acq_rel);
+  if ((old & META_COUNT_MASK) == 1) _brt_mem_free_block(h, ref, old);
+  return BRT_OK;
+}
+
+BRT_NOINLINE brt_status _brt_mem_release_slow(const void *p, const char *function) {
+  block_ref ref;
+  brt_status status = _brt_mem_resolve(p, function, &ref);
+  if (status != BRT_OK) return status;
+  return release_ref(&ref, function, p);
+}
+
+/* The fast path, for a block whose page the calling thread owns, with a
+ * count of 1, on an untracked, unhardened page: segment-map load, header
+ * arithmetic (a multiply, no division), one fused validity test, a load
+ * and a plain store of the metadata word, a push on the page's local free
+ * list, two statistics updates. Three well-predicted branches, no atomic
+ * read-modify-write. Everything else goes to the slow path, which
+ * validates again and records the error when there is one. */
+brt_status brt_release(const void *p) {
+  uintptr_t a = (uintptr_t)p;
+  page *pg;
+  uint32_t index;
+  if (BRT_UNLIKELY(!block_lookup(a, &pg, &index))) return _brt_mem_release_slow(p, "brt_release");
+  heap *h = _brt_mem_tls_heap;
+  segment *s = segment_of(a);
+  uint32_t word = atomic_load_explicit(&pg->meta[index], memory_order_acquire);
+  if (BRT_UNLIKELY(((word & (META_COUNT_MASK | META_SHARED)) != 1) | (pg->flags != 0) |
+                   (atomic_load_explicit(&s->owner, memory_order_relaxed) != h)))
+    return _brt_mem_release_slow(p, "brt_release");
+  atomic_store_explicit(&pg->meta[index], (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
+  free_block *b = (free_block *)p;
+  b->next = pg->local_free;
+  pg->local_free = b;
+  stat_add_u(&h->stats.frees, 1);
+  stat_add_i(&h->stats.bytes_by_type[word_type(word)], -(int64_t)pg->block_size);
+  if (BRT_UNLIKELY(--pg->used == 0)) _brt_mem_page_retire(h, pg);
+  return BRT_OK;
+}
+
+brt_status brt_retain(const void *p) {
+  uintptr_t a = (uintptr_t)p;
+  page *pg;
+  uint32_t index;
+  block_ref ref;
+  _Atomic uint32_t *meta;
+  if (BRT_LIKELY(block_lookup(a, &pg, &index))) {
+    meta = &pg->meta[index];
+  } else {
+    brt_status status = _brt_mem_resolve(p, "brt_retain", &ref);
+    if (status != BRT_OK) return status;
+    meta = ref.meta;
+  }
+  uint32_t word = atomic_load_explicit(meta, memory_order_relaxed);
+  for (;;) {
+    uint32_t count = word & META_COUNT_MASK;
+    if (BRT_UNLIKELY(count == 0)) return _brt_mem_resolve(p, "brt_retain", &ref);
+    if (BRT_UNLIKELY(count == META_COUNT_MASK))
+      return brt_error_set(BRT_E_OUT_OF_RANGE, BRT_ORIGIN_C, NULL,
+                           "brt_retain: the block at %p already has BRT_REFCOUNT_MAX (%u) "
+                           "references; the count is left unchanged", p, (unsigned)BRT_REFCOUNT_MAX);
+    if (atomic_compare_exchange_weak_explicit(meta, &word, word + 1, memory_order_relaxed,
+                                              memory_order_relaxed))
+      return BRT_OK;
+  }
+}
+
+/* Could (size, align) have produced this block? With tracking the
+ * requested size is known and must match when `exact`; otherwise the size
+ * must be in the block's class: at most its usable size and either more
+ * than half of it or a size whose bin is the block's. */
+size_t _brt_mem_bin_for(size_t size, size_t align);
+bool _brt_mem_layout_fits(const block_ref *ref, size_t size, size_t align, bool exact);
+bool _brt_mem_layout_fits(const block_ref *ref, size_t size, size_t align, bool exact) {
+  const page *pg = ref->pg;
+  uintptr_t block = pg->block_start + (uintptr_t)ref->index * pg->block_size;
+  if (align == 0 || (align & (align - 1)) || (block & (align - 1))) return false;
+  if (size == 0 || size > pg->block_size) return false;
+  if (exact && (pg->flags & PAGE_TRACKED) && pg->track[ref->index].id)
+    return size == pg->track[ref->index].requested;
+  if (size > pg->block_size / 2) return true;
+  return ref->seg->page_count > 1 && _brt_mem_bin_for(size, align) == pg->bin;
+}
+
+brt_status brt_release_sized(const void *p, size_t size, size_t align) {
+  block_ref ref;
+  brt_status status = _brt_mem_resolve(p, "brt_release_sized", &ref);
+  if (status != BRT_OK) return status;
+  if (!_brt_mem_layout_fits(&ref, size, align, true)) {
+    heap_stats *st = error_stats();
+    if (st) stat_add_u(&st->errors_layout_mismatch, 1);
+    return brt_error_set(BRT_E_LAYOUT_MISMATCH, BRT_ORIGIN_C, NULL,
+                         "brt_release_sized: layout (size %zu, align %zu) cannot have produced "
+                         "the block at %p (usable %zu bytes, requested %zu, aligned to %zu); the "
+                         "block is left allocated", size, align, p, ref.pg->block_size,
+                         _brt_mem_block_requested(&ref), ref.pg->block_align);
+  }
+  return release_ref(&ref, "brt_release_sized", p);
+}
+
+int brt_owns(const void *p) {
+  page *pg;
+  uint32_t index;
+  if (!block_lookup((uintptr_t)p, &pg, &index)) return 0;
+  return (atomic_load_explicit(&pg->meta[index], memory_order_relaxed) & META_COUNT_MASK) != 0;
+}
+
+brt_status brt_block_info_get(const void *p, brt_block_info *out) {
+  if (!out)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "brt_block_info_get: out is NULL");
+  if (out->struct_size < sizeof(brt_block_info))
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "brt_block_info_get: out->struct_size is %u, expected at least %zu "
+                         "(set it to sizeof(brt_block_info))", out->struct_size,
+                         sizeof(brt_block_info));
+  block_ref ref;
+  brt_status status = _brt_mem_resolve(p, "brt_block_info_get", &ref);
+  if (status != BRT_OK) return status;
+  uint32_t word = atomic_load_explicit(ref.meta, memory_order_acquire);
+  uint32_t size = out->struct_size;
+  memset(out, 0, sizeof *out);
+  out->struct_size = size;
+  out->usable = ref.pg->block_size;
+  out->size = ref.pg->block_size;
+  out->align = ref.pg->block_align;
+  out->type = word_type(word);
+  out->refcount = word & META_COUNT_MASK;
+  _brt_mem_track_fill_info(&ref, out);
+  return BRT_OK;
+}

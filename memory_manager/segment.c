@@ -1,0 +1,281 @@
+/* Segments: the 4 MiB aligned regions everything else lives in; the flat
+ * segment map that answers "is this ours?"; the commit charge that the
+ * memory limit is checked against; the registry of live segments; the pool
+ * of empty segments.
+ *
+ * Invariant: a segment's bit is set in the map exactly while its header is
+ * valid (kind != SEGMENT_FREE). Empty small/medium segments are decommitted
+ * and pooled, never unmapped, so a stale pointer into one reads zeros and
+ * is reported as invalid instead of faulting. */
+#include "internal.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+/* One bit per 4 MiB slot of the 47-bit address space: 4 MiB of .bss that
+ * the kernel maps to the zero page until a bit is set. */
+_Atomic uint8_t _brt_mem_segment_map[SEGMENT_MAP_BYTES];
+
+static segment *pool;        /* empty 4 MiB segments, decommitted; segments_lock */
+static segment *registry;    /* every live segment; segments_lock */
+
+void _brt_mem_segment_map_set(segment *s, bool present) {
+  uintptr_t slot = (uintptr_t)s >> SEGMENT_SHIFT;
+  uint8_t bit = (uint8_t)(1u << (slot & 7));
+  if (present)
+    atomic_fetch_or_explicit(&_brt_mem_segment_map[slot >> 3], bit, memory_order_release);
+  else
+    atomic_fetch_and_explicit(&_brt_mem_segment_map[slot >> 3], (uint8_t)~bit, memory_order_release);
+}
+
+/* --- The commit charge ------------------------------------------------------ */
+
+/* Charges `bytes` about to be committed for a request of `request` bytes.
+ * Over the limit: undoes the charge, records LIMIT_EXCEEDED and fails. */
+bool _brt_mem_charge(size_t bytes, size_t request) {
+  uint64_t before = atomic_fetch_add_explicit(&_brt_mem.committed, bytes, memory_order_relaxed);
+  uint64_t limit = atomic_load_explicit(&_brt_mem.limit, memory_order_relaxed);
+  if (BRT_LIKELY(limit == 0 || before + bytes <= limit)) return true;
+  atomic_fetch_sub_explicit(&_brt_mem.committed, bytes, memory_order_relaxed);
+  int64_t live = atomic_load_explicit(&_brt_mem.live_bytes_estimate, memory_order_relaxed);
+  brt_error_set(BRT_E_LIMIT_EXCEEDED, BRT_ORIGIN_C, NULL,
+                "allocating %zu bytes needs %zu more committed bytes, which would exceed the "
+                "memory limit of %llu bytes (%llu bytes committed, about %lld bytes live); raise "
+                "max_memory / brt_mem_set_limit or release blocks and call brt_mem_collect",
+                request, bytes, (unsigned long long)limit, (unsigned long long)before,
+                (long long)(live > 0 ? live : 0));
+  return false;
+}
+
+void _brt_mem_uncharge(size_t bytes) {
+  atomic_fetch_sub_explicit(&_brt_mem.committed, bytes, memory_order_relaxed);
+}
+
+/* --- Registry ---------------------------------------------------------------- */
+
+void _brt_mem_registry_add(segment *s) {
+  pthread_mutex_lock(&_brt_mem.segments_lock);
+  s->all_prev = NULL;
+  s->all_next = registry;
+  if (registry) registry->all_prev = s;
+  registry = s;
+  s->in_registry = 1;
+  pthread_mutex_unlock(&_brt_mem.segments_lock);
+}
+
+void _brt_mem_registry_remove(segment *s) {
+  pthread_mutex_lock(&_brt_mem.segments_lock);
+  if (s->in_registry) {
+    if (s->all_prev) s->all_prev->all_next = s->all_next;
+    else registry = s->all_next;
+    if (s->all_next) s->all_next->all_prev = s->all_prev;
+    s->in_registry = 0;
+  }
+  pthread_mutex_unlock(&_brt_mem.segments_lock);
+}
+
+/* The first live segment; the caller holds segments_lock (track.c). */
+segment *_brt_mem_registry_first(void) { return registry; }
+
+/* --- Pool ----------------------------------------------------------------------- */
+
+static segment *pool_take(void) {
+  pthread_mutex_lock(&_brt_mem.segments_lock);
+  segment *s = pool;
+  if (s) pool = s->next;
+  pthread_mutex_unlock(&_brt_mem.segments_lock);
+  return s;
+}
+
+/* Decommits a whole 4 MiB segment and pools it. Its header reads zero
+ * afterwards, so the map bit is cleared first. */
+static void pool_put(segment *s) {
+  _brt_mem_segment_map_set(s, false);
+  _brt_mem_registry_remove(s);
+  _brt_os_decommit(s, SEGMENT_SIZE);
+  pthread_mutex_lock(&_brt_mem.segments_lock);
+  s->next = pool; /* the first word after decommit: rewritten on take */
+  pool = s;
+  pthread_mutex_unlock(&_brt_mem.segments_lock);
+}
+
+static segment *segment_reserve(void) {
+  segment *s = pool_take();
+  if (s) {
+    memset(s, 0, sizeof *s);
+    return s;
+  }
+  s = _brt_os_map_aligned(SEGMENT_SIZE, SEGMENT_SIZE);
+  if (!s)
+    brt_error_set_os(BRT_E_OUT_OF_MEMORY, errno,
+                     "the OS refused a %zu-byte segment (mmap: %s)", (size_t)SEGMENT_SIZE,
+                     strerror(errno));
+  return s;
+}
+
+static size_t header_size_for(uint32_t page_count, size_t extra) {
+  size_t bytes = sizeof(segment) + page_count * sizeof(page) + extra;
+  return (bytes + OS_PAGE - 1) & ~(size_t)(OS_PAGE - 1);
+}
+
+/* --- Small and medium segments (owned by a heap) ----------------------------- */
+
+segment *_brt_mem_segment_new(heap *h, segment_kind kind, size_t request) {
+  uint32_t shift = kind == SEGMENT_SMALL ? SMALL_PAGE_SHIFT : MEDIUM_PAGE_SHIFT;
+  uint32_t count = (uint32_t)(SEGMENT_SIZE >> shift);
+  size_t header = header_size_for(count, 0);
+  if (!_brt_mem_charge(header, request)) return NULL;
+  segment *s = segment_reserve();
+  if (!s) {
+    _brt_mem_uncharge(header);
+    return NULL;
+  }
+  s->kind = kind;
+  s->page_shift = shift;
+  s->page_count = count;
+  s->mapping_size = SEGMENT_SIZE;
+  s->header_size = header;
+  s->fd = -1;
+  atomic_store_explicit(&s->owner, h, memory_order_relaxed);
+  s->next = h->segments;
+  s->prev = NULL;
+  if (h->segments) h->segments->prev = s;
+  h->segments = s;
+  _brt_mem_registry_add(s);
+  _brt_mem_segment_map_set(s, true);
+  return s;
+}
+
+static void heap_unlink_segment(heap *h, segment *s) {
+  if (s->prev) s->prev->next = s->next;
+  else if (h->segments == s) h->segments = s->next;
+  if (s->next) s->next->prev = s->prev;
+  s->next = s->prev = NULL;
+}
+
+/* Gives back a small/medium segment whose pages are all free: uncharges its
+ * header and committed pages, then pools it. */
+static void segment_release(segment *s) {
+  size_t committed = s->header_size;
+  for (uint32_t i = 0; i < s->page_count; i++) {
+    if (!s->pages[i].committed) continue;
+    size_t start = i == 0 ? s->header_size : 0;
+    committed += ((size_t)1 << s->page_shift) - start;
+  }
+  _brt_mem_uncharge(committed);
+  pool_put(s);
+}
+
+/* Called when the last page of a segment owned by h was freed. One empty
+ * segment stays cached in the heap so a program that frees its last block
+ * and allocates again does not pay for mmap and page faults. */
+void _brt_mem_segment_retire(heap *h, segment *s) {
+  heap_unlink_segment(h, s);
+  if (!h->empty_cache) {
+    h->empty_cache = s;
+    return;
+  }
+  segment_release(s);
+}
+
+/* Releases the heap's cached empty segment (collect, thread exit). */
+void _brt_mem_segment_release_cache(heap *h) {
+  if (!h->empty_cache) return;
+  segment_release(h->empty_cache);
+  h->empty_cache = NULL;
+}
+
+/* Takes back the cached empty segment into the heap's list, if any. */
+segment *_brt_mem_segment_from_cache(heap *h, segment_kind kind) {
+  segment *s = h->empty_cache;
+  if (!s || s->kind != (uint32_t)kind) return NULL;
+  h->empty_cache = NULL;
+  s->next = h->segments;
+  s->prev = NULL;
+  if (h->segments) h->segments->prev = s;
+  h->segments = s;
+  return s;
+}
+
+void _brt_mem_segment_unlink(heap *h, segment *s) { heap_unlink_segment(h, s); }
+void _brt_mem_segment_release(segment *s) { segment_release(s); }
+
+/* --- Single-block segments ---------------------------------------------------- */
+
+/* A segment holding one block of `size` bytes at offset max(OS_PAGE, align):
+ * LARGE (anonymous), SHARED (fd is a memfd mapped shared) or MAPPED (fd is
+ * a file mapped private read-only). The block's metadata word and tracking
+ * record sit in the header page. Records the error on failure. */
+segment *_brt_mem_single_segment_new(segment_kind kind, size_t size, size_t align, int fd,
+                                     size_t request) {
+  size_t offset = align > OS_PAGE ? align : OS_PAGE;
+  size_t usable = (size + OS_PAGE - 1) & ~(size_t)(OS_PAGE - 1);
+  size_t end = offset + usable;
+  size_t mapping = end > SEGMENT_SIZE ? end : SEGMENT_SIZE;
+  size_t charge = kind == SEGMENT_MAPPED ? OS_PAGE : end;
+  if (!_brt_mem_charge(charge, request)) return NULL;
+  segment *s = NULL;
+  if (mapping == SEGMENT_SIZE && align <= SEGMENT_SIZE) {
+    s = segment_reserve();
+  } else {
+    s = _brt_os_map_aligned(mapping, align > SEGMENT_SIZE ? align : SEGMENT_SIZE);
+    if (!s)
+      brt_error_set_os(BRT_E_OUT_OF_MEMORY, errno,
+                       "the OS refused %zu bytes for a %zu-byte block (mmap: %s)", mapping, request,
+                       strerror(errno));
+  }
+  if (!s) {
+    _brt_mem_uncharge(charge);
+    return NULL;
+  }
+  if (fd >= 0 && !_brt_os_map_fd_fixed((char *)s + offset, usable, fd, kind == SEGMENT_SHARED)) {
+    int saved = errno;
+    _brt_os_unmap(s, mapping);
+    _brt_mem_uncharge(charge);
+    brt_error_set_os(BRT_E_IO, saved, "mapping %zu bytes of fd %d failed: %s", usable, fd,
+                     strerror(saved));
+    return NULL;
+  }
+  s->kind = kind;
+  s->page_shift = SEGMENT_SHIFT;
+  s->page_count = 1;
+  s->mapping_size = mapping;
+  s->header_size = header_size_for(1, sizeof(uint64_t) + sizeof(track_entry));
+  s->fd = kind == SEGMENT_SHARED ? fd : -1;
+  atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
+  page *pg = &s->pages[0];
+  memset(pg, 0, sizeof *pg);
+  pg->block_start = (uintptr_t)s + offset;
+  pg->block_size = kind == SEGMENT_MAPPED ? size : usable;
+  pg->span = pg->block_size ? pg->block_size : 1;
+  pg->reciprocal = 0;
+  pg->capacity = 1;
+  pg->in_use = 1;
+  pg->committed = 1;
+  pg->block_align = offset;
+  pg->meta = (_Atomic uint32_t *)(void *)&s->pages[1];
+  pg->track = (track_entry *)(void *)((char *)&s->pages[1] + sizeof(uint64_t));
+  memset(pg->track, 0, sizeof *pg->track);
+  atomic_store_explicit(pg->meta, 0, memory_order_relaxed);
+  _brt_mem_registry_add(s);
+  _brt_mem_segment_map_set(s, true);
+  return s;
+}
+
+/* Frees a single-block segment whose block was just released. */
+void _brt_mem_single_segment_free(segment *s) {
+  page *pg = &s->pages[0];
+  size_t offset = pg->block_start - (uintptr_t)s;
+  size_t usable = (pg->block_size + OS_PAGE - 1) & ~(size_t)(OS_PAGE - 1);
+  size_t charge = s->kind == SEGMENT_MAPPED ? OS_PAGE : offset + usable;
+  if (s->fd >= 0) close(s->fd);
+  if (s->mapping_size == SEGMENT_SIZE && s->kind == SEGMENT_LARGE) {
+    pool_put(s);
+  } else {
+    _brt_mem_segment_map_set(s, false);
+    _brt_mem_registry_remove(s);
+    _brt_os_unmap(s, s->mapping_size);
+  }
+  _brt_mem_uncharge(charge);
+}

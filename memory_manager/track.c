@@ -1,0 +1,176 @@
+/* Tracking (config `tracking`): per-block ids and allocation times in a
+ * side array per page (level blocks), sampled allocation backtraces
+ * (level backtrace), the live-block visitor and the leak report printed at
+ * exit when BRT_LEAK_REPORT=1. Off by default: untracked pages have no
+ * side array and their blocks never reach this file. */
+#include "internal.h"
+
+#include <dlfcn.h>
+#include <execinfo.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define ID_RANGE 4096        /* ids a heap takes from the global counter at once */
+#define BACKTRACE_SLOTS 4096 /* sampled backtraces kept (newest wins a slot) */
+#define BACKTRACE_DEPTH 16
+#define BACKTRACE_SAMPLE 32 /* one allocation in this many is backtraced */
+#define LEAK_REPORT_MAX 64  /* blocks printed in full by the leak report */
+
+typedef struct backtrace_record {
+  uint64_t id;
+  int depth;
+  void *frames[BACKTRACE_DEPTH];
+} backtrace_record;
+
+static backtrace_record backtraces[BACKTRACE_SLOTS]; /* backtrace_lock */
+static pthread_mutex_t backtrace_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t track_bytes(const page *pg) {
+  size_t bytes = pg->capacity * sizeof(track_entry);
+  return (bytes + OS_PAGE - 1) & ~(size_t)(OS_PAGE - 1);
+}
+
+/* A page starts being tracked: its side array of track entries. */
+void _brt_mem_track_page_start(page *pg) {
+  void *mem = mmap(NULL, track_bytes(pg), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  pg->track = mem == MAP_FAILED ? NULL : mem;
+}
+
+void _brt_mem_track_page_end(page *pg) {
+  if (!pg->track) return;
+  munmap(pg->track, track_bytes(pg));
+  pg->track = NULL;
+}
+
+void _brt_mem_track_alloc(heap *h, page *pg, uint32_t index, size_t request) {
+  if (h->id_next == h->id_end) {
+    h->id_next = atomic_fetch_add_explicit(&_brt_mem.next_id, ID_RANGE, memory_order_relaxed);
+    h->id_end = h->id_next + ID_RANGE;
+  }
+  track_entry *entry = &pg->track[index];
+  entry->id = h->id_next++;
+  entry->alloc_ns = _brt_os_coarse_ns();
+  entry->requested = request;
+  entry->backtrace_slot = 0;
+  if (atomic_load_explicit(&_brt_mem.tracking, memory_order_relaxed) < BRT_TRACKING_BACKTRACE ||
+      entry->id % BACKTRACE_SAMPLE != 0)
+    return;
+  void *frames[BACKTRACE_DEPTH];
+  int depth = backtrace(frames, BACKTRACE_DEPTH);
+  uint32_t slot = (uint32_t)(entry->id % BACKTRACE_SLOTS);
+  pthread_mutex_lock(&backtrace_lock);
+  backtraces[slot].id = entry->id;
+  backtraces[slot].depth = depth;
+  memcpy(backtraces[slot].frames, frames, sizeof(void *) * (size_t)depth);
+  pthread_mutex_unlock(&backtrace_lock);
+  entry->backtrace_slot = slot + 1;
+}
+
+void _brt_mem_track_fill_info(const block_ref *ref, brt_block_info *info) {
+  const page *pg = ref->pg;
+  if (!(pg->flags & PAGE_TRACKED) || !pg->track) return;
+  const track_entry *entry = &pg->track[ref->index];
+  if (!entry->id) return;
+  info->id = entry->id;
+  info->size = entry->requested;
+  uint64_t now = _brt_os_coarse_ns();
+  info->age_ns = now > entry->alloc_ns ? now - entry->alloc_ns : 0;
+}
+
+brt_status brt_mem_visit_live(uint64_t min_age_ns, brt_block_visitor visitor, void *ctx) {
+  _brt_mem_init();
+  if (!visitor)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "brt_mem_visit_live: visitor is NULL");
+  if (min_age_ns && atomic_load(&_brt_mem.tracking) < BRT_TRACKING_BLOCKS)
+    return brt_error_set(BRT_E_UNSUPPORTED, BRT_ORIGIN_C, NULL,
+                         "brt_mem_visit_live: min_age_ns %llu needs block ages, which tracking "
+                         "\"%s\" does not keep; set tracking to \"blocks\" (BRT_TRACKING=blocks)",
+                         (unsigned long long)min_age_ns,
+                         brt_tracking_name((brt_tracking)atomic_load(&_brt_mem.tracking)));
+  pthread_mutex_lock(&_brt_mem.segments_lock);
+  int stop = 0;
+  for (segment *s = _brt_mem_registry_first(); s && !stop; s = s->all_next) {
+    for (uint32_t p = 0; p < s->page_count && !stop; p++) {
+      page *pg = &s->pages[p];
+      if (!pg->in_use) continue;
+      for (uint32_t i = 0; i < pg->capacity && !stop; i++) {
+        uint32_t word = atomic_load_explicit(&pg->meta[i], memory_order_acquire);
+        if (!(word & META_COUNT_MASK)) continue;
+        block_ref ref = {s, pg, i, &pg->meta[i]};
+        brt_block_info info = {.struct_size = sizeof info};
+        info.usable = info.size = pg->block_size;
+        info.align = pg->block_align;
+        info.type = (brt_mem_type)((word & META_TYPE_MASK) >> META_TYPE_SHIFT);
+        info.refcount = word & META_COUNT_MASK;
+        _brt_mem_track_fill_info(&ref, &info);
+        if (info.age_ns < min_age_ns) continue;
+        stop = visitor(ctx, (void *)(pg->block_start + (uintptr_t)i * pg->block_size), &info);
+      }
+    }
+  }
+  pthread_mutex_unlock(&_brt_mem.segments_lock);
+  return BRT_OK;
+}
+
+/* --- The leak report ----------------------------------------------------------------- */
+
+typedef struct leak_summary {
+  uint64_t blocks, bytes;
+} leak_summary;
+
+static void print_backtrace(const void *block) {
+  page *pg;
+  segment *s = segment_of((uintptr_t)block);
+  pg = &s->pages[((uintptr_t)block - (uintptr_t)s) >> s->page_shift];
+  if (!pg->track) return;
+  uint32_t index = (uint32_t)((((uintptr_t)block - pg->block_start) * pg->reciprocal) >> INDEX_SHIFT);
+  const track_entry *entry = &pg->track[index];
+  if (!entry->backtrace_slot) return;
+  backtrace_record record;
+  pthread_mutex_lock(&backtrace_lock);
+  record = backtraces[entry->backtrace_slot - 1];
+  pthread_mutex_unlock(&backtrace_lock);
+  if (record.id != entry->id) return;
+  for (int f = 0; f < record.depth; f++) {
+    Dl_info where;
+    if (dladdr(record.frames[f], &where) && where.dli_sname)
+      fprintf(stderr, "      #%d %s+0x%zx (%s)\n", f, where.dli_sname,
+              (size_t)((char *)record.frames[f] - (char *)where.dli_saddr), where.dli_fname);
+    else if (dladdr(record.frames[f], &where) && where.dli_fname)
+      fprintf(stderr, "      #%d %p (%s+0x%zx)\n", f, record.frames[f], where.dli_fname,
+              (size_t)((char *)record.frames[f] - (char *)where.dli_fbase));
+    else
+      fprintf(stderr, "      #%d %p\n", f, record.frames[f]);
+  }
+}
+
+static int report_block(void *ctx, const void *block, const brt_block_info *info) {
+  static const char *const names[] = {"C_HEAP", "RUST_HEAP", "CPP_HEAP", "SHARED", "MAPPED"};
+  leak_summary *summary = ctx;
+  if (summary->blocks < LEAK_REPORT_MAX) {
+    fprintf(stderr, "  %p %-9s %zu bytes, refcount %u, id %llu, age %.3f s\n", block,
+            names[info->type], info->size, info->refcount, (unsigned long long)info->id,
+            (double)info->age_ns / 1e9);
+    print_backtrace(block);
+  }
+  summary->blocks++;
+  summary->bytes += info->size;
+  return 0;
+}
+
+/* BRT_LEAK_REPORT=1: at exit, print the blocks still live to stderr. */
+static void leak_report(void) {
+  leak_summary summary = {0, 0};
+  brt_mem_visit_live(0, report_block, &summary);
+  if (summary.blocks)
+    fprintf(stderr, "bridgert: %llu blocks (%llu bytes) still live at exit%s\n",
+            (unsigned long long)summary.blocks, (unsigned long long)summary.bytes,
+            summary.blocks > LEAK_REPORT_MAX ? " (the first ones are listed above)" : "");
+  else
+    fprintf(stderr, "bridgert: no blocks live at exit\n");
+}
+
+void _brt_mem_leak_report_install(void) { atexit(leak_report); }
