@@ -9,5 +9,6 @@
 #include "bridgert/error.h"
 #include "bridgert/config.h"
 #include "bridgert/memory.h"
+#include "bridgert/monitor.h"
 
 #endif /* BRIDGERT_H */
