@@ -10,5 +10,6 @@
 #include "bridgert/config.h"
 #include "bridgert/memory.h"
 #include "bridgert/monitor.h"
+#include "bridgert/runtime.h"
 
 #endif /* BRIDGERT_H */
