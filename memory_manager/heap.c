@@ -49,7 +49,7 @@ static void apply_config(const brt_config *cfg) {
   atomic_fetch_add(&_brt_mem.config_epoch, 1);
 }
 
-static void init_once_body(void) {
+static void init_locks(void) {
   pthread_mutexattr_t recursive;
   pthread_mutexattr_init(&recursive);
   pthread_mutexattr_settype(&recursive, PTHREAD_MUTEX_RECURSIVE);
@@ -57,6 +57,10 @@ static void init_once_body(void) {
   pthread_mutex_init(&_brt_mem.segments_lock, &recursive);
   pthread_mutexattr_destroy(&recursive);
   pthread_mutex_init(&_brt_mem.heaps_lock, NULL);
+}
+
+static void init_once_body(void) {
+  init_locks();
   pthread_key_create(&heap_key, heap_thread_exit);
   pthread_atfork(fork_prepare, fork_parent, fork_child);
   /* The environment is read once, here. A variable the config loader
@@ -304,14 +308,19 @@ void _brt_mem_request_collect_all(void) {
 static void fork_prepare(void) {
   pthread_mutex_lock(&_brt_mem.heaps_lock);
   pthread_mutex_lock(&_brt_mem.segments_lock);
+  _brt_mem_track_fork_prepare();
 }
 
 static void fork_parent(void) {
+  _brt_mem_track_fork_parent();
   pthread_mutex_unlock(&_brt_mem.segments_lock);
   pthread_mutex_unlock(&_brt_mem.heaps_lock);
 }
 
+/* The child re-creates the locks instead of unlocking them: a recursive
+ * mutex remembers its owner's thread id, which is different in the child,
+ * so unlocking it there would fail and leave it locked for ever. */
 static void fork_child(void) {
-  pthread_mutex_unlock(&_brt_mem.segments_lock);
-  pthread_mutex_unlock(&_brt_mem.heaps_lock);
+  _brt_mem_track_fork_child();
+  init_locks();
 }

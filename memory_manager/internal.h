@@ -294,6 +294,9 @@ void _brt_mem_track_page_start(page *pg);
 void _brt_mem_track_page_end(page *pg);
 void _brt_mem_leak_report_install(void);
 void _brt_mem_track_fill_info(const block_ref *ref, brt_block_info *info);
+void _brt_mem_track_fork_prepare(void);
+void _brt_mem_track_fork_parent(void);
+void _brt_mem_track_fork_child(void);
 
 /* --- stats.c -------------------------------------------------------------------- */
 void _brt_mem_maybe_gc(heap *h);

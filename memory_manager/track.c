@@ -32,6 +32,11 @@ static size_t track_bytes(const page *pg) {
   return (bytes + OS_PAGE - 1) & ~(size_t)(OS_PAGE - 1);
 }
 
+/* fork(): the backtrace table's lock is held across it (heap.c). */
+void _brt_mem_track_fork_prepare(void) { pthread_mutex_lock(&backtrace_lock); }
+void _brt_mem_track_fork_parent(void) { pthread_mutex_unlock(&backtrace_lock); }
+void _brt_mem_track_fork_child(void) { pthread_mutex_init(&backtrace_lock, NULL); }
+
 /* A page starts being tracked: its side array of track entries. */
 void _brt_mem_track_page_start(page *pg) {
   void *mem = mmap(NULL, track_bytes(pg), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -164,6 +169,7 @@ static int report_block(void *ctx, const void *block, const brt_block_info *info
 /* BRT_LEAK_REPORT=1: at exit, print the blocks still live to stderr. */
 static void leak_report(void) {
   leak_summary summary = {0, 0};
+  fprintf(stderr, "bridgert: leak report (BRT_LEAK_REPORT=1), blocks still live at exit:\n");
   brt_mem_visit_live(0, report_block, &summary);
   if (summary.blocks)
     fprintf(stderr, "bridgert: %llu blocks (%llu bytes) still live at exit%s\n",

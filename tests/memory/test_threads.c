@@ -1,0 +1,212 @@
+/* Threads: cross-thread release (the Rust-allocates, C++-frees case),
+ * concurrent retain/release of one block, blocks outliving the thread that
+ * allocated them (abandoned segments adopted by others), exact statistics
+ * after join, fork while another thread holds blocks. */
+#include "brt_test.h"
+
+#include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static brt_mem_stats stats_now(void) {
+  brt_mem_stats st = {.struct_size = sizeof st};
+  assert_ok(brt_mem_stats_get(&st));
+  return st;
+}
+
+enum { HANDOFF = 50000 };
+
+typedef struct channel {
+  void **slots;
+  int count;
+  int failures;
+} channel;
+
+static void *allocate_many(void *arg) {
+  channel *ch = arg;
+  for (int i = 0; i < ch->count; i++) {
+    size_t size = 16 + (size_t)(i % 16) * 16;
+    unsigned char *p = brt_alloc(size, 16, BRT_MEM_RUST_HEAP, 0);
+    if (!p) {
+      ch->failures++;
+      continue;
+    }
+    memset(p, (int)(i & 0xff), size);
+    ch->slots[i] = p;
+  }
+  return NULL;
+}
+
+static void *release_many(void *arg) {
+  channel *ch = arg;
+  for (int i = 0; i < ch->count; i++) {
+    unsigned char *p = ch->slots[i];
+    if (!p || p[0] != (unsigned char)(i & 0xff) || brt_release(p) != BRT_OK) ch->failures++;
+  }
+  return NULL;
+}
+
+/* One thread allocates, another releases; then the first allocates again
+ * and gets the memory back (thread frees collected), and statistics after
+ * the joins are exact. */
+static void test_cross_thread_release(void **state) {
+  (void)state;
+  brt_mem_stats before = stats_now();
+  channel ch = {calloc(HANDOFF, sizeof(void *)), HANDOFF, 0};
+  for (int round = 0; round < 3; round++) {
+    pthread_t a, b;
+    pthread_create(&a, NULL, allocate_many, &ch);
+    pthread_join(a, NULL);
+    pthread_create(&b, NULL, release_many, &ch);
+    pthread_join(b, NULL);
+  }
+  assert_int_equal(ch.failures, 0);
+  /* The main thread allocates here and releases on other threads too. */
+  allocate_many(&ch);
+  pthread_t b;
+  pthread_create(&b, NULL, release_many, &ch);
+  pthread_join(b, NULL);
+  assert_int_equal(ch.failures, 0);
+  brt_mem_stats after = stats_now();
+  assert_int_equal(after.total_allocs - before.total_allocs, 4 * HANDOFF);
+  assert_int_equal(after.total_frees - before.total_frees, 4 * HANDOFF);
+  assert_int_equal(after.live_blocks, before.live_blocks);
+  assert_int_equal(after.live_bytes, before.live_bytes);
+  free(ch.slots);
+}
+
+static void *hammer_refcount(void *arg) {
+  for (int i = 0; i < 100000; i++) {
+    if (brt_retain(arg) != BRT_OK) return (void *)1;
+    if (brt_release(arg) != BRT_OK) return (void *)1;
+  }
+  return NULL;
+}
+
+static void test_concurrent_refcount(void **state) {
+  (void)state;
+  void *p = brt_alloc(128, 16, BRT_MEM_CPP_HEAP, 0);
+  pthread_t t[3];
+  for (int i = 0; i < 3; i++) pthread_create(&t[i], NULL, hammer_refcount, p);
+  for (int i = 0; i < 3; i++) {
+    void *result;
+    pthread_join(t[i], &result);
+    assert_null(result);
+  }
+  brt_block_info info = {.struct_size = sizeof info};
+  assert_ok(brt_block_info_get(p, &info));
+  assert_int_equal(info.refcount, 1);
+  assert_ok(brt_release(p));
+}
+
+/* The last two references dropped on two threads at once: exactly one
+ * frees (the block is freed once and the statistics balance). */
+static void *drop_one(void *arg) { return (void *)(uintptr_t)brt_release(arg); }
+
+static void test_last_reference_race(void **state) {
+  (void)state;
+  brt_mem_stats before = stats_now();
+  for (int i = 0; i < 2000; i++) {
+    void *p = brt_alloc(32, 16, BRT_MEM_C_HEAP, 0);
+    assert_ok(brt_retain(p));
+    pthread_t a, b;
+    pthread_create(&a, NULL, drop_one, p);
+    pthread_create(&b, NULL, drop_one, p);
+    void *ra, *rb;
+    pthread_join(a, &ra);
+    pthread_join(b, &rb);
+    assert_int_equal((uintptr_t)ra, BRT_OK);
+    assert_int_equal((uintptr_t)rb, BRT_OK);
+    assert_false(brt_owns(p));
+  }
+  brt_mem_stats after = stats_now();
+  assert_int_equal(after.total_frees - before.total_frees, 2000);
+  assert_int_equal(after.live_blocks, before.live_blocks);
+}
+
+/* A thread allocates and exits: its blocks stay valid, its segments are
+ * abandoned, the main thread releases the blocks and adopts the segments. */
+static void test_abandoned_segments(void **state) {
+  (void)state;
+  channel ch = {calloc(HANDOFF, sizeof(void *)), HANDOFF, 0};
+  pthread_t a;
+  pthread_create(&a, NULL, allocate_many, &ch);
+  pthread_join(a, NULL);
+  assert_true(stats_now().abandoned_segments >= 1);
+  release_many(&ch);
+  assert_int_equal(ch.failures, 0);
+  /* Next thread to need pages adopts them; collect adopts the rest. */
+  assert_ok(brt_mem_collect());
+  assert_int_equal(stats_now().abandoned_segments, 0);
+  /* Threads that exit with nothing live leave nothing abandoned. */
+  pthread_create(&a, NULL, allocate_many, &ch);
+  pthread_join(a, NULL);
+  pthread_create(&a, NULL, release_many, &ch);
+  pthread_join(a, NULL);
+  assert_int_equal(ch.failures, 0);
+  assert_ok(brt_mem_collect());
+  assert_int_equal(stats_now().abandoned_segments, 0);
+  free(ch.slots);
+}
+
+typedef struct holder {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  int stage;
+  void *block;
+} holder;
+
+static void *hold_block(void *arg) {
+  holder *h = arg;
+  pthread_mutex_lock(&h->lock);
+  h->block = brt_alloc(100, 16, BRT_MEM_CPP_HEAP, 0);
+  strcpy(h->block, "held by a thread");
+  h->stage = 1;
+  pthread_cond_broadcast(&h->cond);
+  while (h->stage != 2) pthread_cond_wait(&h->cond, &h->lock);
+  pthread_mutex_unlock(&h->lock);
+  return NULL;
+}
+
+/* fork() while another thread owns pages: the child can still read and
+ * release that thread's blocks and allocate its own. */
+static void test_fork_with_threads(void **state) {
+  (void)state;
+  holder h = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, NULL};
+  pthread_t t;
+  pthread_create(&t, NULL, hold_block, &h);
+  pthread_mutex_lock(&h.lock);
+  while (h.stage != 1) pthread_cond_wait(&h.cond, &h.lock);
+  pthread_mutex_unlock(&h.lock);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    int ok = strcmp(h.block, "held by a thread") == 0 && brt_release(h.block) == BRT_OK;
+    for (int i = 0; i < 5000 && ok; i++) {
+      void *p = brt_alloc(100, 16, BRT_MEM_C_HEAP, 0);
+      ok = p && brt_release(p) == BRT_OK;
+    }
+    brt_mem_stats st = {.struct_size = sizeof st};
+    ok = ok && brt_mem_stats_get(&st) == BRT_OK && brt_mem_collect() == BRT_OK;
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+  pthread_mutex_lock(&h.lock);
+  h.stage = 2;
+  pthread_cond_broadcast(&h.cond);
+  pthread_mutex_unlock(&h.lock);
+  pthread_join(t, NULL);
+  assert_ok(brt_release(h.block));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_cross_thread_release), cmocka_unit_test(test_concurrent_refcount),
+      cmocka_unit_test(test_last_reference_race),  cmocka_unit_test(test_abandoned_segments),
+      cmocka_unit_test(test_fork_with_threads),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
