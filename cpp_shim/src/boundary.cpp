@@ -54,13 +54,32 @@ brt_error *describe_exception_ptr(const std::exception_ptr &ptr, int depth) noex
   return brt_error_take();
 }
 
-// A brt::error carries a complete record: restore a copy of it.
-brt_status restore_brt_error(const std::exception &e) noexcept {
-  const auto &carried = static_cast<const brt::error &>(e);
-  brt_error *copy = brt_error_clone(carried.raw());
-  if (!copy) return BRT_E_OUT_OF_MEMORY;  // brt_error_clone recorded it
-  brt_error_restore(copy);
-  return brt_error_code(copy);
+// A brt::error carries a complete record: restore a copy of it. When it was
+// thrown with std::throw_with_nested and has no cause of its own, the nested
+// exception becomes its cause.
+brt_status restore_brt_error(const std::exception &e, unsigned kinds, int depth) noexcept {
+  const brt_error *carried = dynamic_cast<const brt::error &>(e).raw();
+  std::exception_ptr nested;
+  if ((kinds & kind_nested) && !brt_error_cause(carried) && depth + 1 < BRT_ERROR_CAUSE_DEPTH_MAX)
+    nested = dynamic_cast<const std::nested_exception &>(e).nested_ptr();
+  if (!nested) {
+    brt_error *copy = brt_error_clone(carried);
+    if (!copy) return BRT_E_OUT_OF_MEMORY;  // brt_error_clone recorded it
+    brt_error_restore(copy);
+    return brt_error_code(copy);
+  }
+  brt_error_info info{};
+  info.struct_size = sizeof info;
+  info.code = brt_error_code(carried);
+  info.origin = brt_error_origin(carried);
+  info.type = brt_error_type(carried);
+  info.message = brt_error_message(carried);
+  info.os_code = brt_error_os_code(carried);
+  info.os_category = brt_error_os_category(carried);
+  info.path1 = brt_error_path(carried, 0);
+  info.path2 = brt_error_path(carried, 1);
+  info.cause = describe_exception_ptr(nested, depth + 1);
+  return brt_error_record(&info);
 }
 
 void add_error_code(const std::error_code &code, brt_error_info *info) noexcept {
@@ -72,7 +91,7 @@ brt_status record_handled(const std::exception *as_std, int depth) noexcept {
   const std::type_info *type = abi::__cxa_current_exception_type();
   exception_facts facts;
   exception_facts_get(type ? *type : typeid(void), as_std, &facts);
-  if (as_std && (facts.kinds & kind_brt_error)) return restore_brt_error(*as_std);
+  if (as_std && (facts.kinds & kind_brt_error)) return restore_brt_error(*as_std, facts.kinds, depth);
 
   brt_error_info info{};
   info.struct_size = sizeof info;

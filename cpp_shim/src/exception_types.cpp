@@ -120,7 +120,6 @@ void copy_utf8_bounded(char *dst, std::size_t cap, const char *text) noexcept {
 void exception_facts_get(const std::type_info &type, const std::exception *as_std,
                          exception_facts *out) noexcept {
   const char *mangled = type.name();
-  std::size_t mangled_len = std::strlen(mangled);
   facts_cache *cache = thread_cache.get();
   if (!cache) {
     thread_cache.reset(new (std::nothrow) facts_cache());
@@ -135,6 +134,7 @@ void exception_facts_get(const std::type_info &type, const std::exception *as_st
     }
   }
   compute_facts(type, as_std, out);
+  std::size_t mangled_len = std::strlen(mangled);
   if (cache && mangled_len < sizeof cache->slots[0].mangled) {
     cached_facts &slot = cache->slots[cache->next_victim++ % std::size(cache->slots)];
     std::memcpy(slot.mangled, mangled, mangled_len + 1);

@@ -309,6 +309,18 @@ static void test_brt_error_round_trip(void **state) {
     }
   });
   assert_int_equal(brt_error_code(brt_error_cause(last())), BRT_E_TIMEOUT);
+
+  // A brt::error thrown with a nested cause keeps its record and gains the cause.
+  assert_guard_records(BRT_E_NOT_FOUND, "brt::error", {
+    try {
+      throw std::out_of_range("key 'k' absent");
+    } catch (...) {
+      std::throw_with_nested(brt::error(BRT_E_NOT_FOUND, "lookup of 'k' failed"));
+    }
+  });
+  assert_string_equal(brt_error_message(last()), "lookup of 'k' failed");
+  assert_non_null(brt_error_cause(last()));
+  assert_string_equal(brt_error_type(brt_error_cause(last())), "std::out_of_range");
 }
 
 static void test_check(void **state) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <numeric>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -244,6 +245,29 @@ static void test_block_adopt_foreign(void **state) {
   assert_int_equal(plain.refcount(), 1);
 }
 
+// Copies of one block retained and released on several threads at once, and
+// containers built on one thread and destroyed on another.
+static void test_blocks_across_threads(void **state) {
+  (void)state;
+  brt::block<std::uint64_t> origin = brt::block<std::uint64_t>::allocate(1024);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; t++) {
+    threads.emplace_back([origin]() mutable {  // the capture retains
+      for (int i = 0; i < 2000; i++) {
+        brt::block<std::uint64_t> copy = origin;
+        brt::block<std::uint64_t> moved = std::move(copy);
+      }
+    });
+  }
+  managed_vector<int> *built = nullptr;
+  std::thread builder([&] { built = new managed_vector<int>(5000, 7); });
+  builder.join();
+  std::thread destroyer([&] { delete built; });
+  destroyer.join();
+  for (std::thread &thread : threads) thread.join();
+  assert_int_equal(origin.refcount(), 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_allocator_containers),
@@ -253,6 +277,7 @@ int main(void) {
       cmocka_unit_test(test_memory_limit_becomes_out_of_memory),
       cmocka_unit_test(test_block_ownership),
       cmocka_unit_test(test_block_adopt_foreign),
+      cmocka_unit_test(test_blocks_across_threads),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

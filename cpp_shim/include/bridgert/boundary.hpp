@@ -75,7 +75,7 @@ inline void rethrow_if_foreign() {
 // leaves, with other foreign (non-C++) exceptions. The no-throw path costs nothing beyond the call itself: the catch
 // clauses live in the unwind tables, not on the executed path.
 template <class F>
-brt_status guard(F &&f) {
+[[nodiscard]] brt_status guard(F &&f) {
   try {
     if constexpr (std::is_same_v<detail::guard_result_t<F>, brt_status>) {
       return std::forward<F>(f)();
@@ -237,6 +237,8 @@ int translate_trampoline(void *ctx, brt_origin origin, const void *exception,
 // translator).
 template <class E, class Fn>
 translator register_translator(Fn &&fn) {
+  static_assert(!std::is_reference_v<E> && !std::is_const_v<E>,
+                "name the exception type itself: register_translator<my_error>");
   using stored = std::decay_t<Fn>;
   static_assert(std::is_invocable_r_v<brt_status, stored &, const E &> ||
                     std::is_invocable_r_v<brt_status, stored &, const E &, std::string &>,
