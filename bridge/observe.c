@@ -3,10 +3,7 @@
  * gauges. */
 #include "internal.h"
 
-#include "bridgert/memory.h"
 #include "bridgert/monitor.h"
-
-#include <string.h>
 
 brt_status _brt_bridge_monitor_create(brt_core *core) {
   core->monitor = brt_monitor_new(&core->config);
@@ -33,20 +30,6 @@ void _brt_bridge_gauges_update(brt_core *core, size_t algorithms) {
   (void)brt_monitor_set_gauge(core->monitor, "plugins_loaded", (double)plugins);
 }
 
-/* Copies a monitor text into a managed block (the ABI's rule for returned
- * strings: the caller frees it with brt_release) and frees the original. */
-static brt_status managed_copy(char *text, char **out) {
-  size_t len = strlen(text);
-  char *copy = brt_alloc(len + 1, 1, BRT_MEM_C_HEAP, 0);
-  if (copy) memcpy(copy, text, len + 1);
-  brt_monitor_text_free(text);
-  if (!copy)
-    return brt_error_wrap(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
-                          "out of memory for a %zu-byte report", len + 1);
-  *out = copy;
-  return BRT_OK;
-}
-
 brt_status brt_metrics_export(brt_runtime *rt, unsigned format, char **text) {
   if (!text)
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
@@ -54,9 +37,8 @@ brt_status brt_metrics_export(brt_runtime *rt, unsigned format, char **text) {
   *text = NULL;
   brt_core *core = _brt_bridge_core_get(rt, "brt_metrics_export");
   if (!core) return BRT_E_INVALID_ARGUMENT;
-  char *exported = NULL;
-  brt_status status = brt_monitor_export(core->monitor, format, &exported);
-  if (status == BRT_OK) status = managed_copy(exported, text);
+  /* The monitor's texts are managed blocks already (freed with brt_release). */
+  brt_status status = brt_monitor_export(core->monitor, format, text);
   _brt_bridge_core_release(core);
   return status;
 }
@@ -68,9 +50,7 @@ brt_status brt_health_check_level(brt_runtime *rt, brt_health_level *level, char
   *report_json = NULL;
   brt_core *core = _brt_bridge_core_get(rt, "brt_health_check");
   if (!core) return BRT_E_INVALID_ARGUMENT;
-  char *report = NULL;
-  brt_status status = brt_monitor_health_level(core->monitor, level, &report);
-  if (status == BRT_OK) status = managed_copy(report, report_json);
+  brt_status status = brt_monitor_health_level(core->monitor, level, report_json);
   _brt_bridge_core_release(core);
   return status;
 }

@@ -4,6 +4,11 @@
 
 #include <string.h>
 
+_Static_assert(BRT_MEM_TYPE_COUNT == 5, "name every brt_mem_type");
+const char *const _brt_monitor_mem_type_names[BRT_MEM_TYPE_COUNT] = {
+    [BRT_MEM_C_HEAP] = "c_heap", [BRT_MEM_RUST_HEAP] = "rust_heap", [BRT_MEM_CPP_HEAP] = "cpp_heap",
+    [BRT_MEM_SHARED] = "shared", [BRT_MEM_MAPPED] = "mapped"};
+
 void _brt_algo_view(brt_algo_stats *stats, uint64_t now, algo_view *view) {
   _brt_monitor_totals(stats, &view->totals);
   pthread_mutex_lock(&stats->lock);

@@ -103,6 +103,31 @@ static void algorithm_json(cJSON *array, const brt_algo_stats *stats, const algo
   }
 }
 
+static void memory_json(cJSON *root, bool *ok) {
+  brt_mem_stats stats = {.struct_size = sizeof stats};
+  if (brt_mem_stats_get(&stats) != BRT_OK) return;
+  cJSON *memory = add_child(root, "memory", cJSON_CreateObject(), ok);
+  if (!memory) return;
+  cJSON *by_type = add_child(memory, "live_bytes_by_type", cJSON_CreateObject(), ok);
+  for (unsigned type = 0; by_type && type < BRT_MEM_TYPE_COUNT; type++)
+    add_number(by_type, _brt_monitor_mem_type_names[type], (double)stats.live_bytes_by_type[type], ok);
+  add_number(memory, "live_bytes", (double)stats.live_bytes, ok);
+  add_number(memory, "live_blocks", (double)stats.live_blocks, ok);
+  add_number(memory, "peak_bytes", (double)stats.peak_bytes, ok);
+  add_number(memory, "committed_bytes", (double)stats.committed_bytes, ok);
+  add_number(memory, "limit_bytes", (double)stats.limit_bytes, ok);
+  add_number(memory, "allocations", (double)stats.total_allocs, ok);
+  add_number(memory, "frees", (double)stats.total_frees, ok);
+  add_number(memory, "shares", (double)stats.total_shares, ok);
+  add_number(memory, "collections", (double)stats.collections, ok);
+  cJSON *refusals = add_child(memory, "refusals", cJSON_CreateObject(), ok);
+  if (!refusals) return;
+  add_number(refusals, "invalid_pointer", (double)stats.errors_invalid_pointer, ok);
+  add_number(refusals, "double_free", (double)stats.errors_double_free, ok);
+  add_number(refusals, "layout_mismatch", (double)stats.errors_layout_mismatch, ok);
+  add_number(refusals, "use_after_free", (double)stats.errors_use_after_free, ok);
+}
+
 static void errors_json(cJSON *root, bool *ok) {
   cJSON *errors = add_child(root, "errors", cJSON_CreateArray(), ok);
   for (unsigned code = 1; errors && code < BRT_STATUS_COUNT; code++) {
@@ -142,6 +167,7 @@ char *_brt_export_json(brt_monitor *monitor) {
       _brt_algo_view(algorithms[i], now, view);
       algorithm_json(array, algorithms[i], view, now, &ok);
     }
+    memory_json(root, &ok);
     errors_json(root, &ok);
   }
   free(view);

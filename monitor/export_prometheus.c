@@ -116,6 +116,53 @@ static void write_breaker(text_buffer *out, brt_algo_stats **algorithms, algo_vi
                      (double)views[i].trips);
 }
 
+static void write_counter_or_gauge(text_buffer *out, const char *name, const char *type,
+                                   const char *help, uint64_t value) {
+  family(out, name, type, help);
+  _brt_text_printf(out, "%s %llu\n", name, (unsigned long long)value);
+}
+
+static void write_memory(text_buffer *out) {
+  brt_mem_stats stats = {.struct_size = sizeof stats};
+  if (brt_mem_stats_get(&stats) != BRT_OK) return; /* cannot fail with a valid struct */
+  family(out, "bridgert_memory_live_bytes", "gauge",
+         "Usable bytes of live blocks of bridgert's allocator, by type tag.");
+  for (unsigned type = 0; type < BRT_MEM_TYPE_COUNT; type++)
+    _brt_text_printf(out, "bridgert_memory_live_bytes{type=\"%s\"} %llu\n",
+                     _brt_monitor_mem_type_names[type],
+                     (unsigned long long)stats.live_bytes_by_type[type]);
+  write_counter_or_gauge(out, "bridgert_memory_live_blocks", "gauge", "Live blocks.",
+                         stats.live_blocks);
+  write_counter_or_gauge(out, "bridgert_memory_peak_bytes", "gauge",
+                         "The highest live byte count seen.", stats.peak_bytes);
+  write_counter_or_gauge(out, "bridgert_memory_committed_bytes", "gauge",
+                         "Bytes of pages committed from the OS (what the limit charges).",
+                         stats.committed_bytes);
+  write_counter_or_gauge(out, "bridgert_memory_limit_bytes", "gauge",
+                         "The limit on committed bytes; 0 means none.", stats.limit_bytes);
+  write_counter_or_gauge(out, "bridgert_memory_allocations_total", "counter",
+                         "Blocks allocated.", stats.total_allocs);
+  write_counter_or_gauge(out, "bridgert_memory_frees_total", "counter", "Blocks freed.",
+                         stats.total_frees);
+  write_counter_or_gauge(out, "bridgert_memory_shares_total", "counter",
+                         "Zero-copy shares (brt_map_share).", stats.total_shares);
+  write_counter_or_gauge(out, "bridgert_memory_collections_total", "counter",
+                         "Collections (brt_mem_collect, explicit and automatic).",
+                         stats.collections);
+  family(out, "bridgert_memory_refusals_total", "counter",
+         "Bad releases the allocator refused without harm, by kind.");
+  const struct {
+    const char *kind;
+    uint64_t count;
+  } refusals[] = {{"invalid_pointer", stats.errors_invalid_pointer},
+                  {"double_free", stats.errors_double_free},
+                  {"layout_mismatch", stats.errors_layout_mismatch},
+                  {"use_after_free", stats.errors_use_after_free}};
+  for (size_t i = 0; i < sizeof refusals / sizeof *refusals; i++)
+    _brt_text_printf(out, "bridgert_memory_refusals_total{kind=\"%s\"} %llu\n", refusals[i].kind,
+                     (unsigned long long)refusals[i].count);
+}
+
 static void write_errors(text_buffer *out) {
   bool any = false;
   for (unsigned code = 1; code < BRT_STATUS_COUNT; code++) {
@@ -173,6 +220,7 @@ char *_brt_export_prometheus(brt_monitor *monitor) {
     write_durations(&out, algorithms, views, count);
     write_breaker(&out, algorithms, views, count);
   }
+  write_memory(&out);
   write_errors(&out);
   free(views);
   free(algorithms);

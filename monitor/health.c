@@ -1,6 +1,17 @@
 /* Health checks: every check has a name, an optional subject, a level and a
  * reason a person can act on; the report's level is the worst of them.
  *
+ * memory_limit: committed bytes against the allocator's limit; DEGRADED at
+ * health_memory_degraded (default 80 %) of it, UNHEALTHY at
+ * health_memory_unhealthy (95 %).
+ *
+ * allocator_consistency: walks every live block's metadata (under the
+ * allocator's segment lock) and checks each one (a refcount, a known type,
+ * a power-of-two alignment, size <= usable); when no allocation or release
+ * happened during the walk, the number of blocks must equal the counters'.
+ * Damaged metadata, a count that does not match, or poison found damaged by
+ * the hardened mode (a write after free) is UNHEALTHY.
+ *
  * Per algorithm (check "algorithm_error_rate"): DEGRADED while its circuit
  * is open or half-open, or when more than half the isolation threshold of
  * its window failed (a warning before isolation); HEALTHY otherwise. */
@@ -30,6 +41,102 @@ static void add_check(health_report *report, const char *name, const char *subje
       !cJSON_AddStringToObject(check, "status", brt_health_level_name(level)) ||
       !cJSON_AddStringToObject(check, "reason", reason))
     report->ok = false;
+}
+
+static void format_bytes(char *buf, size_t size, uint64_t bytes) {
+  static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = (double)bytes;
+  unsigned unit = 0;
+  while (value >= 1024 && unit < 4) {
+    value /= 1024;
+    unit++;
+  }
+  snprintf(buf, size, unit ? "%.1f %s" : "%.0f %s", value, units[unit]);
+}
+
+static void check_memory_limit(health_report *report, const brt_monitor *monitor,
+                               const brt_mem_stats *stats) {
+  char used[32], limit[32], reason[256];
+  format_bytes(used, sizeof used, stats->committed_bytes);
+  if (stats->limit_bytes == 0) {
+    snprintf(reason, sizeof reason, "%s committed; no memory limit is set", used);
+    add_check(report, "memory_limit", NULL, BRT_HEALTHY, reason);
+    return;
+  }
+  format_bytes(limit, sizeof limit, stats->limit_bytes);
+  double ratio = (double)stats->committed_bytes / (double)stats->limit_bytes;
+  brt_health_level level = ratio >= monitor->health_memory_unhealthy ? BRT_UNHEALTHY
+                           : ratio >= monitor->health_memory_degraded ? BRT_DEGRADED
+                                                                      : BRT_HEALTHY;
+  snprintf(reason, sizeof reason,
+           "%s committed of the %s limit (%.1f%%; degraded from %g%%, unhealthy from %g%%)", used,
+           limit, ratio * 100, monitor->health_memory_degraded * 100,
+           monitor->health_memory_unhealthy * 100);
+  add_check(report, "memory_limit", NULL, level, reason);
+}
+
+typedef struct block_walk {
+  uint64_t blocks, damaged;
+  const void *first_damaged;
+  brt_block_info first_damaged_info;
+} block_walk;
+
+static int visit_block(void *ctx, const void *block, const brt_block_info *info) {
+  block_walk *walk = ctx;
+  walk->blocks++;
+  bool sane = info->refcount >= 1 && info->refcount <= BRT_REFCOUNT_MAX &&
+              (unsigned)info->type < BRT_MEM_TYPE_COUNT && info->size <= info->usable &&
+              info->align && (info->align & (info->align - 1)) == 0;
+  if (!sane && walk->damaged++ == 0) {
+    walk->first_damaged = block;
+    walk->first_damaged_info = *info;
+  }
+  return 0;
+}
+
+static void check_allocator(health_report *report, const brt_mem_stats *before) {
+  char reason[512];
+  block_walk walk = {0};
+  brt_mem_stats after = {.struct_size = sizeof after};
+  if (brt_mem_visit_live(0, visit_block, &walk) != BRT_OK ||
+      brt_mem_stats_get(&after) != BRT_OK) {
+    snprintf(reason, sizeof reason, "the metadata walk failed: %s",
+             brt_error_message(brt_last_error()));
+    add_check(report, "allocator_consistency", NULL, BRT_UNHEALTHY, reason);
+    return;
+  }
+  bool quiet = before->total_allocs == after.total_allocs && before->total_frees == after.total_frees;
+  brt_health_level level = BRT_HEALTHY;
+  if (walk.damaged) {
+    level = BRT_UNHEALTHY;
+    snprintf(reason, sizeof reason,
+             "%llu of %llu live blocks have inconsistent metadata; the first, %p, has refcount "
+             "%u, type %d, size %zu of %zu usable, alignment %zu",
+             (unsigned long long)walk.damaged, (unsigned long long)walk.blocks, walk.first_damaged,
+             walk.first_damaged_info.refcount, (int)walk.first_damaged_info.type,
+             walk.first_damaged_info.size, walk.first_damaged_info.usable,
+             walk.first_damaged_info.align);
+  } else if (after.errors_use_after_free) {
+    level = BRT_UNHEALTHY;
+    snprintf(reason, sizeof reason,
+             "the hardened allocator found %llu freed blocks written after their release",
+             (unsigned long long)after.errors_use_after_free);
+  } else if (quiet && walk.blocks != after.live_blocks) {
+    level = BRT_UNHEALTHY;
+    snprintf(reason, sizeof reason,
+             "the metadata walk found %llu live blocks but the counters say %llu",
+             (unsigned long long)walk.blocks, (unsigned long long)after.live_blocks);
+  } else {
+    snprintf(reason, sizeof reason,
+             "%llu live blocks walked, metadata consistent%s; refused bad releases: %llu invalid "
+             "pointers, %llu double frees, %llu layout mismatches",
+             (unsigned long long)walk.blocks,
+             quiet ? " and matching the counters" : " (blocks changed during the walk: count not compared)",
+             (unsigned long long)after.errors_invalid_pointer,
+             (unsigned long long)after.errors_double_free,
+             (unsigned long long)after.errors_layout_mismatch);
+  }
+  add_check(report, "allocator_consistency", NULL, level, reason);
 }
 
 static void check_algorithm(health_report *report, const brt_monitor *monitor,
@@ -76,6 +183,11 @@ brt_status brt_monitor_health_level(brt_monitor *monitor, brt_health_level *leve
   brt_algo_stats **algorithms = _brt_monitor_algorithms_copy(monitor, &count);
   algo_view *view = malloc(sizeof *view);
   if (!root || !report.checks || !algorithms || !view) report.ok = false;
+  brt_mem_stats memory = {.struct_size = sizeof memory};
+  if (report.ok && brt_mem_stats_get(&memory) == BRT_OK) {
+    check_memory_limit(&report, monitor, &memory);
+    check_allocator(&report, &memory);
+  }
   for (size_t i = 0; report.ok && i < count; i++) {
     _brt_algo_view(algorithms[i], now, view);
     check_algorithm(&report, monitor, algorithms[i], view);

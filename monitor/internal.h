@@ -4,6 +4,7 @@
 #define BRT_MONITOR_INTERNAL_H
 
 #include "bridgert/error.h"
+#include "bridgert/memory.h"
 #include "bridgert/monitor.h"
 
 #include <pthread.h>
@@ -195,7 +196,8 @@ void _brt_text_printf(text_buffer *buffer, const char *format, ...) BRT_PRINTF(2
 void _brt_text_label_value(text_buffer *buffer, const char *value);
 /* Appends ns as seconds in exact decimal ("0.000000064", "12.5"). */
 void _brt_text_seconds(text_buffer *buffer, uint64_t ns);
-/* The finished text, to be freed with brt_monitor_text_free; NULL on failure. */
+/* The finished text as a managed block (brt_release); the buffer is freed.
+ * NULL on failure, with the error recorded. */
 char *_brt_text_finish(text_buffer *buffer, const char *what);
 /* `json` printed as a monitor text; NULL (with BRT_E_OUT_OF_MEMORY recorded)
  * when json is NULL or printing fails: cJSON reports only allocation failures. */
@@ -218,6 +220,8 @@ void _brt_algo_view(brt_algo_stats *stats, uint64_t now, algo_view *view);
  * 2^34 ns (17 s), each an exact bucket edge. */
 #define EXPORT_LE_MIN_EXPONENT 6
 #define EXPORT_LE_MAX_EXPONENT 34
+/* The label value of each brt_mem_type ("c_heap", ...). */
+extern const char *const _brt_monitor_mem_type_names[BRT_MEM_TYPE_COUNT];
 /* export_prometheus.c, export_json.c: the text, or NULL (error recorded). */
 char *_brt_export_prometheus(brt_monitor *monitor);
 char *_brt_export_json(brt_monitor *monitor);

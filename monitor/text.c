@@ -1,8 +1,10 @@
 /* A growable text buffer for the exporters, and the texts they hand out.
  *
- * Every text the monitor returns is allocated here and freed by
- * brt_monitor_text_free, so the allocator behind it can change without
- * changing callers. */
+ * Every text the monitor returns is a managed block (bridgert's allocator,
+ * BRT_MEM_C_HEAP) made here, freed with brt_release or
+ * brt_monitor_text_free. The text is built in malloc'ed memory and copied
+ * once at the end, so a growing buffer never charges the allocator's limit
+ * more than the final text does. */
 #include "internal.h"
 
 #include <cjson/cJSON.h>
@@ -81,12 +83,21 @@ void _brt_text_seconds(text_buffer *buffer, uint64_t ns) {
 }
 
 char *_brt_text_finish(text_buffer *buffer, const char *what) {
-  if (!buffer->failed && reserve(buffer, 0)) return buffer->data;
+  char *text = NULL;
+  if (!buffer->failed && reserve(buffer, 0)) {
+    text = brt_alloc(buffer->length + 1, 1, BRT_MEM_C_HEAP, 0);
+    if (text)
+      memcpy(text, buffer->data, buffer->length + 1);
+    else
+      brt_error_wrap(brt_error_code(brt_last_error()), BRT_ORIGIN_C, NULL,
+                     "%s: no managed block for the %zu-byte text", what, buffer->length + 1);
+  } else {
+    brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL, "%s: out of memory after %zu bytes",
+                  what, buffer->length);
+  }
   free(buffer->data);
   buffer->data = NULL;
-  brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL, "%s: out of memory after %zu bytes",
-                what, buffer->length);
-  return NULL;
+  return text;
 }
 
 char *_brt_text_from_json(const cJSON *json, const char *what) {
@@ -99,4 +110,6 @@ char *_brt_text_from_json(const cJSON *json, const char *what) {
   return _brt_text_finish(&buffer, what);
 }
 
-void brt_monitor_text_free(char *text) { free(text); }
+void brt_monitor_text_free(char *text) {
+  if (text) (void)brt_release(text);
+}

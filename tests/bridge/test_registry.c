@@ -51,6 +51,18 @@ static void test_open_rejects_bad_config(void **state) {
   brt_config_dispose(&cfg);
 }
 
+static void test_open_null_reads_environment(void **state) {
+  (void)state;
+  setenv("BRT_DEFAULT_TIMEOUT_MS", "not a number", 1);
+  assert_null_with(brt_runtime_open(NULL), BRT_E_INVALID_ARGUMENT);
+  assert_last_error(BRT_E_INVALID_ARGUMENT, "BRT_CONFIG file / environment");
+  setenv("BRT_DEFAULT_TIMEOUT_MS", "1500", 1);
+  brt_runtime *rt = brt_runtime_open(NULL);
+  assert_non_null(rt);
+  brt_runtime_close(rt);
+  unsetenv("BRT_DEFAULT_TIMEOUT_MS");
+}
+
 static void test_calls_after_close_fail_cleanly(void **state) {
   (void)state;
   brt_runtime *rt = brt_runtime_open(NULL);
@@ -291,6 +303,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_open_close),
       cmocka_unit_test(test_open_rejects_bad_config),
+      cmocka_unit_test(test_open_null_reads_environment),
       cmocka_unit_test(test_calls_after_close_fail_cleanly),
       cmocka_unit_test(test_bad_handles),
       cmocka_unit_test(test_names_validated),

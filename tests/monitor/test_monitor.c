@@ -442,6 +442,7 @@ static void test_health_report(void **state) {
   cJSON *check;
   int seen = 0;
   cJSON_ArrayForEach(check, cJSON_GetObjectItem(root, "checks")) {
+    if (!cJSON_GetObjectItem(check, "subject")) continue; /* process-wide checks */
     const char *subject = cJSON_GetObjectItem(check, "subject")->valuestring;
     const char *status = cJSON_GetObjectItem(check, "status")->valuestring;
     const char *reason = cJSON_GetObjectItem(check, "reason")->valuestring;
@@ -462,6 +463,99 @@ static void test_health_report(void **state) {
   brt_monitor_free(monitor);
 }
 
+/* The status and reason of check `name` in a report. */
+static const char *check_of(cJSON *root, const char *name, const char **reason) {
+  cJSON *check;
+  cJSON_ArrayForEach(check, cJSON_GetObjectItem(root, "checks")) {
+    if (strcmp(cJSON_GetObjectItem(check, "name")->valuestring, name) == 0) {
+      *reason = cJSON_GetObjectItem(check, "reason")->valuestring;
+      return cJSON_GetObjectItem(check, "status")->valuestring;
+    }
+  }
+  fail_msg("no check named %s", name);
+  return NULL;
+}
+
+static void expect_memory_check(brt_monitor *monitor, brt_health_level want_level,
+                                const char *want_status, const char *needle) {
+  char *text;
+  brt_health_level level;
+  assert_ok(brt_monitor_health_level(monitor, &level, &text));
+  assert_int_equal(level, want_level);
+  cJSON *root = cJSON_Parse(text);
+  const char *reason;
+  assert_string_equal(check_of(root, "memory_limit", &reason), want_status);
+  if (!strstr(reason, needle)) fail_msg("reason \"%s\" lacks \"%s\"", reason, needle);
+  assert_string_equal(check_of(root, "allocator_consistency", &reason), "HEALTHY");
+  assert_non_null(strstr(reason, "metadata consistent"));
+  cJSON_Delete(root);
+  brt_monitor_text_free(text);
+}
+
+static void test_health_memory(void **state) {
+  (void)state;
+  brt_monitor *monitor = brt_monitor_new(NULL);
+  void *blocks[64];
+  for (int i = 0; i < 64; i++) {
+    blocks[i] = brt_alloc(1000 + (size_t)i, 16, (brt_mem_type)(i % 3), 0);
+    assert_non_null(blocks[i]);
+  }
+  expect_memory_check(monitor, BRT_HEALTHY, "HEALTHY", "no memory limit is set");
+  brt_mem_stats stats = {.struct_size = sizeof stats};
+  assert_ok(brt_mem_stats_get(&stats));
+  /* 87 % of the limit: degraded; 99 %: unhealthy; 50 %: healthy. */
+  assert_ok(brt_mem_set_limit((size_t)(stats.committed_bytes * 100 / 87)));
+  expect_memory_check(monitor, BRT_DEGRADED, "DEGRADED", "degraded from 80%, unhealthy from 95%");
+  assert_ok(brt_mem_set_limit((size_t)(stats.committed_bytes * 100 / 99)));
+  expect_memory_check(monitor, BRT_UNHEALTHY, "UNHEALTHY", "committed of the");
+  assert_ok(brt_mem_set_limit((size_t)stats.committed_bytes * 2));
+  expect_memory_check(monitor, BRT_HEALTHY, "HEALTHY", "(50.0%;");
+  assert_ok(brt_mem_set_limit(0));
+  brt_monitor_free(monitor);
+
+  /* Configurable thresholds. */
+  brt_config cfg;
+  assert_ok(brt_config_default(&cfg));
+  cfg.health_memory_degraded = 0.30;
+  cfg.health_memory_unhealthy = 0.60;
+  monitor = brt_monitor_new(&cfg);
+  assert_non_null(monitor);
+  assert_ok(brt_mem_set_limit((size_t)stats.committed_bytes * 2));
+  expect_memory_check(monitor, BRT_DEGRADED, "DEGRADED", "degraded from 30%, unhealthy from 60%");
+  assert_ok(brt_mem_set_limit(0));
+  brt_monitor_free(monitor);
+  for (int i = 0; i < 64; i++) assert_ok(brt_release(blocks[i]));
+}
+
+static void test_memory_export(void **state) {
+  (void)state;
+  brt_monitor *monitor = brt_monitor_new(NULL);
+  void *block = brt_alloc(4096, 64, BRT_MEM_RUST_HEAP, 0);
+  assert_non_null(block);
+  brt_mem_stats stats = {.struct_size = sizeof stats};
+  assert_ok(brt_mem_stats_get(&stats));
+  char *text;
+  assert_ok(brt_monitor_export(monitor, BRT_FORMAT_PROMETHEUS, &text));
+  char line[128];
+  snprintf(line, sizeof line, "bridgert_memory_live_bytes{type=\"rust_heap\"} %llu\n",
+           (unsigned long long)stats.live_bytes_by_type[BRT_MEM_RUST_HEAP]);
+  assert_non_null(strstr(text, line));
+  assert_true(stats.live_bytes_by_type[BRT_MEM_RUST_HEAP] >= 4096);
+  assert_non_null(strstr(text, "# TYPE bridgert_memory_allocations_total counter\n"));
+  /* The text itself is a managed block. */
+  assert_true(brt_owns(text));
+  brt_monitor_text_free(text);
+  assert_ok(brt_monitor_export(monitor, BRT_FORMAT_JSON, &text));
+  cJSON *root = cJSON_Parse(text);
+  cJSON *memory = cJSON_GetObjectItem(root, "memory");
+  assert_non_null(memory);
+  assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(memory, "live_bytes_by_type"), "rust_heap")->valuedouble >= 4096);
+  cJSON_Delete(root);
+  assert_ok(brt_release(text)); /* brt_release works as well */
+  assert_ok(brt_release(block));
+  brt_monitor_free(monitor);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_new_rejects_bad_config),
@@ -476,6 +570,8 @@ int main(void) {
       cmocka_unit_test(test_prometheus_content),
       cmocka_unit_test(test_json_content),
       cmocka_unit_test(test_health_report),
+      cmocka_unit_test(test_health_memory),
+      cmocka_unit_test(test_memory_export),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

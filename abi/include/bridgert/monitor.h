@@ -29,8 +29,9 @@
  * move the breaker: bad input from one client must not isolate an algorithm
  * for all of them.
  *
- * Texts returned by the exporters and the health check are freed with
- * brt_monitor_text_free(). */
+ * Texts returned by the exporters and the health check are managed blocks
+ * of bridgert's allocator (bridgert/memory.h): free them with brt_release()
+ * or brt_monitor_text_free(). */
 #ifndef BRIDGERT_MONITOR_H
 #define BRIDGERT_MONITOR_H
 
@@ -161,19 +162,26 @@ BRT_API brt_status brt_monitor_set_gauge(brt_monitor *monitor, const char *name,
 
 /* Exports every metric in `format` (BRT_FORMAT_PROMETHEUS: text exposition
  * format 0.0.4; BRT_FORMAT_JSON: the same content as one JSON object, see
- * docs/monitor.md) into *text, to be freed with brt_monitor_text_free.
- * Since 0.1.0. */
+ * docs/monitor.md) into *text, a managed block freed with brt_release or
+ * brt_monitor_text_free. Process-wide content: memory by type
+ * (brt_mem_stats_get), errors by code and origin (brt_error_count_get),
+ * uptime, gauges. Fails with BRT_E_OUT_OF_MEMORY or, when the allocator's
+ * limit leaves no room for the text, BRT_E_LIMIT_EXCEEDED. Since 0.1.0. */
 BRT_API brt_status brt_monitor_export(brt_monitor *monitor, unsigned format, char **text);
 /* Runs every health check and writes the report (a JSON object with the
- * overall "status" HEALTHY / DEGRADED / UNHEALTHY and each check's name,
- * status and reason) into *report_json, freed with brt_monitor_text_free.
- * `level` (may be NULL) receives the overall level. Since 0.1.0. */
+ * overall "status" HEALTHY / DEGRADED / UNHEALTHY, "uptime_seconds" and
+ * "checks": [{"name", "subject" (per-algorithm checks), "status",
+ * "reason"}]) into *report_json, a managed block freed with brt_release or
+ * brt_monitor_text_free. Checks: memory_limit, allocator_consistency (a
+ * walk of every live block's metadata), algorithm_error_rate (one per
+ * algorithm); docs/monitor.md says when each degrades. `level` (may be
+ * NULL) receives the overall level. Since 0.1.0. */
 BRT_API brt_status brt_monitor_health_level(brt_monitor *monitor, brt_health_level *level,
                                             char **report_json);
 /* brt_monitor_health_level without the level. Since 0.1.0. */
 BRT_API brt_status brt_monitor_health(brt_monitor *monitor, char **report_json);
-/* Frees a text from brt_monitor_export or brt_monitor_health. NULL is
- * ignored. Since 0.1.0. */
+/* Frees a text from brt_monitor_export or brt_monitor_health (the same as
+ * brt_release). NULL is ignored. Since 0.1.0. */
 BRT_API void brt_monitor_text_free(char *text);
 
 /* Times about one call in `every` (1..BRT_MONITOR_SAMPLING_MAX; 1 times
