@@ -1,9 +1,11 @@
 /* The bridgert command-line tool: internals shared between its files.
  *
  * options.c parses argv into cli_options without printing or exiting (so a
- * fuzzer can drive it); main.c dispatches; commands.c runs health, list,
- * call, metrics and demo on a runtime; serve.c serves /metrics and /health;
- * output.c formats tables, durations and sizes. */
+ * fuzzer can drive it); main.c dispatches; runtime.c opens the runtime and
+ * loads the plugins; commands.c runs health, list and metrics, call.c
+ * calls an algorithm, demo.c is the first minute, summary.c prints metrics
+ * for people, serve.c serves /metrics and /health; output.c formats tables,
+ * durations, sizes and errors. */
 #ifndef BRT_CLI_H
 #define BRT_CLI_H
 
@@ -51,7 +53,7 @@ typedef struct cli_options {
   const char *name;        /* call: the algorithm */
   const char *params;      /* call --params: JSON text, or "-" for stdin */
   const char *params_file; /* call --params-file */
-  unsigned format;         /* metrics: BRT_FORMAT_PROMETHEUS (default) or BRT_FORMAT_JSON */
+  unsigned format;         /* metrics: BRT_FORMAT_PROMETHEUS (default), _JSON or CLI_FORMAT_SUMMARY */
   const char *listen;      /* serve --listen ADDRESS:PORT */
 } cli_options;
 
@@ -75,14 +77,36 @@ cli_table *cli_table_new(size_t columns, const char *const *headers);
 bool cli_table_add(cli_table *table, const char *const *cells);
 void cli_table_print(const cli_table *table, FILE *out);
 void cli_table_free(cli_table *table);
+/* Writes an error's code, origin, type, OS code, message, then each cause. */
+void cli_describe_error(FILE *out, const brt_error *error);
 /* Prints the calling thread's last error with code, origin, type, message
  * and each cause, after "bridgert: <context>". */
 void cli_print_error(const char *context);
 /* The exit code for a failed call's status (docs/cli.md). */
 int cli_exit_code(brt_status status);
 
-/* commands.c */
+/* runtime.c */
+/* Opens the runtime and loads the plugins; prints what went wrong and
+ * returns its exit code, or 0 with *rt set. Plugins that fail to load are
+ * reported as warnings: the others stay usable. */
+int cli_open_runtime(const cli_options *options, brt_runtime **rt);
+
+/* commands.c: opens the runtime, runs the command, closes the runtime. */
 int cli_run(const cli_options *options);
+
+/* summary.c: the metrics as tables (--format summary, the demo). */
+#define CLI_FORMAT_SUMMARY 100
+int cli_print_summary(brt_runtime *rt);
+
+/* commands.c: the health report as a table (also the demo's). */
+int cli_print_health(const char *report, brt_health_level level);
+
+/* demo.c */
+int cli_demo(brt_runtime *rt);
+
+/* call.c */
+int cli_call(brt_runtime *rt, const cli_options *options);
+
 
 /* serve.c */
 int cli_serve(brt_runtime *rt, const char *listen);

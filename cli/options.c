@@ -80,13 +80,14 @@ static const char call_help[] =
     "69 no such algorithm, 70 the algorithm failed, 75 isolated or timed out.\n";
 
 static const char metrics_help[] =
-    "Usage: bridgert metrics [--format prometheus|json] [OPTIONS]\n"
+    "Usage: bridgert metrics [--format prometheus|json|summary] [OPTIONS]\n"
     "\n"
     "Prints the runtime's metrics after loading the plugins: calls by status,\n"
     "latency histograms, circuit states, memory and errors.\n"
     "\n"
     "  --format prometheus  the Prometheus text exposition format 0.0.4 (default)\n"
-    "  --format json        the same content as one JSON object\n";
+    "  --format json        the same content as one JSON object (docs/monitor.md)\n"
+    "  --format summary     tables for people: calls, latency, memory, errors\n";
 
 static const char serve_help[] =
     "Usage: bridgert serve [--listen ADDRESS:PORT] [OPTIONS]\n"
@@ -103,9 +104,10 @@ static const char serve_help[] =
 static const char demo_help[] =
     "Usage: bridgert demo [OPTIONS]\n"
     "\n"
-    "The first minute with bridgert: loads the example plugins, calls\n"
-    "matrix_multiplication, calls an algorithm that fails on purpose to show\n"
-    "the error model, then prints the health report and a metrics summary.\n";
+    "The first minute with bridgert: loads the example plugins (from the build\n"
+    "tree, or --plugin-dir), calls `dot` on vectors in bridgert's memory through\n"
+    "a prepared handle, calls `fail` so a C++ exception comes back as a typed\n"
+    "error, then prints the health report and a metrics summary.\n";
 
 const char *cli_help(cli_command command) {
   switch (command) {
@@ -227,7 +229,8 @@ static int parse_option(parser *p, const char *arg) {
     } else if (strcmp(name, "--format") == 0) {
       if (strcmp(value, "prometheus") == 0) o->format = BRT_FORMAT_PROMETHEUS;
       else if (strcmp(value, "json") == 0) o->format = BRT_FORMAT_JSON;
-      else return usage_error(p, "option '--format' is 'prometheus' or 'json', got '%s'", value);
+      else if (strcmp(value, "summary") == 0) o->format = CLI_FORMAT_SUMMARY;
+      else return usage_error(p, "option '--format' is 'prometheus', 'json' or 'summary', got '%s'", value);
     } else if (strcmp(name, "--listen") == 0) {
       o->listen = value;
     }

@@ -96,26 +96,31 @@ void cli_table_free(cli_table *table) {
   free(table);
 }
 
-static void print_error_fields(const brt_error *error, const char *indent) {
-  fprintf(stderr, "%scode:    %s\n", indent, brt_status_name(brt_error_code(error)));
-  fprintf(stderr, "%sorigin:  %s\n", indent, brt_origin_name(brt_error_origin(error)));
-  if (brt_error_type(error)) fprintf(stderr, "%stype:    %s\n", indent, brt_error_type(error));
+static void print_error_fields(FILE *out, const brt_error *error, const char *indent) {
+  fprintf(out, "%scode:    %s\n", indent, brt_status_name(brt_error_code(error)));
+  fprintf(out, "%sorigin:  %s\n", indent, brt_origin_name(brt_error_origin(error)));
+  if (brt_error_type(error)) fprintf(out, "%stype:    %s\n", indent, brt_error_type(error));
   if (brt_error_os_code(error))
-    fprintf(stderr, "%sos code: %d (%s)\n", indent, brt_error_os_code(error),
+    fprintf(out, "%sos code: %d (%s)\n", indent, brt_error_os_code(error),
             brt_error_os_category(error) ? brt_error_os_category(error) : "generic");
-  fprintf(stderr, "%smessage: %s\n", indent, brt_error_message(error));
+  for (unsigned i = 0; i < 2; i++)
+    if (brt_error_path(error, i)) fprintf(out, "%spath:    %s\n", indent, brt_error_path(error, i));
+  fprintf(out, "%smessage: %s\n", indent, brt_error_message(error));
+}
+
+void cli_describe_error(FILE *out, const brt_error *error) {
+  if (!error) return;
+  print_error_fields(out, error, "  ");
+  int depth = 1;
+  for (const brt_error *cause = brt_error_cause(error); cause; cause = brt_error_cause(cause)) {
+    fprintf(out, "  caused by (%d):\n", depth++);
+    print_error_fields(out, cause, "    ");
+  }
 }
 
 void cli_print_error(const char *context) {
-  const brt_error *error = brt_last_error();
   fprintf(stderr, "bridgert: %s\n", context);
-  if (!error) return;
-  print_error_fields(error, "  ");
-  int depth = 1;
-  for (const brt_error *cause = brt_error_cause(error); cause; cause = brt_error_cause(cause)) {
-    fprintf(stderr, "  caused by (%d):\n", depth++);
-    print_error_fields(cause, "    ");
-  }
+  cli_describe_error(stderr, brt_last_error());
 }
 
 int cli_exit_code(brt_status status) {

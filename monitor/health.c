@@ -13,8 +13,10 @@
  * the hardened mode (a write after free) is UNHEALTHY.
  *
  * Per algorithm (check "algorithm_error_rate"): DEGRADED while its circuit
- * is open or half-open, or when more than half the isolation threshold of
- * its window failed (a warning before isolation); HEALTHY otherwise. */
+ * is open or half-open, or when its window holds at least half of the
+ * failures that would isolate it (a warning before isolation: counted
+ * against the whole window, so one failed call among the first few does
+ * not degrade the runtime); HEALTHY otherwise. */
 #include "internal.h"
 
 #include <cjson/cJSON.h>
@@ -128,9 +130,9 @@ static void check_allocator(health_report *report, const brt_mem_stats *before) 
              (unsigned long long)walk.blocks, (unsigned long long)after.live_blocks);
   } else {
     snprintf(reason, sizeof reason,
-             "%llu live blocks walked, metadata consistent%s; refused bad releases: %llu invalid "
+             "%llu live block%s walked, metadata consistent%s; refused bad releases: %llu invalid "
              "pointers, %llu double frees, %llu layout mismatches",
-             (unsigned long long)walk.blocks,
+             (unsigned long long)walk.blocks, walk.blocks == 1 ? "" : "s",
              quiet ? " and matching the counters" : " (blocks changed during the walk: count not compared)",
              (unsigned long long)after.errors_invalid_pointer,
              (unsigned long long)after.errors_double_free,
@@ -146,7 +148,6 @@ static void check_algorithm(health_report *report, const brt_monitor *monitor,
            stats->version);
   char reason[REASON_MAX + 128];
   double threshold = monitor->error_rate_threshold;
-  double rate = view->window_calls ? (double)view->window_errors / view->window_calls : 0.0;
   brt_health_level level = BRT_HEALTHY;
   if (view->state == BRT_CIRCUIT_OPEN) {
     level = BRT_DEGRADED;
@@ -155,15 +156,19 @@ static void check_algorithm(health_report *report, const brt_monitor *monitor,
   } else if (view->state == BRT_CIRCUIT_HALF_OPEN) {
     level = BRT_DEGRADED;
     snprintf(reason, sizeof reason, "isolated (a probe call is running): %s", view->reason);
-  } else if (rate > threshold / 2) {
+  } else if (view->window_errors * 2 >= monitor->failures_to_trip) {
     level = BRT_DEGRADED;
     snprintf(reason, sizeof reason,
-             "%u of the last %u calls failed (%.0f%%), more than half the isolation threshold "
-             "(%g%%)",
-             view->window_errors, view->window_calls, rate * 100, threshold * 100);
+             "%u of the last %u calls failed: at least half of the %u failures in %u calls that "
+             "isolate it",
+             view->window_errors, view->window_calls, monitor->failures_to_trip,
+             monitor->error_window);
+  } else if (view->window_calls == 0) {
+    snprintf(reason, sizeof reason, "no calls in the window yet (isolation above %g%% of %u calls)",
+             threshold * 100, monitor->error_window);
   } else {
-    snprintf(reason, sizeof reason, "%u of the last %u calls failed (isolation above %g%%)",
-             view->window_errors, view->window_calls, threshold * 100);
+    snprintf(reason, sizeof reason, "%u of the last %u calls failed (isolation above %g%% of %u)",
+             view->window_errors, view->window_calls, threshold * 100, monitor->error_window);
   }
   add_check(report, "algorithm_error_rate", subject, level, reason);
 }

@@ -22,9 +22,14 @@ _Static_assert(MONITOR_THREAD_SLOTS == 64, "slot_pool_used is a 64-bit mask");
 /* -1: no slot yet. The thread's identity for probes is this variable's address. */
 _Thread_local int _brt_monitor_tls_slot __attribute__((tls_model("initial-exec"))) = -1;
 
+/* The pthread key destructor: runs on the exiting thread itself. Should
+ * that thread record again afterwards (from a later TLS destructor), it
+ * must not write to the slot another thread may take now: it moves to the
+ * shared, atomically updated shard. */
 static void slot_release(void *value) {
   unsigned slot = (unsigned)(uintptr_t)value - 1;
   if (slot >= MONITOR_THREAD_SLOTS) return;
+  _brt_monitor_tls_slot = MONITOR_SHARED_SLOT;
   pthread_mutex_lock(&slot_pool_lock);
   slot_pool_used &= ~(UINT64_C(1) << slot);
   pthread_mutex_unlock(&slot_pool_lock);

@@ -22,9 +22,9 @@ typedef struct monitor_overhead_subject {
   brt_algo_stats *stats;        /* NULL: monitor off */
 } monitor_overhead_subject;
 
-static double monitor_overhead_add(double a, double b) { return a + b; }
+static inline double monitor_overhead_add(double a, double b) { return a + b; }
 
-static double monitor_overhead_run(void *arg, uint64_t ops) {
+static inline double monitor_overhead_run(void *arg, uint64_t ops) {
   monitor_overhead_subject *subject = arg;
   double (*volatile fn)(double, double) = subject->fn; /* no inlining of the call */
   double acc = 0;
