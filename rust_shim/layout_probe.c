@@ -107,6 +107,9 @@ static void print_monitor_h(void) {
   FIELD(brt_algo_snapshot, state);
   FIELD(brt_algo_snapshot, window_calls);
   FIELD(brt_algo_snapshot, window_errors);
+  FIELD(brt_algo_snapshot, latency_count);
+  CONST(BRT_MONITOR_SAMPLING_DEFAULT);
+  CONST(BRT_MONITOR_SAMPLING_MAX);
 }
 
 static void print_memory_h(void) {

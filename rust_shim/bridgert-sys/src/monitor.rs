@@ -19,6 +19,12 @@ pub struct brt_algo_stats {
     _marker: PhantomData<(*mut u8, PhantomPinned)>,
 }
 
+/// The start time `brt_monitor_call_begin` gives a call it does not time.
+pub const BRT_MONITOR_UNTIMED: u64 = u64::MAX;
+/// Latency sampling: about one call in this many is timed.
+pub const BRT_MONITOR_SAMPLING_DEFAULT: u32 = 16;
+pub const BRT_MONITOR_SAMPLING_MAX: u32 = 65536;
+
 /// Export formats.
 pub const BRT_FORMAT_PROMETHEUS: c_uint = 1;
 pub const BRT_FORMAT_JSON: c_uint = 2;
@@ -52,6 +58,7 @@ pub struct brt_algo_snapshot {
     pub state: brt_circuit_state,
     pub window_calls: u32,
     pub window_errors: u32,
+    pub latency_count: u64,
 }
 
 extern "C" {
@@ -86,6 +93,7 @@ extern "C" {
     ) -> brt_status;
     pub fn brt_monitor_health(monitor: *mut brt_monitor, report_json: *mut *mut c_char) -> brt_status;
     pub fn brt_monitor_text_free(text: *mut c_char);
+    pub fn brt_monitor_set_sampling(monitor: *mut brt_monitor, every: u32) -> brt_status;
     pub fn brt_monitor_set_clock(
         monitor: *mut brt_monitor,
         now_ns: Option<unsafe extern "C" fn(ctx: *mut c_void) -> u64>,

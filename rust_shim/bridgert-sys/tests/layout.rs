@@ -69,7 +69,8 @@ fn rust_facts() -> BTreeSet<String> {
                             native_fn, signature, timeout_ms, memory_limit, flags, ctx,
                             native_thunk }
             brt_algo_snapshot { struct_size, calls, errors, rejected, in_flight, latency_sum_ns,
-                                p50_ns, p95_ns, p99_ns, max_ns, state, window_calls, window_errors }
+                                p50_ns, p95_ns, p99_ns, max_ns, state, window_calls, window_errors,
+                                latency_count }
         }
         enums { brt_status, brt_origin, brt_tracking, brt_health_level, brt_circuit_state,
                 brt_mem_type }
@@ -91,6 +92,7 @@ fn rust_facts() -> BTreeSet<String> {
             BRT_MEM_TYPE_COUNT, BRT_ALLOC_ZERO, BRT_REFCOUNT_MAX, BRT_ALLOC_SIZE_MAX,
             BRT_ALLOC_ALIGN_MAX,
             BRT_SIGNATURE_MAX_ARGS, BRT_ALGORITHM_NAME_MAX, BRT_ALGORITHM_VERSION_MAX,
+            BRT_MONITOR_SAMPLING_DEFAULT, BRT_MONITOR_SAMPLING_MAX,
             BRT_FORMAT_PROMETHEUS, BRT_FORMAT_JSON, BRT_HEALTHY, BRT_DEGRADED, BRT_UNHEALTHY,
             BRT_CIRCUIT_CLOSED, BRT_CIRCUIT_OPEN, BRT_CIRCUIT_HALF_OPEN,
         }

@@ -8,6 +8,8 @@
 //! - [`Allocator`]: Rust's global allocator on the shared allocator.
 //! - [`Block`], [`Buffer`], [`mem_stats`]: managed blocks any language may
 //!   hold, and the allocator's statistics by heap type.
+//! - [`Runtime`], [`Prepared`]: plugins, the algorithm registry and typed
+//!   native calls whose signature is checked before anything runs.
 //!
 //! See docs/rust.md for a guided tour and which types are `Send`/`Sync`.
 mod alloc;
@@ -16,7 +18,9 @@ mod config;
 #[cfg(feature = "cxx")]
 mod cxx_bridge;
 mod error;
+mod native;
 mod panic;
+mod runtime;
 mod stats;
 mod status;
 mod version;
@@ -26,7 +30,9 @@ pub use alloc::Allocator;
 pub use block::{block_info, Block, BlockInfo, Buffer, MemType};
 pub use config::{Config, Tracking};
 pub use error::{Error, Result};
+pub use native::{signature_of, NativeArg, NativeArgs, NativeRet, Prepared, TypedFn};
 pub use panic::{catch_panic, panic_error, panic_message, status_boundary};
+pub use runtime::{AlgorithmInfo, Format, Health, HealthLevel, Runtime};
 pub use stats::{collect, mem_stats, set_memory_limit, try_mem_stats, visit_live, MemStats};
 pub use status::{Origin, Status};
 pub use version::{check_abi, version, version_string};

@@ -7,8 +7,17 @@ use bridgert::{block_info, mem_stats, sys, Allocator, MemType};
 #[global_allocator]
 static ALLOCATOR: Allocator = Allocator;
 
+/// The tests compare process-wide statistics, which another test allocating
+/// or freeing at the same moment would move: they run one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 #[test]
 fn rust_collections_live_on_the_shared_allocator() {
+    let _serial = serial();
     let before = mem_stats().live_bytes_of(MemType::RustHeap);
     let mut words: HashMap<String, Vec<u64>> = HashMap::new();
     for i in 0..2000u64 {
@@ -26,6 +35,7 @@ fn rust_collections_live_on_the_shared_allocator() {
 
 #[test]
 fn alloc_zeroed_and_realloc_keep_contents() {
+    let _serial = serial();
     let zeros = vec![0u64; 100_000];
     assert!(zeros.iter().all(|v| *v == 0));
     let mut grown: Vec<u32> = Vec::with_capacity(1);
@@ -40,6 +50,7 @@ fn alloc_zeroed_and_realloc_keep_contents() {
 
 #[test]
 fn a_buffer_c_retained_survives_the_vec_and_its_reallocation() {
+    let _serial = serial();
     let mut numbers: Vec<u64> = (0..16).collect();
     numbers.shrink_to_fit();
     let shared = numbers.as_ptr();
@@ -57,6 +68,7 @@ fn a_buffer_c_retained_survives_the_vec_and_its_reallocation() {
 
 #[test]
 fn a_wrong_layout_in_dealloc_is_caught_and_changes_nothing() {
+    let _serial = serial();
     let layout = Layout::from_size_align(256, 8).unwrap();
     // SAFETY: allocate, deallocate once with a wrong layout (refused, the
     // block stays live), then with the right one.
@@ -74,6 +86,7 @@ fn a_wrong_layout_in_dealloc_is_caught_and_changes_nothing() {
 
 #[test]
 fn huge_and_overaligned_requests() {
+    let _serial = serial();
     // SAFETY: GlobalAlloc calls with valid layouts.
     unsafe {
         let aligned = Layout::from_size_align(100, 1 << 16).unwrap();
@@ -87,6 +100,7 @@ fn huge_and_overaligned_requests() {
 
 #[test]
 fn memory_moves_between_threads() {
+    let _serial = serial();
     let handles: Vec<_> = (0..4)
         .map(|t| {
             std::thread::spawn(move || {

@@ -3,6 +3,14 @@ use std::time::Duration;
 
 use bridgert::{block_info, mem_stats, sys, visit_live, Block, Buffer, MemType, Status};
 
+/// Tests that allocate CPP_HEAP blocks run one at a time, so the statistics
+/// test sees only its own.
+static CPP_HEAP_USERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn cpp_heap_user() -> std::sync::MutexGuard<'static, ()> {
+    CPP_HEAP_USERS.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 #[test]
 fn a_buffer_is_a_zeroed_rust_heap_block_with_one_reference() {
     let mut buffer = Buffer::new(100).unwrap();
@@ -55,6 +63,7 @@ fn into_raw_and_from_raw_round_trip() {
 
 #[test]
 fn adopting_a_block_cpp_allocated_frees_it_on_drop() {
+    let _cpp_heap = cpp_heap_user();
     // SAFETY: a fresh CPP_HEAP block of 64 bytes; its reference passes to the Block.
     let raw = unsafe { sys::brt_cpp_allocate(64, 16) }.cast::<u8>();
     assert!(!raw.is_null());
@@ -101,6 +110,7 @@ fn from_raw_retained_takes_its_own_reference() {
 
 #[test]
 fn statistics_count_blocks_by_type() {
+    let _cpp_heap = cpp_heap_user();
     let before = mem_stats();
     let block = Block::<u8>::filled_in(1 << 20, 1, MemType::CppHeap).unwrap();
     let during = mem_stats();
