@@ -11,5 +11,7 @@
 #include "bridgert/memory.h"
 #include "bridgert/value.h"
 #include "bridgert/schema.h"
+#include "bridgert/monitor.h"
+#include "bridgert/runtime.h"
 
 #endif /* BRIDGERT_H */

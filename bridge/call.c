@@ -1,0 +1,191 @@
+/* Native calls through prepared handles, and the per-thread call frames that
+ * algorithms read their deadline from.
+ *
+ * Hot path (brt_invoke without a deadline): check the handle, one relaxed
+ * load of the entry's `removed` flag, the argument pointers, then the thunk
+ * (a direct indirect call) or ffi_call through the boundary. No lock, no
+ * atomic read-modify-write: the handle's reference keeps the entry and its
+ * plugin's code alive. The call path is the single place where a future
+ * out-of-process (isolated) execution would branch off. */
+#include "internal.h"
+
+#include "bridgert/monitor.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PREPARED_MAGIC 0x6272745f70726570ull /* "brt_prep" */
+
+struct brt_prepared {
+  uint64_t magic;
+  brt_entry *entry; /* referenced */
+};
+
+/* --- Call frames ---------------------------------------------------------------- */
+
+static _Thread_local brt_call_frame *current_frame;
+
+void _brt_bridge_frame_push(brt_call_frame *frame, const brt_entry *entry, uint64_t deadline_ns) {
+  frame->deadline_ns = deadline_ns;
+  frame->entry = entry;
+  frame->outer = current_frame;
+  current_frame = frame;
+}
+
+void _brt_bridge_frame_pop(brt_call_frame *frame) {
+  current_frame = frame->outer;
+}
+
+uint64_t brt_call_deadline(void) {
+  return current_frame ? current_frame->deadline_ns : 0;
+}
+
+int brt_call_cancelled(void) {
+  const brt_call_frame *frame = current_frame;
+  if (!frame) return 0;
+  if (atomic_load_explicit(&frame->entry->removed, memory_order_relaxed)) return 1;
+  return frame->deadline_ns != 0 && _brt_bridge_now_ns() >= frame->deadline_ns;
+}
+
+brt_status _brt_bridge_deadline_check(const brt_entry *entry, uint64_t started_ns,
+                                      uint64_t deadline_ns, uint64_t now_ns) {
+  if (deadline_ns == 0 || now_ns <= deadline_ns) return BRT_OK;
+  return brt_error_set(BRT_E_TIMEOUT, BRT_ORIGIN_C, NULL,
+                       "algorithm \"%s@%s\" returned after %.3f ms, past its deadline of %.3f ms; "
+                       "its result was discarded",
+                       entry->name, entry->version, (double)(now_ns - started_ns) / 1e6,
+                       (double)(deadline_ns - started_ns) / 1e6);
+}
+
+/* --- Prepared handles ---------------------------------------------------------- */
+
+brt_prepared *brt_prepare(brt_runtime *rt, const char *name) {
+  brt_entry *entry = _brt_bridge_lookup(rt, name);
+  if (!entry) return NULL;
+  if (!entry->has_native) {
+    brt_error_set(BRT_E_UNSUPPORTED, BRT_ORIGIN_C, NULL,
+                  "brt_prepare: algorithm \"%s@%s\" has no native function; call it with "
+                  "brt_call or brt_call_json",
+                  entry->name, entry->version);
+    _brt_bridge_entry_release(entry);
+    return NULL;
+  }
+  brt_prepared *prepared = malloc(sizeof *prepared);
+  if (!prepared) {
+    brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
+                  "brt_prepare: out of memory preparing \"%s\"", name);
+    _brt_bridge_entry_release(entry);
+    return NULL;
+  }
+  prepared->magic = PREPARED_MAGIC;
+  prepared->entry = entry;
+  return prepared;
+}
+
+void brt_prepared_free(brt_prepared *prepared) {
+  if (!prepared || prepared->magic != PREPARED_MAGIC) return;
+  prepared->magic = 0;
+  _brt_bridge_entry_release(prepared->entry);
+  free(prepared);
+}
+
+const char *brt_prepared_signature(const brt_prepared *prepared) {
+  if (!prepared || prepared->magic != PREPARED_MAGIC) return NULL;
+  return prepared->entry->sig.text;
+}
+
+/* The native call proper: the thunk, or libffi with the cif prepared at
+ * registration. libffi stores integral returns narrower than a register as
+ * a whole ffi_arg, so those go through a word and are copied out. */
+static inline brt_status call_native(const brt_entry *entry, void *ret, void **args) {
+  if (entry->desc.native_thunk) return entry->desc.native_thunk(entry->desc.native_fn, ret, args);
+  ffi_cif *cif = (ffi_cif *)&entry->sig.cif;
+  if (BRT_LIKELY(!entry->sig.ret_needs_widening))
+    return _brt_bridge_guard_ffi(cif, entry->desc.native_fn, ret, args);
+  ffi_arg word = 0;
+  brt_status status = _brt_bridge_guard_ffi(cif, entry->desc.native_fn, &word, args);
+  if (status == BRT_OK) memcpy(ret, &word, entry->sig.ret_size); /* little-endian: low bytes */
+  return status;
+}
+
+static brt_status invoke_refused(const brt_prepared *prepared, const void *ret, void **args) {
+  if (!prepared || prepared->magic != PREPARED_MAGIC)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "brt_invoke: %p is not a handle from brt_prepare (or was freed)",
+                         (const void *)prepared);
+  const brt_entry *entry = prepared->entry;
+  if (atomic_load(&entry->removed))
+    return brt_error_set(BRT_E_NOT_FOUND, BRT_ORIGIN_C, NULL,
+                         "brt_invoke: algorithm \"%s@%s\" was unregistered (or its plugin "
+                         "unloaded, or its runtime closed) after brt_prepare",
+                         entry->name, entry->version);
+  if (!ret && entry->sig.ret != BRT_NT_VOID)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "brt_invoke: ret is NULL but \"%s\" returns a value (signature %s)",
+                         entry->name, entry->sig.text);
+  if (!args)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "brt_invoke: args is NULL but \"%s\" takes %u arguments (signature %s)",
+                         entry->name, entry->sig.arg_count, entry->sig.text);
+  for (uint32_t i = 0; i < entry->sig.arg_count; i++)
+    if (!args[i])
+      return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                           "brt_invoke: args[%u] is NULL; it must point to the %s argument of "
+                           "\"%s\" (signature %s)",
+                           i, entry->sig.text, entry->name, entry->sig.text);
+  return BRT_E_INTERNAL;
+}
+
+static bool arguments_present(const brt_entry *entry, const void *ret, void **args) {
+  if (!ret && entry->sig.ret != BRT_NT_VOID) return false;
+  uint32_t count = entry->sig.arg_count;
+  if (count == 0) return true;
+  if (!args) return false;
+  for (uint32_t i = 0; i < count; i++)
+    if (!args[i]) return false;
+  return true;
+}
+
+/* Names the algorithm in the error of a failed native call; the function's
+ * own error (recorded by the thunk or the boundary) becomes the cause. */
+static brt_status native_failed(const brt_entry *entry, brt_status status) {
+  if (!brt_last_error())
+    return brt_error_set(status, BRT_ORIGIN_PLUGIN, NULL,
+                         "algorithm \"%s@%s\" failed with %s without recording an error",
+                         entry->name, entry->version, brt_status_name(status));
+  return brt_error_wrap(status, BRT_ORIGIN_C, NULL, "algorithm \"%s@%s\" failed: %s", entry->name,
+                        entry->version, brt_error_message(brt_last_error()));
+}
+
+/* The slow path of a native call with a deadline (the algorithm's own
+ * timeout_ms): two clock reads and a call frame. */
+static brt_status invoke_with_deadline(const brt_entry *entry, void *ret, void **args) {
+  uint64_t started = _brt_bridge_now_ns();
+  uint64_t deadline = started + (uint64_t)entry->desc.timeout_ms * 1000000u;
+  brt_call_frame frame;
+  _brt_bridge_frame_push(&frame, entry, deadline);
+  brt_status status = call_native(entry, ret, args);
+  _brt_bridge_frame_pop(&frame);
+  if (status != BRT_OK) return native_failed(entry, status);
+  return _brt_bridge_deadline_check(entry, started, deadline, _brt_bridge_now_ns());
+}
+
+brt_status brt_invoke(brt_prepared *prepared, void *ret, void **args) {
+  if (BRT_UNLIKELY(!prepared || prepared->magic != PREPARED_MAGIC))
+    return invoke_refused(prepared, ret, args);
+  const brt_entry *entry = prepared->entry;
+  if (BRT_UNLIKELY(atomic_load_explicit(&entry->removed, memory_order_relaxed) ||
+                   !arguments_present(entry, ret, args)))
+    return invoke_refused(prepared, ret, args);
+  uint64_t start_ns;
+  brt_status status = brt_monitor_call_begin(entry->stats, &start_ns);
+  if (BRT_UNLIKELY(status != BRT_OK)) return status; /* isolated: fail fast */
+  if (BRT_UNLIKELY(entry->desc.timeout_ms != 0)) {
+    status = invoke_with_deadline(entry, ret, args);
+  } else {
+    status = call_native(entry, ret, args);
+    if (BRT_UNLIKELY(status != BRT_OK)) status = native_failed(entry, status);
+  }
+  brt_monitor_call_end(entry->stats, start_ns, status);
+  return status;
+}

@@ -1,0 +1,189 @@
+/* bridge/ internals shared between its files. Other components use the
+ * public ABI (bridgert/runtime.h) only.
+ *
+ * Ownership, from the outside in:
+ *   brt_runtime  a tiny shell that is never freed (so a stale handle fails
+ *                cleanly); it points at its core until it is closed.
+ *   core         the runtime's state: config, registry snapshot, plugins,
+ *                monitor. Refcounted: the open shell holds one reference
+ *                and every entry holds one, so in-flight calls can still
+ *                record into the monitor after the runtime was closed.
+ *   snapshot     an immutable, sorted array of entries, replaced as a whole
+ *                by writers (copy on write) and read without a lock.
+ *   entry        one registered name@version. Refcounted: the snapshot that
+ *                lists it, every in-flight call and every prepared handle.
+ *   plugin       one dlopen()ed file. Refcounted: the core's plugin list and
+ *                each of its entries; dlclose() at zero.
+ *
+ * Lock-free reads: a reader (call by name, prepare) enters a read section —
+ * one atomic increment of its thread's own slot counter — loads the core and
+ * the snapshot, looks the name up, retains the entry and leaves. A writer
+ * publishes a new snapshot and then waits for a grace period (every slot
+ * seen at zero once) before it frees the old one: no reader can still hold
+ * it. Read sections never run user code, so a grace period is short and an
+ * algorithm may register or unregister from inside a call. */
+#ifndef BRT_BRIDGE_INTERNAL_H
+#define BRT_BRIDGE_INTERNAL_H
+
+#include "bridgert/error.h"
+#include "bridgert/runtime.h"
+#include "guard.h"
+
+#include <ffi.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define BRT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define BRT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* --- signature.c ---------------------------------------------------------- */
+
+typedef enum brt_native_type {
+  BRT_NT_VOID, BRT_NT_I8, BRT_NT_I16, BRT_NT_I32, BRT_NT_I64, BRT_NT_U8, BRT_NT_U16,
+  BRT_NT_U32, BRT_NT_U64, BRT_NT_F32, BRT_NT_F64, BRT_NT_BOOL, BRT_NT_PTR, BRT_NT_STR,
+  BRT_NT_COUNT
+} brt_native_type;
+
+/* A parsed native signature with its libffi call interface. */
+typedef struct brt_signature {
+  brt_native_type ret;
+  uint32_t arg_count;
+  brt_native_type args[BRT_SIGNATURE_MAX_ARGS];
+  ffi_type *ffi_args[BRT_SIGNATURE_MAX_ARGS];
+  ffi_cif cif;
+  /* libffi widens integral returns narrower than a register to ffi_arg; for
+   * those the call goes through a word-sized buffer copied to `ret`. */
+  bool ret_needs_widening;
+  size_t ret_size;
+  char text[256]; /* canonical text, e.g. "f64(ptr,u64)" */
+} brt_signature;
+
+/* Parses `text` into `sig` and prepares its cif. INVALID_ARGUMENT (recorded,
+ * naming the position and what was expected) on any error. */
+brt_status _brt_bridge_signature_parse(const char *text, brt_signature *sig);
+
+/* --- registry.c ----------------------------------------------------------- */
+
+typedef struct brt_semver {
+  uint64_t major, minor, patch;
+  const char *prerelease; /* points into the entry's version text, or NULL */
+  size_t prerelease_len;
+} brt_semver;
+
+typedef struct brt_core brt_core;
+typedef struct brt_plugin brt_plugin;
+
+typedef struct brt_entry {
+  _Atomic uint32_t refs;
+  _Atomic bool removed; /* unregistered, unloaded or runtime closed */
+  brt_core *core;       /* referenced */
+  brt_plugin *plugin;   /* referenced, NULL for host registrations */
+  brt_algorithm desc;   /* strings point at the owned copies below */
+  char *name, *version, *description, *schema_text;
+  brt_semver semver;
+  void *schema;         /* compiled input schema (converter), or NULL */
+  struct brt_algo_stats *stats; /* owned by core->monitor; every call records here */
+  bool has_native;
+  brt_signature sig;
+} brt_entry;
+
+typedef struct brt_snapshot {
+  size_t count;
+  brt_entry *entries[]; /* by name ascending, then version descending */
+} brt_snapshot;
+
+bool _brt_bridge_name_valid(const char *name, size_t len);
+brt_status _brt_bridge_semver_parse(const char *text, brt_semver *out);
+int _brt_bridge_semver_compare(const brt_semver *a, const brt_semver *b);
+void _brt_bridge_entry_retain(brt_entry *entry);
+void _brt_bridge_entry_release(brt_entry *entry);
+/* Builds an entry from a description (validated); NULL with the error. */
+brt_entry *_brt_bridge_entry_create(brt_core *core, const brt_algorithm *algorithm);
+/* Finds "name" or "name@version" in the current snapshot of `rt` and returns
+ * it retained, or NULL with NOT_FOUND (suggesting the closest name) or
+ * INVALID_ARGUMENT (closed runtime, malformed name) recorded. */
+brt_entry *_brt_bridge_lookup(brt_runtime *rt, const char *name);
+/* Publishes the current snapshot plus `added` minus the entries for which
+ * `remove(entry, ctx)` is true; called with core->write_lock held. Checks
+ * duplicates first (EXISTS: nothing changes). Waits for a grace period and
+ * drops the registry's references of the removed entries. `removed_count`
+ * (optional) tells how many were removed. */
+brt_status _brt_bridge_registry_update(brt_core *core, brt_entry **added, size_t added_count,
+                                       bool (*remove)(const brt_entry *, const void *),
+                                       const void *remove_ctx, size_t *removed_count);
+
+/* --- runtime.c ------------------------------------------------------------ */
+
+struct brt_core {
+  _Atomic uint32_t refs;
+  pthread_mutex_t write_lock; /* serialises writers: register, unregister, load */
+  bool closed;                /* under write_lock */
+  _Atomic(brt_snapshot *) snapshot;
+  brt_plugin *plugins;        /* under write_lock */
+  brt_config config;
+  struct brt_monitor *monitor; /* owned; outlives every entry (they reference the core) */
+};
+
+/* Read sections (see the top of this file). Returns the slot to leave. */
+unsigned _brt_bridge_read_enter(void);
+void _brt_bridge_read_leave(unsigned slot);
+/* Waits until every read section that began before the call has ended. */
+void _brt_bridge_grace_period(void);
+/* The core of an open runtime, retained, or NULL with INVALID_ARGUMENT
+ * recorded (`function` names the caller). */
+brt_core *_brt_bridge_core_get(brt_runtime *rt, const char *function);
+/* The core without retaining, inside a read section; NULL when closed. */
+brt_core *_brt_bridge_core_peek(brt_runtime *rt);
+void _brt_bridge_core_retain(brt_core *core);
+void _brt_bridge_core_release(brt_core *core);
+/* The runtime handle is valid (magic), recording INVALID_ARGUMENT if not. */
+bool _brt_bridge_runtime_check(const brt_runtime *rt, const char *function);
+
+/* --- observe.c ------------------------------------------------------------ */
+
+brt_status _brt_bridge_monitor_create(brt_core *core);
+void _brt_bridge_monitor_free(brt_core *core);
+brt_status _brt_bridge_entry_attach_monitor(brt_core *core, brt_entry *entry);
+/* Publishes the registry's gauges; under write_lock. */
+void _brt_bridge_gauges_update(brt_core *core, size_t algorithms);
+
+/* --- plugin.c ------------------------------------------------------------- */
+
+struct brt_plugin {
+  _Atomic uint32_t refs;
+  void *handle; /* dlopen() handle */
+  char *path;   /* realpath */
+  dev_t dev;
+  ino_t ino;
+  brt_plugin *next; /* in core->plugins, under write_lock */
+};
+
+void _brt_bridge_plugin_retain(brt_plugin *plugin);
+void _brt_bridge_plugin_release(brt_plugin *plugin);
+/* The plugin being loaded on this thread for `core` (its init is running),
+ * or NULL. brt_register stages the entries of such a plugin. */
+brt_plugin *_brt_bridge_loading_plugin(const brt_core *core);
+/* Stages an entry of the plugin being loaded; takes the reference. */
+brt_status _brt_bridge_loading_stage(brt_entry *entry);
+
+/* --- call.c ----------------------------------------------------------------- */
+
+/* The call running on this thread (innermost first), for brt_call_deadline
+ * and brt_call_cancelled. Lives on the caller's stack. */
+typedef struct brt_call_frame {
+  uint64_t deadline_ns; /* CLOCK_MONOTONIC, 0: none */
+  const brt_entry *entry;
+  struct brt_call_frame *outer;
+} brt_call_frame;
+
+void _brt_bridge_frame_push(brt_call_frame *frame, const brt_entry *entry, uint64_t deadline_ns);
+void _brt_bridge_frame_pop(brt_call_frame *frame);
+/* TIMEOUT (recorded) when `now` is past the frame's deadline, else BRT_OK. */
+brt_status _brt_bridge_deadline_check(const brt_entry *entry, uint64_t started_ns,
+                                      uint64_t deadline_ns, uint64_t now_ns);
+
+uint64_t _brt_bridge_now_ns(void);
+
+#endif /* BRT_BRIDGE_INTERNAL_H */

@@ -1,0 +1,288 @@
+/* Command-line parsing: argv -> cli_options, with no output and no exit, so
+ * it is testable and fuzzable. Global options (--config, --plugin-dir,
+ * --help, --version) are accepted before or after the command; each
+ * command accepts its own options; "--name=value" and "--name value" are
+ * both accepted; "--" ends the options. */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+static const char *const command_names[] = {"", "health", "list", "call", "metrics", "serve", "demo"};
+
+const char *cli_command_name(cli_command command) {
+  return (unsigned)command < sizeof command_names / sizeof *command_names ? command_names[command] : "";
+}
+
+static const char overview_help[] =
+    "Usage: bridgert [OPTIONS] COMMAND [COMMAND OPTIONS]\n"
+    "\n"
+    "Operate a bridgert runtime: load algorithm plugins, call them, and check\n"
+    "their health and metrics.\n"
+    "\n"
+    "Commands:\n"
+    "  health    check the runtime's health (exit 0 healthy, 1 degraded, 2 unhealthy)\n"
+    "  list      list the algorithms the plugins register\n"
+    "  call      call an algorithm with JSON parameters and print its result\n"
+    "  metrics   print the metrics (Prometheus text or JSON)\n"
+    "  serve     serve /metrics and /health over HTTP for Prometheus\n"
+    "  demo      load the example plugins, make a few calls, show health and metrics\n"
+    "\n"
+    "Options (accepted with every command):\n"
+    "  --config FILE       apply this JSON configuration file (see docs/config.md);\n"
+    "                      without it, BRT_CONFIG names one; BRT_* variables override both\n"
+    "  --plugin-dir DIR    load every *.so plugin in DIR (repeatable); default: the\n"
+    "                      config's plugin_dirs, else the example plugins when run\n"
+    "                      from the build tree\n"
+    "  -h, --help          show help (of a command: bridgert COMMAND --help)\n"
+    "  -V, --version       print the version of bridgert and of its library\n"
+    "\n"
+    "Exit codes: 0 success, 1 degraded, 2 unhealthy, 64 usage, 65 bad input,\n"
+    "66 missing file or directory, 69 algorithm or plugin unavailable,\n"
+    "70 the algorithm failed, 71 OS error, 74 I/O error, 75 retry later\n"
+    "(isolated, timeout, memory), 77 permission, 78 bad configuration.\n";
+
+static const char health_help[] =
+    "Usage: bridgert health [--json] [OPTIONS]\n"
+    "\n"
+    "Runs every health check of the runtime (after loading the plugins) and\n"
+    "prints each check with its status and reason.\n"
+    "\n"
+    "  --json    print the report as JSON: {\"status\", \"uptime_seconds\",\n"
+    "            \"checks\": [{\"name\", \"subject\", \"status\", \"reason\"}]}\n"
+    "\n"
+    "Exit code: 0 HEALTHY, 1 DEGRADED, 2 UNHEALTHY (or another code when the\n"
+    "runtime cannot be opened).\n";
+
+static const char list_help[] =
+    "Usage: bridgert list [--json] [OPTIONS]\n"
+    "\n"
+    "Lists the registered algorithms: name, version, kind (value, native or\n"
+    "both), native signature, a summary of the input schema, description.\n"
+    "\n"
+    "  --json    print a JSON array of {\"name\", \"version\", \"kind\",\n"
+    "            \"signature\", \"input_schema\", \"timeout_ms\", \"description\"}\n";
+
+static const char call_help[] =
+    "Usage: bridgert call NAME [--params JSON | --params-file FILE | --params -] [OPTIONS]\n"
+    "\n"
+    "Calls algorithm NAME (\"name\" for the highest version, \"name@1.2.0\" for\n"
+    "one) and prints its result as JSON. A value algorithm takes a JSON\n"
+    "object; a native one a JSON array of its arguments (numbers, booleans,\n"
+    "strings; pointers cannot be given on the command line).\n"
+    "\n"
+    "  --params JSON        the parameters as JSON text (default: {} or [])\n"
+    "  --params -           read the parameters from standard input\n"
+    "  --params-file FILE   read the parameters from FILE\n"
+    "\n"
+    "On failure the error (code, origin, exception type, message, causes) goes\n"
+    "to standard error and the exit code tells its category: 65 bad input,\n"
+    "69 no such algorithm, 70 the algorithm failed, 75 isolated or timed out.\n";
+
+static const char metrics_help[] =
+    "Usage: bridgert metrics [--format prometheus|json|summary] [OPTIONS]\n"
+    "\n"
+    "Prints the runtime's metrics after loading the plugins: calls by status,\n"
+    "latency histograms, circuit states, memory and errors.\n"
+    "\n"
+    "  --format prometheus  the Prometheus text exposition format 0.0.4 (default)\n"
+    "  --format json        the same content as one JSON object (docs/monitor.md)\n"
+    "  --format summary     tables for people: calls, latency, memory, errors\n";
+
+static const char serve_help[] =
+    "Usage: bridgert serve [--listen ADDRESS:PORT] [OPTIONS]\n"
+    "\n"
+    "Serves the runtime over HTTP until SIGINT or SIGTERM:\n"
+    "  GET /metrics   Prometheus text (for a Prometheus server to scrape)\n"
+    "  GET /health    the health report as JSON; HTTP 200 when HEALTHY or\n"
+    "                 DEGRADED, 503 when UNHEALTHY\n"
+    "\n"
+    "  --listen ADDRESS:PORT   an IPv4 address and port (default 127.0.0.1:9464;\n"
+    "                          port 0 picks a free one). The bound address is\n"
+    "                          printed on the first line of standard output.\n";
+
+static const char demo_help[] =
+    "Usage: bridgert demo [OPTIONS]\n"
+    "\n"
+    "The first minute with bridgert: loads the example plugins (from the build\n"
+    "tree, or --plugin-dir), calls `dot` on vectors in bridgert's memory through\n"
+    "a prepared handle, calls `fail` so a C++ exception comes back as a typed\n"
+    "error, then prints the health report and a metrics summary.\n";
+
+const char *cli_help(cli_command command) {
+  switch (command) {
+    case CLI_HEALTH: return health_help;
+    case CLI_LIST: return list_help;
+    case CLI_CALL: return call_help;
+    case CLI_METRICS: return metrics_help;
+    case CLI_SERVE: return serve_help;
+    case CLI_DEMO: return demo_help;
+    case CLI_NONE: break;
+  }
+  return overview_help;
+}
+
+typedef struct parser {
+  int argc;
+  char **argv;
+  int index;
+  cli_options *options;
+  char *error;
+  size_t error_size;
+} parser;
+
+static int usage_error(parser *p, const char *format, ...) BRT_PRINTF(2, 3);
+static int usage_error(parser *p, const char *format, ...) {
+  const char *command = cli_command_name(p->options->command);
+  int used = snprintf(p->error, p->error_size, "bridgert%s%s: ", *command ? " " : "", command);
+  if (used < 0 || (size_t)used >= p->error_size) return CLI_EXIT_USAGE;
+  va_list args;
+  va_start(args, format);
+  int more = vsnprintf(p->error + used, p->error_size - (size_t)used, format, args);
+  va_end(args);
+  if (more >= 0 && (size_t)(used + more) < p->error_size)
+    snprintf(p->error + used + more, p->error_size - (size_t)(used + more),
+             "; see 'bridgert%s%s --help'", *command ? " " : "", command);
+  return CLI_EXIT_USAGE;
+}
+
+/* Splits "--name=value": returns the length of the name part. */
+static size_t option_name_length(const char *arg) {
+  const char *equals = strchr(arg, '=');
+  return equals ? (size_t)(equals - arg) : strlen(arg);
+}
+
+static bool option_is(const char *arg, size_t length, const char *name) {
+  return strlen(name) == length && strncmp(arg, name, length) == 0;
+}
+
+/* The value of the option at p->index ("--x=v" or "--x v"); NULL after
+ * recording a usage error. */
+static const char *option_value(parser *p, const char *arg, size_t name_length, int *status) {
+  if (arg[name_length] == '=') return arg + name_length + 1;
+  if (p->index + 1 >= p->argc) {
+    *status = usage_error(p, "option '%.*s' needs a value", (int)name_length, arg);
+    return NULL;
+  }
+  return p->argv[++p->index];
+}
+
+static bool command_accepts(cli_command command, const char *option) {
+  static const struct {
+    cli_command command;
+    const char *option;
+  } accepted[] = {
+      {CLI_HEALTH, "--json"},  {CLI_LIST, "--json"},          {CLI_CALL, "--params"},
+      {CLI_CALL, "--params-file"}, {CLI_METRICS, "--format"}, {CLI_SERVE, "--listen"},
+  };
+  for (size_t i = 0; i < sizeof accepted / sizeof *accepted; i++)
+    if (accepted[i].command == command && strcmp(accepted[i].option, option) == 0) return true;
+  return false;
+}
+
+static int parse_option(parser *p, const char *arg) {
+  cli_options *o = p->options;
+  size_t length = option_name_length(arg);
+  int status = 0;
+  bool takes_value = option_is(arg, length, "--config") || option_is(arg, length, "--plugin-dir") ||
+                     option_is(arg, length, "--params") || option_is(arg, length, "--params-file") ||
+                     option_is(arg, length, "--format") || option_is(arg, length, "--listen");
+  if (!takes_value && arg[length] == '=')
+    return usage_error(p, "option '%.*s' takes no value", (int)length, arg);
+  if (option_is(arg, length, "--help") || option_is(arg, length, "-h")) {
+    o->help = true;
+  } else if (option_is(arg, length, "--version") || option_is(arg, length, "-V")) {
+    o->version = true;
+  } else if (option_is(arg, length, "--config")) {
+    const char *value = option_value(p, arg, length, &status);
+    if (!value) return status;
+    if (!*value) return usage_error(p, "option '--config' needs a file name, got ''");
+    o->config_path = value;
+  } else if (option_is(arg, length, "--plugin-dir")) {
+    const char *value = option_value(p, arg, length, &status);
+    if (!value) return status;
+    if (!*value) return usage_error(p, "option '--plugin-dir' needs a directory, got ''");
+    if (o->plugin_dir_count == CLI_MAX_PLUGIN_DIRS)
+      return usage_error(p, "at most %d '--plugin-dir' options", CLI_MAX_PLUGIN_DIRS);
+    o->plugin_dirs[o->plugin_dir_count++] = value;
+  } else {
+    char name[32];
+    snprintf(name, sizeof name, "%.*s", (int)(length < 31 ? length : 31), arg);
+    if (o->command == CLI_NONE || !command_accepts(o->command, name)) {
+      if (o->command == CLI_NONE)
+        return usage_error(p, "unknown option '%.*s' (options of a command come after it)",
+                           (int)length, arg);
+      return usage_error(p, "unknown option '%.*s' for '%s'", (int)length, arg,
+                         cli_command_name(o->command));
+    }
+    if (strcmp(name, "--json") == 0) {
+      o->json = true;
+      return 0;
+    }
+    const char *value = option_value(p, arg, length, &status);
+    if (!value) return status;
+    if (strcmp(name, "--params") == 0 || strcmp(name, "--params-file") == 0) {
+      if (o->params || o->params_file)
+        return usage_error(p, "give the parameters once: '--params' and '--params-file' exclude each other");
+      if (!*value) return usage_error(p, "option '%s' needs a value, got ''", name);
+      *(strcmp(name, "--params") == 0 ? &o->params : &o->params_file) = value;
+    } else if (strcmp(name, "--format") == 0) {
+      if (strcmp(value, "prometheus") == 0) o->format = BRT_FORMAT_PROMETHEUS;
+      else if (strcmp(value, "json") == 0) o->format = BRT_FORMAT_JSON;
+      else if (strcmp(value, "summary") == 0) o->format = CLI_FORMAT_SUMMARY;
+      else return usage_error(p, "option '--format' is 'prometheus', 'json' or 'summary', got '%s'", value);
+    } else if (strcmp(name, "--listen") == 0) {
+      o->listen = value;
+    }
+  }
+  return 0;
+}
+
+static int parse_word(parser *p, const char *word) {
+  cli_options *o = p->options;
+  if (o->command == CLI_NONE) {
+    for (unsigned c = CLI_HEALTH; c <= CLI_DEMO; c++)
+      if (strcmp(word, command_names[c]) == 0) {
+        o->command = (cli_command)c;
+        return 0;
+      }
+    if (strcmp(word, "help") == 0) {
+      o->help = true;
+      return 0;
+    }
+    return usage_error(p, "unknown command '%s' (commands: health, list, call, metrics, serve, demo)",
+                       word);
+  }
+  if (o->command == CLI_CALL && !o->name) {
+    o->name = word;
+    return 0;
+  }
+  return usage_error(p, "unexpected argument '%s'", word);
+}
+
+int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t error_size) {
+  memset(options, 0, sizeof *options);
+  options->format = BRT_FORMAT_PROMETHEUS;
+  if (error_size) error[0] = '\0';
+  parser p = {argc, argv, 1, options, error, error_size};
+  bool options_ended = false;
+  for (; p.index < argc; p.index++) {
+    const char *arg = argv[p.index];
+    int status;
+    if (!arg) break;
+    if (!options_ended && strcmp(arg, "--") == 0) {
+      options_ended = true;
+      continue;
+    }
+    if (!options_ended && arg[0] == '-' && arg[1] != '\0' && !(strcmp(arg, "-") == 0))
+      status = parse_option(&p, arg);
+    else
+      status = parse_word(&p, arg);
+    if (status) return status;
+  }
+  if (options->help || options->version) return 0;
+  if (options->command == CLI_NONE) return usage_error(&p, "missing the command");
+  if (options->command == CLI_CALL && !options->name)
+    return usage_error(&p, "missing the algorithm NAME");
+  return 0;
+}

@@ -1,0 +1,44 @@
+/* brt_monitor_export, and the per-algorithm view both exporters and the
+ * health check are written from. */
+#include "internal.h"
+
+#include <string.h>
+
+_Static_assert(BRT_MEM_TYPE_COUNT == 5, "name every brt_mem_type");
+const char *const _brt_monitor_mem_type_names[BRT_MEM_TYPE_COUNT] = {
+    [BRT_MEM_C_HEAP] = "c_heap", [BRT_MEM_RUST_HEAP] = "rust_heap", [BRT_MEM_CPP_HEAP] = "cpp_heap",
+    [BRT_MEM_SHARED] = "shared", [BRT_MEM_MAPPED] = "mapped"};
+
+void _brt_algo_view(brt_algo_stats *stats, uint64_t now, algo_view *view) {
+  _brt_monitor_totals(stats, &view->totals);
+  pthread_mutex_lock(&stats->lock);
+  view->state = (brt_circuit_state)atomic_load_explicit(&stats->state, memory_order_relaxed);
+  _brt_breaker_window(stats, view->totals.completed, &view->window_calls, &view->window_errors);
+  view->trips = stats->trips;
+  view->retry_in_ns = view->state == BRT_CIRCUIT_OPEN && stats->open_until_ns > now
+                          ? stats->open_until_ns - now
+                          : 0;
+  memcpy(view->reason, stats->reason, sizeof view->reason);
+  memcpy(view->last_error, stats->last_error, sizeof view->last_error);
+  view->last_error_at_ns = stats->last_error_at_ns;
+  pthread_mutex_unlock(&stats->lock);
+}
+
+brt_status brt_monitor_export(brt_monitor *monitor, unsigned format, char **text) {
+  static const char function[] = "brt_monitor_export";
+  if (!monitor || !text)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL, "%s: %s is NULL", function,
+                         monitor ? "text" : "monitor");
+  char *result;
+  switch (format) {
+    case BRT_FORMAT_PROMETHEUS: result = _brt_export_prometheus(monitor); break;
+    case BRT_FORMAT_JSON: result = _brt_export_json(monitor); break;
+    default:
+      return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                           "%s: format %u is not BRT_FORMAT_PROMETHEUS (%d) or BRT_FORMAT_JSON (%d)",
+                           function, format, BRT_FORMAT_PROMETHEUS, BRT_FORMAT_JSON);
+  }
+  if (!result) return BRT_E_OUT_OF_MEMORY; /* recorded by the exporter */
+  *text = result;
+  return BRT_OK;
+}

@@ -1,0 +1,114 @@
+/* Plugins written with the C++ shim (<bridgert/plugin.hpp>): derived
+ * signatures, compiled thunks, exceptions as typed errors, BRT_PLUGIN's
+ * guard. Driven from C through the public ABI. */
+#include "bridge_test.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+static brt_runtime *load(const char *name) {
+  char path[4096];
+  brt_runtime *rt = brt_runtime_open(NULL);
+  assert_ok(brt_plugin_load(rt, test_plugin(name, path, sizeof path)));
+  return rt;
+}
+
+static void test_signatures_derived(void **state) {
+  (void)state;
+  brt_runtime *rt = load("cpp_native");
+  const struct {
+    const char *name, *signature;
+  } expected[] = {{"dot", "f64(ptr,ptr,u64)"}, {"clamp16", "i16(i32)"},
+                  {"checked_index", "u32(u32,u32)"}, {"starts_with_a", "bool(str)"},
+                  {"throw_int", "void()"}, {"half", "f32(f32)"}};
+  for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
+    brt_prepared *p = brt_prepare(rt, expected[i].name);
+    assert_non_null(p);
+    assert_string_equal(brt_prepared_signature(p), expected[i].signature);
+    brt_prepared_free(p);
+  }
+  brt_runtime_close(rt);
+}
+
+static void test_thunk_calls(void **state) {
+  (void)state;
+  brt_runtime *rt = load("cpp_native");
+  brt_prepared *dot = brt_prepare(rt, "dot");
+  double a[] = {1, 2, 3}, b[] = {4, 5, 6}, out = 0;
+  const double *pa = a, *pb = b;
+  uint64_t n = 3;
+  void *args[] = {&pa, &pb, &n};
+  assert_ok(brt_invoke(dot, &out, args));
+  assert_true(out == 32.0);
+  brt_prepared_free(dot);
+
+  brt_prepared *clamp = brt_prepare(rt, "clamp16");
+  int32_t x = 100000;
+  int16_t clamped = 0;
+  void *clamp_args[] = {&x};
+  assert_ok(brt_invoke(clamp, &clamped, clamp_args));
+  assert_int_equal(clamped, 32767);
+  brt_prepared_free(clamp);
+
+  brt_prepared *starts = brt_prepare(rt, "starts_with_a");
+  const char *text = "apple";
+  bool yes = false;
+  void *text_args[] = {&text};
+  assert_ok(brt_invoke(starts, &yes, text_args));
+  assert_true(yes);
+  brt_prepared_free(starts);
+
+  brt_prepared *half = brt_prepare(rt, "half");
+  float f = 3.0f, h = 0;
+  void *half_args[] = {&f};
+  assert_ok(brt_invoke(half, &h, half_args));
+  assert_true(h == 1.5f);
+  brt_prepared_free(half);
+  brt_runtime_close(rt);
+}
+
+static void test_exceptions_are_typed_errors(void **state) {
+  (void)state;
+  brt_runtime *rt = load("cpp_native");
+  brt_prepared *p = brt_prepare(rt, "checked_index");
+  uint32_t index = 9, size = 4, out = 0;
+  void *args[] = {&index, &size};
+  assert_status(brt_invoke(p, &out, args), BRT_E_OUT_OF_RANGE);
+  assert_last_error(BRT_E_OUT_OF_RANGE, "checked_index@1.0.0");
+  assert_last_error(BRT_E_OUT_OF_RANGE, "index 9 >= size 4");
+  const brt_error *cause = brt_error_cause(brt_last_error());
+  assert_non_null(cause);
+  assert_int_equal(brt_error_origin(cause), BRT_ORIGIN_CPP);
+  assert_string_equal(brt_error_type(cause), "std::out_of_range");
+  index = 1;
+  assert_ok(brt_invoke(p, &out, args));
+  assert_int_equal(out, 1);
+  brt_prepared_free(p);
+
+  p = brt_prepare(rt, "throw_int");
+  assert_status(brt_invoke(p, NULL, NULL), BRT_E_CPP_EXCEPTION);
+  assert_string_equal(brt_error_type(brt_error_cause(brt_last_error())), "int");
+  brt_prepared_free(p);
+  brt_runtime_close(rt);
+}
+
+static void test_body_failure_fails_the_load(void **state) {
+  (void)state;
+  char path[4096];
+  brt_runtime *rt = brt_runtime_open(NULL);
+  assert_status(brt_plugin_load(rt, test_plugin("cpp_bad_name", path, sizeof path)), BRT_E_PLUGIN);
+  assert_last_error(BRT_E_PLUGIN, "Not Valid");
+  assert_int_equal(brt_error_code(brt_error_cause(brt_last_error())), BRT_E_INVALID_ARGUMENT);
+  assert_null_with(brt_prepare(rt, "fine"), BRT_E_NOT_FOUND);
+  brt_runtime_close(rt);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_signatures_derived),
+      cmocka_unit_test(test_thunk_calls),
+      cmocka_unit_test(test_exceptions_are_typed_errors),
+      cmocka_unit_test(test_body_failure_fails_the_load),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

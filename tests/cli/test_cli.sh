@@ -1,0 +1,211 @@
+#!/bin/sh
+# test_cli.sh GROUP: runs the real `bridgert` executable and checks exit
+# codes, standard output and standard error. Environment (set by meson):
+# BRIDGERT, CLI_PLUGINS, CLI_BALLAST, PROMTOOL, CURL.
+set -u
+group=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+P="--plugin-dir $CLI_PLUGINS"
+
+# run ARGS...: runs bridgert, keeping its exit code, stdout and stderr.
+run() {
+  "$BRIDGERT" "$@" >"$work/out" 2>"$work/err" </dev/null
+  rc=$?
+  last="bridgert $*"
+}
+run_stdin() { # run_stdin TEXT ARGS...
+  input=$1
+  shift
+  printf '%s' "$input" | "$BRIDGERT" "$@" >"$work/out" 2>"$work/err"
+  rc=$?
+  last="bridgert $* (stdin)"
+}
+fail() {
+  echo "FAIL: $last: $*" >&2
+  echo "--- stdout:" >&2; cat "$work/out" >&2
+  echo "--- stderr:" >&2; cat "$work/err" >&2
+  failures=$((failures + 1))
+}
+expect_rc() { [ "$rc" -eq "$1" ] || fail "exit code $rc, expected $1"; }
+expect_out() { grep -qF -- "$1" "$work/out" || fail "stdout lacks '$1'"; }
+expect_err() { grep -qF -- "$1" "$work/err" || fail "stderr lacks '$1'"; }
+expect_no_err() { [ ! -s "$work/err" ] || fail "unexpected stderr"; }
+json_check() { # json_check PYTHON-EXPRESSION over `d`, the parsed stdout
+  python3 -c "import json,sys; d=json.load(open('$work/out')); sys.exit(0 if ($1) else 1)" ||
+    fail "JSON check failed: $1"
+}
+
+# The committed bytes of a runtime holding the ballast plugin's 4 MiB.
+committed_with_ballast() {
+  "$BRIDGERT" --plugin-dir "$CLI_BALLAST" metrics | awk '$1 == "bridgert_memory_committed_bytes" {print $2}'
+}
+
+case $group in
+usage)
+  run --version; expect_rc 0; expect_out "bridgert 0.1.0 (library 0.1.0, ABI 1)"; expect_no_err
+  run --help; expect_rc 0; expect_out "Usage: bridgert [OPTIONS] COMMAND"; expect_out "Exit codes:"
+  run help; expect_rc 0; expect_out "Commands:"
+  for command in health list call metrics serve demo; do
+    run "$command" --help; expect_rc 0; expect_out "Usage: bridgert $command"
+    run -h "$command"; expect_rc 0; expect_out "Usage: bridgert $command"
+  done
+  run; expect_rc 64; expect_err "bridgert: missing the command; see 'bridgert --help'"
+  run frob; expect_rc 64; expect_err "bridgert: unknown command 'frob'"; expect_err "see 'bridgert --help'"
+  run list --frob; expect_rc 64; expect_err "bridgert list: unknown option '--frob' for 'list'; see 'bridgert list --help'"
+  run --frob list; expect_rc 64; expect_err "unknown option '--frob'"
+  run health --format json; expect_rc 64; expect_err "unknown option '--format' for 'health'"
+  run call; expect_rc 64; expect_err "bridgert call: missing the algorithm NAME; see 'bridgert call --help'"
+  run call add extra; expect_rc 64; expect_err "unexpected argument 'extra'"
+  run call add --params; expect_rc 64; expect_err "option '--params' needs a value"
+  run call add --params '[1]' --params-file x.json; expect_rc 64; expect_err "exclude each other"
+  run list --json=yes; expect_rc 64; expect_err "option '--json' takes no value"
+  run metrics --format xml; expect_rc 64; expect_err "'prometheus', 'json' or 'summary', got 'xml'"
+  run --plugin-dir; expect_rc 64; expect_err "option '--plugin-dir' needs a value"
+  run --plugin-dir "$work/missing" list; expect_rc 66
+  expect_err "plugin directory '$work/missing' does not exist"
+  : >"$work/file"
+  run --plugin-dir "$work/file" list; expect_rc 66; expect_err "is not a directory"
+  run --config "$work/none.json" list; expect_rc 66; expect_err "cannot read the config file '$work/none.json'"
+  printf '{"error_window": 10, "colour": "blue"}' >"$work/bad.json"
+  run --config "$work/bad.json" list; expect_rc 78; expect_err "the configuration is not valid"; expect_err "colour"
+  run --config="$work/bad.json" health; expect_rc 78
+  ;;
+health)
+  run $P health; expect_rc 0; expect_out "Status: HEALTHY"; expect_out "algorithm_error_rate"
+  expect_out "add@1.0.0"; expect_out "allocator_consistency"; expect_out "memory_limit"
+  run $P health --json; expect_rc 0
+  json_check "d['status'] == 'HEALTHY' and any(c.get('subject') == 'sleepy@1.0.0' for c in d['checks'])"
+  committed=$(committed_with_ballast)
+  [ -n "$committed" ] && [ "$committed" -ge 4194304 ] || { last=metrics; fail "ballast committed '$committed'"; }
+  BRT_MAX_MEMORY=$((committed * 100 / 85)) run --plugin-dir "$CLI_BALLAST" health
+  expect_rc 1; expect_out "Status: DEGRADED"; expect_out "degraded from 80%"
+  BRT_MAX_MEMORY=$((committed * 100 / 85)) run --plugin-dir "$CLI_BALLAST" health --json
+  expect_rc 1; json_check "d['status'] == 'DEGRADED'"
+  BRT_MAX_MEMORY=$((committed * 100 / 97)) run --plugin-dir "$CLI_BALLAST" health
+  expect_rc 2
+  printf '{"health_memory_degraded": 0.5, "health_memory_unhealthy": 0.6}' >"$work/strict.json"
+  BRT_MAX_MEMORY=$((committed * 100 / 55)) run --config "$work/strict.json" --plugin-dir "$CLI_BALLAST" health
+  expect_rc 1; expect_out "degraded from 50%, unhealthy from 60%"
+  BRT_MAX_MEMORY=$((committed * 100 / 65)) run --config "$work/strict.json" --plugin-dir "$CLI_BALLAST" health
+  expect_rc 2; expect_out "Status: UNHEALTHY"
+  ;;
+list)
+  run $P list; expect_rc 0; expect_no_err
+  expect_out "NAME"; expect_out "Adds two integers"; expect_out "f64(ptr,u64)"
+  # Aligned: each row's VERSION column starts where its header does.
+  awk 'NR == 1 {col = index($0, "VERSION")} NR > 1 && substr($0, col, 5) != "1.0.0" {exit 1}' "$work/out" ||
+    fail "columns are not aligned"
+  [ "$(wc -l <"$work/out")" -eq 7 ] || fail "expected a header and 6 rows"
+  run $P list --json; expect_rc 0
+  json_check "len(d) == 6 and d[0]['name'] == 'add' and d[0]['kind'] == 'native' and d[0]['signature'] == 'i64(i64,i64)'"
+  mkdir "$work/empty"
+  run --plugin-dir "$work/empty" list --json; expect_rc 0; json_check "d == []"
+  ;;
+call)
+  run $P call add --params '[2, 40]'; expect_rc 0; expect_out "42"; expect_no_err
+  run $P call add --params='[-2, 40]'; expect_rc 0; expect_out "38"
+  run $P call add@1.0.0 --params '[1, 1]'; expect_rc 0; expect_out "2"
+  run $P call scale --params '[1.5, 2]'; expect_rc 0; expect_out "3"
+  run $P call is_even --params '[7]'; expect_rc 0; expect_out "false"
+  run $P call length --params '["h\u00e9llo"]'; expect_rc 0; expect_out "6"
+  run_stdin '[20, 22]' $P call add --params -; expect_rc 0; expect_out "42"
+  printf '[1,\n 2,\n x]' >"$work/params.json"
+  run $P call add --params-file "$work/params.json"; expect_rc 65
+  expect_err "$work/params.json is not valid JSON: line 3, column 2: unexpected 'x'"
+  run $P call add --params '[1, 2'; expect_rc 65; expect_err "--params is not valid JSON: line 1, column 6: unexpected end of input"
+  run $P call add --params-file "$work/none.json"; expect_rc 66; expect_err "cannot open the params file"
+  run $P call adx; expect_rc 69; expect_err "bridgert: call 'adx' failed"; expect_err "code:    BRT_E_NOT_FOUND"
+  expect_err "adx"
+  run $P call add --params '[1]'; expect_rc 65; expect_err "takes 2 arguments, 1 given"
+  run $P call add --params '{"a": 1}'; expect_rc 65; expect_err "JSON array of the arguments"
+  run $P call is_even --params '[-1]'; expect_rc 65; expect_err "expected an integer in [0, 4294967295], got -1"
+  run $P call add --params '[1.5, 2]'; expect_rc 65; expect_err "got 1.5"
+  run $P call sum --params '[0, 3]'; expect_rc 65; expect_err "cannot be given on the command line"
+  run $P call sleepy --params '[1]'; expect_rc 0; expect_out "1"
+  run $P call sleepy --params '[60]'; expect_rc 75; expect_err "code:    BRT_E_TIMEOUT"; expect_err "sleepy"
+  ;;
+metrics)
+  run $P metrics; expect_rc 0; expect_no_err
+  expect_out "# TYPE bridgert_calls_total counter"; expect_out 'bridgert_calls_total{algorithm="add",version="1.0.0",status="BRT_OK"} 0'
+  expect_out "bridgert_algorithms_registered 6"; expect_out 'bridgert_memory_live_bytes{type="c_heap"}'
+  if [ -n "$PROMTOOL" ]; then "$PROMTOOL" check metrics <"$work/out" || fail "promtool check metrics"; fi
+  run $P metrics --format json; expect_rc 0
+  json_check "len(d['algorithms']) == 6 and 'memory' in d and d['gauges']['algorithms_registered'] == 6"
+  run $P metrics --format=prometheus; expect_rc 0; expect_out "bridgert_uptime_seconds"
+  run $P metrics --format summary; expect_rc 0; expect_no_err
+  expect_out "algorithms_registered 6"; expect_out "ALGORITHM"; expect_out "add@1.0.0"
+  expect_out "Memory: "; expect_out "by type: c_heap"
+  awk '/^ALGORITHM/ {col = index($0, "STATE"); next} col && /@1.0.0/ && substr($0, col, 6) != "closed" {exit 1}' "$work/out" ||
+    fail "summary columns are not aligned"
+  ;;
+serve)
+  [ -n "$CURL" ] || { echo "curl is not installed: skipping serve" >&2; exit 77; }
+  # start_server ENV... -- ARGS: starts `bridgert ARGS serve` in the background, sets $pid and $port.
+  start_server() {
+    "$@" >"$work/serve.out" 2>"$work/serve.err" &
+    pid=$!
+    port=
+    for _ in $(seq 1 100); do
+      port=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\) .*|\1|p' "$work/serve.out")
+      [ -n "$port" ] && return 0
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.05
+    done
+    last="serve"; fail "the server did not start: $(cat "$work/serve.err")"
+    return 1
+  }
+  if start_server "$BRIDGERT" $P serve --listen 127.0.0.1:0; then
+    last="GET /metrics"
+    status=$("$CURL" -s -o "$work/metrics" -w '%{http_code} %{content_type}' "http://127.0.0.1:$port/metrics")
+    [ "$status" = "200 text/plain; version=0.0.4; charset=utf-8" ] || fail "got '$status'"
+    grep -q '^bridgert_calls_total{algorithm="add"' "$work/metrics" || fail "no add series"
+    if [ -n "$PROMTOOL" ]; then "$PROMTOOL" check metrics <"$work/metrics" || fail "promtool"; fi
+    last="GET /health"
+    status=$("$CURL" -s -o "$work/out" -w '%{http_code}' "http://127.0.0.1:$port/health")
+    [ "$status" = 200 ] || fail "got $status"
+    json_check "d['status'] == 'HEALTHY'"
+    last="GET /nope"
+    status=$("$CURL" -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/nope")
+    [ "$status" = 404 ] || fail "got $status"
+    last="POST /metrics"
+    status=$("$CURL" -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/metrics")
+    [ "$status" = 405 ] || fail "got $status"
+    # The port is taken: a second server fails with 71.
+    run $P serve --listen "127.0.0.1:$port"; expect_rc 71; expect_err "cannot listen on 127.0.0.1:$port"
+    kill -TERM "$pid"; wait "$pid"; rc=$?
+    last="serve stopped by SIGTERM"; cp "$work/serve.err" "$work/err"
+    expect_rc 0; expect_err "stopped by SIGTERM"
+  fi
+  committed=$(committed_with_ballast)
+  if start_server env BRT_MAX_MEMORY=$((committed * 100 / 97)) "$BRIDGERT" --plugin-dir "$CLI_BALLAST" serve --listen 127.0.0.1:0; then
+    last="GET /health (unhealthy)"
+    status=$("$CURL" -s -o "$work/out" -w '%{http_code}' "http://127.0.0.1:$port/health")
+    [ "$status" = 503 ] || fail "got $status"
+    kill -INT "$pid"; wait "$pid"; rc=$?
+    last="serve stopped by SIGINT"; cp "$work/serve.err" "$work/err"
+    expect_rc 0; expect_err "stopped by SIGINT"
+  fi
+  run serve --listen localhost; expect_rc 64; expect_err "is not ADDRESS:PORT"
+  run serve --listen 127.0.0.1:70000; expect_rc 64
+  ;;
+demo)
+  mkdir "$work/empty"
+  run --plugin-dir "$work/empty" demo; expect_rc 69; expect_err "the example algorithm 'dot' is not loaded"
+  [ -n "$EXAMPLE_PLUGINS" ] || { echo "the examples are not built: skipping the demo run" >&2; exit 77; }
+  run --plugin-dir "$EXAMPLE_PLUGINS" demo; expect_rc 0
+  expect_out "dot([1, 2, 3, 4], [10, 20, 30, 40]) = 300"; expect_out "type:    std::out_of_range"
+  expect_out "Status: HEALTHY"; expect_out "dot@1.0.0   closed  1000"
+  run demo; expect_rc 0; expect_out "== Metrics"  # the build tree's examples by default
+  run --plugin-dir "$EXAMPLE_PLUGINS" call fail --params '["int"]'; expect_rc 70
+  expect_err "type:    int"; expect_err "code:    BRT_E_CPP_EXCEPTION"
+  run --plugin-dir "$EXAMPLE_PLUGINS" call fail --params '["std::out_of_range"]'; expect_rc 65
+  expect_err "type:    std::out_of_range"
+  ;;
+*)
+  echo "test_cli.sh: unknown group '$group'" >&2
+  exit 2
+  ;;
+esac
+[ "$failures" -eq 0 ] || { echo "$failures failure(s) in group $group" >&2; exit 1; }
