@@ -162,8 +162,14 @@ size_t _brt_format_float(float number, char *out) {
   for (int precision = 7; precision <= 9; precision++) {
     len = snprintf(out, 32, "%.*g", precision, (double)number);
     if (precision == 9) break;
-    char *end = NULL;
-    float back = strtof(out, &end);
+    /* Checked the way our reader reads an f32 element (decimal -> double ->
+     * float), so the round trip holds even where double rounding differs
+     * from strtof. */
+    bool is_integer;
+    int64_t integer;
+    double wide;
+    if (!_brt_number_parse(out, (size_t)len, &is_integer, &integer, &wide)) continue;
+    float back = is_integer ? (float)integer : (float)wide;
     if (memcmp(&back, &number, sizeof back) == 0) break;
   }
   if (locale) uselocale(previous);
