@@ -7,11 +7,15 @@
 //! 2. C++ returns a buffer it allocated and Rust frees it (Buffer::from_raw);
 //! 3. a std::out_of_range thrown in C++ arrives as Err(e) with
 //!    e.status() == Status::OutOfRange and e.cpp_type() == Some("std::out_of_range");
-//! 4. the memory statistics by type show both languages' blocks.
+//! 4. the examples' plugin is called through Runtime: matrix_multiplication
+//!    by value, dot by a typed prepared handle on Rust blocks, and fail,
+//!    whose std::out_of_range arrives through the runtime's boundary;
+//! 5. the memory statistics by type show both languages' blocks.
 //! Any deviation ends the program with a failure status and the full error.
+use std::ffi::CStr;
 use std::process::ExitCode;
 
-use bridgert::{block_info, mem_stats, Buffer, Error, MemType, Status};
+use bridgert::{block_info, mem_stats, Block, Buffer, Error, MemType, Runtime, Status, Value};
 
 #[global_allocator]
 static ALLOCATOR: bridgert::Allocator = bridgert::Allocator;
@@ -88,13 +92,58 @@ fn cpp_exception_as_rust_error() -> bridgert::Result<()> {
     Ok(())
 }
 
+fn plugin_through_runtime() -> bridgert::Result<()> {
+    let plugin_dir = std::env::var_os("BRIDGERT_EXAMPLE_PLUGIN_DIR")
+        .ok_or_else(|| Error::new(Status::InvalidArgument, "BRIDGERT_EXAMPLE_PLUGIN_DIR is not set (meson sets it)"))?;
+    let runtime = Runtime::open()?;
+    runtime.load_plugin_dir(&plugin_dir)?;
+
+    // A value call with JSON-shaped parameters built in Rust.
+    let params = Value::from_json(r#"{"matrix_a": [[1, 2], [3, 4]], "matrix_b": [[5, 6], [7, 8]]}"#)?;
+    let product = runtime.call("matrix_multiplication", &params)?;
+    let text = product.to_json()?;
+    let numbers: Vec<f64> = (0..2)
+        .flat_map(|i| (0..2).map(move |j| (i, j)))
+        .map(|(i, j)| product.get(i)?.get(j)?.as_number())
+        .collect::<bridgert::Result<_>>()?;
+    expect(numbers == [19.0, 22.0, 43.0, 50.0], || format!("product {text}"))?;
+    let error = runtime
+        .call_json("matrix_multiplication", r#"{"matrix_a": [[1, 2, 3]], "matrix_b": [[1, 2]]}"#)
+        .unwrap_err();
+    expect(error.status() == Status::InvalidArgument, || format!("shape mismatch: {error}"))?;
+    println!("4. matrix_multiplication through Runtime: {text}\n   mismatched shapes: {error}");
+
+    // A native call on two blocks Rust allocated, signature checked first.
+    let a = Block::<f64>::from_slice(&[1.0, 2.0, 3.0])?;
+    let b = Block::<f64>::from_slice(&[4.0, 5.0, 6.0])?;
+    let dot = runtime.prepare("dot")?;
+    let value: f64 = dot.invoke((a.as_ptr(), b.as_ptr(), a.len() as u64))?;
+    expect(value == 32.0, || format!("dot = {value}"))?;
+    let wrong = dot.invoke::<(*const f64, u64), f64>((a.as_ptr(), 3)).unwrap_err();
+    expect(wrong.status() == Status::TypeMismatch, || format!("signature check: {wrong}"))?;
+    println!("   dot through a prepared handle: {value}; wrong Rust types: {wrong}");
+
+    // A C++ exception inside a plugin, through the runtime's boundary.
+    let error = runtime.prepare("fail")?.invoke::<(&CStr,), ()>((c"std::out_of_range",)).unwrap_err();
+    let thrown = std::iter::successors(Some(&error), |e| e.cause()).find(|e| e.cpp_type().is_some());
+    expect(
+        error.status() == Status::OutOfRange && thrown.and_then(Error::cpp_type) == Some("std::out_of_range"),
+        || format!("plugin exception: {error}"),
+    )?;
+    println!("   a plugin's std::out_of_range: {error}");
+    if let Some(thrown) = thrown.filter(|thrown| !std::ptr::eq(*thrown, &error)) {
+        println!("     caused by: {thrown}");
+    }
+    Ok(())
+}
+
 fn statistics_show_both_languages() -> bridgert::Result<()> {
     // One live block of each language while the statistics are read.
     // SAFETY: make_cpp_buffer hands over one reference to 256 bytes.
     let cpp_block = unsafe { Buffer::from_raw(ffi::make_cpp_buffer(256)?, 256)? };
     let rust_block = vec![1u8; 512];
     let stats = mem_stats();
-    println!("4. memory statistics, both languages on one allocator:\n{stats}");
+    println!("5. memory statistics, both languages on one allocator:\n{stats}");
     let (rust, cpp) = (stats.live_bytes_of(MemType::RustHeap), stats.live_bytes_of(MemType::CppHeap));
     expect(rust >= 512 && cpp >= 256, || format!("live RUST_HEAP {rust} and CPP_HEAP {cpp} bytes"))?;
     drop((cpp_block, rust_block));
@@ -102,10 +151,11 @@ fn statistics_show_both_languages() -> bridgert::Result<()> {
 }
 
 fn main() -> ExitCode {
-    let steps: [(&str, fn() -> bridgert::Result<()>); 4] = [
+    let steps: [(&str, fn() -> bridgert::Result<()>); 5] = [
         ("rust buffer filled and kept by C++", rust_buffer_filled_and_kept_by_cpp),
         ("C++ buffer freed by Rust", cpp_buffer_freed_by_rust),
         ("C++ exception as a Rust error", cpp_exception_as_rust_error),
+        ("the examples' plugin through Runtime", plugin_through_runtime),
         ("statistics show both languages", statistics_show_both_languages),
     ];
     for (name, step) in steps {
