@@ -431,7 +431,7 @@ extern "C" brt_status test_exported_divide(int a, int b, int *out) {
 
 extern "C" const char *test_exported_name(int index) {
   static const char *const names[] = {"add", "mul"};
-  return brt::guard_or<const char *>(nullptr, [&] {
+  return brt::guard_or(nullptr, [&]() -> const char * {
     if (index < 0 || index > 1) throw std::out_of_range("index " + std::to_string(index));
     return names[index];
   });
