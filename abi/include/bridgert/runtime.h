@@ -182,9 +182,9 @@ BRT_API brt_status brt_plugin_unload(brt_runtime *rt, const char *path);
 /* --- Registry ------------------------------------------------------------- */
 
 /* Registers an algorithm (see brt_algorithm). INVALID_ARGUMENT names the
- * field that is wrong (name, version, signature...); VALIDATION when the
- * input schema does not compile; EXISTS when that name and version are
- * registered. Called from a plugin's init, the algorithm belongs to that
+ * field that is wrong (name, version, signature, or an input schema that
+ * does not compile, with the schema's JSON Pointer); EXISTS when that name
+ * and version are registered. Called from a plugin's init, the algorithm belongs to that
  * plugin and becomes visible when the load succeeds. Since 0.1.0. */
 BRT_API brt_status brt_register(brt_runtime *rt, const brt_algorithm *algorithm);
 /* Unregisters "name@version", or every version of a plain "name". Calls in
