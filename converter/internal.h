@@ -132,7 +132,7 @@ size_t _brt_format_double(double number, char *out);
 size_t _brt_format_float(float number, char *out);
 size_t _brt_format_int(int64_t number, char *out);
 
-/* equal.c */
+/* value_debug.c: equality and the debug printer */
 /* Deep equality; `json_numbers` makes int and float compare by numeric
  * value (JSON Schema enum/const), otherwise kinds must match. */
 bool _brt_value_equal(const brt_value *a, const brt_value *b, bool json_numbers);
@@ -222,6 +222,7 @@ typedef struct schema_node {
   const brt_value *enum_values; /* an array inside the document, or NULL */
   const brt_value *const_value;
   int tensor_dtype; /* x-tensor, or -1 */
+  bool type_only;   /* nothing but `types` constrains a value here (validation's fast path) */
 } schema_node;
 
 struct brt_schema {

@@ -166,6 +166,10 @@ brt_value *_brt_json_parse_tensor(json_parser *p, brt_dtype dtype) {
         reader_fail(p, &r, r.level, p->cur, BRT_E_LIMIT_EXCEEDED, "more than 8 dimensions");
         goto failed;
       }
+      if (p->depth + r.level >= p->max_depth) { /* the same nesting limit as plain arrays */
+        _brt_json_fail(p, p->cur, BRT_E_LIMIT_EXCEEDED, "nesting deeper than max_depth (%u)", p->max_depth);
+        goto failed;
+      }
       r.index[r.level++] = 0;
       p->cur++;
       _brt_json_skip_whitespace(p);

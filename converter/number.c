@@ -6,8 +6,9 @@
  * below 2^53 and the power of ten is at most 22: both operands are then
  * exact doubles and one IEEE multiplication or division rounds correctly.
  * Everything else goes to strtod_l in the "C" locale, which is correctly
- * rounded in glibc. Formatting: the shortest of %.15g, %.16g and %.17g
- * whose parse gives back the same bits (%.17g always does). */
+ * rounded in glibc. Formatting: the 17 significant digits of %.16e
+ * (which always round-trip), shortened to 16 or 15 digits when that
+ * rounding parses back to the same bits. */
 #include "internal.h"
 
 #include <locale.h>
@@ -137,22 +138,108 @@ static size_t finish_float_text(char *out, size_t len) {
   return len;
 }
 
+/* Writes `count` significant digits (no trailing zeros) with the decimal
+ * exponent `exponent` (value = d.ddd x 10^exponent) the way %g would:
+ * positional between 1e-5 and 1e17, scientific outside. */
+static size_t write_decimal(bool negative, const char *digits, int count, int exponent, char *out) {
+  size_t len = 0;
+  if (negative) out[len++] = '-';
+  if (exponent >= -5 && exponent < 17) {
+    if (exponent < 0) {
+      out[len++] = '0';
+      out[len++] = '.';
+      for (int i = -1; i > exponent; i--) out[len++] = '0';
+      memcpy(out + len, digits, (size_t)count);
+      len += (size_t)count;
+    } else {
+      for (int i = 0; i <= exponent; i++) out[len++] = i < count ? digits[i] : '0';
+      if (count > exponent + 1) {
+        out[len++] = '.';
+        memcpy(out + len, digits + exponent + 1, (size_t)(count - exponent - 1));
+        len += (size_t)(count - exponent - 1);
+      }
+    }
+  } else {
+    out[len++] = digits[0];
+    if (count > 1) {
+      out[len++] = '.';
+      memcpy(out + len, digits + 1, (size_t)(count - 1));
+      len += (size_t)(count - 1);
+    }
+    len += (size_t)sprintf(out + len, "e%c%02d", exponent < 0 ? '-' : '+', exponent < 0 ? -exponent : exponent);
+  }
+  out[len] = '\0';
+  return len;
+}
+
+/* Rounds the 17 digits to `count` (half up on the decimal string) into
+ * `rounded`; returns the exponent, one higher when the rounding carries
+ * out (9.99.. -> 10.0). Trailing zeros are dropped from *kept. */
+static int round_digits(const char *digits, int count, int exponent, char *rounded, int *kept) {
+  memcpy(rounded, digits, (size_t)count);
+  if (digits[count] >= '5') {
+    int i = count - 1;
+    while (i >= 0 && rounded[i] == '9') rounded[i--] = '0';
+    if (i < 0) {
+      rounded[0] = '1';
+      exponent++;
+    } else {
+      rounded[i]++;
+    }
+  }
+  while (count > 1 && rounded[count - 1] == '0') count--;
+  *kept = count;
+  return exponent;
+}
+
+/* Cost: one snprintf("%.16e") for the 17 significant digits, which always
+ * round-trip, then a parse of the 15- and maybe the 16-digit rounding of
+ * them; a parse of at most 16 digits and a small exponent takes the exact
+ * fast path of _brt_number_parse (one multiply or divide). The shorter
+ * form is kept only when it parses back to the same bits, so the result
+ * always round-trips through our reader (and any correctly rounding one). */
 size_t _brt_format_double(double number, char *out) {
+  if (!isfinite(number)) /* never printed as JSON: messages and debug text only */
+    return (size_t)sprintf(out, "%s", isnan(number) ? "NaN" : number > 0 ? "Infinity" : "-Infinity");
   /* Integral values below 2^53 print exactly as integers: the common case
    * of counts and grid coordinates costs one integer conversion. */
   if (number == trunc(number) && fabs(number) < 9007199254740992.0 && !(number == 0 && signbit(number))) {
     size_t len = _brt_format_int((int64_t)number, out);
     return finish_float_text(out, len);
   }
+  char scientific[40];
   locale_t locale = numeric_locale();
   locale_t previous = locale ? uselocale(locale) : (locale_t)0;
-  int len = 0;
-  for (int precision = 15; precision <= 17; precision++) {
-    len = snprintf(out, 32, "%.*g", precision, number);
-    if (precision == 17 || parses_back(out, (size_t)len, number)) break;
-  }
+  snprintf(scientific, sizeof scientific, "%.16e", number); /* [-]d.dddddddddddddddde[+-]XX */
   if (locale) uselocale(previous);
-  return finish_float_text(out, (size_t)len);
+  bool negative = scientific[0] == '-';
+  const char *mantissa = scientific + negative;
+  char digits[18];
+  digits[0] = mantissa[0];
+  memcpy(digits + 1, mantissa + 2, 16);
+  digits[17] = '\0';
+  int exponent = atoi(mantissa + 19);
+  char rounded[18], candidate[40];
+  for (int count = 15; count <= 16; count++) {
+    int kept;
+    int rounded_exponent = round_digits(digits, count, exponent, rounded, &kept);
+    size_t len = 0;
+    if (negative) candidate[len++] = '-';
+    candidate[len++] = rounded[0];
+    candidate[len++] = '.';
+    candidate[len++] = '0'; /* keeps "d.0" valid when one digit is kept */
+    if (kept > 1) {
+      len--;
+      memcpy(candidate + len, rounded + 1, (size_t)(kept - 1));
+      len += (size_t)(kept - 1);
+    }
+    len += (size_t)sprintf(candidate + len, "e%d", rounded_exponent);
+    if (parses_back(candidate, len, number))
+      return finish_float_text(out, write_decimal(negative, rounded, kept, rounded_exponent, out));
+  }
+  int kept = 17;
+  while (kept > 1 && digits[kept - 1] == '0') kept--;
+  return finish_float_text(out, write_decimal(negative, digits, kept, exponent, out));
 }
 
 size_t _brt_format_float(float number, char *out) {
@@ -162,8 +249,14 @@ size_t _brt_format_float(float number, char *out) {
   for (int precision = 7; precision <= 9; precision++) {
     len = snprintf(out, 32, "%.*g", precision, (double)number);
     if (precision == 9) break;
-    char *end = NULL;
-    float back = strtof(out, &end);
+    /* Checked the way our reader reads an f32 element (decimal -> double ->
+     * float), so the round trip holds even where double rounding differs
+     * from strtof. */
+    bool is_integer;
+    int64_t integer;
+    double wide;
+    if (!_brt_number_parse(out, (size_t)len, &is_integer, &integer, &wide)) continue;
+    float back = is_integer ? (float)integer : (float)wide;
     if (memcmp(&back, &number, sizeof back) == 0) break;
   }
   if (locale) uselocale(previous);

@@ -267,6 +267,7 @@ static schema_node *compile_node(compiler *c, const brt_value *document) {
   node->tensor_dtype = -1;
   if (document->kind == BRT_KIND_BOOL) {
     node->reject_all = !document->as.boolean;
+    node->type_only = !node->reject_all; /* `true`: no constraint at all */
     return node;
   }
   const brt_value *exclusive_flags[2] = {NULL, NULL};
@@ -285,6 +286,9 @@ static schema_node *compile_node(compiler *c, const brt_value *document) {
     return NULL;
   }
   node->has_bounds = node->has_minimum || node->has_maximum || node->has_exclusive_minimum || node->has_exclusive_maximum;
+  node->type_only = !node->has_bounds && !node->has_min_length && !node->has_max_length && !node->has_min_items &&
+                    !node->has_max_items && !node->items && !node->property_count && !node->required_count &&
+                    node->additional == ADDITIONAL_ANY && !node->enum_values && !node->const_value;
   return node;
 }
 

@@ -28,7 +28,7 @@ const char *brt_status_name(brt_status status) {
   unsigned long long value = (unsigned long long)status;
   if (value < BRT_STATUS_COUNT) return status_names[value];
   static _Thread_local char unknown[40];
-  snprintf(unknown, sizeof unknown, "BRT_E_UNKNOWN(%lld)", (long long)status);
+  snprintf(unknown, sizeof unknown, "BRT_E_UNKNOWN(%d)", (int)status);
   return unknown;
 }
 

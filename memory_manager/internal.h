@@ -203,7 +203,7 @@ typedef struct mem_globals {
 
 extern mem_globals _brt_mem;
 extern _Atomic uint8_t _brt_mem_segment_map[];
-extern __thread heap *_brt_mem_tls_heap;
+extern __thread heap *_brt_mem_tls_heap __attribute__((tls_model("initial-exec")));
 extern heap _brt_mem_empty_heap;
 extern const size_t _brt_mem_bin_size[BIN_COUNT];
 

@@ -213,6 +213,20 @@ static union {
 } dummy_segment = {.header = {.page_shift = 63, .page_count = 2}};
 static _Atomic uint32_t dummy_word;
 
+/* Why brt_retain refused: the full count, or what resolving says. */
+static BRT_NOINLINE brt_status retain_failed(const void *p, uint32_t count) {
+  block_ref ref;
+  brt_status status = _brt_mem_resolve(p, "brt_retain", &ref);
+  if (status != BRT_OK) return status;
+  if (count == META_COUNT_MASK)
+    return brt_error_set(BRT_E_OUT_OF_RANGE, BRT_ORIGIN_C, NULL,
+                         "brt_retain: the block at %p already has BRT_REFCOUNT_MAX (%u) "
+                         "references; the count is left unchanged", p, (unsigned)BRT_REFCOUNT_MAX);
+  /* The count changed under us (another thread retained or released):
+   * the block is live, so try again. */
+  return brt_retain(p);
+}
+
 /* The fast path, for a block with a count of 1 on an untracked,
  * unhardened page, released by a thread that has a heap: one segment-map
  * load, header arithmetic (a multiply, no division), a load and a plain
@@ -220,10 +234,9 @@ static _Atomic uint32_t dummy_word;
  * note 1), two owner-only statistics updates, then a push on the page's
  * local free list when this thread owns the page, or a compare-exchange
  * push on its thread_free list when another thread does (the
- * Rust-allocates, C++-frees case). About 85 instructions per call
- * (callgrind, gcc -O3: a third of them the segment-map test and register
- * saves) and one unlikely branch in the source into the non-inlined slow
- * path, which validates again and
+ * Rust-allocates, C++-frees case). About 75 instructions per call
+ * (callgrind, gcc 12 -O3; a dozen of them the segment-map test) and one
+ * unlikely branch in the source into the non-inlined slow path, which validates again and
  * records the error if there is one. Foreign pointers are steered to
  * dummy_segment / dummy_word by conditional moves, so nothing outside our
  * own memory is read. */
@@ -231,18 +244,28 @@ brt_status brt_release(const void *p) {
   uintptr_t a = (uintptr_t)p;
   segment *s = segment_map_contains(a) ? segment_of(a) : &dummy_segment.header;
   page *pg = &s->pages[(a - (uintptr_t)s) >> s->page_shift];
-  bool mine = atomic_load_explicit(&s->owner, memory_order_relaxed) == _brt_mem_tls_heap;
+  heap *h = _brt_mem_tls_heap;
+  bool mine = atomic_load_explicit(&s->owner, memory_order_relaxed) == h;
   uintptr_t off = a - pg->block_start;
   uint64_t index = (off * pg->reciprocal) >> INDEX_SHIFT;
   bool in_block = (off < pg->span) & (index * pg->block_size == off);
   _Atomic uint32_t *meta = in_block ? &pg->meta[index] : &dummy_word;
   uint32_t word = atomic_load_explicit(meta, memory_order_acquire);
-  heap *h = _brt_mem_tls_heap;
   /* A tracked page needs nothing at release: the record is rewritten at
    * the slot's next allocation. */
-  if (BRT_UNLIKELY(!in_block | ((word & (META_COUNT_MASK | META_SHARED)) != 1) |
+  if (BRT_UNLIKELY(!in_block | ((word & META_COUNT_MASK) == 0) |
                    ((page_flags(pg) & ~PAGE_TRACKED) != 0) | (h == &_brt_mem_empty_heap)))
     return _brt_mem_release_slow(p, "brt_release");
+  if (BRT_UNLIKELY((word & (META_COUNT_MASK | META_SHARED)) != 1)) {
+    /* Other references exist (or the block was shared): an atomic
+     * decrement; whoever takes the count from 1 to 0 frees. */
+    uint32_t old = atomic_fetch_sub_explicit(meta, 1, memory_order_acq_rel);
+    if (BRT_UNLIKELY((old & META_COUNT_MASK) == 1)) {
+      block_ref ref = {s, pg, (uint32_t)index, meta};
+      _brt_mem_free_block(h, &ref, old);
+    }
+    return BRT_OK;
+  }
   atomic_store_explicit(meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
   stat_add_u(&h->stats.frees, 1);
   stat_add_i(&h->stats.bytes_by_type[word_type(word)], -(int64_t)pg->block_size);
@@ -262,29 +285,24 @@ brt_status brt_release(const void *p) {
   return BRT_OK;
 }
 
+/* The same lookup as brt_release, then a compare-exchange loop that
+ * refuses a freed block (count 0) and a full count; both go to the slow
+ * path, which resolves the pointer again to record the right error. */
 brt_status brt_retain(const void *p) {
   uintptr_t a = (uintptr_t)p;
-  page *pg;
-  uint32_t index;
-  block_ref ref;
-  _Atomic uint32_t *meta;
-  if (BRT_LIKELY(block_lookup(a, &pg, &index))) {
-    meta = &pg->meta[index];
-  } else {
-    brt_status status = _brt_mem_resolve(p, "brt_retain", &ref);
-    if (status != BRT_OK) return status;
-    meta = ref.meta;
-  }
+  segment *s = segment_map_contains(a) ? segment_of(a) : &dummy_segment.header;
+  page *pg = &s->pages[(a - (uintptr_t)s) >> s->page_shift];
+  uintptr_t off = a - pg->block_start;
+  uint64_t index = (off * pg->reciprocal) >> INDEX_SHIFT;
+  bool in_block = (off < pg->span) & (index * pg->block_size == off);
+  _Atomic uint32_t *meta = in_block ? &pg->meta[index] : &dummy_word;
   uint32_t word = atomic_load_explicit(meta, memory_order_relaxed);
   for (;;) {
     uint32_t count = word & META_COUNT_MASK;
-    if (BRT_UNLIKELY(count == 0)) return _brt_mem_resolve(p, "brt_retain", &ref);
-    if (BRT_UNLIKELY(count == META_COUNT_MASK))
-      return brt_error_set(BRT_E_OUT_OF_RANGE, BRT_ORIGIN_C, NULL,
-                           "brt_retain: the block at %p already has BRT_REFCOUNT_MAX (%u) "
-                           "references; the count is left unchanged", p, (unsigned)BRT_REFCOUNT_MAX);
-    if (atomic_compare_exchange_weak_explicit(meta, &word, word + 1, memory_order_relaxed,
-                                              memory_order_relaxed))
+    if (BRT_UNLIKELY(!in_block | (count == 0) | (count == META_COUNT_MASK)))
+      return retain_failed(p, count);
+    if (BRT_LIKELY(atomic_compare_exchange_weak_explicit(meta, &word, word + 1, memory_order_relaxed,
+                                                         memory_order_relaxed)))
       return BRT_OK;
   }
 }

@@ -106,9 +106,21 @@ static void test_floats_round_trip_bits(void **state) {
     brt_value_release(value);
     brt_release(text);
   }
-  brt_value *third = brt_value_float(0.1);
-  expect_printed(third, 0, "0.1"); /* the shortest form, not 0.10000000000000001 */
-  brt_value_release(third);
+  static const struct {
+    double number;
+    const char *text;
+  } forms[] = {
+      {0.1, "0.1"}, /* the shorter form, not 0.10000000000000001 */
+      {1e21, "1e+21"},          {1e16, "10000000000000000.0"}, {0.001, "0.001"},
+      {1.5e-7, "1.5e-07"},      {-2.5e-5, "-0.000025"},        {123.456, "123.456"},
+      {-0.0, "-0.0"},           {2.0, "2.0"},                  {0.30000000000000004, "0.30000000000000004"},
+      {1.7976931348623157e308, "1.7976931348623157e+308"},
+  };
+  for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+    brt_value *value = brt_value_float(forms[i].number);
+    expect_printed(value, 0, forms[i].text);
+    brt_value_release(value);
+  }
 }
 
 static void test_nonfinite_rules(void **state) {

@@ -263,6 +263,19 @@ static void test_json_tensors(void **state) {
   assert_string_equal(printed, "[[true,false]]");
   brt_release(printed);
   brt_value_release(flags);
+  /* Tensor nesting counts against max_depth like arrays do; 9 dimensions
+   * are refused. */
+  options.tensor_dtype = BRT_DTYPE_F64;
+  options.max_depth = 2;
+  assert_null(brt_value_from_json_ex("{\"t\":[[1]]}", 11, &options, NULL));
+  assert_last_error(BRT_E_LIMIT_EXCEEDED, "max_depth (2)");
+  brt_json_options_default(&options);
+  options.flags = BRT_JSON_TENSORS;
+  assert_null(brt_value_from_json_ex("[[[[[[[[[1]]]]]]]]]", 19, &options, NULL));
+  assert_last_error(BRT_E_LIMIT_EXCEEDED, "more than 8 dimensions");
+  brt_value *eight = brt_value_from_json_ex("[[[[[[[[1]]]]]]]]", 17, &options, NULL);
+  assert_non_null(eight);
+  brt_value_release(eight);
   /* f64 tensors refuse integers that f64 cannot hold exactly. */
   assert_null(brt_value_from_json("[9007199254740993]", 18, BRT_JSON_TENSORS));
   assert_last_error(BRT_E_OUT_OF_RANGE, "/0: integer beyond 2^53");
