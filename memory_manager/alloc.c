@@ -4,26 +4,32 @@
 
 #include <string.h>
 
-void *_brt_mem_alloc_shared_block(size_t size, size_t align, size_t request);
+/* A request the fast path can serve: size 1..1024, align 1, 2, 4, 8 or 16
+ * (every block is 16-aligned), a C, Rust or C++ heap type, no flags.
+ * Branch-free: compares combined with '&'. */
+BRT_INLINE bool simple_request(size_t size, size_t align, brt_mem_type type, unsigned flags) {
+  return (size - 1 < DIRECT_MAX) & (align - 1 < MIN_ALIGN) & ((align & (align - 1)) == 0) &
+         ((((uint64_t)flags << 32) | (uint32_t)type) < BRT_MEM_SHARED);
+}
 
-/* Blocks of the C, Rust and C++ heaps with align <= 16, no flags and size
- * 1..1024 take the fast path:
- *   heap = TLS load; page = heap->direct[(size + 15) / 16]; block = page->free;
- *   one (unlikely) branch on block == NULL | !simple request | page->flags;
- *   pop; index by multiply-shift; one relaxed store of the metadata word;
- *   two relaxed load+store statistics updates.
- * About 20 instructions, no atomic read-modify-write, no lock. An empty
- * direct slot points to a page whose free list is NULL, so a thread's first
- * allocation, an exhausted page and size 0 all land in the slow path
- * through the same branch. */
+/* The fast path: no atomic read-modify-write, no lock, no stack frame,
+ * about 50 instructions per call (callgrind, gcc 12 -O3): heap = TLS load; page = heap->direct[(size + 15) / 16]
+ * (slot 0, the empty page, for requests it cannot serve); block =
+ * page->free; a single unlikely branch on !simple_request | block == NULL
+ * | page flags other than tracking (hardened) into the non-inlined slow
+ * path; pop; block index by multiply-shift; one relaxed store of the
+ * metadata word (refcount 1, type); two owner-only statistics updates; a
+ * predictable test of the tracking flag, which records the block's id and
+ * time out of line when tracking is on. An empty direct
+ * slot points to a page whose free list is NULL, so a thread's first
+ * allocation and an exhausted page need no separate test. */
 void *brt_alloc(size_t size, size_t align, brt_mem_type type, unsigned flags) {
+  bool simple = simple_request(size, align, type, flags);
   heap *h = _brt_mem_tls_heap;
-  size_t slot = (size + 15) >> 4;
-  page *pg = h->direct[slot < DIRECT_SLOTS ? slot : 0];
+  page *pg = h->direct[simple ? (size + 15) >> 4 : 0];
   free_block *block = pg->free;
-  bool simple = (align - 1 < MIN_ALIGN) & ((align & (align - 1)) == 0) &
-                ((unsigned)type < BRT_MEM_SHARED) & (flags == 0) & (slot < DIRECT_SLOTS);
-  if (BRT_UNLIKELY((block == NULL) | !simple | (pg->flags != 0)))
+  uint32_t page_state = page_flags(pg);
+  if (BRT_UNLIKELY(!simple | (block == NULL) | ((page_state & ~PAGE_TRACKED) != 0)))
     return _brt_mem_alloc_slow(size, align, type, flags);
   pg->free = block->next;
   pg->used++;
@@ -32,6 +38,8 @@ void *brt_alloc(size_t size, size_t align, brt_mem_type type, unsigned flags) {
                         memory_order_relaxed);
   stat_add_u(&h->stats.allocs, 1);
   stat_add_i(&h->stats.bytes_by_type[type], (int64_t)pg->block_size);
+  if (BRT_UNLIKELY(page_state)) /* tracking >= blocks; a tail call keeps this path frameless */
+    return _brt_mem_track_alloc_then(h, pg, index, size, block);
   return block;
 }
 
@@ -43,14 +51,13 @@ void _brt_mem_block_start(heap *h, page *pg, void *block, size_t request, brt_me
                         memory_order_release);
   stat_add_u(&h->stats.allocs, 1);
   stat_add_i(&h->stats.bytes_by_type[type], (int64_t)pg->block_size);
-  if (pg->flags & PAGE_TRACKED) _brt_mem_track_alloc(h, pg, index, request);
+  if (page_flags(pg) & PAGE_TRACKED) _brt_mem_track_alloc(h, pg, index, request);
 }
 
 /* The bin serving (size, align) from pages, or BIN_COUNT when the request
  * needs a single-block segment. Blocks of a bin are aligned to the lowest
  * set bit of its size (capped at 4096), so an alignment above 16 picks the
  * first bin at least as large whose size is a multiple of the alignment. */
-size_t _brt_mem_bin_for(size_t size, size_t align);
 size_t _brt_mem_bin_for(size_t size, size_t align) {
   if (size > MEDIUM_BLOCK_MAX || align > PAGE_ALIGN_MAX) return BIN_COUNT;
   if (align <= MIN_ALIGN) return size_to_bin(size);
@@ -111,7 +118,7 @@ static void *alloc_from_bin(heap *h, size_t bin, size_t size, brt_mem_type type,
       if (!pg) return NULL;
     }
     free_block *block = pg->free;
-    if ((pg->flags & PAGE_HARDENED) && !free_link_valid(pg, block->next)) {
+    if ((page_flags(pg) & PAGE_HARDENED) && !free_link_valid(pg, block->next)) {
       /* Damaged list: drop the rest of it rather than hand out a wild
        * pointer. The dropped blocks were never handed out, so they come
        * back when the page empties and is started again. */
@@ -136,7 +143,7 @@ static void *alloc_large(heap *h, size_t size, size_t align, brt_mem_type type) 
   return (void *)pg->block_start; /* fresh or decommitted memory reads zero */
 }
 
-BRT_NOINLINE void *_brt_mem_alloc_slow(size_t size, size_t align, brt_mem_type type, unsigned flags) {
+BRT_NOINLINE __attribute__((cold)) void *_brt_mem_alloc_slow(size_t size, size_t align, brt_mem_type type, unsigned flags) {
   if (check_request("brt_alloc", size, align) != BRT_OK) return NULL;
   if ((unsigned)type >= BRT_MEM_TYPE_COUNT) {
     brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
@@ -166,8 +173,6 @@ BRT_NOINLINE void *_brt_mem_alloc_slow(size_t size, size_t align, brt_mem_type t
 
 /* --- brt_realloc ------------------------------------------------------------------ */
 
-bool _brt_mem_layout_fits(const block_ref *ref, size_t size, size_t align, bool exact);
-
 void *brt_realloc(void *p, size_t new_size, size_t align) {
   block_ref ref;
   if (_brt_mem_resolve(p, "brt_realloc", &ref) != BRT_OK) return NULL;
@@ -187,10 +192,9 @@ void *brt_realloc(void *p, size_t new_size, size_t align) {
                   type == BRT_MEM_SHARED ? "SHARED (memfd)" : "MAPPED (file)");
     return NULL;
   }
-  if (_brt_mem_layout_fits(&ref, new_size, align, false)) {
-    if (ref.pg->flags & PAGE_TRACKED) ref.pg->track[ref.index].requested = new_size;
+  if (_brt_mem_layout_fits(&ref, new_size, align, false) &&
+      (!(page_flags(ref.pg) & PAGE_TRACKED) || _brt_mem_track_set_requested(ref.pg, ref.index, new_size)))
     return p;
-  }
   void *moved = brt_alloc(new_size, align, type, 0);
   if (!moved) return NULL;
   size_t old_size = _brt_mem_block_requested(&ref);

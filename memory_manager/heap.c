@@ -61,6 +61,7 @@ static void init_locks(void) {
 
 static void init_once_body(void) {
   init_locks();
+  _brt_mem.epoch_ns = _brt_os_coarse_ns();
   pthread_key_create(&heap_key, heap_thread_exit);
   pthread_atfork(fork_prepare, fork_parent, fork_child);
   /* The environment is read once, here. A variable the config loader
@@ -113,7 +114,6 @@ static heap *heap_create(void) {
   h->registry_next = heap_registry;
   if (heap_registry) heap_registry->registry_prev = h;
   heap_registry = h;
-  h->registered = 1;
   pthread_mutex_unlock(&_brt_mem.heaps_lock);
   _brt_mem_tls_heap = h;
   pthread_setspecific(heap_key, h);
@@ -196,8 +196,6 @@ static segment *abandoned_pop(void) {
   return s;
 }
 
-void _brt_mem_page_adopt(heap *h, page *pg);
-
 /* Takes one abandoned segment (or all of them) into h: collects every
  * page, frees the empty ones, queues the others in h's bins. */
 void _brt_mem_adopt_abandoned(heap *h, bool all) {
@@ -265,7 +263,7 @@ static void heap_abandon(heap *h) {
     for (uint32_t i = 0; i < s->page_count; i++) {
       page *pg = &s->pages[i];
       pg->next = pg->prev = NULL;
-      pg->in_full = 0;
+      page_flags_store(pg, page_flags(pg) & ~PAGE_IN_FULL);
     }
     atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
     abandoned_push(s);
@@ -276,7 +274,6 @@ static void heap_abandon(heap *h) {
   if (h->registry_prev) h->registry_prev->registry_next = h->registry_next;
   else heap_registry = h->registry_next;
   if (h->registry_next) h->registry_next->registry_prev = h->registry_prev;
-  h->registered = 0;
   h->pool_next = heap_pool;
   heap_pool = h;
   pthread_mutex_unlock(&_brt_mem.heaps_lock);
@@ -289,7 +286,6 @@ static void heap_thread_exit(void *arg) {
 }
 
 /* Asks every heap to collect at its next slow path (brt_mem_collect). */
-void _brt_mem_request_collect_all(void);
 void _brt_mem_request_collect_all(void) {
   pthread_mutex_lock(&_brt_mem.heaps_lock);
   for (heap *h = heap_registry; h; h = h->registry_next)

@@ -79,46 +79,57 @@ typedef struct free_block {
   struct free_block *next;
 } free_block;
 
-/* Per-block tracking record (tracking >= blocks): a side array per page. */
+/* Per-block tracking record (tracking >= blocks), 16 bytes, in a side
+ * array per page. The requested size is kept as the slack below the
+ * usable size, which is under 65536 for every block (page blocks are at
+ * most 64 KiB; single-block segments round up to 4 KiB). */
 typedef struct track_entry {
   uint64_t id;
-  uint64_t alloc_ns;
-  uint64_t requested; /* requested size */
-  uint32_t backtrace_slot; /* 0 = none, else slot + 1 in the backtrace table */
-  uint32_t pad;
+  uint32_t alloc_ms;       /* ms since the allocator started; ages wrap after 49 days */
+  uint16_t slack;          /* usable - requested bytes */
+  uint16_t backtrace_slot; /* 0 = none, else slot + 1 in the backtrace table */
 } track_entry;
+_Static_assert(sizeof(track_entry) == 16, "a tracking record is 16 bytes");
 
 /* Page flags: any non-zero flag sends allocation and release to the slow
- * path, which is how tracking and the hardened mode cost nothing when off. */
+ * path, which is how tracking and the hardened mode cost nothing when off,
+ * and how a release into a page parked in the full list brings it back. */
 #define PAGE_TRACKED 1u
 #define PAGE_HARDENED 2u
+#define PAGE_IN_FULL 4u /* in its bin's full list */
+#define PAGE_SINGLE 8u  /* the page of a single-block segment: freed by unmapping */
 
 struct heap;
 struct segment;
 
+/* 128 bytes, 64-aligned: the first cache line holds everything the fast
+ * paths of the owner touch; the second holds the atomic list other
+ * threads push to, so their frees do not bounce the owner's line. */
 typedef struct page {
-  /* Owner-only hot fields (the owning heap's thread). */
-  free_block *free;       /* blocks to allocate from */
-  free_block *local_free; /* blocks the owner freed, moved to free when free runs out */
-  uint32_t used;          /* blocks handed out and not yet collected back */
-  uint32_t flags;         /* PAGE_*; 0 on the fast path */
-  /* Set at page start, read by any thread holding a block of the page. */
+  /* Line 1 — owner-only hot fields (free lists, count, flags) and the
+   * layout, which is set when the page starts and read by any thread
+   * holding a block of the page. */
+  _Alignas(64) free_block *free; /* blocks to allocate from */
+  free_block *local_free;        /* blocks the owner freed; moved to free when free runs out */
+  uint32_t used;                 /* blocks handed out and not yet collected back */
+  _Atomic uint32_t flags;        /* PAGE_*; written by the owner, read by any thread */
   uintptr_t block_start;
-  uint64_t reciprocal; /* ceil-ish 2^40 / block_size, 0 for single-block pages */
+  uint64_t reciprocal; /* 2^40 / block_size + 1, 0 for single-block pages */
   size_t block_size;
   size_t span;            /* capacity * block_size: offsets below it are blocks */
   _Atomic uint32_t *meta; /* capacity words */
-  track_entry *track;     /* tracking side array or NULL */
+  /* Line 2 — frees from other threads (and from anyone after the owner
+   * exited), then the cold fields. */
+  _Atomic(free_block *) thread_free;
+  track_entry *track; /* tracking side array or NULL */
+  size_t block_align; /* alignment every block start honours */
+  struct page *next, *prev; /* bin queue or full list */
   uint32_t capacity;
   uint8_t bin;
   uint8_t in_use;
-  uint8_t in_full; /* in its bin's full list */
   uint8_t committed;
-  size_t block_align; /* alignment every block start honours */
-  /* Frees from other threads (and from anyone after the owner exited). */
-  _Atomic(free_block *) thread_free;
-  struct page *next, *prev; /* bin queue or full list */
 } page;
+_Static_assert(sizeof(page) == 128, "a page descriptor is two cache lines");
 
 typedef struct segment {
   uint32_t kind; /* segment_kind */
@@ -132,7 +143,7 @@ typedef struct segment {
   uint32_t in_registry;
   struct segment *next, *prev;         /* heap list, pool or abandoned list */
   struct segment *all_next, *all_prev; /* registry of every live segment */
-  page pages[];
+  page pages[]; /* 64-aligned by page's own alignment */
 } segment;
 
 typedef struct bin_queue {
@@ -161,11 +172,9 @@ typedef struct heap {
   uint64_t id_next, id_end; /* tracking ids, taken from a global counter in ranges */
   uint32_t config_epoch;
   _Atomic uint32_t collect_requested;
-  uint32_t live_bytes_synced_epoch;
   int64_t live_bytes_reported; /* what this heap last added to the global estimate */
   void *quarantine[QUARANTINE_SLOTS];
   uint32_t quarantine_head, quarantine_count;
-  uint32_t registered;
   struct heap *registry_next, *registry_prev;
   struct heap *pool_next;
 } heap;
@@ -181,12 +190,12 @@ typedef struct mem_globals {
   _Atomic uint32_t hardened;
   _Atomic uint32_t config_epoch;
   _Atomic uint64_t next_id;
+  uint64_t epoch_ns;                /* coarse clock at initialisation, for block ages */
   _Atomic int64_t live_bytes_estimate; /* synced at page changes, for peak */
   _Atomic uint64_t peak_bytes;
   _Atomic uint64_t collections;
   _Atomic uint64_t mapped_files;
   _Atomic uint64_t abandoned_count;
-  _Atomic uint64_t uncharged_large_bytes_by_type[BRT_MEM_TYPE_COUNT];
   heap_stats retired; /* stats of heaps whose thread exited (under heaps_lock) */
   pthread_mutex_t heaps_lock;    /* heap registry and heap pool */
   pthread_mutex_t segments_lock; /* segment registry, pool and abandoned list */
@@ -194,18 +203,19 @@ typedef struct mem_globals {
 
 extern mem_globals _brt_mem;
 extern _Atomic uint8_t _brt_mem_segment_map[];
-extern __thread heap *_brt_mem_tls_heap;
+extern __thread heap *_brt_mem_tls_heap __attribute__((tls_model("initial-exec")));
 extern heap _brt_mem_empty_heap;
 extern const size_t _brt_mem_bin_size[BIN_COUNT];
 
 /* --- Inline helpers used by the fast paths ---------------------------------- */
 
-/* One relaxed byte load: is the 4 MiB slot of `a` a live segment of ours? */
+/* One byte load: is the 4 MiB slot of `a` a live segment of ours? The
+ * index is masked so that any address reads inside the map; addresses at
+ * or above 2^47 are then rejected by the same (branch-free) expression. */
 BRT_INLINE bool segment_map_contains(uintptr_t a) {
-  uintptr_t slot = a >> SEGMENT_SHIFT;
-  if (BRT_UNLIKELY(slot >= ((uintptr_t)1 << (ADDRESS_BITS - SEGMENT_SHIFT)))) return false;
-  return (atomic_load_explicit(&_brt_mem_segment_map[slot >> 3], memory_order_acquire) >>
-          (slot & 7)) & 1;
+  uintptr_t slot = (a >> SEGMENT_SHIFT) & (((uintptr_t)1 << (ADDRESS_BITS - SEGMENT_SHIFT)) - 1);
+  unsigned bits = atomic_load_explicit(&_brt_mem_segment_map[slot >> 3], memory_order_acquire);
+  return ((bits >> (slot & 7)) & 1) & ((a >> ADDRESS_BITS) == 0);
 }
 
 BRT_INLINE segment *segment_of(uintptr_t a) { return (segment *)(a & ~SEGMENT_MASK); }
@@ -223,6 +233,17 @@ BRT_INLINE size_t size_to_bin(size_t size) {
   size_t s = size - 1;
   unsigned b = 63u - (unsigned)__builtin_clzll(s);
   return 8 + (b - 7) * 4 + ((s >> (b - 2)) & 3);
+}
+
+/* Page flags are read by any thread releasing into the page and written
+ * only by its owner (or while nobody owns it): relaxed loads and plain
+ * relaxed stores, no read-modify-write. A stale read by another thread is
+ * harmless: it only decides between two correct release paths. */
+BRT_INLINE uint32_t page_flags(const page *pg) {
+  return atomic_load_explicit(&((page *)pg)->flags, memory_order_relaxed);
+}
+BRT_INLINE void page_flags_store(page *pg, uint32_t flags) {
+  atomic_store_explicit(&pg->flags, flags, memory_order_relaxed);
 }
 
 /* --- os.c: the only place that talks to the kernel -----------------------------
@@ -256,10 +277,13 @@ void _brt_mem_uncharge(size_t bytes);
 page *_brt_mem_page_acquire(heap *h, size_t bin, size_t request);
 void _brt_mem_page_collect(page *pg);
 void _brt_mem_page_retire(heap *h, page *pg);
+brt_status _brt_mem_page_retire_ok(heap *h, page *pg);
 void _brt_mem_page_release_to_segment(heap *h, page *pg);
 void _brt_mem_bin_set_current(heap *h, size_t bin, page *pg);
 void _brt_mem_page_to_full(heap *h, page *pg);
 void _brt_mem_page_apply_flags(page *pg);
+void _brt_mem_page_unfull(heap *h, page *pg);
+void _brt_mem_page_adopt(heap *h, page *pg);
 
 /* --- heap.c --------------------------------------------------------------------- */
 heap *_brt_mem_heap_get(void);
@@ -268,10 +292,12 @@ void _brt_mem_heap_collect(heap *h, bool release_all);
 void _brt_mem_adopt_abandoned(heap *h, bool all);
 void _brt_mem_sync_live_bytes(heap *h);
 void _brt_mem_sum_stats(heap_stats *sum);
+void _brt_mem_request_collect_all(void);
 
 /* --- alloc.c -------------------------------------------------------------------- */
 void *_brt_mem_alloc_slow(size_t size, size_t align, brt_mem_type type, unsigned flags);
 void _brt_mem_block_start(heap *h, page *pg, void *block, size_t request, brt_mem_type type);
+size_t _brt_mem_bin_for(size_t size, size_t align);
 
 /* --- release.c ------------------------------------------------------------------ */
 /* Where a pointer's block lives; filled by _brt_mem_resolve. */
@@ -287,13 +313,19 @@ brt_status _brt_mem_release_slow(const void *p, const char *function);
 void _brt_mem_free_block(heap *h, block_ref *ref, uint32_t word);
 void _brt_mem_quarantine_flush(heap *h);
 size_t _brt_mem_block_requested(const block_ref *ref);
+bool _brt_mem_layout_fits(const block_ref *ref, size_t size, size_t align, bool exact);
+
+/* --- mapper.c ------------------------------------------------------------------- */
+void *_brt_mem_alloc_shared_block(size_t size, size_t align, size_t request);
 
 /* --- track.c -------------------------------------------------------------------- */
 void _brt_mem_track_alloc(heap *h, page *pg, uint32_t index, size_t request);
+void *_brt_mem_track_alloc_then(heap *h, page *pg, uint32_t index, size_t request, void *block);
 void _brt_mem_track_page_start(page *pg);
 void _brt_mem_track_page_end(page *pg);
 void _brt_mem_leak_report_install(void);
 void _brt_mem_track_fill_info(const block_ref *ref, brt_block_info *info);
+bool _brt_mem_track_set_requested(page *pg, uint32_t index, size_t requested);
 void _brt_mem_track_fork_prepare(void);
 void _brt_mem_track_fork_parent(void);
 void _brt_mem_track_fork_child(void);

@@ -12,8 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void _brt_mem_block_start(heap *h, page *pg, void *block, size_t request, brt_mem_type type);
-
 void *brt_map_share(const void *p) {
   block_ref ref;
   if (_brt_mem_resolve(p, "brt_map_share", &ref) != BRT_OK) return NULL;
@@ -58,7 +56,6 @@ void *brt_map_copy(const void *p, brt_mem_type to) {
 }
 
 /* A SHARED block: its own memfd, mapped shared after the segment header. */
-void *_brt_mem_alloc_shared_block(size_t size, size_t align, size_t request);
 void *_brt_mem_alloc_shared_block(size_t size, size_t align, size_t request) {
   heap *h = _brt_mem_heap_get();
   if (!h) return NULL;

@@ -21,7 +21,7 @@ void _brt_mem_page_apply_flags(page *pg) {
     _brt_mem_track_page_start(pg);
     if (!pg->track) flags &= ~PAGE_TRACKED; /* no memory for the side array: untracked */
   }
-  pg->flags = flags;
+  page_flags_store(pg, flags | (page_flags(pg) & (PAGE_IN_FULL | PAGE_SINGLE)));
 }
 
 /* --- Bin queues ---------------------------------------------------------------- */
@@ -62,9 +62,9 @@ static void queue_push_back(bin_queue *q, page *pg) {
 static void page_unlink(heap *h, page *pg) {
   bin_queue *q = &h->bins[pg->bin];
   bool was_current = q->first == pg;
-  if (pg->in_full) list_remove(&q->full, NULL, pg);
+  if (page_flags(pg) & PAGE_IN_FULL) list_remove(&q->full, NULL, pg);
   else list_remove(&q->first, &q->last, pg);
-  pg->in_full = 0;
+  page_flags_store(pg, page_flags(pg) & ~PAGE_IN_FULL);
   if (was_current) _brt_mem_bin_set_current(h, pg->bin, q->first);
 }
 
@@ -75,24 +75,32 @@ void _brt_mem_page_to_full(heap *h, page *pg) {
   pg->next = q->full;
   if (q->full) q->full->prev = pg;
   q->full = pg;
-  pg->in_full = 1;
+  page_flags_store(pg, page_flags(pg) | PAGE_IN_FULL);
+}
+
+/* The owner freed a block into a page parked in the full list (the flag
+ * sent the release to the slow path): queue the page again, at the back,
+ * so it is used once the current page runs out. */
+void _brt_mem_page_unfull(heap *h, page *pg) {
+  page_unlink(h, pg);
+  queue_push_back(&h->bins[pg->bin], pg);
+  if (h->bins[pg->bin].first == pg) _brt_mem_bin_set_current(h, pg->bin, pg);
 }
 
 /* Puts a page (new, adopted, or out of the full list) in front of its bin. */
 static void page_make_current(heap *h, page *pg) {
   bin_queue *q = &h->bins[pg->bin];
   if (q->first != pg) {
-    if (pg->next || pg->prev || q->last == pg || pg->in_full) page_unlink(h, pg);
+    if (pg->next || pg->prev || q->last == pg || (page_flags(pg) & PAGE_IN_FULL)) page_unlink(h, pg);
     queue_push_front(q, pg);
   }
   _brt_mem_bin_set_current(h, pg->bin, pg);
 }
 
 /* Adds an adopted page with live blocks to h (heap.c, on reclaim). */
-void _brt_mem_page_adopt(heap *h, page *pg);
 void _brt_mem_page_adopt(heap *h, page *pg) {
   pg->next = pg->prev = NULL;
-  pg->in_full = 0;
+  page_flags_store(pg, page_flags(pg) & ~PAGE_IN_FULL);
   queue_push_back(&h->bins[pg->bin], pg);
   if (h->bins[pg->bin].first == pg) _brt_mem_bin_set_current(h, pg->bin, pg);
 }
@@ -190,12 +198,18 @@ void _brt_mem_page_release_to_segment(heap *h, page *pg) {
   if (--s->used_pages == 0) _brt_mem_segment_retire(h, s);
 }
 
-/* The owner freed the last block of pg. The only page of a bin stays, so a
- * loop that allocates and frees one block does not restart pages. */
+/* The owner freed the last block of pg: the page goes back to its segment
+ * unless it is its bin's current page, so a loop that allocates and frees
+ * one block does not restart pages. */
 void _brt_mem_page_retire(heap *h, page *pg) {
-  bin_queue *q = &h->bins[pg->bin];
-  if (q->first == pg && q->last == pg && !q->full) return;
+  if (h->bins[pg->bin].first == pg) return;
   _brt_mem_page_release_to_segment(h, pg);
+}
+
+/* _brt_mem_page_retire as a tail call for brt_release's fast path. */
+BRT_NOINLINE brt_status _brt_mem_page_retire_ok(heap *h, page *pg) {
+  _brt_mem_page_retire(h, pg);
+  return BRT_OK;
 }
 
 /* --- Finding a page with free blocks --------------------------------------------------- */

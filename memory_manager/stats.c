@@ -4,8 +4,6 @@
 
 #include <string.h>
 
-void _brt_mem_request_collect_all(void);
-
 static uint64_t positive(int64_t v) { return v > 0 ? (uint64_t)v : 0; }
 
 brt_status brt_mem_stats_get(brt_mem_stats *out) {

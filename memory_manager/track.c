@@ -56,8 +56,8 @@ void _brt_mem_track_alloc(heap *h, page *pg, uint32_t index, size_t request) {
   }
   track_entry *entry = &pg->track[index];
   entry->id = h->id_next++;
-  entry->alloc_ns = _brt_os_coarse_ns();
-  entry->requested = request;
+  entry->alloc_ms = (uint32_t)((_brt_os_coarse_ns() - _brt_mem.epoch_ns) / 1000000u);
+  entry->slack = (uint16_t)(pg->block_size - request);
   entry->backtrace_slot = 0;
   if (atomic_load_explicit(&_brt_mem.tracking, memory_order_relaxed) < BRT_TRACKING_BACKTRACE ||
       entry->id % BACKTRACE_SAMPLE != 0)
@@ -70,18 +70,34 @@ void _brt_mem_track_alloc(heap *h, page *pg, uint32_t index, size_t request) {
   backtraces[slot].depth = depth;
   memcpy(backtraces[slot].frames, frames, sizeof(void *) * (size_t)depth);
   pthread_mutex_unlock(&backtrace_lock);
-  entry->backtrace_slot = slot + 1;
+  entry->backtrace_slot = (uint16_t)(slot + 1);
+}
+
+/* _brt_mem_track_alloc for brt_alloc's fast path, as a tail call that
+ * returns the block. */
+BRT_NOINLINE void *_brt_mem_track_alloc_then(heap *h, page *pg, uint32_t index, size_t request,
+                                             void *block) {
+  _brt_mem_track_alloc(h, pg, index, request);
+  return block;
+}
+
+/* Records a new requested size (realloc in place); false when the slack
+ * would not fit the record, and the caller moves the block instead. */
+bool _brt_mem_track_set_requested(page *pg, uint32_t index, size_t requested) {
+  if (pg->block_size - requested > UINT16_MAX) return false;
+  pg->track[index].slack = (uint16_t)(pg->block_size - requested);
+  return true;
 }
 
 void _brt_mem_track_fill_info(const block_ref *ref, brt_block_info *info) {
   const page *pg = ref->pg;
-  if (!(pg->flags & PAGE_TRACKED) || !pg->track) return;
+  if (!(page_flags(pg) & PAGE_TRACKED) || !pg->track) return;
   const track_entry *entry = &pg->track[ref->index];
   if (!entry->id) return;
   info->id = entry->id;
-  info->size = entry->requested;
-  uint64_t now = _brt_os_coarse_ns();
-  info->age_ns = now > entry->alloc_ns ? now - entry->alloc_ns : 0;
+  info->size = pg->block_size - entry->slack;
+  uint32_t now_ms = (uint32_t)((_brt_os_coarse_ns() - _brt_mem.epoch_ns) / 1000000u);
+  info->age_ns = (uint64_t)(uint32_t)(now_ms - entry->alloc_ms) * 1000000u;
 }
 
 brt_status brt_mem_visit_live(uint64_t min_age_ns, brt_block_visitor visitor, void *ctx) {

@@ -144,6 +144,25 @@ static void test_gc_threshold(void **state) {
   free(blocks);
 }
 
+/* brt_mem_configure applies the memory keys of a config. */
+static void test_configure(void **state) {
+  (void)state;
+  brt_config cfg;
+  assert_ok(brt_config_default(&cfg));
+  cfg.max_memory = 1u << 30;
+  assert_ok(brt_mem_configure(&cfg));
+  assert_int_equal(stats_now().limit_bytes, 1u << 30);
+  cfg.max_memory = 0;
+  assert_ok(brt_mem_configure(&cfg));
+  assert_int_equal(stats_now().limit_bytes, 0);
+  cfg.gc_interval_ms = 100000000u; /* beyond a day: rejected, nothing applied */
+  cfg.max_memory = 4096;
+  assert_status(brt_mem_configure(&cfg), BRT_E_INVALID_ARGUMENT);
+  assert_last_error(BRT_E_INVALID_ARGUMENT, "brt_mem_configure");
+  assert_int_equal(stats_now().limit_bytes, 0);
+  brt_config_dispose(&cfg);
+}
+
 /* fork(): the child uses and releases the parent's blocks, allocates its
  * own, and its statistics stay consistent. */
 static void test_fork(void **state) {
@@ -172,7 +191,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_resize),      cmocka_unit_test(test_limit),
       cmocka_unit_test(test_collect_returns_memory), cmocka_unit_test(test_gc_threshold),
-      cmocka_unit_test(test_fork),
+      cmocka_unit_test(test_configure),    cmocka_unit_test(test_fork),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

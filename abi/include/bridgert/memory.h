@@ -129,13 +129,15 @@ BRT_API void *brt_realloc(void *p, size_t new_size, size_t align);
 BRT_API int brt_owns(const void *p);
 
 /* Fills *out (out->struct_size set by the caller) for a live block.
- * Errors as brt_retain; out NULL or too small: BRT_E_INVALID_ARGUMENT. */
+ * Errors as brt_retain; out NULL or too small: BRT_E_INVALID_ARGUMENT.
+ * Since 0.1.0. */
 BRT_API brt_status brt_block_info_get(const void *p, brt_block_info *out);
 
 /* CppAllocator entry points (operator new / std::allocator): CPP_HEAP
  * blocks. size 0 gives a unique minimal block, as operator new(0) must.
  * brt_cpp_deallocate releases like brt_release but also checks the tag is
- * BRT_MEM_CPP_HEAP (else BRT_E_TYPE_MISMATCH, nothing changes). */
+ * BRT_MEM_CPP_HEAP (else BRT_E_TYPE_MISMATCH, nothing changes).
+ * Since 0.1.0. */
 BRT_API void *brt_cpp_allocate(size_t size, size_t align);
 BRT_API brt_status brt_cpp_deallocate(void *p);
 
@@ -159,7 +161,9 @@ BRT_API void *brt_alloc_shared(size_t size);
  * inherits it. Not a SHARED block: BRT_E_TYPE_MISMATCH. Since 0.1.0. */
 BRT_API brt_status brt_shared_fd(const void *p, int *fd, uint64_t *offset);
 
-/* Sums the per-thread statistics. out->struct_size must be set. */
+/* Sums the per-thread statistics into *out. out->struct_size must be set
+ * (at least up to errors_layout_mismatch; fields beyond the caller's size
+ * are not written). NULL or too small: BRT_E_INVALID_ARGUMENT. Since 0.1.0. */
 BRT_API brt_status brt_mem_stats_get(brt_mem_stats *out);
 /* Sets the limit on committed bytes (0 = none). A limit below what is
  * committed now is accepted: later commits fail until memory is returned.
