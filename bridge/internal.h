@@ -83,7 +83,7 @@ typedef struct brt_entry {
   brt_algorithm desc;   /* strings point at the owned copies below */
   char *name, *version, *description, *schema_text;
   brt_semver semver;
-  void *schema;         /* compiled input schema (converter), or NULL */
+  struct brt_schema *schema; /* compiled input schema, or NULL */
   struct brt_algo_stats *stats; /* owned by core->monitor; every call records here */
   bool has_native;
   brt_signature sig;
@@ -140,6 +140,12 @@ void _brt_bridge_core_retain(brt_core *core);
 void _brt_bridge_core_release(brt_core *core);
 /* The runtime handle is valid (magic), recording INVALID_ARGUMENT if not. */
 bool _brt_bridge_runtime_check(const brt_runtime *rt, const char *function);
+
+/* --- calls.c -------------------------------------------------------------- */
+
+/* Compiles the input schema (NULL: none) into the entry. */
+brt_status _brt_bridge_entry_attach_value(brt_entry *entry, const char *input_schema);
+void _brt_bridge_entry_detach_value(brt_entry *entry);
 
 /* --- observe.c ------------------------------------------------------------ */
 

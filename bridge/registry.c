@@ -2,6 +2,7 @@
  * snapshot that calls read without a lock. */
 #include "internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,13 @@ int _brt_bridge_semver_compare(const brt_semver *a, const brt_semver *b) {
   return prerelease_compare(a, b);
 }
 
+/* The Rust shim mirrors brt_algorithm; its layout is part of the ABI. */
+#if UINTPTR_MAX == UINT64_MAX
+_Static_assert(offsetof(brt_algorithm, timeout_ms) == 64 && offsetof(brt_algorithm, ctx) == 88 &&
+                   offsetof(brt_algorithm, native_thunk) == 96 && sizeof(brt_algorithm) == 104,
+               "brt_algorithm's layout changed: that is an ABI change");
+#endif
+
 /* --- Entries ---------------------------------------------------------------- */
 
 void _brt_bridge_entry_retain(brt_entry *entry) {
@@ -126,6 +134,7 @@ void _brt_bridge_entry_retain(brt_entry *entry) {
 }
 
 static void entry_free(brt_entry *entry) {
+  _brt_bridge_entry_detach_value(entry);
   if (entry->plugin) _brt_bridge_plugin_release(entry->plugin);
   if (entry->core) _brt_bridge_core_release(entry->core);
   free(entry->name);
@@ -215,10 +224,7 @@ brt_entry *_brt_bridge_entry_create(brt_core *core, const brt_algorithm *a) {
     entry_free(entry);
     return NULL;
   }
-  if (a->input_schema) {
-    brt_error_set(BRT_E_UNSUPPORTED, BRT_ORIGIN_C, NULL,
-                  "brt_register: algorithm \"%s\" has an input_schema, which this build cannot "
-                  "compile (no converter)", a->name);
+  if (_brt_bridge_entry_attach_value(entry, a->input_schema) != BRT_OK) {
     entry_free(entry);
     return NULL;
   }

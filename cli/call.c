@@ -1,7 +1,8 @@
 /* bridgert call: reads the parameters (--params, --params -, --params-file),
  * checks that they are JSON (reporting line and column), and calls the
- * algorithm: a native one through brt_prepare/brt_invoke with its
- * arguments converted from a JSON array by its signature. */
+ * algorithm: a value one with brt_call_json, a native one through
+ * brt_prepare/brt_invoke with its arguments converted from a JSON array by
+ * its signature. */
 #include "cli.h"
 
 #include <cjson/cJSON.h>
@@ -71,30 +72,26 @@ static char *read_params(const cli_options *options, const char *fallback, size_
   return copy;
 }
 
-/* Parses params as JSON; on failure prints where (line and column, 1-based). */
+/* Checks that params are JSON with bridgert's own parser (the one
+ * brt_call_json uses), whose error names the line, the column and what was
+ * expected; then parses them with cJSON for the native path. */
 static cJSON *parse_params(const char *text, size_t length, const char *what, int *code) {
-  const char *end = NULL;
-  cJSON *json = cJSON_ParseWithLengthOpts(text, length + 1, &end, 1);
-  if (json) return json;
-  const char *at = end ? end : cJSON_GetErrorPtr();
-  if (!at || at < text || at > text + length) at = text + length;
-  unsigned line = 1, column = 1;
-  for (const char *p = text; p < at; p++) {
-    if (*p == '\n') {
-      line++;
-      column = 1;
-    } else if (((unsigned char)*p & 0xC0) != 0x80) {
-      column++;
-    }
+  brt_value *value = brt_value_from_json(text, length, 0);
+  if (!value) {
+    const char *message = brt_error_message(brt_last_error());
+    if (strncmp(message, "JSON: ", 6) == 0) message += 6;
+    fprintf(stderr, "bridgert call: %s is not valid JSON: %s\n", what, message);
+    *code = brt_error_code(brt_last_error()) == BRT_E_CONVERSION ? CLI_EXIT_DATA
+                                                                  : cli_exit_code(brt_error_code(brt_last_error()));
+    return NULL;
   }
-  if (at == text + length)
-    fprintf(stderr, "bridgert call: %s is not valid JSON: line %u, column %u: unexpected end of input\n",
-            what, line, column);
-  else
-    fprintf(stderr, "bridgert call: %s is not valid JSON: line %u, column %u: unexpected '%.*s'\n",
-            what, line, column, (int)strcspn(at, " \t\r\n,]}:") ? (int)strcspn(at, " \t\r\n,]}:") : 1, at);
-  *code = CLI_EXIT_DATA;
-  return NULL;
+  brt_value_release(value);
+  cJSON *json = cJSON_ParseWithLength(text, length);
+  if (!json) {
+    fprintf(stderr, "bridgert call: %s could not be read (out of memory?)\n", what);
+    *code = CLI_EXIT_TEMPORARY;
+  }
+  return json;
 }
 
 /* --- Native calls -------------------------------------------------------------- */
@@ -237,13 +234,67 @@ static int call_native(brt_runtime *rt, const cli_options *options, const char *
   return code;
 }
 
+/* --- Value calls ------------------------------------------------------------------ */
+
+static int call_value(brt_runtime *rt, const cli_options *options, const char *text,
+                      size_t length, const char *what) {
+  int code = CLI_EXIT_OK;
+  cJSON *params = parse_params(text, length, what, &code);
+  if (!params) return code;
+  cJSON_Delete(params);
+  char *result = NULL;
+  brt_status status = brt_call_json(rt, options->name, text, &result);
+  if (status != BRT_OK) {
+    char context[256];
+    snprintf(context, sizeof context, "call '%.128s' failed", options->name);
+    cli_print_error(context);
+    return cli_exit_code(status);
+  }
+  printf("%s\n", result);
+  brt_release(result);
+  return CLI_EXIT_OK;
+}
+
+/* Which kind `name` ("name" or "name@version") is: the listing goes by name
+ * and then highest version first, so the first match is what a call by
+ * that name runs. */
+typedef struct kind_lookup {
+  const char *name;
+  size_t name_length; /* before any '@' */
+  const char *version; /* after '@', or NULL */
+  bool found, has_value_fn;
+} kind_lookup;
+
+static int kind_visit(void *ctx, const brt_algorithm *algorithm) {
+  kind_lookup *lookup = ctx;
+  if (strlen(algorithm->name) != lookup->name_length ||
+      strncmp(algorithm->name, lookup->name, lookup->name_length) != 0)
+    return 0;
+  if (lookup->version && strcmp(algorithm->version, lookup->version) != 0) return 0;
+  lookup->found = true;
+  lookup->has_value_fn = algorithm->value_fn != NULL;
+  return 1;
+}
+
 int cli_call(brt_runtime *rt, const cli_options *options) {
+  const char *at = strchr(options->name, '@');
+  kind_lookup lookup = {options->name, at ? (size_t)(at - options->name) : strlen(options->name),
+                        at ? at + 1 : NULL, false, false};
+  /* Not found: the native path's brt_prepare reports NOT_FOUND with the
+   * runtime's suggestion of the closest name. */
+  if (brt_algorithms_list(rt, kind_visit, &lookup) != BRT_OK) {
+    cli_print_error("call: cannot list the algorithms");
+    return CLI_EXIT_SOFTWARE;
+  }
   int code = CLI_EXIT_OK;
   size_t length = 0;
   const char *what = NULL;
-  char *text = read_params(options, "[]", &length, &what, &code);
+  char *text = read_params(options, lookup.has_value_fn ? "{}" : "[]", &length, &what, &code);
   if (!text) return code;
-  code = call_native(rt, options, text, length, what);
+  if (lookup.has_value_fn)
+    code = call_value(rt, options, text, length, what);
+  else
+    code = call_native(rt, options, text, length, what);
   free(text);
   return code;
 }

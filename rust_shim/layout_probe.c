@@ -82,6 +82,57 @@ static void print_config_h(void) {
   FIELD(brt_config, health_memory_unhealthy);
 }
 
+static void print_value_h(void) {
+  ENUM(brt_kind);
+  CONST(BRT_KIND_NULL);
+  CONST(BRT_KIND_BOOL);
+  CONST(BRT_KIND_INT);
+  CONST(BRT_KIND_FLOAT);
+  CONST(BRT_KIND_STRING);
+  CONST(BRT_KIND_BYTES);
+  CONST(BRT_KIND_ARRAY);
+  CONST(BRT_KIND_OBJECT);
+  CONST(BRT_KIND_TENSOR);
+  CONST(BRT_KIND_INVALID);
+  ENUM(brt_dtype);
+  CONST(BRT_DTYPE_F64);
+  CONST(BRT_DTYPE_F32);
+  CONST(BRT_DTYPE_I64);
+  CONST(BRT_DTYPE_I32);
+  CONST(BRT_DTYPE_U8);
+  CONST(BRT_DTYPE_BOOL);
+  CONST(BRT_TENSOR_MAX_DIMS);
+  CONST(BRT_VALUE_MAX_DEPTH);
+  CONST(BRT_JSON_DUPLICATE_LAST_WINS);
+  CONST(BRT_JSON_TENSORS);
+  CONST(BRT_JSON_NONFINITE_AS_NULL);
+  CONST(BRT_JSON_BYTES_AS_BASE64);
+  CONST(BRT_JSON_DEFAULT_MAX_DEPTH);
+  CONST(BRT_JSON_DEFAULT_MAX_INPUT);
+  CONST(BRT_JSON_DEFAULT_MAX_STRING);
+  STRUCT(brt_tensor_info);
+  FIELD(brt_tensor_info, struct_size);
+  FIELD(brt_tensor_info, dtype);
+  FIELD(brt_tensor_info, ndim);
+  FIELD(brt_tensor_info, shape);
+  FIELD(brt_tensor_info, strides);
+  FIELD(brt_tensor_info, count);
+  FIELD(brt_tensor_info, data);
+  FIELD(brt_tensor_info, block);
+  STRUCT(brt_json_options);
+  FIELD(brt_json_options, struct_size);
+  FIELD(brt_json_options, flags);
+  FIELD(brt_json_options, max_depth);
+  FIELD(brt_json_options, max_input);
+  FIELD(brt_json_options, max_string);
+  FIELD(brt_json_options, tensor_dtype);
+  STRUCT(brt_json_location);
+  FIELD(brt_json_location, struct_size);
+  FIELD(brt_json_location, line);
+  FIELD(brt_json_location, column);
+  FIELD(brt_json_location, offset);
+}
+
 static void print_monitor_h(void) {
   CONST(BRT_FORMAT_PROMETHEUS);
   CONST(BRT_FORMAT_JSON);
@@ -180,6 +231,7 @@ int main(void) {
   print_error_h();
   print_config_h();
   print_memory_h();
+  print_value_h();
   print_monitor_h();
   print_runtime_h();
   return 0;

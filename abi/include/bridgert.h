@@ -9,6 +9,8 @@
 #include "bridgert/error.h"
 #include "bridgert/config.h"
 #include "bridgert/memory.h"
+#include "bridgert/value.h"
+#include "bridgert/schema.h"
 #include "bridgert/monitor.h"
 #include "bridgert/runtime.h"
 

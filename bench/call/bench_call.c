@@ -2,7 +2,8 @@
  *
  * Subjects: "direct" (a call through a function pointer), "libffi" (a raw
  * ffi_call with a prepared cif) and "bridgert" (brt_invoke / brt_call),
- * measured in the same run. Every bridgert call below is recorded by the
+ * measured in the same run; the value calls use the example plugin
+ * (examples/matrix_plugin). Every bridgert call below is recorded by the
  * runtime's monitor (it always is). */
 #include "bench.h"
 
@@ -103,6 +104,52 @@ static double run_threads(brt_prepared *prepared, int threads, uint64_t ops) {
 static double run_one_thread(void *arg, uint64_t ops) { return run_threads(arg, 1, ops); }
 static double run_two_threads(void *arg, uint64_t ops) { return run_threads(arg, 2, ops); }
 
+/* call.value_matmul2 / call.json_matmul2: the example plugin's
+ * matrix_multiplication on 2x2 matrices, schema validation included. */
+static const char matmul_json[] = "{\"matrix_a\": [[1,2],[3,4]], \"matrix_b\": [[5,6],[7,8]]}";
+
+typedef struct matmul_job {
+  brt_runtime *rt;
+  brt_value *params;
+} matmul_job;
+
+static double run_value_matmul(void *arg, uint64_t ops) {
+  matmul_job *job = arg;
+  uint64_t t0 = bench_now_ns();
+  for (uint64_t i = 0; i < ops; i++) {
+    brt_value *result = NULL;
+    if (brt_call(job->rt, "matrix_multiplication", job->params, &result) != BRT_OK) abort();
+    brt_value_release(result);
+  }
+  return (double)(bench_now_ns() - t0);
+}
+
+static double run_json_matmul(void *arg, uint64_t ops) {
+  matmul_job *job = arg;
+  uint64_t t0 = bench_now_ns();
+  for (uint64_t i = 0; i < ops; i++) {
+    char *text = NULL;
+    if (brt_call_json(job->rt, "matrix_multiplication", matmul_json, &text) != BRT_OK) abort();
+    brt_release(text);
+  }
+  return (double)(bench_now_ns() - t0);
+}
+
+static void bench_matmul(brt_runtime *rt) {
+  if (brt_plugin_load_dir(rt, MATRIX_PLUGIN_DIR) != BRT_OK) {
+    fprintf(stderr, "bench-call: loading %s: %s\n", MATRIX_PLUGIN_DIR,
+            brt_error_message(brt_last_error()));
+    exit(1);
+  }
+  matmul_job job = {rt, brt_value_from_json(matmul_json, sizeof matmul_json - 1, 0)};
+  bench_state state;
+  bench_begin(&state, "call.value_matmul2", NULL);
+  bench_run_subject(&state, "bridgert", run_value_matmul, &job, 200000, NULL);
+  bench_begin(&state, "call.json_matmul2", NULL);
+  bench_run_subject(&state, "bridgert", run_json_matmul, &job, 200000, NULL);
+  brt_value_release(job.params);
+}
+
 static brt_prepared *prepare_or_die(brt_runtime *rt, const char *name) {
   brt_prepared *prepared = brt_prepare(rt, name);
   if (!prepared) {
@@ -156,6 +203,8 @@ int main(void) {
   bench_run_subject(&state, "1_thread", run_one_thread, with_thunk, ops, NULL);
   bench_run_subject(&state, "2_threads", run_two_threads, with_thunk, ops, NULL);
   bench_ratios(&state, "1_thread"); /* 1_thread/2_threads: the speed-up, goal >= 1.7 */
+
+  bench_matmul(rt);
 
   brt_prepared_free(with_thunk);
   brt_prepared_free(with_ffi);

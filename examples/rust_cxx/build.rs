@@ -11,7 +11,6 @@ fn main() {
         .file("src/shim.cc")
         .include(root.join("abi/include"))
         .include(root.join("cpp_shim/include"))
-        .include(root.join("rust_shim/bridgert/include"))
         .flag_if_supported("-std=c++17")
         .flag_if_supported("-Wall")
         .compile("rust_cxx_example");

@@ -113,8 +113,8 @@ call)
   run_stdin '[20, 22]' $P call add --params -; expect_rc 0; expect_out "42"
   printf '[1,\n 2,\n x]' >"$work/params.json"
   run $P call add --params-file "$work/params.json"; expect_rc 65
-  expect_err "$work/params.json is not valid JSON: line 3, column 2: unexpected 'x'"
-  run $P call add --params '[1, 2'; expect_rc 65; expect_err "--params is not valid JSON: line 1, column 6: unexpected end of input"
+  expect_err "$work/params.json is not valid JSON: unexpected character 'x', expected a value at line 3, column 2"
+  run $P call add --params '[1, 2'; expect_rc 65; expect_err "--params is not valid JSON: unexpected end of input inside an array at line 1, column 6"
   run $P call add --params-file "$work/none.json"; expect_rc 66; expect_err "cannot open the params file"
   run $P call adx; expect_rc 69; expect_err "bridgert: call 'adx' failed"; expect_err "code:    BRT_E_NOT_FOUND"
   expect_err "adx"
@@ -123,8 +123,8 @@ call)
   run $P call is_even --params '[-1]'; expect_rc 65; expect_err "expected an integer in [0, 4294967295], got -1"
   run $P call add --params '[1.5, 2]'; expect_rc 65; expect_err "got 1.5"
   run $P call sum --params '[0, 3]'; expect_rc 65; expect_err "cannot be given on the command line"
-  run $P call sleepy --params '[1]'; expect_rc 0; expect_out "1"
-  run $P call sleepy --params '[60]'; expect_rc 75; expect_err "code:    BRT_E_TIMEOUT"; expect_err "sleepy"
+  run $P call sleepy --params '[0]'; expect_rc 0; expect_out "0"
+  run $P call sleepy --params '[150]'; expect_rc 75; expect_err "code:    BRT_E_TIMEOUT"; expect_err "sleepy"
   ;;
 metrics)
   run $P metrics; expect_rc 0; expect_no_err
@@ -192,16 +192,35 @@ serve)
   ;;
 demo)
   mkdir "$work/empty"
-  run --plugin-dir "$work/empty" demo; expect_rc 69; expect_err "the example algorithm 'dot' is not loaded"
+  run --plugin-dir "$work/empty" demo; expect_rc 69; expect_err "the example algorithm 'matrix_multiplication' failed or is not loaded"
   [ -n "$EXAMPLE_PLUGINS" ] || { echo "the examples are not built: skipping the demo run" >&2; exit 77; }
   run --plugin-dir "$EXAMPLE_PLUGINS" demo; expect_rc 0
   expect_out "dot([1, 2, 3, 4], [10, 20, 30, 40]) = 300"; expect_out "type:    std::out_of_range"
-  expect_out "Status: HEALTHY"; expect_out "dot@1.0.0   closed  1000"
+  expect_out "= [[19,22],[43,50]]"; expect_out "Status: HEALTHY"
+  grep -Eq '^dot@1.0.0 +closed +1000 +0 +0 ' "$work/out" || fail "no summary row for dot"
+  grep -Eq '^fail@1.0.0 +closed +1 +1 +0 .*BRT_E_OUT_OF_RANGE' "$work/out" || fail "no summary row for fail"
   run demo; expect_rc 0; expect_out "== Metrics"  # the build tree's examples by default
   run --plugin-dir "$EXAMPLE_PLUGINS" call fail --params '["int"]'; expect_rc 70
   expect_err "type:    int"; expect_err "code:    BRT_E_CPP_EXCEPTION"
   run --plugin-dir "$EXAMPLE_PLUGINS" call fail --params '["std::out_of_range"]'; expect_rc 65
   expect_err "type:    std::out_of_range"
+  # A value algorithm: JSON object in, JSON out, schema checked.
+  E="--plugin-dir $EXAMPLE_PLUGINS"
+  run $E call matrix_multiplication --params '{"matrix_a": [[1,2],[3,4]], "matrix_b": [[5,6],[7,8]]}'
+  expect_rc 0; expect_out "[[19,22],[43,50]]"; expect_no_err
+  run_stdin '{"matrix_a": [[2]], "matrix_b": [[3]]}' $E call matrix_multiplication@1.0.0 --params -
+  expect_rc 0; expect_out "[[6]]"
+  run $E call matrix_multiplication --params '{"matrix_a": [[1,2,3]], "matrix_b": [[5,6],[7,8]]}'
+  expect_rc 65; expect_err "type:    std::invalid_argument"; expect_err "matrix_a is 1x3 and matrix_b is 2x2"
+  run $E call matrix_multiplication --params '{"matrix_a": [[1,"x"]], "matrix_b": [[5]]}'
+  expect_rc 65; expect_err "code:    BRT_E_VALIDATION"; expect_err "/matrix_a/0/1: expected number, got string"
+  run $E call matrix_multiplication; expect_rc 65; expect_err 'missing required property "matrix_a"'
+  run $E call matrix_multiplication --params '{"matrix_a": [[1]],
+ "matrix_b": [[1]],}'
+  expect_rc 65; expect_err "expected a string key in double quotes at line 2, column 20"
+  run $E call matrix_multiplicatio; expect_rc 69; expect_err 'did you mean "matrix_multiplication"'
+  run $E list; expect_rc 0; expect_out "object{matrix_a*, matrix_b*}"
+  grep -Eq '^matrix_multiplication +1.0.0 +value ' "$work/out" || fail "no value row in list"
   ;;
 *)
   echo "test_cli.sh: unknown group '$group'" >&2

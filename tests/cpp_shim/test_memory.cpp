@@ -242,6 +242,20 @@ static void test_block_adopt_foreign(void **state) {
   } catch (const brt::error &e) {
     assert_int_equal(e.code(), BRT_E_INVALID_ARGUMENT);
   }
+  try {
+    (void)brt::block<int>::allocate(4, BRT_MEM_MAPPED);  // only brt_map_file makes these
+    fail_msg("allocate(MAPPED) did not throw");
+  } catch (const brt::error &e) {
+    assert_int_equal(e.code(), BRT_E_INVALID_ARGUMENT);
+  }
+  try {
+    (void)brt::block<int>::allocate(4, BRT_MEM_C_HEAP, 0x80u);
+    fail_msg("allocate with an unknown flag did not throw");
+  } catch (const brt::error &e) {
+    assert_int_equal(e.code(), BRT_E_INVALID_ARGUMENT);
+  }
+  brt::block<int> from_rust = brt::block<int>::allocate(4, BRT_MEM_RUST_HEAP, 0);
+  assert_int_equal(from_rust.type(), BRT_MEM_RUST_HEAP);
   assert_int_equal(plain.refcount(), 1);
 }
 

@@ -24,11 +24,11 @@
 #include "bridgert/export.h"
 #include "bridgert/monitor.h"
 #include "bridgert/status.h"
+#include "bridgert/value.h"
 #include "bridgert/version.h"
 
 typedef struct brt_runtime brt_runtime;   /* opaque */
 typedef struct brt_prepared brt_prepared; /* opaque: a resolved native algorithm */
-typedef struct brt_value brt_value;       /* opaque: see bridgert/value.h */
 
 /* A value algorithm: reads `params` (borrowed, already validated against the
  * algorithm's input schema) and stores a new value in *result (the caller of
@@ -195,6 +195,23 @@ BRT_API brt_status brt_algorithms_list(brt_runtime *rt, brt_algorithm_visitor vi
                                        void *ctx);
 
 /* --- Calls ---------------------------------------------------------------- */
+
+/* Calls the value algorithm `name` ("name" selects the highest version,
+ * "name@1.2.0" that one) with `params` and stores its result in *result
+ * (release it with brt_value_release). `params` is validated against the
+ * input schema first (VALIDATION naming the JSON Pointer). An unknown name is
+ * NOT_FOUND suggesting the closest registered name. The algorithm runs inside
+ * an exception boundary; its failure is returned with its own status and an
+ * error naming the algorithm whose cause is the algorithm's own error. A
+ * call that returns after its deadline is TIMEOUT (its result discarded).
+ * An algorithm isolated by the monitor fails fast with ISOLATED. Since 0.1.0. */
+BRT_API brt_status brt_call(brt_runtime *rt, const char *name, const brt_value *params,
+                            brt_value **result);
+/* brt_call with JSON text: `params_json` is parsed (CONVERSION names the
+ * position of a syntax error) and the result is returned as JSON text in a
+ * managed block the caller frees with brt_release. Since 0.1.0. */
+BRT_API brt_status brt_call_json(brt_runtime *rt, const char *name, const char *params_json,
+                                 char **result_json);
 
 /* Resolves a native algorithm once, for many brt_invoke calls. The handle
  * keeps the algorithm (and its plugin's code) alive until

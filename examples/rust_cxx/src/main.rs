@@ -7,12 +7,15 @@
 //! 2. C++ returns a buffer it allocated and Rust frees it (Buffer::from_raw);
 //! 3. a std::out_of_range thrown in C++ arrives as Err(e) with
 //!    e.status() == Status::OutOfRange and e.cpp_type() == Some("std::out_of_range");
-//! 4. the examples' matrix_multiplication plugin is called through Runtime;
+//! 4. the examples' plugin is called through Runtime: matrix_multiplication
+//!    by value, dot by a typed prepared handle on Rust blocks, and fail,
+//!    whose std::out_of_range arrives through the runtime's boundary;
 //! 5. the memory statistics by type show both languages' blocks.
 //! Any deviation ends the program with a failure status and the full error.
+use std::ffi::CStr;
 use std::process::ExitCode;
 
-use bridgert::{block_info, mem_stats, Buffer, Error, MemType, Runtime, Status, Value};
+use bridgert::{block_info, mem_stats, Block, Buffer, Error, MemType, Runtime, Status, Value};
 
 #[global_allocator]
 static ALLOCATOR: bridgert::Allocator = bridgert::Allocator;
@@ -89,11 +92,13 @@ fn cpp_exception_as_rust_error() -> bridgert::Result<()> {
     Ok(())
 }
 
-fn matrix_plugin_through_runtime() -> bridgert::Result<()> {
+fn plugin_through_runtime() -> bridgert::Result<()> {
     let plugin_dir = std::env::var_os("BRIDGERT_EXAMPLE_PLUGIN_DIR")
         .ok_or_else(|| Error::new(Status::InvalidArgument, "BRIDGERT_EXAMPLE_PLUGIN_DIR is not set (meson sets it)"))?;
     let runtime = Runtime::open()?;
     runtime.load_plugin_dir(&plugin_dir)?;
+
+    // A value call with JSON-shaped parameters built in Rust.
     let params = Value::from_json(r#"{"matrix_a": [[1, 2], [3, 4]], "matrix_b": [[5, 6], [7, 8]]}"#)?;
     let product = runtime.call("matrix_multiplication", &params)?;
     let text = product.to_json()?;
@@ -106,7 +111,29 @@ fn matrix_plugin_through_runtime() -> bridgert::Result<()> {
         .call_json("matrix_multiplication", r#"{"matrix_a": [[1, 2, 3]], "matrix_b": [[1, 2]]}"#)
         .unwrap_err();
     expect(error.status() == Status::InvalidArgument, || format!("shape mismatch: {error}"))?;
-    println!("4. matrix_multiplication through Runtime: {text}; mismatched shapes: {error}");
+    println!("4. matrix_multiplication through Runtime: {text}\n   mismatched shapes: {error}");
+
+    // A native call on two blocks Rust allocated, signature checked first.
+    let a = Block::<f64>::from_slice(&[1.0, 2.0, 3.0])?;
+    let b = Block::<f64>::from_slice(&[4.0, 5.0, 6.0])?;
+    let dot = runtime.prepare("dot")?;
+    let value: f64 = dot.invoke((a.as_ptr(), b.as_ptr(), a.len() as u64))?;
+    expect(value == 32.0, || format!("dot = {value}"))?;
+    let wrong = dot.invoke::<(*const f64, u64), f64>((a.as_ptr(), 3)).unwrap_err();
+    expect(wrong.status() == Status::TypeMismatch, || format!("signature check: {wrong}"))?;
+    println!("   dot through a prepared handle: {value}; wrong Rust types: {wrong}");
+
+    // A C++ exception inside a plugin, through the runtime's boundary.
+    let error = runtime.prepare("fail")?.invoke::<(&CStr,), ()>((c"std::out_of_range",)).unwrap_err();
+    let thrown = std::iter::successors(Some(&error), |e| e.cause()).find(|e| e.cpp_type().is_some());
+    expect(
+        error.status() == Status::OutOfRange && thrown.and_then(Error::cpp_type) == Some("std::out_of_range"),
+        || format!("plugin exception: {error}"),
+    )?;
+    println!("   a plugin's std::out_of_range: {error}");
+    if let Some(thrown) = thrown.filter(|thrown| !std::ptr::eq(*thrown, &error)) {
+        println!("     caused by: {thrown}");
+    }
     Ok(())
 }
 
@@ -128,7 +155,7 @@ fn main() -> ExitCode {
         ("rust buffer filled and kept by C++", rust_buffer_filled_and_kept_by_cpp),
         ("C++ buffer freed by Rust", cpp_buffer_freed_by_rust),
         ("C++ exception as a Rust error", cpp_exception_as_rust_error),
-        ("matrix plugin through Runtime", matrix_plugin_through_runtime),
+        ("the examples' plugin through Runtime", plugin_through_runtime),
         ("statistics show both languages", statistics_show_both_languages),
     ];
     for (name, step) in steps {

@@ -67,6 +67,18 @@ extern "C" {
     pub fn brt_unregister(rt: *mut brt_runtime, name: *const c_char) -> brt_status;
     pub fn brt_algorithms_list(rt: *mut brt_runtime, visitor: brt_algorithm_visitor, ctx: *mut c_void)
         -> brt_status;
+    pub fn brt_call(
+        rt: *mut brt_runtime,
+        name: *const c_char,
+        params: *const brt_value,
+        result: *mut *mut brt_value,
+    ) -> brt_status;
+    pub fn brt_call_json(
+        rt: *mut brt_runtime,
+        name: *const c_char,
+        params_json: *const c_char,
+        result_json: *mut *mut c_char,
+    ) -> brt_status;
     pub fn brt_prepare(rt: *mut brt_runtime, name: *const c_char) -> *mut brt_prepared;
     pub fn brt_invoke(prepared: *mut brt_prepared, ret: *mut c_void, args: *mut *mut c_void) -> brt_status;
     pub fn brt_prepared_signature(prepared: *const brt_prepared) -> *const c_char;

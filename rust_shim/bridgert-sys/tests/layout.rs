@@ -68,12 +68,15 @@ fn rust_facts() -> BTreeSet<String> {
             brt_algorithm { struct_size, name, version, description, input_schema, value_fn,
                             native_fn, signature, timeout_ms, memory_limit, flags, ctx,
                             native_thunk }
+            brt_tensor_info { struct_size, dtype, ndim, shape, strides, count, data, block }
+            brt_json_options { struct_size, flags, max_depth, max_input, max_string, tensor_dtype }
+            brt_json_location { struct_size, line, column, offset }
             brt_algo_snapshot { struct_size, calls, errors, rejected, in_flight, latency_sum_ns,
                                 p50_ns, p95_ns, p99_ns, max_ns, state, window_calls, window_errors,
                                 latency_count }
         }
         enums { brt_status, brt_origin, brt_tracking, brt_health_level, brt_circuit_state,
-                brt_mem_type }
+                brt_mem_type, brt_kind, brt_dtype }
         consts {
             BRT_OK, BRT_E_INVALID_ARGUMENT, BRT_E_OUT_OF_MEMORY, BRT_E_LIMIT_EXCEEDED,
             BRT_E_INVALID_POINTER, BRT_E_DOUBLE_FREE, BRT_E_LAYOUT_MISMATCH, BRT_E_TYPE_MISMATCH,
@@ -91,6 +94,13 @@ fn rust_facts() -> BTreeSet<String> {
             BRT_MEM_C_HEAP, BRT_MEM_RUST_HEAP, BRT_MEM_CPP_HEAP, BRT_MEM_SHARED, BRT_MEM_MAPPED,
             BRT_MEM_TYPE_COUNT, BRT_ALLOC_ZERO, BRT_REFCOUNT_MAX, BRT_ALLOC_SIZE_MAX,
             BRT_ALLOC_ALIGN_MAX,
+            BRT_KIND_NULL, BRT_KIND_BOOL, BRT_KIND_INT, BRT_KIND_FLOAT, BRT_KIND_STRING,
+            BRT_KIND_BYTES, BRT_KIND_ARRAY, BRT_KIND_OBJECT, BRT_KIND_TENSOR, BRT_KIND_INVALID,
+            BRT_DTYPE_F64, BRT_DTYPE_F32, BRT_DTYPE_I64, BRT_DTYPE_I32, BRT_DTYPE_U8,
+            BRT_DTYPE_BOOL, BRT_TENSOR_MAX_DIMS, BRT_VALUE_MAX_DEPTH,
+            BRT_JSON_DUPLICATE_LAST_WINS, BRT_JSON_TENSORS, BRT_JSON_NONFINITE_AS_NULL,
+            BRT_JSON_BYTES_AS_BASE64, BRT_JSON_DEFAULT_MAX_DEPTH, BRT_JSON_DEFAULT_MAX_INPUT,
+            BRT_JSON_DEFAULT_MAX_STRING,
             BRT_SIGNATURE_MAX_ARGS, BRT_ALGORITHM_NAME_MAX, BRT_ALGORITHM_VERSION_MAX,
             BRT_MONITOR_SAMPLING_DEFAULT, BRT_MONITOR_SAMPLING_MAX,
             BRT_FORMAT_PROMETHEUS, BRT_FORMAT_JSON, BRT_HEALTHY, BRT_DEGRADED, BRT_UNHEALTHY,

@@ -1,8 +1,9 @@
 //! `cxx::Exception` -> `Error` (feature "cxx").
 //!
-//! With bridgert/cxx_trycatch.hpp included by a #[cxx::bridge], a C++
-//! exception escaping a bridged function is recorded as the thread's full
-//! brt_error before cxx hands Rust an `Exception` carrying its message. The
+//! With the C++ shim's <bridgert/cxx_trycatch.hpp> included by a
+//! #[cxx::bridge], a C++ exception escaping a bridged function is recorded
+//! as the thread's full brt_error before cxx hands Rust an `Exception`
+//! carrying its message. The
 //! conversion takes that record back (same thread, nothing recorded in
 //! between), so the status, the C++ type, the OS code and the causes arrive.
 //! Without the header (cxx's default trycatch) only the message exists: the

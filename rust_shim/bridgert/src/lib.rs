@@ -8,6 +8,8 @@
 //! - [`Allocator`]: Rust's global allocator on the shared allocator.
 //! - [`Block`], [`Buffer`], [`mem_stats`]: managed blocks any language may
 //!   hold, and the allocator's statistics by heap type.
+//! - [`Value`], [`Schema`]: the value model, JSON and validation; tensors
+//!   that share a `Block` without copying.
 //! - [`Runtime`], [`Prepared`]: plugins, the algorithm registry and typed
 //!   native calls whose signature is checked before anything runs.
 //!
@@ -23,6 +25,7 @@ mod panic;
 mod runtime;
 mod stats;
 mod status;
+mod value;
 mod version;
 
 pub use bridgert_sys as sys;
@@ -35,4 +38,5 @@ pub use panic::{catch_panic, panic_error, panic_message, status_boundary};
 pub use runtime::{AlgorithmInfo, Format, Health, HealthLevel, Runtime};
 pub use stats::{collect, mem_stats, set_memory_limit, try_mem_stats, visit_live, MemStats};
 pub use status::{Origin, Status};
+pub use value::{Dtype, Kind, Schema, TensorElement, TensorInfo, Value};
 pub use version::{check_abi, version, version_string};

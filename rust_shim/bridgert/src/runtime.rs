@@ -3,12 +3,15 @@ use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::ptr::{self, NonNull};
+use std::sync::Mutex;
 
 use bridgert_sys as sys;
 
 use crate::config::Config;
 use crate::error::{c_string, check, Error, Result};
 use crate::native::Prepared;
+use crate::panic::status_boundary;
+use crate::value::{take_managed_text, Value};
 
 /// Export formats of `Runtime::metrics`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,19 +40,6 @@ pub struct Health {
     pub report_json: String,
 }
 
-/// Copies a managed C string (a bridgert block) and releases the block.
-///
-/// # Safety
-/// `text` is NULL or a NUL-terminated managed block the caller owns.
-pub(crate) unsafe fn take_managed_text(text: *mut c_char, function: &str) -> Result<String> {
-    if text.is_null() {
-        return Err(Error::from_null(function));
-    }
-    let copy = CStr::from_ptr(text).to_string_lossy().into_owned();
-    sys::brt_release(text.cast());
-    Ok(copy)
-}
-
 /// One registered algorithm, as `Runtime::algorithms` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlgorithmInfo {
@@ -62,12 +52,21 @@ pub struct AlgorithmInfo {
     pub callable_with_values: bool,
 }
 
+/// A value algorithm written in Rust.
+type RustAlgorithm = dyn Fn(&Value) -> Result<Value> + Send + Sync + 'static;
+
 /// An open runtime (`brt_runtime`). Closed when dropped.
 pub struct Runtime {
     raw: NonNull<sys::brt_runtime>,
+    /// The Rust functions registered on this runtime, freed after the close.
+    /// Double boxes: the context pointer C holds must be thin and must not
+    /// move when the Vec grows.
+    #[allow(clippy::vec_box)]
+    registered: Mutex<Vec<Box<Box<RustAlgorithm>>>>,
 }
 
-// SAFETY: every runtime function is thread-safe (runtime.h).
+// SAFETY: every runtime function is thread-safe (runtime.h); `registered`
+// is behind a Mutex and the closures are Send + Sync.
 unsafe impl Send for Runtime {}
 unsafe impl Sync for Runtime {}
 
@@ -77,6 +76,24 @@ fn path_text(what: &str, path: &Path) -> Result<CString> {
 
 unsafe fn optional_text(text: *const c_char) -> Option<String> {
     (!text.is_null()).then(|| CStr::from_ptr(text).to_string_lossy().into_owned())
+}
+
+/// The C side of every Rust value algorithm: catches panics, records the
+/// Rust error, never unwinds.
+unsafe extern "C" fn rust_algorithm_entry(
+    ctx: *mut c_void,
+    params: *const sys::brt_value,
+    result: *mut *mut sys::brt_value,
+) -> sys::brt_status {
+    status_boundary(|| {
+        // SAFETY: ctx is the Box<RustAlgorithm> registered with this entry,
+        // kept alive by the Runtime; params is borrowed for the call.
+        let function = &*ctx.cast::<Box<RustAlgorithm>>();
+        let params = Value::from_borrowed(params)?;
+        let output = function(&params)?;
+        *result = output.into_raw();
+        Ok(())
+    })
 }
 
 unsafe extern "C" fn collect_algorithm(ctx: *mut c_void, algorithm: *const sys::brt_algorithm) -> c_int {
@@ -116,7 +133,7 @@ impl Runtime {
 
     fn adopt(raw: *mut sys::brt_runtime) -> Result<Runtime> {
         let raw = NonNull::new(raw).ok_or_else(|| Error::from_null("brt_runtime_open"))?;
-        Ok(Runtime { raw })
+        Ok(Runtime { raw, registered: Mutex::new(Vec::new()) })
     }
 
     /// Loads a plugin (a shared object exporting brt_plugin_init_v1).
@@ -139,6 +156,43 @@ impl Runtime {
         check(unsafe { sys::brt_plugin_unload(self.raw.as_ptr(), path.as_ptr()) })
     }
 
+    /// Registers a Rust function as value algorithm `name` (or
+    /// "name@version"; the version defaults to 1.0.0), so C, C++ and Rust
+    /// callers reach it by name. `schema` (JSON Schema) is checked against
+    /// the params of every call before `function` runs. A panic in
+    /// `function` becomes RUST_PANIC for the caller; an `Err` arrives whole.
+    pub fn register_fn<F>(&self, name: &str, schema: Option<&str>, function: F) -> Result<()>
+    where
+        F: Fn(&Value) -> Result<Value> + Send + Sync + 'static,
+    {
+        let (name, version) = name.split_once('@').unwrap_or((name, "1.0.0"));
+        let name = c_string("algorithm name", name)?;
+        let version = c_string("algorithm version", version)?;
+        let schema = schema.map(|s| c_string("input schema", s)).transpose()?;
+        let boxed: Box<Box<RustAlgorithm>> = Box::new(Box::new(function));
+        let algorithm = sys::brt_algorithm {
+            struct_size: std::mem::size_of::<sys::brt_algorithm>() as u32,
+            name: name.as_ptr(),
+            version: version.as_ptr(),
+            description: c"a Rust function registered through bridgert::Runtime::register_fn".as_ptr(),
+            input_schema: schema.as_ref().map_or(ptr::null(), |s| s.as_ptr()),
+            value_fn: Some(rust_algorithm_entry),
+            native_fn: ptr::null_mut(),
+            signature: ptr::null(),
+            timeout_ms: 0,
+            memory_limit: 0,
+            flags: 0,
+            ctx: (&*boxed as *const Box<RustAlgorithm>).cast_mut().cast(),
+            native_thunk: None,
+        };
+        let mut registered = self.registered.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // SAFETY: every pointer lives until after the call (strings are
+        // copied); the context lives in `registered` until the runtime closes.
+        check(unsafe { sys::brt_register(self.raw.as_ptr(), &algorithm) })?;
+        registered.push(boxed);
+        Ok(())
+    }
+
     /// Unregisters "name@version", or every version of "name".
     pub fn unregister(&self, name: &str) -> Result<()> {
         let name = c_string("algorithm name", name)?;
@@ -154,6 +208,34 @@ impl Runtime {
             sys::brt_algorithms_list(self.raw.as_ptr(), Some(collect_algorithm), (&mut list as *mut Vec<AlgorithmInfo>).cast())
         })?;
         Ok(list)
+    }
+
+    /// Calls value algorithm `name` ("name" is the highest version,
+    /// "name@1.2.0" that one) with `params`. Errors: VALIDATION against the
+    /// input schema (naming the JSON Pointer), NOT_FOUND (suggesting the
+    /// closest name), TIMEOUT, ISOLATED, or the algorithm's own failure —
+    /// with its status, wrapped in an error naming the algorithm whose cause
+    /// is the algorithm's error (a C++ exception keeps its type).
+    pub fn call(&self, name: &str, params: &Value) -> Result<Value> {
+        let name = c_string("algorithm name", name)?;
+        let mut result = ptr::null_mut();
+        // SAFETY: live runtime and value; the result is ours to release.
+        check(unsafe { sys::brt_call(self.raw.as_ptr(), name.as_ptr(), params.as_raw(), &mut result) })?;
+        // SAFETY: on success *result is a new reference.
+        unsafe { Value::from_raw(result) }
+    }
+
+    /// `call` with JSON text in and out (CONVERSION names the position of a
+    /// syntax error in `params_json`).
+    pub fn call_json(&self, name: &str, params_json: &str) -> Result<String> {
+        let name = c_string("algorithm name", name)?;
+        let params = c_string("params JSON", params_json)?;
+        let mut text = ptr::null_mut();
+        // SAFETY: live runtime, C strings; the text is a managed block we release.
+        unsafe {
+            check(sys::brt_call_json(self.raw.as_ptr(), name.as_ptr(), params.as_ptr(), &mut text))?;
+            take_managed_text(text, "brt_call_json")
+        }
     }
 
     /// Resolves a native algorithm for typed calls (`Prepared::invoke`).
@@ -199,8 +281,9 @@ impl Runtime {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        // SAFETY: we own the runtime, and no call through this handle is in
-        // flight (calls borrow it).
+        // SAFETY: we own the runtime. No call through this handle is in
+        // flight (calls borrow it), so the Rust functions are freed after
+        // the close, when C no longer calls them.
         unsafe { sys::brt_runtime_close(self.raw.as_ptr()) };
     }
 }

@@ -1,5 +1,5 @@
 /* The CLI tests' plugin: native algorithms of several signatures, and one
- * with a 10 ms deadline that fails with BRT_E_TIMEOUT when asked to sleep
+ * with a 100 ms deadline that fails with BRT_E_TIMEOUT when asked to sleep
  * longer. */
 #include <bridgert.h>
 
@@ -38,7 +38,7 @@ brt_status brt_plugin_init_v1(brt_runtime *rt, uint32_t abi_version) {
       NATIVE("is_even", is_even, "bool(u32)", 0, "Is the number even?"),
       NATIVE("length", length, "u64(str)", 0, "Bytes in a string"),
       NATIVE("sum", sum, "f64(ptr,u64)", 0, "Sums an array of doubles"),
-      NATIVE("sleepy", sleep_ms, "u32(u32)", 10, "Sleeps; its deadline is 10 ms"),
+      NATIVE("sleepy", sleep_ms, "u32(u32)", 100, "Sleeps; its deadline is 100 ms"),
   };
   for (size_t i = 0; i < sizeof algorithms / sizeof algorithms[0]; i++) {
     brt_status status = brt_register(rt, &algorithms[i]);

@@ -1,0 +1,193 @@
+/* bench/run convert: the converter against cJSON on a 1000x1000 f64 matrix.
+ *
+ *   convert.parse_matrix     JSON text -> f64 tensor (BRT_JSON_TENSORS) vs
+ *                            cJSON_Parse alone (its node tree); goal <= 1.3x
+ *   convert.print_matrix     tensor -> compact text vs cJSON_PrintUnformatted
+ *                            of the same numbers; goal <= 1.0x
+ *   convert.validate_matrix  the matrix as nested arrays against an
+ *                            items/items/number schema, ns per element;
+ *                            goal <= 10 ns
+ *   convert.wrap             brt_tensor_wrap + release of a 100 MiB block,
+ *                            ns per wrap and RSS growth; goal < 1 us, none
+ *
+ * Only the measured call is timed (the matching free happens outside the
+ * clock). The matrix holds random doubles of every magnitude in [-1e3, 1e3)
+ * with full precision, printed in their shortest round-trip form. */
+#include "bench.h"
+
+#include <bridgert.h>
+#include <cJSON.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { ROWS = 1000, COLS = 1000 };
+
+typedef struct workload {
+  char *text; /* the matrix as JSON text (a managed block) */
+  size_t len;
+  brt_value *tensor; /* the same numbers as an f64 tensor */
+  brt_value *arrays; /* ... as nested arrays of floats */
+  cJSON *tree;       /* ... as a cJSON tree */
+  brt_schema *schema;
+} workload;
+
+static void die(const char *what) {
+  const brt_error *error = brt_last_error();
+  fprintf(stderr, "bench-convert: %s: %s\n", what, error ? brt_error_message(error) : "no error recorded");
+  exit(1);
+}
+
+static double parse_bridgert(void *arg, uint64_t ops) {
+  workload *w = arg;
+  double elapsed = 0;
+  for (uint64_t i = 0; i < ops; i++) {
+    uint64_t start = bench_now_ns();
+    brt_value *value = brt_value_from_json(w->text, w->len, BRT_JSON_TENSORS);
+    elapsed += (double)(bench_now_ns() - start);
+    if (!value) die("parse");
+    brt_value_release(value);
+  }
+  return elapsed;
+}
+
+static double parse_cjson(void *arg, uint64_t ops) {
+  workload *w = arg;
+  double elapsed = 0;
+  for (uint64_t i = 0; i < ops; i++) {
+    uint64_t start = bench_now_ns();
+    cJSON *tree = cJSON_ParseWithLength(w->text, w->len);
+    elapsed += (double)(bench_now_ns() - start);
+    if (!tree) die("cJSON_Parse");
+    cJSON_Delete(tree);
+  }
+  return elapsed;
+}
+
+static double print_bridgert(void *arg, uint64_t ops) {
+  workload *w = arg;
+  double elapsed = 0;
+  for (uint64_t i = 0; i < ops; i++) {
+    uint64_t start = bench_now_ns();
+    char *text = brt_value_to_json(w->tensor, 0);
+    elapsed += (double)(bench_now_ns() - start);
+    if (!text) die("print");
+    brt_release(text);
+  }
+  return elapsed;
+}
+
+static double print_cjson(void *arg, uint64_t ops) {
+  workload *w = arg;
+  double elapsed = 0;
+  for (uint64_t i = 0; i < ops; i++) {
+    uint64_t start = bench_now_ns();
+    char *text = cJSON_PrintUnformatted(w->tree);
+    elapsed += (double)(bench_now_ns() - start);
+    if (!text) die("cJSON_PrintUnformatted");
+    cJSON_free(text);
+  }
+  return elapsed;
+}
+
+/* ns per element: the harness divides by ops, so ops counts elements. */
+static double validate_arrays(void *arg, uint64_t ops) {
+  workload *w = arg;
+  uint64_t rounds = ops / (ROWS * COLS) ? ops / (ROWS * COLS) : 1;
+  uint64_t start = bench_now_ns();
+  for (uint64_t i = 0; i < rounds; i++)
+    if (brt_validate(w->schema, w->arrays) != BRT_OK) die("validate");
+  return (double)(bench_now_ns() - start) * ((double)ops / (double)(rounds * ROWS * COLS));
+}
+
+typedef struct wrap_workload {
+  void *block;
+} wrap_workload;
+
+static double wrap_block(void *arg, uint64_t ops) {
+  wrap_workload *w = arg;
+  size_t shape[2] = {(size_t)100 << 20 >> 3 >> 10, 1024}; /* 100 MiB of f64 */
+  uint64_t start = bench_now_ns();
+  for (uint64_t i = 0; i < ops; i++) {
+    brt_value *tensor = brt_tensor_wrap(w->block, BRT_DTYPE_F64, 2, shape, NULL);
+    if (!tensor) die("wrap");
+    brt_value_release(tensor);
+  }
+  return (double)(bench_now_ns() - start);
+}
+
+static long rss_bytes(void) {
+  long pages = 0, resident = 0;
+  FILE *statm = fopen("/proc/self/statm", "r");
+  if (!statm) return -1;
+  if (fscanf(statm, "%ld %ld", &pages, &resident) != 2) resident = -1;
+  fclose(statm);
+  return resident * sysconf(_SC_PAGESIZE);
+}
+
+static void build_workload(workload *w) {
+  size_t shape[2] = {ROWS, COLS};
+  w->tensor = brt_tensor_new(BRT_DTYPE_F64, 2, shape);
+  if (!w->tensor) die("tensor");
+  double *data = brt_tensor_data(w->tensor);
+  uint64_t state = 0x243F6A8885A308D3u;
+  for (size_t i = 0; i < (size_t)ROWS * COLS; i++) {
+    state = state * 6364136223846793005u + 1442695040888963407u;
+    double unit = (double)(state >> 11) / 9007199254740992.0; /* [0, 1) */
+    data[i] = (unit * 2 - 1) * 1e3;
+  }
+  w->text = brt_value_to_json(w->tensor, 0);
+  if (!w->text) die("print");
+  w->len = strlen(w->text);
+  w->arrays = brt_value_from_json(w->text, w->len, 0);
+  if (!w->arrays) die("parse arrays");
+  w->tree = cJSON_ParseWithLength(w->text, w->len);
+  if (!w->tree) die("cJSON_Parse");
+  w->schema = brt_schema_compile("{\"type\":\"array\",\"items\":{\"type\":\"array\",\"items\":{\"type\":\"number\"}}}");
+  if (!w->schema) die("schema");
+}
+
+int main(void) {
+  workload w;
+  build_workload(&w);
+  char extra[128];
+  bench_state state;
+
+  snprintf(extra, sizeof extra, "\"elements\":%d,\"text_bytes\":%zu", ROWS * COLS, w.len);
+  bench_begin(&state, "convert.parse_matrix", NULL);
+  bench_run_subject(&state, "bridgert", parse_bridgert, &w, 1, extra);
+  bench_run_subject(&state, "cjson", parse_cjson, &w, 1, extra);
+  bench_ratios(&state, "bridgert");
+
+  bench_begin(&state, "convert.print_matrix", NULL);
+  bench_run_subject(&state, "bridgert", print_bridgert, &w, 1, extra);
+  bench_run_subject(&state, "cjson", print_cjson, &w, 1, extra);
+  bench_ratios(&state, "bridgert");
+
+  bench_begin(&state, "convert.validate_matrix", NULL);
+  bench_run_subject(&state, "bridgert", validate_arrays, &w, (uint64_t)ROWS * COLS * 3,
+                    "\"per\":\"element\"");
+
+  wrap_workload wrap = {brt_alloc((size_t)100 << 20, 64, BRT_MEM_C_HEAP, 0)};
+  if (!wrap.block) die("alloc 100 MiB");
+  long rss_before = rss_bytes();
+  bench_begin(&state, "convert.wrap", NULL);
+  snprintf(extra, sizeof extra, "\"block_bytes\":%zu", (size_t)100 << 20);
+  double samples[BENCH_MAX_REPS];
+  int reps = bench_reps();
+  wrap_block(&wrap, 1000);
+  for (int i = 0; i < reps; i++) samples[i] = wrap_block(&wrap, 100000) / 100000.0;
+  long rss_growth = rss_bytes() - rss_before;
+  snprintf(extra, sizeof extra, "\"block_bytes\":%zu,\"rss_growth_bytes\":%ld", (size_t)100 << 20, rss_growth);
+  bench_report(&state, "bridgert", samples, reps, extra);
+
+  brt_release(wrap.block);
+  cJSON_Delete(w.tree);
+  brt_schema_free(w.schema);
+  brt_value_release(w.arrays);
+  brt_value_release(w.tensor);
+  brt_release(w.text);
+  return 0;
+}

@@ -1,0 +1,147 @@
+/* Value calls by name: brt_call and brt_call_json, and the input schemas
+ * compiled at registration.
+ *
+ * Path of a call: lookup in the snapshot (no lock) and one reference on the
+ * entry; the monitor's circuit check; schema validation; the function in
+ * the exception boundary under a call frame with its deadline; the deadline
+ * check; the monitor's record; the entry's reference dropped. This is the
+ * one place where a future isolated (out-of-process) execution would
+ * replace the in-process call. */
+#include "internal.h"
+
+#include "bridgert/memory.h"
+#include "bridgert/monitor.h"
+#include "bridgert/schema.h"
+#include "bridgert/value.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+brt_status _brt_bridge_entry_attach_value(brt_entry *entry, const char *input_schema) {
+  if (!input_schema) return BRT_OK;
+  brt_schema *schema = brt_schema_compile(input_schema);
+  if (!schema) {
+    brt_status code = brt_error_code(brt_last_error());
+    return brt_error_wrap(code ? code : BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                          "brt_register: algorithm \"%s\": input_schema does not compile: %s",
+                          entry->name, brt_error_message(brt_last_error()));
+  }
+  size_t len = strlen(input_schema) + 1;
+  entry->schema_text = malloc(len);
+  if (!entry->schema_text) {
+    brt_schema_free(schema);
+    return brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
+                         "brt_register: out of memory copying the input schema of \"%s\"",
+                         entry->name);
+  }
+  memcpy(entry->schema_text, input_schema, len);
+  entry->schema = schema;
+  entry->desc.input_schema = entry->schema_text; /* listed by brt_algorithms_list */
+  return BRT_OK;
+}
+
+void _brt_bridge_entry_detach_value(brt_entry *entry) {
+  brt_schema_free(entry->schema);
+  entry->schema = NULL;
+  free(entry->schema_text);
+  entry->schema_text = NULL;
+}
+
+/* The algorithm's error, named: its own error (from the boundary or the
+ * function) becomes the cause and keeps its status. */
+static brt_status algorithm_failed(const brt_entry *entry, brt_status status) {
+  if (!brt_last_error())
+    return brt_error_set(status, BRT_ORIGIN_PLUGIN, NULL,
+                         "algorithm \"%s@%s\" failed with %s without recording an error",
+                         entry->name, entry->version, brt_status_name(status));
+  return brt_error_wrap(status, BRT_ORIGIN_C, NULL, "algorithm \"%s@%s\" failed: %s", entry->name,
+                        entry->version, brt_error_message(brt_last_error()));
+}
+
+static brt_status run_value(const brt_entry *entry, const brt_value *params, brt_value **result) {
+  uint32_t timeout_ms = entry->desc.timeout_ms ? entry->desc.timeout_ms
+                                               : entry->core->config.default_timeout_ms;
+  uint64_t started = timeout_ms ? _brt_bridge_now_ns() : 0;
+  uint64_t deadline = timeout_ms ? started + (uint64_t)timeout_ms * 1000000u : 0;
+  brt_value *out = NULL;
+  brt_call_frame frame;
+  _brt_bridge_frame_push(&frame, entry, deadline);
+  brt_error_clear(); /* so a failure without a recorded error is recognised */
+  brt_status status = _brt_bridge_guard_value(entry->desc.value_fn, entry->desc.ctx, params, &out);
+  _brt_bridge_frame_pop(&frame);
+  if (status == BRT_OK && !out)
+    status = brt_error_set(BRT_E_PLUGIN, BRT_ORIGIN_PLUGIN, NULL,
+                           "algorithm \"%s@%s\" returned BRT_OK without a result", entry->name,
+                           entry->version);
+  else if (status != BRT_OK)
+    status = algorithm_failed(entry, status);
+  else if (deadline)
+    status = _brt_bridge_deadline_check(entry, started, deadline, _brt_bridge_now_ns());
+  if (status != BRT_OK) {
+    if (out) brt_value_release(out);
+    return status;
+  }
+  *result = out;
+  return BRT_OK;
+}
+
+brt_status brt_call(brt_runtime *rt, const char *name, const brt_value *params,
+                    brt_value **result) {
+  if (!result)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL, "brt_call: result is NULL");
+  *result = NULL;
+  if (!params)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "brt_call: params is NULL; pass a value (an empty object for none)");
+  brt_entry *entry = _brt_bridge_lookup(rt, name);
+  if (!entry) return brt_error_code(brt_last_error());
+  brt_status status;
+  uint64_t start_ns;
+  if (!entry->desc.value_fn) {
+    status = brt_error_set(BRT_E_UNSUPPORTED, BRT_ORIGIN_C, NULL,
+                           "algorithm \"%s@%s\" has only a native function (signature %s); call "
+                           "it with brt_prepare and brt_invoke",
+                           entry->name, entry->version, entry->sig.text);
+  } else if ((status = brt_monitor_call_begin(entry->stats, &start_ns)) == BRT_OK) {
+    if (entry->schema && (status = brt_validate(entry->schema, params)) != BRT_OK)
+      status = brt_error_wrap(status, BRT_ORIGIN_C, NULL, "algorithm \"%s@%s\": invalid params: %s",
+                              entry->name, entry->version, brt_error_message(brt_last_error()));
+    else
+      status = run_value(entry, params, result);
+    brt_monitor_call_end(entry->stats, start_ns, status);
+  }
+  _brt_bridge_entry_release(entry);
+  return status;
+}
+
+brt_status brt_call_json(brt_runtime *rt, const char *name, const char *params_json,
+                         char **result_json) {
+  if (!result_json)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "brt_call_json: result_json is NULL");
+  *result_json = NULL;
+  if (!params_json)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "brt_call_json: params_json is NULL; pass JSON text such as \"{}\"");
+  brt_value *params = brt_value_from_json(params_json, strlen(params_json), 0);
+  if (!params) {
+    brt_status code = brt_error_code(brt_last_error());
+    return brt_error_wrap(code ? code : BRT_E_CONVERSION, BRT_ORIGIN_C, NULL,
+                          "brt_call_json(\"%.140s\"): params_json is not valid JSON: %s",
+                          name ? name : "(NULL)", brt_error_message(brt_last_error()));
+  }
+  brt_value *result = NULL;
+  brt_status status = brt_call(rt, name, params, &result);
+  brt_value_release(params);
+  if (status != BRT_OK) return status;
+  char *text = brt_value_to_json(result, 0);
+  brt_value_release(result);
+  if (!text) {
+    brt_status code = brt_error_code(brt_last_error());
+    return brt_error_wrap(code ? code : BRT_E_CONVERSION, BRT_ORIGIN_C, NULL,
+                          "brt_call_json(\"%s\"): the result cannot be written as JSON: %s", name,
+                          brt_error_message(brt_last_error()));
+  }
+  *result_json = text;
+  return BRT_OK;
+}
