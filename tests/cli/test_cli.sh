@@ -187,8 +187,13 @@ serve)
     last="serve stopped by SIGINT"; cp "$work/serve.err" "$work/err"
     expect_rc 0; expect_err "stopped by SIGINT"
   fi
-  run serve --listen localhost; expect_rc 64; expect_err "is not ADDRESS:PORT"
+  run serve --listen localhost; expect_rc 64
+  expect_err "bridgert serve: --listen 'localhost' is not ADDRESS:PORT with an IPv4 address"
+  expect_err "see 'bridgert serve --help'"
   run serve --listen 127.0.0.1:70000; expect_rc 64
+  run serve --listen 127.0.0.1:-1; expect_rc 64
+  run serve --listen 127.0.0.1:; expect_rc 64
+  run serve --listen 300.0.0.1:80; expect_rc 64
   ;;
 demo)
   mkdir "$work/empty"
