@@ -178,7 +178,8 @@ impl<T: Copy + 'static> Block<T> {
     /// # Safety
     /// As `from_raw`, except that the caller keeps its own reference.
     pub unsafe fn from_raw_retained(ptr: *mut T, len: usize) -> Result<Block<T>> {
-        block_info(ptr.cast())?;
+        // brt_retain refuses what is not the start of a live block and
+        // changes nothing then; from_raw checks the rest.
         check(sys::brt_retain(ptr.cast()))?;
         Block::from_raw(ptr, len).inspect_err(|_| {
             sys::brt_release(ptr.cast());

@@ -144,6 +144,10 @@ fn the_visitor_sees_blocks_stops_early_and_turns_panics_into_errors() {
     .unwrap();
     assert_eq!(calls, 1, "returning false stops the visit");
 
+    // An age filter needs per-block timestamps (tracking "blocks"), off here.
+    let error = visit_live(Duration::from_secs(1), |_, _| true).unwrap_err();
+    assert_eq!(error.status(), Status::Unsupported, "{error}");
+
     let error = visit_live(Duration::ZERO, |_, _| panic!("visitor exploded")).unwrap_err();
     assert_eq!(error.status(), Status::RustPanic);
     assert!(error.message().contains("visitor exploded"));
