@@ -173,6 +173,27 @@ BRT_NOINLINE __attribute__((cold)) void *_brt_mem_alloc_slow(size_t size, size_t
 
 /* --- brt_realloc ------------------------------------------------------------------ */
 
+/* A large block's segment spans at least 4 MiB of address space, so it
+ * can grow in place up to the end of its mapping: only the commit charge
+ * and the statistics change, nothing is copied (Rust's Vec growth). */
+static bool grow_large_in_place(block_ref *ref, size_t new_size, size_t align, brt_mem_type type) {
+  segment *s = ref->seg;
+  page *pg = ref->pg;
+  if (s->kind != SEGMENT_LARGE || align > pg->block_align || new_size <= pg->block_size) return false;
+  size_t usable = (new_size + OS_PAGE - 1) & ~(size_t)(OS_PAGE - 1);
+  size_t offset = pg->block_start - (uintptr_t)s;
+  if (usable > s->mapping_size - offset) return false;
+  if ((page_flags(pg) & PAGE_TRACKED) && usable - new_size > UINT16_MAX) return false;
+  heap *h = _brt_mem_heap_get();
+  /* Over the limit: moving fails too, and records the error. */
+  if (!h || !_brt_mem_try_charge(usable - pg->block_size)) return false;
+  stat_add_i(&h->stats.bytes_by_type[type], (int64_t)(usable - pg->block_size));
+  pg->block_size = usable;
+  pg->span = usable;
+  if (page_flags(pg) & PAGE_TRACKED) _brt_mem_track_set_requested(pg, ref->index, new_size);
+  return true;
+}
+
 void *brt_realloc(void *p, size_t new_size, size_t align) {
   block_ref ref;
   if (_brt_mem_resolve(p, "brt_realloc", &ref) != BRT_OK) return NULL;
@@ -195,6 +216,7 @@ void *brt_realloc(void *p, size_t new_size, size_t align) {
   if (_brt_mem_layout_fits(&ref, new_size, align, false) &&
       (!(page_flags(ref.pg) & PAGE_TRACKED) || _brt_mem_track_set_requested(ref.pg, ref.index, new_size)))
     return p;
+  if (grow_large_in_place(&ref, new_size, align, type)) return p;
   void *moved = brt_alloc(new_size, align, type, 0);
   if (!moved) return NULL;
   size_t old_size = _brt_mem_block_requested(&ref);

@@ -270,6 +270,7 @@ void _brt_mem_segment_release_cache(heap *h);
 segment *_brt_mem_segment_from_cache(heap *h, segment_kind kind);
 void _brt_mem_segment_unlink(heap *h, segment *s);
 void _brt_mem_segment_release(segment *s);
+bool _brt_mem_try_charge(size_t bytes);
 bool _brt_mem_charge(size_t bytes, size_t request);
 void _brt_mem_uncharge(size_t bytes);
 

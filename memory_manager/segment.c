@@ -31,13 +31,22 @@ void _brt_mem_segment_map_set(segment *s, bool present) {
 
 /* --- The commit charge ------------------------------------------------------ */
 
-/* Charges `bytes` about to be committed for a request of `request` bytes.
- * Over the limit: undoes the charge, records LIMIT_EXCEEDED and fails. */
-bool _brt_mem_charge(size_t bytes, size_t request) {
+/* Charges `bytes` about to be committed, unless that passes the limit
+ * (then nothing is charged). Records nothing. */
+bool _brt_mem_try_charge(size_t bytes) {
   uint64_t before = atomic_fetch_add_explicit(&_brt_mem.committed, bytes, memory_order_relaxed);
   uint64_t limit = atomic_load_explicit(&_brt_mem.limit, memory_order_relaxed);
   if (BRT_LIKELY(limit == 0 || before + bytes <= limit)) return true;
   atomic_fetch_sub_explicit(&_brt_mem.committed, bytes, memory_order_relaxed);
+  return false;
+}
+
+/* The same for a request of `request` bytes, recording LIMIT_EXCEEDED
+ * (naming the limit, the request and what is in use) when it fails. */
+bool _brt_mem_charge(size_t bytes, size_t request) {
+  if (BRT_LIKELY(_brt_mem_try_charge(bytes))) return true;
+  uint64_t before = atomic_load_explicit(&_brt_mem.committed, memory_order_relaxed);
+  uint64_t limit = atomic_load_explicit(&_brt_mem.limit, memory_order_relaxed);
   int64_t live = atomic_load_explicit(&_brt_mem.live_bytes_estimate, memory_order_relaxed);
   brt_error_set(BRT_E_LIMIT_EXCEEDED, BRT_ORIGIN_C, NULL,
                 "allocating %zu bytes needs %zu more committed bytes, which would exceed the "

@@ -44,6 +44,14 @@ static void test_resize(void **state) {
   assert_non_null(big);
   assert_int_equal((uintptr_t)big % 4096, 0);
   for (int i = 0; i < 50; i++) assert_int_equal(big[i], i);
+  /* A large block grows in place inside its segment. */
+  unsigned char *grown = brt_realloc(big, 1000000, 4096);
+  assert_ptr_equal(grown, big);
+  brt_block_info big_info = {.struct_size = sizeof big_info};
+  assert_ok(brt_block_info_get(grown, &big_info));
+  assert_true(big_info.usable >= 1000000);
+  for (int i = 0; i < 50; i++) assert_int_equal(grown[i], i);
+  memset(grown + 300000, 7, 700000);
   /* Errors leave the block as it was. */
   assert_null_with(brt_realloc(big, 0, 16), BRT_E_INVALID_ARGUMENT);
   assert_null_with(brt_realloc(big, 10, 5), BRT_E_INVALID_ARGUMENT);

@@ -116,8 +116,8 @@ BRT_API brt_status brt_release(const void *p);
 BRT_API brt_status brt_release_sized(const void *p, size_t size, size_t align);
 
 /* Resizes a block that only the caller holds (refcount 1), in place when
- * the new size fits the block's class, else by moving it (same type; the
- * old block is freed). On failure returns NULL and the old block is
+ * the new size fits the block's class or a large block can grow inside its
+ * segment, else by moving it (same type; the old block is freed). On failure returns NULL and the old block is
  * untouched. p NULL or not a live block: BRT_E_INVALID_POINTER; new_size 0
  * or a bad align: BRT_E_INVALID_ARGUMENT; a block with other references, a
  * SHARED or MAPPED block: BRT_E_UNSUPPORTED. Since 0.1.0. */
