@@ -335,6 +335,15 @@ static void test_objects_small_and_large(void **state) {
   assert_last_error(BRT_E_NOT_FOUND, "no key \"missing\"");
   assert_null_with(brt_value_object_get(object, NULL, 1), BRT_E_INVALID_ARGUMENT);
   assert_null_with(brt_value_object_get(replacement, "a", 1), BRT_E_TYPE_MISMATCH);
+  assert_last_error(BRT_E_TYPE_MISMATCH, "expected object, got string");
+  assert_null_with(brt_value_array_get(object, 0), BRT_E_TYPE_MISMATCH);
+  assert_last_error(BRT_E_TYPE_MISMATCH, "expected array, got object");
+  assert_status(brt_value_object_entry(NULL, 0, &name, NULL, NULL), BRT_E_INVALID_ARGUMENT);
+  assert_status(brt_value_object_entry(replacement, 0, &name, NULL, NULL), BRT_E_TYPE_MISMATCH);
+  assert_status(brt_value_object_length(NULL, &length), BRT_E_INVALID_ARGUMENT);
+  assert_status(brt_value_array_length(NULL, &length), BRT_E_INVALID_ARGUMENT);
+  assert_null_with(brt_value_object(SIZE_MAX), BRT_E_OUT_OF_RANGE);
+  assert_last_error(BRT_E_OUT_OF_RANGE, "capacity");
   brt_value_release(replacement);
   brt_value_release(object);
 }
