@@ -6,7 +6,6 @@
  * (examples/matrix_plugin). Every bridgert call below is recorded by the
  * runtime's monitor (it always is). */
 #include "bench.h"
-#include "monitor_overhead.h"
 
 #include <bridgert.h>
 #include <ffi.h>
@@ -57,6 +56,23 @@ static double run_raw_ffi(void *arg, uint64_t ops) {
   for (uint64_t i = 0; i < ops; i++) {
     ffi_call(&raw_cif, BRT_NATIVE_AS(void (*)(void), direct_fn), &out, args);
     sum += out;
+  }
+  uint64_t t1 = bench_now_ns();
+  BENCH_USE(sum);
+  return (double)(t1 - t0);
+}
+
+/* The monitor's recording alone, around the same direct call. */
+static double run_monitored_direct(void *arg, uint64_t ops) {
+  brt_algo_stats *stats = arg;
+  double a = 1.5, b = 2.0, sum = 0;
+  uint64_t t0 = bench_now_ns();
+  for (uint64_t i = 0; i < ops; i++) {
+    uint64_t start;
+    if (brt_monitor_call_begin(stats, &start) == BRT_OK) {
+      sum += direct_fn(a, b);
+      brt_monitor_call_end(stats, start, BRT_OK);
+    }
   }
   uint64_t t1 = bench_now_ns();
   BENCH_USE(sum);
@@ -173,8 +189,15 @@ int main(void) {
   bench_run_subject(&state, "bridgert", run_invoke, with_ffi, ops, NULL);
   bench_ratios(&state, "bridgert");
 
-  /* call.monitor_overhead: the monitor's own helper (bench/support). */
-  if (bench_monitor_overhead(ops) != 0) return 1;
+  brt_monitor *monitor = brt_monitor_new(NULL);
+  brt_algo_stats *stats = brt_monitor_algorithm(monitor, "mul_add", "1.0.0");
+  bench_begin(&state, "call.monitor_overhead", NULL);
+  bench_run_subject(&state, "monitor_off", run_direct, NULL, ops, NULL);
+  bench_run_subject(&state, "monitor_on", run_monitored_direct, stats, ops, NULL);
+  bench_ratios(&state, "monitor_on");
+  printf("{\"bench\":\"call.monitor_overhead\",\"overhead_ns\":{\"monitor_on-monitor_off\":%.3f}}\n",
+         state.results[1].value - state.results[0].value);
+  brt_monitor_free(monitor);
 
   bench_begin(&state, "call.scale2", NULL);
   bench_run_subject(&state, "1_thread", run_one_thread, with_thunk, ops, NULL);

@@ -124,7 +124,7 @@ fn plugin_through_runtime() -> bridgert::Result<()> {
     println!("   dot through a prepared handle: {value}; wrong Rust types: {wrong}");
 
     // A C++ exception inside a plugin, through the runtime's boundary.
-    let error = runtime.prepare("fail")?.invoke::<(&CStr,), ()>((c"std::out_of_range",)).unwrap_err();
+    let error = runtime.prepare("fail")?.invoke::<(&CStr,), ()>((CStr::from_bytes_with_nul(b"std::out_of_range\0").unwrap(),)).unwrap_err();
     let thrown = std::iter::successors(Some(&error), |e| e.cause()).find(|e| e.cpp_type().is_some());
     expect(
         error.status() == Status::OutOfRange && thrown.and_then(Error::cpp_type) == Some("std::out_of_range"),
