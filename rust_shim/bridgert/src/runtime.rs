@@ -225,7 +225,11 @@ impl Runtime {
         let mut listing = Listing { algorithms: Vec::new(), failure: None };
         // SAFETY: the visitor only writes `listing`, which outlives the call.
         let status = unsafe {
-            sys::brt_algorithms_list(self.raw.as_ptr(), Some(collect_algorithm), (&mut listing as *mut Listing).cast())
+            sys::brt_algorithms_list(
+                self.raw.as_ptr(),
+                Some(collect_algorithm),
+                (&mut listing as *mut Listing).cast(),
+            )
         };
         match listing.failure {
             Some(error) => Err(error),

@@ -135,7 +135,8 @@ fn blocks_allocated_on_one_thread_are_freed_on_another() {
             let sender = sender.clone();
             std::thread::spawn(move || {
                 for round in 0..200 {
-                    let batch: Vec<String> = (0..50).map(|i| format!("producer {p} round {round} item {i}")).collect();
+                    let batch: Vec<String> =
+                        (0..50).map(|i| format!("producer {p} round {round} item {i}")).collect();
                     sender.send(batch).unwrap();
                 }
             })

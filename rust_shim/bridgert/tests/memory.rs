@@ -114,8 +114,10 @@ fn statistics_count_blocks_by_type() {
     let before = mem_stats();
     let block = Block::<u8>::filled_in(1 << 20, 1, MemType::CppHeap).unwrap();
     let during = mem_stats();
-    assert!(during.live_bytes_of(MemType::CppHeap) >= before.live_bytes_of(MemType::CppHeap) + (1 << 20) - 4096,
-            "{before:?}\n{during:?}");
+    assert!(
+        during.live_bytes_of(MemType::CppHeap) >= before.live_bytes_of(MemType::CppHeap) + (1 << 20) - 4096,
+        "{before:?}\n{during:?}"
+    );
     assert!(during.total_allocs > before.total_allocs);
     assert!(during.to_string().contains("cpp_heap"), "{during}");
     drop(block);

@@ -131,7 +131,8 @@ fn schemas_validate_and_name_the_offending_element() {
     )
     .unwrap();
     schema.validate(&Value::from_json(r#"{"matrix_a": [[1, 2], [3, 4]]}"#).unwrap()).unwrap();
-    let error = schema.validate(&Value::from_json(r#"{"matrix_a": [[1, 2], ["x", 4]]}"#).unwrap()).unwrap_err();
+    let error =
+        schema.validate(&Value::from_json(r#"{"matrix_a": [[1, 2], ["x", 4]]}"#).unwrap()).unwrap_err();
     assert_eq!(error.status(), Status::Validation);
     assert!(error.message().contains("/matrix_a/1/0"), "{}", error.message());
     let error = Schema::compile(r#"{"minItems": -1}"#).err().unwrap();
@@ -146,7 +147,11 @@ fn values_are_shared_across_threads() {
     let copies: Vec<_> = (0..4).map(|_| value.clone()).collect();
     let sums: Vec<i64> = copies
         .into_iter()
-        .map(|v| std::thread::spawn(move || (0..3).map(|i| v.get_key("n").unwrap().get(i).unwrap().as_int().unwrap()).sum()))
+        .map(|v| {
+            std::thread::spawn(move || {
+                (0..3).map(|i| v.get_key("n").unwrap().get(i).unwrap().as_int().unwrap()).sum()
+            })
+        })
         .map(|h| h.join().unwrap())
         .collect();
     assert_eq!(sums, [6, 6, 6, 6]);
