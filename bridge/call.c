@@ -60,7 +60,7 @@ brt_status _brt_bridge_deadline_check(const brt_entry *entry, uint64_t started_n
 /* --- Prepared handles ---------------------------------------------------------- */
 
 brt_prepared *brt_prepare(brt_runtime *rt, const char *name) {
-  brt_entry *entry = _brt_bridge_lookup(rt, name);
+  brt_entry *entry = _brt_bridge_lookup(rt, name, "brt_prepare");
   if (!entry) return NULL;
   if (!entry->has_native) {
     brt_error_set(BRT_E_UNSUPPORTED, BRT_ORIGIN_C, NULL,

@@ -93,7 +93,7 @@ brt_status brt_call(brt_runtime *rt, const char *name, const brt_value *params,
   if (!params)
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                          "brt_call: params is NULL; pass a value (an empty object for none)");
-  brt_entry *entry = _brt_bridge_lookup(rt, name);
+  brt_entry *entry = _brt_bridge_lookup(rt, name, "brt_call");
   if (!entry) return brt_error_code(brt_last_error());
   brt_status status;
   uint64_t start_ns;

@@ -104,7 +104,7 @@ brt_entry *_brt_bridge_entry_create(brt_core *core, const brt_algorithm *algorit
 /* Finds "name" or "name@version" in the current snapshot of `rt` and returns
  * it retained, or NULL with NOT_FOUND (suggesting the closest name) or
  * INVALID_ARGUMENT (closed runtime, malformed name) recorded. */
-brt_entry *_brt_bridge_lookup(brt_runtime *rt, const char *name);
+brt_entry *_brt_bridge_lookup(brt_runtime *rt, const char *name, const char *function);
 /* Publishes the current snapshot plus `added` minus the entries for which
  * `remove(entry, ctx)` is true; called with core->write_lock held. Checks
  * duplicates first (EXISTS: nothing changes). Waits for a grace period and

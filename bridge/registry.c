@@ -380,11 +380,12 @@ static void version_not_found_error(const brt_snapshot *snapshot, size_t first, 
                 version, versions);
 }
 
-brt_entry *_brt_bridge_lookup(brt_runtime *rt, const char *name) {
-  if (!_brt_bridge_runtime_check(rt, "call")) return NULL;
+brt_entry *_brt_bridge_lookup(brt_runtime *rt, const char *name, const char *function) {
+  if (!_brt_bridge_runtime_check(rt, function)) return NULL;
   if (!name) {
     brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                  "algorithm name is NULL: expected \"name\" or \"name@version\"");
+                  "%s: algorithm name is NULL: expected \"name\" or \"name@version\"",
+                  function);
     return NULL;
   }
   const char *at = strchr(name, '@');
@@ -392,9 +393,9 @@ brt_entry *_brt_bridge_lookup(brt_runtime *rt, const char *name) {
   brt_semver wanted;
   if (!_brt_bridge_name_valid(name, len)) {
     brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                  "algorithm name \"%.140s\" is invalid: expected 1 to %d characters of "
+                  "%s: algorithm name \"%.140s\" is invalid: expected 1 to %d characters of "
                   "[a-z0-9_.-], optionally followed by @version",
-                  name, BRT_ALGORITHM_NAME_MAX);
+                  function, name, BRT_ALGORITHM_NAME_MAX);
     return NULL;
   }
   if (at && _brt_bridge_semver_parse(at + 1, &wanted) != BRT_OK) return NULL;
@@ -405,8 +406,8 @@ brt_entry *_brt_bridge_lookup(brt_runtime *rt, const char *name) {
   if (!core) {
     _brt_bridge_read_leave(slot);
     brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                  "runtime %p is closed (brt_runtime_close was called); cannot call \"%s\"",
-                  (void *)rt, name);
+                  "%s: runtime %p is closed (brt_runtime_close was called); cannot reach \"%s\"",
+                  function, (void *)rt, name);
     return NULL;
   }
   const brt_snapshot *snapshot = atomic_load(&core->snapshot);
@@ -466,7 +467,7 @@ static bool matches_name(const brt_entry *entry, const void *ctx) {
 }
 
 brt_status brt_unregister(brt_runtime *rt, const char *name) {
-  brt_entry *entry = _brt_bridge_lookup(rt, name); /* validates and explains a miss */
+  brt_entry *entry = _brt_bridge_lookup(rt, name, "brt_unregister"); /* validates and explains a miss */
   if (!entry) return brt_error_code(brt_last_error());
   const char *at = strchr(name, '@');
   name_match match = {name, at ? (size_t)(at - name) : strlen(name), at ? &entry->semver : NULL};

@@ -11,6 +11,7 @@
 
 #include <bridgert.h>
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -62,6 +63,9 @@ typedef struct cli_options {
  * message naming the offending word and pointing to --help in `error`. */
 int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t error_size);
 const char *cli_command_name(cli_command command);
+/* Parses "A.B.C.D:PORT" (an IPv4 address, PORT 0..65535) for --listen. */
+#define CLI_DEFAULT_LISTEN "127.0.0.1:9464"
+bool cli_parse_listen(const char *text, struct sockaddr_in *address);
 /* The --help text of a command (CLI_NONE: the overview). */
 const char *cli_help(cli_command command);
 

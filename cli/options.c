@@ -5,7 +5,10 @@
  * both accepted; "--" ends the options. */
 #include "cli.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const command_names[] = {"", "health", "list", "call", "metrics", "serve", "demo"};
@@ -122,6 +125,23 @@ const char *cli_help(cli_command command) {
   return overview_help;
 }
 
+bool cli_parse_listen(const char *text, struct sockaddr_in *address) {
+  const char *colon = strrchr(text, ':');
+  if (!colon || colon == text || colon - text >= INET_ADDRSTRLEN) return false;
+  char host[INET_ADDRSTRLEN];
+  memcpy(host, text, (size_t)(colon - text));
+  host[colon - text] = '\0';
+  if (colon[1] < '0' || colon[1] > '9') return false; /* strtol would take " 1" or "-1" */
+  char *end;
+  errno = 0;
+  long port = strtol(colon + 1, &end, 10);
+  if (errno || *end || port < 0 || port > 65535) return false;
+  memset(address, 0, sizeof *address);
+  address->sin_family = AF_INET;
+  address->sin_port = htons((uint16_t)port);
+  return inet_pton(AF_INET, host, &address->sin_addr) == 1;
+}
+
 typedef struct parser {
   int argc;
   char **argv;
@@ -232,6 +252,10 @@ static int parse_option(parser *p, const char *arg) {
       else if (strcmp(value, "summary") == 0) o->format = CLI_FORMAT_SUMMARY;
       else return usage_error(p, "option '--format' is 'prometheus', 'json' or 'summary', got '%s'", value);
     } else if (strcmp(name, "--listen") == 0) {
+      struct sockaddr_in address;
+      if (!cli_parse_listen(value, &address))
+        return usage_error(p, "--listen '%s' is not ADDRESS:PORT with an IPv4 address and a port "
+                              "0..65535, e.g. %s", value, CLI_DEFAULT_LISTEN);
       o->listen = value;
     }
   }

@@ -14,25 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_LISTEN "127.0.0.1:9464"
-
-/* Parses "A.B.C.D:PORT" (PORT 0..65535). */
-static bool parse_listen(const char *text, struct sockaddr_in *address) {
-  const char *colon = strrchr(text, ':');
-  if (!colon || colon == text || colon - text >= 16) return false;
-  char host[16];
-  memcpy(host, text, (size_t)(colon - text));
-  host[colon - text] = '\0';
-  char *end;
-  errno = 0;
-  long port = strtol(colon + 1, &end, 10);
-  if (errno || end == colon + 1 || *end || port < 0 || port > 65535) return false;
-  memset(address, 0, sizeof *address);
-  address->sin_family = AF_INET;
-  address->sin_port = htons((uint16_t)port);
-  return inet_pton(AF_INET, host, &address->sin_addr) == 1;
-}
-
 /* Queues `body` (copied; a managed body is released here). */
 static enum MHD_Result respond(struct MHD_Connection *connection, unsigned status,
                                const char *content_type, char *body, bool managed) {
@@ -87,11 +68,10 @@ static enum MHD_Result handle(void *ctx, struct MHD_Connection *connection, cons
 }
 
 int cli_serve(brt_runtime *rt, const char *listen) {
-  const char *where = listen ? listen : DEFAULT_LISTEN;
+  const char *where = listen ? listen : CLI_DEFAULT_LISTEN;
   struct sockaddr_in address;
-  if (!parse_listen(where, &address)) {
-    fprintf(stderr, "bridgert serve: --listen '%s' is not ADDRESS:PORT with an IPv4 address and a "
-                    "port 0..65535, e.g. 127.0.0.1:9464; see 'bridgert serve --help'\n", where);
+  if (!cli_parse_listen(where, &address)) { /* checked by cli_parse already */
+    fprintf(stderr, "bridgert serve: --listen '%s' is not ADDRESS:PORT\n", where);
     return CLI_EXIT_USAGE;
   }
   sigset_t stop_signals;

@@ -13,7 +13,14 @@ static void native_target(void) {}
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  /* A fresh runtime now and then: the monitor keeps the statistics of every
+   * name@version it has seen, which would grow without bound here. */
   static brt_runtime *rt;
+  static unsigned runs;
+  if (rt && ++runs % 4096 == 0) {
+    brt_runtime_close(rt);
+    rt = NULL;
+  }
   if (!rt) rt = brt_runtime_open(NULL);
   if (!rt) return 0;
   char *text = malloc(size + 3);

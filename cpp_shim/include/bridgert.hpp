@@ -5,6 +5,7 @@
 //   bridgert/error.hpp     brt::error, brt::check, brt::result, brt::attempt
 //   bridgert/bad_alloc.hpp brt::bad_alloc (std::bad_alloc with the allocator's error)
 //   bridgert/memory.hpp    brt::allocator<T>, brt::block<T>, brt::buffer
+//   bridgert/value.hpp     brt::value (conversions, JSON, zero-copy tensors)
 #ifndef BRIDGERT_HPP
 #define BRIDGERT_HPP
 
@@ -14,5 +15,6 @@
 #include <bridgert/error.hpp>
 #include <bridgert/bad_alloc.hpp>
 #include <bridgert/memory.hpp>
+#include <bridgert/value.hpp>
 
 #endif  // BRIDGERT_HPP

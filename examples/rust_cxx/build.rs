@@ -7,13 +7,14 @@ use std::path::PathBuf;
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let root = manifest.join("../..");
-    cxx_build::bridge("src/main.rs")
+    cxx_build::bridge("src/ffi.rs")
         .file("src/shim.cc")
         .include(root.join("abi/include"))
         .include(root.join("cpp_shim/include"))
         .flag_if_supported("-std=c++17")
         .flag_if_supported("-Wall")
         .compile("rust_cxx_example");
+    println!("cargo:rerun-if-changed=src/ffi.rs");
     println!("cargo:rerun-if-changed=src/shim.cc");
     println!("cargo:rerun-if-changed=src/shim.h");
     println!("cargo:rerun-if-env-changed=BRIDGERT_CPP_LIB_DIR");

@@ -37,7 +37,13 @@ fn main() {
             });
             let cflags = pkg_config("--cflags-only-I").unwrap_or_default();
             let lib_dir = libs.iter().find_map(|f| f.strip_prefix("-L")).map(PathBuf::from);
-            let include = cflags.iter().find_map(|f| f.strip_prefix("-I")).map(PathBuf::from);
+            // The include folder is the one holding the umbrella header
+            // (an uninstalled .pc lists build folders first).
+            let include = cflags
+                .iter()
+                .filter_map(|f| f.strip_prefix("-I"))
+                .map(PathBuf::from)
+                .find(|dir| dir.join("bridgert.h").is_file());
             // An empty -L list means the library sits in a default linker path.
             (lib_dir.unwrap_or_default(), include)
         }

@@ -92,6 +92,20 @@ static void test_exceptions_are_typed_errors(void **state) {
   brt_runtime_close(rt);
 }
 
+static void test_value_helper_with_cpp_values(void **state) {
+  (void)state;
+  brt_runtime *rt = load("cpp_native");
+  char *out = NULL;
+  assert_ok(brt_call_json(rt, "sum", "[1, 2.5, 3]", &out));
+  assert_string_equal(out, "6.5");
+  brt_release(out);
+  assert_status(brt_call_json(rt, "sum", "[1, \"x\"]", &out), BRT_E_VALIDATION);
+  assert_last_error(BRT_E_VALIDATION, "/1");
+  assert_status(brt_call_json(rt, "sum", "[-1]", &out), BRT_E_INVALID_ARGUMENT);
+  assert_string_equal(brt_error_type(brt_error_cause(brt_last_error())), "std::domain_error");
+  brt_runtime_close(rt);
+}
+
 static void test_body_failure_fails_the_load(void **state) {
   (void)state;
   char path[4096];
@@ -108,6 +122,7 @@ int main(void) {
       cmocka_unit_test(test_signatures_derived),
       cmocka_unit_test(test_thunk_calls),
       cmocka_unit_test(test_exceptions_are_typed_errors),
+      cmocka_unit_test(test_value_helper_with_cpp_values),
       cmocka_unit_test(test_body_failure_fails_the_load),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,9 @@
 set -u
 group=$1
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+pid=
+# A server left running by a failed check is stopped on the way out.
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 failures=0
 P="--plugin-dir $CLI_PLUGINS"
 
@@ -174,7 +176,7 @@ serve)
     [ "$status" = 405 ] || fail "got $status"
     # The port is taken: a second server fails with 71.
     run $P serve --listen "127.0.0.1:$port"; expect_rc 71; expect_err "cannot listen on 127.0.0.1:$port"
-    kill -TERM "$pid"; wait "$pid"; rc=$?
+    kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
     last="serve stopped by SIGTERM"; cp "$work/serve.err" "$work/err"
     expect_rc 0; expect_err "stopped by SIGTERM"
   fi
@@ -183,12 +185,17 @@ serve)
     last="GET /health (unhealthy)"
     status=$("$CURL" -s -o "$work/out" -w '%{http_code}' "http://127.0.0.1:$port/health")
     [ "$status" = 503 ] || fail "got $status"
-    kill -INT "$pid"; wait "$pid"; rc=$?
+    kill -INT "$pid"; wait "$pid"; rc=$?; pid=
     last="serve stopped by SIGINT"; cp "$work/serve.err" "$work/err"
     expect_rc 0; expect_err "stopped by SIGINT"
   fi
-  run serve --listen localhost; expect_rc 64; expect_err "is not ADDRESS:PORT"
+  run serve --listen localhost; expect_rc 64
+  expect_err "bridgert serve: --listen 'localhost' is not ADDRESS:PORT with an IPv4 address"
+  expect_err "see 'bridgert serve --help'"
   run serve --listen 127.0.0.1:70000; expect_rc 64
+  run serve --listen 127.0.0.1:-1; expect_rc 64
+  run serve --listen 127.0.0.1:; expect_rc 64
+  run serve --listen 300.0.0.1:80; expect_rc 64
   ;;
 demo)
   mkdir "$work/empty"

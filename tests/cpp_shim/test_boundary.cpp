@@ -13,6 +13,7 @@
 #include <ios>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -89,6 +90,9 @@ static void test_runtime_errors(void **state) {
   assert_guard_records(BRT_E_CPP_EXCEPTION, "std::range_error", throw std::range_error("r"));
   assert_guard_records(BRT_E_CPP_EXCEPTION, "std::overflow_error", throw std::overflow_error("o"));
   assert_guard_records(BRT_E_CPP_EXCEPTION, "std::underflow_error", throw std::underflow_error("u"));
+  assert_guard_records(BRT_E_CPP_EXCEPTION, "std::regex_error",
+                       throw std::regex_error(std::regex_constants::error_paren));
+  assert_guard_records(BRT_E_CPP_EXCEPTION, "std::bad_exception", throw std::bad_exception());
   assert_guard_records(BRT_E_CPP_EXCEPTION, "std::exception", throw std::exception());
   assert_string_equal(brt_error_message(last()), "std::exception");
 }
@@ -431,7 +435,7 @@ extern "C" brt_status test_exported_divide(int a, int b, int *out) {
 
 extern "C" const char *test_exported_name(int index) {
   static const char *const names[] = {"add", "mul"};
-  return brt::guard_or<const char *>(nullptr, [&] {
+  return brt::guard_or(nullptr, [&]() -> const char * {
     if (index < 0 || index > 1) throw std::out_of_range("index " + std::to_string(index));
     return names[index];
   });

@@ -61,6 +61,20 @@ static void test_algorithm_names(void **state) {
   assert_null_with(brt_monitor_algorithm(monitor, "ok", long_name), BRT_E_INVALID_ARGUMENT);
   assert_last_error(BRT_E_INVALID_ARGUMENT, "version");
 
+  /* The limits exactly: 128 bytes of name and 64 of version are fine. */
+  char edge_name[130], edge_version[66];
+  memset(edge_name, 'n', 128);
+  edge_name[128] = '\0';
+  memset(edge_version, 'v', 64);
+  edge_version[64] = '\0';
+  assert_non_null(brt_monitor_algorithm(monitor, edge_name, edge_version));
+  edge_name[128] = 'n';
+  edge_name[129] = '\0';
+  assert_null_with(brt_monitor_algorithm(monitor, edge_name, "1"), BRT_E_INVALID_ARGUMENT);
+  edge_version[64] = 'v';
+  edge_version[65] = '\0';
+  assert_null_with(brt_monitor_algorithm(monitor, "ok", edge_version), BRT_E_INVALID_ARGUMENT);
+
   brt_algo_stats *a = brt_monitor_algorithm(monitor, "matrix_multiplication", "1.0.0");
   brt_algo_stats *b = brt_monitor_algorithm(monitor, "matrix_multiplication", "1.1.0");
   brt_algo_stats *c = brt_monitor_algorithm(monitor, "caf\xC3\xA9 \"quoted\"\\", NULL);
@@ -287,10 +301,16 @@ static void test_gauges(void **state) {
   assert_status(brt_monitor_set_gauge(monitor, "plugins_loaded", NAN), BRT_E_INVALID_ARGUMENT);
   assert_status(brt_monitor_set_gauge(monitor, "plugins_loaded", INFINITY), BRT_E_INVALID_ARGUMENT);
   assert_last_error(BRT_E_INVALID_ARGUMENT, "finite");
+  char long_gauge[66];
+  memset(long_gauge, 'g', 65);
+  long_gauge[65] = '\0';
+  assert_status(brt_monitor_set_gauge(monitor, long_gauge, 1), BRT_E_INVALID_ARGUMENT);
+  long_gauge[64] = '\0'; /* 64 characters: the longest name */
+  assert_ok(brt_monitor_set_gauge(monitor, long_gauge, 1));
   assert_ok(brt_monitor_set_gauge(monitor, "plugins_loaded", 2));
   assert_ok(brt_monitor_set_gauge(monitor, "plugins_loaded", 3)); /* replaces */
   char name[32];
-  for (int i = 2; i < 64; i++) {
+  for (int i = 3; i < 64; i++) {
     snprintf(name, sizeof name, "g%d", i);
     assert_ok(brt_monitor_set_gauge(monitor, name, i));
   }

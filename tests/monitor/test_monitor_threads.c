@@ -204,12 +204,49 @@ static void test_concurrent_trip(void **state) {
   brt_monitor_free(monitor);
 }
 
+/* A call may end on another thread than the one that began it (a callback
+ * completing elsewhere): it is counted once and leaves nothing in flight. */
+typedef struct handoff {
+  brt_algo_stats *stats;
+  uint64_t start;
+} handoff;
+
+static void *end_elsewhere(void *arg) {
+  handoff *h = arg;
+  thread_clock_now = 5000;
+  brt_monitor_call_end(h->stats, h->start, BRT_OK);
+  return NULL;
+}
+
+static void test_end_on_another_thread(void **state) {
+  (void)state;
+  brt_monitor *monitor = brt_monitor_new(NULL);
+  assert_ok(brt_monitor_set_clock(monitor, thread_clock_read, NULL));
+  assert_ok(brt_monitor_set_sampling(monitor, 1));
+  brt_algo_stats *stats = brt_monitor_algorithm(monitor, "handoff", "1");
+  handoff h = {stats, 0};
+  thread_clock_now = 1000;
+  assert_ok(brt_monitor_call_begin(stats, &h.start));
+  brt_algo_snapshot snap = {.struct_size = sizeof snap};
+  assert_ok(brt_algo_stats_get(stats, &snap));
+  assert_int_equal(snap.in_flight, 1);
+  pthread_t thread;
+  assert_int_equal(pthread_create(&thread, NULL, end_elsewhere, &h), 0);
+  pthread_join(thread, NULL);
+  assert_ok(brt_algo_stats_get(stats, &snap));
+  assert_int_equal(snap.in_flight, 0);
+  assert_int_equal(snap.calls, 1);
+  assert_int_equal(snap.latency_sum_ns, 4000);
+  brt_monitor_free(monitor);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_two_threads_exact),
       cmocka_unit_test(test_two_threads_sampled),
       cmocka_unit_test(test_more_threads_than_slots),
       cmocka_unit_test(test_concurrent_trip),
+      cmocka_unit_test(test_end_on_another_thread),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

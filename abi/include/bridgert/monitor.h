@@ -16,8 +16,9 @@
  * takes the algorithm's lock to update the circuit breaker and the last
  * error. Every call is counted exactly; latency is sampled (see
  * brt_monitor_set_sampling), because reading the clock twice costs more
- * than all the rest of the recording. Readers (getters, exporters, health) see every call that completed
- * before they started; calls completing concurrently may be partly visible.
+ * than all the rest of the recording. Readers (getters, exporters,
+ * health) see every call that completed before they started; calls
+ * completing concurrently may be partly visible.
  *
  * Circuit breaker: when more than error_rate_threshold of the last
  * error_window completed calls failed, the algorithm is isolated ("open"):
@@ -114,18 +115,21 @@ BRT_API brt_algo_stats *brt_monitor_algorithm(brt_monitor *monitor, const char *
 
 /* Starts a call: counts it in flight and stores in *start_ns its start
  * time, or BRT_MONITOR_UNTIMED when the call is not sampled for latency
- * (so *start_ns is for brt_monitor_call_end only, not a clock). While the algorithm is isolated it records BRT_E_ISOLATED (the
- * message names the algorithm, the reason and when it will be probed) and
- * returns it; the call must then not run and brt_monitor_call_end must not
- * be called. BRT_E_INVALID_ARGUMENT for NULL arguments. No lock on the
- * success path: two thread-local counter updates, plus a clock read for a
- * sampled call. Since 0.1.0. */
+ * (so *start_ns is for brt_monitor_call_end only, not a clock). While the
+ * algorithm is isolated it records BRT_E_ISOLATED (the message names the
+ * algorithm, the reason and when it will be probed) and returns it; the
+ * call must then not run and brt_monitor_call_end must not be called.
+ * BRT_E_INVALID_ARGUMENT for NULL arguments; BRT_E_OUT_OF_MEMORY when the
+ * thread's first call on this algorithm cannot get its shard (about 2.6
+ * KiB). No lock on the success path: two thread-local counter updates,
+ * plus a clock read for a sampled call. Since 0.1.0. */
 BRT_API brt_status brt_monitor_call_begin(brt_algo_stats *stats, uint64_t *start_ns);
-/* Ends a call started by brt_monitor_call_begin with its `result`: counts it
- * by status, records its latency when it was sampled and, when it failed, the thread's last
- * error message (read with brt_last_error, if its code is `result`) and the
- * circuit breaker's verdict. Never fails and never changes the thread's last
- * error; a NULL `stats` is ignored. Since 0.1.0. */
+/* Ends a call started by brt_monitor_call_begin with its `result`: counts
+ * it by status, records its latency when it was sampled and, when it
+ * failed, the thread's last error message (read with brt_last_error, if its
+ * code is `result`) and the circuit breaker's verdict. Never fails and
+ * never changes the thread's last error; a NULL `stats` is ignored. Since
+ * 0.1.0. */
 BRT_API void brt_monitor_call_end(brt_algo_stats *stats, uint64_t start_ns, brt_status result);
 
 /* --- Reading one algorithm ---------------------------------------------------- */

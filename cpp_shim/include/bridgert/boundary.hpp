@@ -72,8 +72,9 @@ inline void rethrow_if_foreign() {
 
 // Runs f(). Returns BRT_OK (or f's own brt_status when f returns one), or
 // records what f threw and returns its status. Only abi::__forced_unwind
-// leaves, with other foreign (non-C++) exceptions. The no-throw path costs nothing beyond the call itself: the catch
-// clauses live in the unwind tables, not on the executed path.
+// (with any other non-C++ exception) leaves. The no-throw path costs
+// nothing beyond the call itself: the catch clauses live in the unwind
+// tables, not on the executed path.
 template <class F>
 [[nodiscard]] brt_status guard(F &&f) {
   try {
@@ -92,10 +93,11 @@ template <class F>
 }
 
 // Runs f() and returns its value, or records what it threw and returns
-// `fallback`: for extern "C" functions that return a pointer or a value
+// `fallback` (converted to f's result type): for extern "C" functions that
+// return a pointer or a value
 // (`return brt::guard_or(nullptr, [&] { return make_value(); });`).
-template <class T, class F>
-T guard_or(T fallback, F &&f) {
+template <class F>
+std::invoke_result_t<F> guard_or(typename std::invoke_result<F>::type fallback, F &&f) {
   try {
     return std::forward<F>(f)();
   } catch (const std::exception &e) {

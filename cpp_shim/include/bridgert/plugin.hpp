@@ -6,8 +6,11 @@
 //
 //   BRT_PLUGIN(rt) {
 //     rt.native<&dot>("dot", "1.0.0", "dot product of two f64 vectors");
-//     rt.value("matrix_multiplication", "1.0.0", schema_json,
-//              [](const brt_value *params) -> brt_value * { ... });
+//     rt.value("sum", "1.0.0", schema_json, [](const brt::value &params) {
+//       double total = 0;
+//       for (std::size_t i = 0; i < params.size(); i++) total += params[i].as<double>();
+//       return brt::value(total);
+//     });
 //   }
 //
 // BRT_PLUGIN writes the plugin's exported entry points: brt_plugin_init_v1,
@@ -28,6 +31,7 @@
 
 #include <bridgert/boundary.hpp>
 #include <bridgert/error.hpp>
+#include <bridgert/value.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -144,11 +148,24 @@ inline std::mutex &value_holders_lock() {
   return lock;
 }
 
+// Value callables come in two shapes: the C one, brt_value *(const
+// brt_value *) returning a new reference, and the C++ one, brt::value(const
+// brt::value &).
+template <class F>
+constexpr bool takes_cpp_values = std::is_invocable_r_v<value, F &, const value &>;
+template <class F>
+constexpr bool takes_c_values = std::is_invocable_r_v<brt_value *, F &, const brt_value *>;
+
 template <class F>
 brt_status value_trampoline(void *ctx, const brt_value *params, brt_value **result) {
   auto *holder = static_cast<value_holder<F> *>(ctx);
   return guard([&] {
-    brt_value *out = holder->fn(params);
+    brt_value *out;
+    if constexpr (takes_cpp_values<F>) {
+      out = holder->fn(value::share(params)).release();
+    } else {
+      out = holder->fn(params);
+    }
     if (!out)
       throw std::logic_error("the value algorithm returned a null brt_value without throwing");
     *result = out;
@@ -196,16 +213,18 @@ class plugin {
                     detail::function_traits<F>::signature(), &detail::dynamic_thunk<F>);
   }
 
-  // Registers `fn`, callable as brt_value *(const brt_value *params) and
-  // returning a new value the caller owns, as a value algorithm whose params
-  // are validated against `input_schema` (JSON Schema text, or nullptr).
-  // What fn throws is returned as the call's typed error.
+  // Registers `fn` as a value algorithm whose params are validated against
+  // `input_schema` (JSON Schema text, or nullptr). `fn` is callable as
+  // brt::value(const brt::value &params), or as brt_value *(const brt_value
+  // *params) returning a new reference. What fn throws is returned as the
+  // call's typed error.
   template <class F>
   void value(const char *name, const char *version, const char *input_schema, F fn,
              algorithm_options options = {}) {
     using stored = std::decay_t<F>;
-    static_assert(std::is_invocable_r_v<brt_value *, stored &, const brt_value *>,
-                  "a value algorithm is callable as brt_value *(const brt_value *params)");
+    static_assert(detail::takes_cpp_values<stored> || detail::takes_c_values<stored>,
+                  "a value algorithm is callable as brt::value(const brt::value &params) or "
+                  "brt_value *(const brt_value *params)");
     auto holder = std::make_unique<detail::value_holder<stored>>(std::move(fn));
     brt_algorithm algorithm{};
     algorithm.struct_size = sizeof algorithm;

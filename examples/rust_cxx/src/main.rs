@@ -11,6 +11,7 @@
 //!    by value, dot by a typed prepared handle on Rust blocks, and fail,
 //!    whose std::out_of_range arrives through the runtime's boundary;
 //! 5. the memory statistics by type show both languages' blocks.
+//!
 //! Any deviation ends the program with a failure status and the full error.
 use std::ffi::CStr;
 use std::process::ExitCode;
@@ -20,18 +21,7 @@ use bridgert::{block_info, mem_stats, Block, Buffer, Error, MemType, Runtime, St
 #[global_allocator]
 static ALLOCATOR: bridgert::Allocator = bridgert::Allocator;
 
-#[cxx::bridge(namespace = "rust_cxx_example")]
-mod ffi {
-    unsafe extern "C++" {
-        include!("rust_cxx_example/src/shim.h");
-
-        fn fill_and_keep(buffer: &mut [u8], seed: u8) -> Result<()>;
-        fn kept_sum() -> Result<u64>;
-        fn release_kept() -> Result<()>;
-        unsafe fn make_cpp_buffer(len: usize) -> Result<*mut u8>;
-        fn checked_at(values: &[i32], index: usize) -> Result<i32>;
-    }
-}
+mod ffi;
 
 /// `Err(Internal)` naming what did not hold.
 fn expect(holds: bool, what: impl FnOnce() -> String) -> bridgert::Result<()> {
@@ -61,6 +51,7 @@ fn rust_buffer_filled_and_kept_by_cpp() -> bridgert::Result<()> {
 
     // A slice that does not start a block cannot be retained: brt::check
     // throws brt::error, which arrives with the allocator's own status.
+    #[allow(clippy::useless_vec)] // a heap block on purpose: a slice into a bridgert block
     let mut other = vec![0u8; 64];
     let error = Error::from(ffi::fill_and_keep(&mut other[8..], 1).unwrap_err());
     expect(error.status() == Status::InvalidPointer, || format!("interior pointer refused: {error}"))?;
@@ -77,7 +68,9 @@ fn cpp_buffer_freed_by_rust() -> bridgert::Result<()> {
     let during = mem_stats().live_bytes_of(MemType::CppHeap);
     drop(buffer);
     let after = mem_stats().live_bytes_of(MemType::CppHeap);
-    expect(during >= before + 1000 && after + 1000 <= during, || format!("CPP_HEAP bytes {before} -> {during} -> {after}"))?;
+    expect(during >= before + 1000 && after + 1000 <= during, || {
+        format!("CPP_HEAP bytes {before} -> {during} -> {after}")
+    })?;
     println!("2. Rust freed a buffer C++ allocated with brt::allocator (CPP_HEAP {during} -> {after} bytes)");
     Ok(())
 }
@@ -93,8 +86,9 @@ fn cpp_exception_as_rust_error() -> bridgert::Result<()> {
 }
 
 fn plugin_through_runtime() -> bridgert::Result<()> {
-    let plugin_dir = std::env::var_os("BRIDGERT_EXAMPLE_PLUGIN_DIR")
-        .ok_or_else(|| Error::new(Status::InvalidArgument, "BRIDGERT_EXAMPLE_PLUGIN_DIR is not set (meson sets it)"))?;
+    let plugin_dir = std::env::var_os("BRIDGERT_EXAMPLE_PLUGIN_DIR").ok_or_else(|| {
+        Error::new(Status::InvalidArgument, "BRIDGERT_EXAMPLE_PLUGIN_DIR is not set (meson sets it)")
+    })?;
     let runtime = Runtime::open()?;
     runtime.load_plugin_dir(&plugin_dir)?;
 
@@ -124,7 +118,7 @@ fn plugin_through_runtime() -> bridgert::Result<()> {
     println!("   dot through a prepared handle: {value}; wrong Rust types: {wrong}");
 
     // A C++ exception inside a plugin, through the runtime's boundary.
-    let error = runtime.prepare("fail")?.invoke::<(&CStr,), ()>((c"std::out_of_range",)).unwrap_err();
+    let error = runtime.prepare("fail")?.invoke::<(&CStr,), ()>((CStr::from_bytes_with_nul(b"std::out_of_range\0").unwrap(),)).unwrap_err();
     let thrown = std::iter::successors(Some(&error), |e| e.cause()).find(|e| e.cpp_type().is_some());
     expect(
         error.status() == Status::OutOfRange && thrown.and_then(Error::cpp_type) == Some("std::out_of_range"),
@@ -150,8 +144,11 @@ fn statistics_show_both_languages() -> bridgert::Result<()> {
     Ok(())
 }
 
+/// One step of the example.
+type Step = fn() -> bridgert::Result<()>;
+
 fn main() -> ExitCode {
-    let steps: [(&str, fn() -> bridgert::Result<()>); 5] = [
+    let steps: [(&str, Step); 5] = [
         ("rust buffer filled and kept by C++", rust_buffer_filled_and_kept_by_cpp),
         ("C++ buffer freed by Rust", cpp_buffer_freed_by_rust),
         ("C++ exception as a Rust error", cpp_exception_as_rust_error),

@@ -77,14 +77,16 @@ extern "C" {
         code: brt_status,
         origin: brt_origin,
         type_: *const c_char,
-        fmt: *const c_char, ...
+        fmt: *const c_char,
+        ...
     ) -> brt_status;
     pub fn brt_error_set_os(code: brt_status, os_code: c_int, fmt: *const c_char, ...) -> brt_status;
     pub fn brt_error_wrap(
         code: brt_status,
         origin: brt_origin,
         type_: *const c_char,
-        fmt: *const c_char, ...
+        fmt: *const c_char,
+        ...
     ) -> brt_status;
     pub fn brt_error_record(info: *const brt_error_info) -> brt_status;
     pub fn brt_error_restore(error: *mut brt_error) -> brt_status;
@@ -92,8 +94,7 @@ extern "C" {
     pub fn brt_error_count_get(code: brt_status, origin: brt_origin, count: *mut u64) -> brt_status;
 
     pub fn brt_error_translator_register(fn_: brt_error_translator, ctx: *mut c_void) -> brt_status;
-    pub fn brt_error_translator_unregister(fn_: brt_error_translator, ctx: *mut c_void)
-        -> brt_status;
+    pub fn brt_error_translator_unregister(fn_: brt_error_translator, ctx: *mut c_void) -> brt_status;
     pub fn brt_error_translate(
         origin: brt_origin,
         exception: *const c_void,

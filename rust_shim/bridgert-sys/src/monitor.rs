@@ -85,7 +85,11 @@ extern "C" {
     ) -> brt_status;
     pub fn brt_algo_stats_last_error(stats: *const brt_algo_stats, buf: *mut c_char, size: usize) -> usize;
     pub fn brt_monitor_set_gauge(monitor: *mut brt_monitor, name: *const c_char, value: f64) -> brt_status;
-    pub fn brt_monitor_export(monitor: *mut brt_monitor, format: c_uint, text: *mut *mut c_char) -> brt_status;
+    pub fn brt_monitor_export(
+        monitor: *mut brt_monitor,
+        format: c_uint,
+        text: *mut *mut c_char,
+    ) -> brt_status;
     pub fn brt_monitor_health_level(
         monitor: *mut brt_monitor,
         level: *mut brt_health_level,

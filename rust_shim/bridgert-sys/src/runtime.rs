@@ -22,10 +22,15 @@ pub struct brt_prepared {
 }
 
 pub type brt_value_fn = Option<
-    unsafe extern "C" fn(ctx: *mut c_void, params: *const brt_value, result: *mut *mut brt_value) -> brt_status,
+    unsafe extern "C" fn(
+        ctx: *mut c_void,
+        params: *const brt_value,
+        result: *mut *mut brt_value,
+    ) -> brt_status,
 >;
-pub type brt_native_thunk =
-    Option<unsafe extern "C" fn(native_fn: *mut c_void, ret: *mut c_void, args: *mut *mut c_void) -> brt_status>;
+pub type brt_native_thunk = Option<
+    unsafe extern "C" fn(native_fn: *mut c_void, ret: *mut c_void, args: *mut *mut c_void) -> brt_status,
+>;
 
 pub const BRT_SIGNATURE_MAX_ARGS: usize = 32;
 pub const BRT_ALGORITHM_NAME_MAX: usize = 128;
@@ -52,7 +57,8 @@ pub struct brt_algorithm {
 
 pub type brt_algorithm_visitor =
     Option<unsafe extern "C" fn(ctx: *mut c_void, algorithm: *const brt_algorithm) -> c_int>;
-pub type brt_plugin_init_fn = Option<unsafe extern "C" fn(rt: *mut brt_runtime, abi_version: u32) -> brt_status>;
+pub type brt_plugin_init_fn =
+    Option<unsafe extern "C" fn(rt: *mut brt_runtime, abi_version: u32) -> brt_status>;
 
 pub const BRT_PLUGIN_INIT_SYMBOL: &str = "brt_plugin_init_v1";
 pub const BRT_PLUGIN_ABI_SYMBOL: &str = "brt_plugin_abi_version";
@@ -65,8 +71,11 @@ extern "C" {
     pub fn brt_plugin_unload(rt: *mut brt_runtime, path: *const c_char) -> brt_status;
     pub fn brt_register(rt: *mut brt_runtime, algorithm: *const brt_algorithm) -> brt_status;
     pub fn brt_unregister(rt: *mut brt_runtime, name: *const c_char) -> brt_status;
-    pub fn brt_algorithms_list(rt: *mut brt_runtime, visitor: brt_algorithm_visitor, ctx: *mut c_void)
-        -> brt_status;
+    pub fn brt_algorithms_list(
+        rt: *mut brt_runtime,
+        visitor: brt_algorithm_visitor,
+        ctx: *mut c_void,
+    ) -> brt_status;
     pub fn brt_call(
         rt: *mut brt_runtime,
         name: *const c_char,

@@ -106,10 +106,16 @@ extern "C" {
     pub fn brt_value_get_int(value: *const brt_value, out: *mut i64) -> brt_status;
     pub fn brt_value_get_float(value: *const brt_value, out: *mut f64) -> brt_status;
     pub fn brt_value_get_number(value: *const brt_value, out: *mut f64) -> brt_status;
-    pub fn brt_value_get_string(value: *const brt_value, data: *mut *const c_char, len: *mut usize)
-        -> brt_status;
-    pub fn brt_value_get_bytes(value: *const brt_value, data: *mut *const c_void, len: *mut usize)
-        -> brt_status;
+    pub fn brt_value_get_string(
+        value: *const brt_value,
+        data: *mut *const c_char,
+        len: *mut usize,
+    ) -> brt_status;
+    pub fn brt_value_get_bytes(
+        value: *const brt_value,
+        data: *mut *const c_void,
+        len: *mut usize,
+    ) -> brt_status;
 
     pub fn brt_value_array(capacity: usize) -> *mut brt_value;
     pub fn brt_value_array_push(array: *mut brt_value, item: *const brt_value) -> brt_status;
@@ -123,8 +129,11 @@ extern "C" {
         key_len: usize,
         value: *const brt_value,
     ) -> brt_status;
-    pub fn brt_value_object_get(object: *const brt_value, key: *const c_char, key_len: usize)
-        -> *const brt_value;
+    pub fn brt_value_object_get(
+        object: *const brt_value,
+        key: *const c_char,
+        key_len: usize,
+    ) -> *const brt_value;
     pub fn brt_value_object_length(object: *const brt_value, out: *mut usize) -> brt_status;
     pub fn brt_value_object_entry(
         object: *const brt_value,
@@ -149,14 +158,30 @@ extern "C" {
     ) -> *mut brt_value;
     pub fn brt_tensor_data(tensor: *const brt_value) -> *mut c_void;
     pub fn brt_tensor_info_get(tensor: *const brt_value, out: *mut brt_tensor_info) -> brt_status;
-    pub fn brt_tensor_get_f64(tensor: *const brt_value, index: *const usize, nindex: usize, out: *mut f64)
-        -> brt_status;
-    pub fn brt_tensor_set_f64(tensor: *mut brt_value, index: *const usize, nindex: usize, number: f64)
-        -> brt_status;
-    pub fn brt_tensor_get_i64(tensor: *const brt_value, index: *const usize, nindex: usize, out: *mut i64)
-        -> brt_status;
-    pub fn brt_tensor_set_i64(tensor: *mut brt_value, index: *const usize, nindex: usize, number: i64)
-        -> brt_status;
+    pub fn brt_tensor_get_f64(
+        tensor: *const brt_value,
+        index: *const usize,
+        nindex: usize,
+        out: *mut f64,
+    ) -> brt_status;
+    pub fn brt_tensor_set_f64(
+        tensor: *mut brt_value,
+        index: *const usize,
+        nindex: usize,
+        number: f64,
+    ) -> brt_status;
+    pub fn brt_tensor_get_i64(
+        tensor: *const brt_value,
+        index: *const usize,
+        nindex: usize,
+        out: *mut i64,
+    ) -> brt_status;
+    pub fn brt_tensor_set_i64(
+        tensor: *mut brt_value,
+        index: *const usize,
+        nindex: usize,
+        number: i64,
+    ) -> brt_status;
 
     pub fn brt_json_options_default(options: *mut brt_json_options);
     pub fn brt_value_from_json(text: *const c_char, len: usize, flags: c_uint) -> *mut brt_value;

@@ -110,9 +110,11 @@ fn rust_facts() -> BTreeSet<String> {
 }
 
 fn required_env(name: &str) -> PathBuf {
-    PathBuf::from(env::var_os(name).unwrap_or_else(|| {
-        panic!("{name} is not set: run these tests through `meson test` (it sets it)")
-    }))
+    PathBuf::from(
+        env::var_os(name).unwrap_or_else(|| {
+            panic!("{name} is not set: run these tests through `meson test` (it sets it)")
+        }),
+    )
 }
 
 fn c_facts() -> BTreeSet<String> {
@@ -207,12 +209,16 @@ fn every_header_definition_is_compared() {
             "struct {name} is defined in a header but not compared (add it to layout_probe.c and tests/layout.rs)");
     }
     for name in enums {
-        assert!(facts.iter().any(|f| f.starts_with(&format!("enum {name} "))),
-            "enum {name} is defined in a header but not compared");
+        assert!(
+            facts.iter().any(|f| f.starts_with(&format!("enum {name} "))),
+            "enum {name} is defined in a header but not compared"
+        );
     }
     for name in constants {
-        assert!(facts.iter().any(|f| f.starts_with(&format!("const {name} "))),
-            "enum constant {name} is defined in a header but not compared");
+        assert!(
+            facts.iter().any(|f| f.starts_with(&format!("const {name} "))),
+            "enum constant {name} is defined in a header but not compared"
+        );
     }
 }
 

@@ -72,10 +72,8 @@ impl BlockInfo {
 /// The block information of any pointer; errors for pointers that are not
 /// the start of a live block (INVALID_POINTER, DOUBLE_FREE).
 pub fn block_info(ptr: *const u8) -> Result<BlockInfo> {
-    let mut raw = sys::brt_block_info {
-        struct_size: size_of::<sys::brt_block_info>() as u32,
-        ..Default::default()
-    };
+    let mut raw =
+        sys::brt_block_info { struct_size: size_of::<sys::brt_block_info>() as u32, ..Default::default() };
     // SAFETY: brt_block_info_get never touches memory it does not own.
     check(unsafe { sys::brt_block_info_get(ptr.cast(), &mut raw) })?;
     Ok(BlockInfo::from_raw(&raw))
@@ -160,7 +158,11 @@ impl<T: Copy + 'static> Block<T> {
         if ptr as usize % align_of::<T>() != 0 {
             return Err(Error::new(
                 Status::LayoutMismatch,
-                format!("block {ptr:p} is not aligned to {} for {}", align_of::<T>(), std::any::type_name::<T>()),
+                format!(
+                    "block {ptr:p} is not aligned to {} for {}",
+                    align_of::<T>(),
+                    std::any::type_name::<T>()
+                ),
             ));
         }
         if bytes > info.usable {
@@ -178,7 +180,8 @@ impl<T: Copy + 'static> Block<T> {
     /// # Safety
     /// As `from_raw`, except that the caller keeps its own reference.
     pub unsafe fn from_raw_retained(ptr: *mut T, len: usize) -> Result<Block<T>> {
-        block_info(ptr.cast())?;
+        // brt_retain refuses what is not the start of a live block and
+        // changes nothing then; from_raw checks the rest.
         check(sys::brt_retain(ptr.cast()))?;
         Block::from_raw(ptr, len).inspect_err(|_| {
             sys::brt_release(ptr.cast());
@@ -269,6 +272,10 @@ impl<T: Copy + 'static> Deref for Block<T> {
 
 impl<T: Copy + fmt::Debug + 'static> fmt::Debug for Block<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Block").field("ptr", &self.ptr).field("len", &self.len).field("values", &self.as_slice()).finish()
+        f.debug_struct("Block")
+            .field("ptr", &self.ptr)
+            .field("len", &self.len)
+            .field("values", &self.as_slice())
+            .finish()
     }
 }

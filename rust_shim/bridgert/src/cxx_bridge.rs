@@ -15,9 +15,7 @@ impl From<cxx::Exception> for Error {
     fn from(exception: cxx::Exception) -> Error {
         let what = exception.what();
         match Error::last() {
-            Some(recorded) if recorded.message() == what => {
-                Error::take_last().unwrap_or(recorded)
-            }
+            Some(recorded) if recorded.message() == what => Error::take_last().unwrap_or(recorded),
             _ => Error::new(Status::CppException, what).with_origin(Origin::Cpp),
         }
     }

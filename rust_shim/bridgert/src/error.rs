@@ -182,7 +182,10 @@ impl Error {
                 let known = Status::from_raw(status).unwrap_or(Status::Internal);
                 let mut error = Error::new(
                     known,
-                    format!("the call failed with status {status} ({}) without recording an error", known.describe()),
+                    format!(
+                        "the call failed with status {status} ({}) without recording an error",
+                        known.describe()
+                    ),
                 )
                 .with_origin(Origin::C);
                 error.inner.raw_status = status;

@@ -28,9 +28,9 @@ mod status;
 mod value;
 mod version;
 
-pub use bridgert_sys as sys;
 pub use alloc::Allocator;
 pub use block::{block_info, Block, BlockInfo, Buffer, MemType};
+pub use bridgert_sys as sys;
 pub use config::{Config, Tracking};
 pub use error::{Error, Result};
 pub use native::{signature_of, NativeArg, NativeArgs, NativeRet, Prepared, TypedFn};

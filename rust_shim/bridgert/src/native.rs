@@ -87,7 +87,8 @@ pub trait NativeArgs {
     /// The argument codes, comma-separated ("ptr,ptr,u64").
     fn codes() -> String;
     /// Calls `call` with an array of pointers to the arguments.
-    fn with_arg_pointers(&self, call: &mut dyn FnMut(*mut *mut c_void) -> sys::brt_status) -> sys::brt_status;
+    fn with_arg_pointers(&self, call: &mut dyn FnMut(*mut *mut c_void) -> sys::brt_status)
+        -> sys::brt_status;
 }
 
 macro_rules! one {
@@ -155,7 +156,8 @@ impl Prepared {
     pub unsafe fn from_raw(raw: *mut sys::brt_prepared) -> Result<Prepared> {
         let raw = NonNull::new(raw).ok_or_else(|| Error::from_null("brt_prepare"))?;
         let text = sys::brt_prepared_signature(raw.as_ptr());
-        let signature = if text.is_null() { String::new() } else { CStr::from_ptr(text).to_string_lossy().into_owned() };
+        let signature =
+            if text.is_null() { String::new() } else { CStr::from_ptr(text).to_string_lossy().into_owned() };
         Ok(Prepared { raw, signature })
     }
 

@@ -10,7 +10,7 @@ use bridgert_sys as sys;
 use crate::config::Config;
 use crate::error::{c_string, check, Error, Result};
 use crate::native::Prepared;
-use crate::panic::status_boundary;
+use crate::panic::{catch_panic, status_boundary};
 use crate::value::{take_managed_text, Value};
 
 /// Export formats of `Runtime::metrics`.
@@ -96,17 +96,37 @@ unsafe extern "C" fn rust_algorithm_entry(
     })
 }
 
+struct Listing {
+    algorithms: Vec<AlgorithmInfo>,
+    failure: Option<Error>,
+}
+
+/// The visitor of `Runtime::algorithms`; like every entry point C calls,
+/// it never unwinds (a panic stops the listing and is reported).
 unsafe extern "C" fn collect_algorithm(ctx: *mut c_void, algorithm: *const sys::brt_algorithm) -> c_int {
-    let list = &mut *ctx.cast::<Vec<AlgorithmInfo>>();
-    let algorithm = &*algorithm;
-    list.push(AlgorithmInfo {
-        name: optional_text(algorithm.name).unwrap_or_default(),
-        version: optional_text(algorithm.version).unwrap_or_default(),
-        description: optional_text(algorithm.description),
-        signature: if algorithm.native_fn.is_null() { None } else { optional_text(algorithm.signature) },
-        callable_with_values: algorithm.value_fn.is_some(),
+    // SAFETY: ctx is the Listing of Runtime::algorithms, alive for the call.
+    let listing = &mut *ctx.cast::<Listing>();
+    let collected = catch_panic(|| {
+        // SAFETY: the registry lends the description for this call.
+        let algorithm = &*algorithm;
+        Ok(AlgorithmInfo {
+            name: optional_text(algorithm.name).unwrap_or_default(),
+            version: optional_text(algorithm.version).unwrap_or_default(),
+            description: optional_text(algorithm.description),
+            signature: if algorithm.native_fn.is_null() { None } else { optional_text(algorithm.signature) },
+            callable_with_values: algorithm.value_fn.is_some(),
+        })
     });
-    0
+    match collected {
+        Ok(info) => {
+            listing.algorithms.push(info);
+            0
+        }
+        Err(error) => {
+            listing.failure = Some(error);
+            1
+        }
+    }
 }
 
 impl Runtime {
@@ -202,12 +222,19 @@ impl Runtime {
 
     /// Every registered algorithm, by name then highest version first.
     pub fn algorithms(&self) -> Result<Vec<AlgorithmInfo>> {
-        let mut list: Vec<AlgorithmInfo> = Vec::new();
-        // SAFETY: the visitor only appends to `list`, which outlives the call.
-        check(unsafe {
-            sys::brt_algorithms_list(self.raw.as_ptr(), Some(collect_algorithm), (&mut list as *mut Vec<AlgorithmInfo>).cast())
-        })?;
-        Ok(list)
+        let mut listing = Listing { algorithms: Vec::new(), failure: None };
+        // SAFETY: the visitor only writes `listing`, which outlives the call.
+        let status = unsafe {
+            sys::brt_algorithms_list(
+                self.raw.as_ptr(),
+                Some(collect_algorithm),
+                (&mut listing as *mut Listing).cast(),
+            )
+        };
+        match listing.failure {
+            Some(error) => Err(error),
+            None => check(status).map(|()| listing.algorithms),
+        }
     }
 
     /// Calls value algorithm `name` ("name" is the highest version,

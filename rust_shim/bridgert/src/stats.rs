@@ -53,7 +53,8 @@ impl fmt::Display for MemStats {
 
 /// The statistics now, or the error the library reported.
 pub fn try_mem_stats() -> Result<MemStats> {
-    let mut raw = sys::brt_mem_stats { struct_size: size_of::<sys::brt_mem_stats>() as u32, ..Default::default() };
+    let mut raw =
+        sys::brt_mem_stats { struct_size: size_of::<sys::brt_mem_stats>() as u32, ..Default::default() };
     // SAFETY: a full-size struct with struct_size set.
     check(unsafe { sys::brt_mem_stats_get(&mut raw) })?;
     Ok(MemStats {
@@ -98,7 +99,11 @@ struct Visit<'a> {
     failure: Option<Error>,
 }
 
-unsafe extern "C" fn visit_one(ctx: *mut c_void, block: *const c_void, info: *const sys::brt_block_info) -> c_int {
+unsafe extern "C" fn visit_one(
+    ctx: *mut c_void,
+    block: *const c_void,
+    info: *const sys::brt_block_info,
+) -> c_int {
     // SAFETY: ctx is the Visit that visit_live passed, alive for the visit.
     let visit = &mut *ctx.cast::<Visit>();
     let info = BlockInfo::from_raw(&*info);
@@ -120,7 +125,8 @@ pub fn visit_live(min_age: Duration, mut visitor: impl FnMut(*const u8, &BlockIn
     let mut visit = Visit { visitor: &mut visitor, failure: None };
     let min_age_ns = u64::try_from(min_age.as_nanos()).unwrap_or(u64::MAX);
     // SAFETY: the context outlives the call; visit_one never unwinds.
-    let status = unsafe { sys::brt_mem_visit_live(min_age_ns, Some(visit_one), (&mut visit as *mut Visit).cast()) };
+    let status =
+        unsafe { sys::brt_mem_visit_live(min_age_ns, Some(visit_one), (&mut visit as *mut Visit).cast()) };
     match visit.failure {
         Some(error) => Err(error),
         None => check(status),

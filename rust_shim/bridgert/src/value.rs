@@ -169,7 +169,10 @@ impl Value {
     /// Like `from_json` with `BRT_JSON_*` flags (e.g. `sys::BRT_JSON_TENSORS`).
     pub fn from_json_flags(text: &str, flags: u32) -> Result<Value> {
         // SAFETY: pointer and length.
-        adopt(unsafe { sys::brt_value_from_json(text.as_ptr().cast(), text.len(), flags) }, "brt_value_from_json")
+        adopt(
+            unsafe { sys::brt_value_from_json(text.as_ptr().cast(), text.len(), flags) },
+            "brt_value_from_json",
+        )
     }
     /// Compact JSON text.
     pub fn to_json(&self) -> Result<String> {
@@ -194,7 +197,13 @@ impl Value {
         // against the block's size and retains it.
         adopt(
             unsafe {
-                sys::brt_tensor_wrap(block.as_ptr() as *mut _, T::DTYPE as u32, shape.len(), shape.as_ptr(), ptr::null())
+                sys::brt_tensor_wrap(
+                    block.as_ptr() as *mut _,
+                    T::DTYPE as u32,
+                    shape.len(),
+                    shape.as_ptr(),
+                    ptr::null(),
+                )
             },
             "brt_tensor_wrap",
         )
@@ -307,8 +316,15 @@ impl Value {
                 let (mut key, mut key_len, mut value) = (ptr::null(), 0, ptr::null());
                 // SAFETY: index < length; the key bytes live with the object.
                 unsafe {
-                    check(sys::brt_value_object_entry(self.raw.as_ptr(), index, &mut key, &mut key_len, &mut value))?;
-                    let key = String::from_utf8_lossy(slice::from_raw_parts(key.cast(), key_len)).into_owned();
+                    check(sys::brt_value_object_entry(
+                        self.raw.as_ptr(),
+                        index,
+                        &mut key,
+                        &mut key_len,
+                        &mut value,
+                    ))?;
+                    let key =
+                        String::from_utf8_lossy(slice::from_raw_parts(key.cast(), key_len)).into_owned();
                     Ok((key, Value::borrowed(value, "brt_value_object_entry")?))
                 }
             })
@@ -337,7 +353,9 @@ impl Value {
     pub fn set(&mut self, key: &str, value: &Value) -> Result<()> {
         self.must_be_unique("Value::set")?;
         // SAFETY: two live values and the key's bytes; ours is unique.
-        check(unsafe { sys::brt_value_object_set(self.raw.as_ptr(), key.as_ptr().cast(), key.len(), value.raw.as_ptr()) })
+        check(unsafe {
+            sys::brt_value_object_set(self.raw.as_ptr(), key.as_ptr().cast(), key.len(), value.raw.as_ptr())
+        })
     }
 
     pub fn tensor_info(&self) -> Result<TensorInfo> {
@@ -365,7 +383,10 @@ impl Value {
             ));
         }
         if !info.is_contiguous() {
-            return Err(Error::new(Status::Unsupported, "the tensor is strided; read it with tensor_get_f64"));
+            return Err(Error::new(
+                Status::Unsupported,
+                "the tensor is strided; read it with tensor_get_f64",
+            ));
         }
         // SAFETY: count contiguous elements of T, alive with the value.
         let data = unsafe { sys::brt_tensor_data(self.raw.as_ptr()) };
@@ -449,7 +470,9 @@ impl PartialEq for Value {
 impl fmt::Debug for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // SAFETY: a live value; the text is a managed block we release.
-        match unsafe { take_managed_text(sys::brt_value_debug_string(self.raw.as_ptr(), 0), "brt_value_debug_string") } {
+        match unsafe {
+            take_managed_text(sys::brt_value_debug_string(self.raw.as_ptr(), 0), "brt_value_debug_string")
+        } {
             Ok(text) => f.write_str(&text),
             Err(error) => write!(f, "<value: {error}>"),
         }

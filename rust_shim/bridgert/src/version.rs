@@ -31,7 +31,10 @@ pub fn check_abi() -> Result<()> {
     } else {
         Err(Error::new(
             Status::AbiMismatch,
-            format!("libbridgert implements ABI {loaded}, the bridgert crate was built for ABI {}", sys::BRT_ABI_VERSION),
+            format!(
+                "libbridgert implements ABI {loaded}, the bridgert crate was built for ABI {}",
+                sys::BRT_ABI_VERSION
+            ),
         ))
     }
 }

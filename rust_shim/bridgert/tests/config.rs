@@ -9,8 +9,10 @@ fn defaults_validate_and_setters_apply() {
     config.validate().unwrap();
     assert_eq!(config.tracking(), Some(Tracking::Off));
     config.set_max_memory(64 << 20).set_tracking(Tracking::Blocks).set_default_timeout_ms(250);
-    assert_eq!((config.max_memory(), config.tracking(), config.default_timeout_ms()),
-               (64 << 20, Some(Tracking::Blocks), 250));
+    assert_eq!(
+        (config.max_memory(), config.tracking(), config.default_timeout_ms()),
+        (64 << 20, Some(Tracking::Blocks), 250)
+    );
     config.validate().unwrap();
 }
 

@@ -201,8 +201,10 @@ fn an_extern_c_entry_returns_a_status_instead_of_unwinding() {
     assert!(!recorded.is_null());
     unsafe {
         assert_eq!(sys::brt_error_origin(recorded), sys::BRT_ORIGIN_RUST);
-        assert_eq!(CStr::from_ptr(sys::brt_error_message(recorded)).to_str().unwrap(),
-                   "Rust panicked: boom in entry");
+        assert_eq!(
+            CStr::from_ptr(sys::brt_error_message(recorded)).to_str().unwrap(),
+            "Rust panicked: boom in entry"
+        );
         assert!(sys::brt_error_type(recorded).is_null(), "a Rust panic has no C++ type");
     }
 }

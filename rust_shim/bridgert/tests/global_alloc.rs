@@ -116,3 +116,39 @@ fn memory_moves_between_threads() {
     let total: usize = handles.into_iter().map(|h| h.join().unwrap().len()).sum();
     assert_eq!(total, 20_000);
 }
+
+#[test]
+fn blocks_allocated_on_one_thread_are_freed_on_another() {
+    let _serial = serial();
+    let before = mem_stats();
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<String>>(16);
+    let consumer = std::thread::spawn(move || {
+        let mut freed = 0usize;
+        for batch in receiver {
+            freed += batch.len();
+            drop(batch); // frees blocks of the producer's thread heap
+        }
+        freed
+    });
+    let producers: Vec<_> = (0..3)
+        .map(|p| {
+            let sender = sender.clone();
+            std::thread::spawn(move || {
+                for round in 0..200 {
+                    let batch: Vec<String> =
+                        (0..50).map(|i| format!("producer {p} round {round} item {i}")).collect();
+                    sender.send(batch).unwrap();
+                }
+            })
+        })
+        .collect();
+    drop(sender);
+    for producer in producers {
+        producer.join().unwrap();
+    }
+    assert_eq!(consumer.join().unwrap(), 3 * 200 * 50);
+    let after = mem_stats();
+    assert!(after.total_frees >= before.total_frees + 30_000, "{before:?}\n{after:?}");
+    assert_eq!(after.errors_invalid_pointer, before.errors_invalid_pointer);
+    assert_eq!(after.errors_double_free, before.errors_double_free);
+}

@@ -114,8 +114,10 @@ fn statistics_count_blocks_by_type() {
     let before = mem_stats();
     let block = Block::<u8>::filled_in(1 << 20, 1, MemType::CppHeap).unwrap();
     let during = mem_stats();
-    assert!(during.live_bytes_of(MemType::CppHeap) >= before.live_bytes_of(MemType::CppHeap) + (1 << 20) - 4096,
-            "{before:?}\n{during:?}");
+    assert!(
+        during.live_bytes_of(MemType::CppHeap) >= before.live_bytes_of(MemType::CppHeap) + (1 << 20) - 4096,
+        "{before:?}\n{during:?}"
+    );
     assert!(during.total_allocs > before.total_allocs);
     assert!(during.to_string().contains("cpp_heap"), "{during}");
     drop(block);
@@ -143,6 +145,10 @@ fn the_visitor_sees_blocks_stops_early_and_turns_panics_into_errors() {
     })
     .unwrap();
     assert_eq!(calls, 1, "returning false stops the visit");
+
+    // An age filter needs per-block timestamps (tracking "blocks"), off here.
+    let error = visit_live(Duration::from_secs(1), |_, _| true).unwrap_err();
+    assert_eq!(error.status(), Status::Unsupported, "{error}");
 
     let error = visit_live(Duration::ZERO, |_, _| panic!("visitor exploded")).unwrap_err();
     assert_eq!(error.status(), Status::RustPanic);

@@ -19,7 +19,12 @@ unsafe extern "C" fn length(text: *const c_char) -> i64 {
 
 extern "C" fn nothing() {}
 
-fn register_native(runtime: &Runtime, name: &CStr, signature: &CStr, function: *mut c_void) -> sys::brt_status {
+fn register_native(
+    runtime: &Runtime,
+    name: &CStr,
+    signature: &CStr,
+    function: *mut c_void,
+) -> sys::brt_status {
     let algorithm = sys::brt_algorithm {
         struct_size: std::mem::size_of::<sys::brt_algorithm>() as u32,
         name: name.as_ptr(),
@@ -59,7 +64,11 @@ fn typed_native_calls_check_the_signature_first() {
 
     let error = add.invoke::<(f64, i32), f64>((1.0, 2)).unwrap_err();
     assert_eq!(error.status(), Status::TypeMismatch);
-    assert!(error.message().contains("f64(f64,f64)") && error.message().contains("f64(f64,i32)"), "{}", error.message());
+    assert!(
+        error.message().contains("f64(f64,f64)") && error.message().contains("f64(f64,i32)"),
+        "{}",
+        error.message()
+    );
     assert_eq!(add.invoke::<(f64,), f64>((1.0,)).unwrap_err().status(), Status::TypeMismatch);
     assert_eq!(add.typed::<(f64, f64), i64>().err().unwrap().status(), Status::TypeMismatch);
 
@@ -113,7 +122,8 @@ fn opening_and_plugin_loading_errors() {
     std::fs::remove_file(&in_tmp).unwrap();
 
     // In a private directory, a file that is not a shared object is PLUGIN.
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("plugins-{}", std::process::id()));
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("plugins-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let not_a_plugin = dir.join("not_a_plugin.so");

@@ -33,7 +33,8 @@ fn runtime_with_scale() -> Runtime {
 #[test]
 fn a_rust_function_is_an_algorithm() {
     let runtime = runtime_with_scale();
-    let result = runtime.call("scale", &Value::from_json(r#"{"values": [1, 2.5], "factor": 2}"#).unwrap()).unwrap();
+    let result =
+        runtime.call("scale", &Value::from_json(r#"{"values": [1, 2.5], "factor": 2}"#).unwrap()).unwrap();
     assert_eq!(result.to_json().unwrap(), "[2.0,5.0]");
     let text = runtime.call_json("scale", r#"{"values": [3], "factor": 0.5}"#).unwrap();
     assert_eq!(text, "[1.5]");
@@ -43,7 +44,10 @@ fn a_rust_function_is_an_algorithm() {
     assert_eq!(scale.version, "1.0.0");
     runtime.register_fn("scale@2.0.0", None, |_| Value::int(2)).unwrap();
     assert_eq!(runtime.register_fn("scale", None, |_| Value::null()).unwrap_err().status(), Status::Exists);
-    assert_eq!(runtime.register_fn("Bad Name!", None, |_| Value::null()).unwrap_err().status(), Status::InvalidArgument);
+    assert_eq!(
+        runtime.register_fn("Bad Name!", None, |_| Value::null()).unwrap_err().status(),
+        Status::InvalidArgument
+    );
     // runtime.h says VALIDATION; the registry passes the schema compiler's
     // INVALID_ARGUMENT through. Either way the message and the cause say why.
     let error = runtime.register_fn("x", Some("{\"minItems\": -1}"), |_| Value::null()).unwrap_err();
@@ -104,7 +108,9 @@ fn rust_algorithms_run_on_many_threads() {
             let runtime = &runtime;
             scope.spawn(move || {
                 for i in 0..200 {
-                    let text = runtime.call_json("scale", &format!(r#"{{"values": [{i}], "factor": {}}}"#, t + 1)).unwrap();
+                    let text = runtime
+                        .call_json("scale", &format!(r#"{{"values": [{i}], "factor": {}}}"#, t + 1))
+                        .unwrap();
                     assert_eq!(text, format!("[{:.1}]", (i * (t + 1)) as f64));
                 }
             });

@@ -39,10 +39,16 @@ unsafe extern "C" fn find_entry(ctx: *mut c_void, algorithm: *const sys::brt_alg
 }
 
 /// Calls algorithm `name` the way the runtime does: its value_fn with its ctx.
-fn call_as_c(runtime: &Runtime, name: &'static str, params: &Value) -> (sys::brt_status, *mut sys::brt_value) {
+fn call_as_c(
+    runtime: &Runtime,
+    name: &'static str,
+    params: &Value,
+) -> (sys::brt_status, *mut sys::brt_value) {
     let mut entry = Entry { name, found: None };
     // SAFETY: the visitor only writes `entry`, which outlives the call.
-    let status = unsafe { sys::brt_algorithms_list(runtime.as_raw(), Some(find_entry), (&mut entry as *mut Entry).cast()) };
+    let status = unsafe {
+        sys::brt_algorithms_list(runtime.as_raw(), Some(find_entry), (&mut entry as *mut Entry).cast())
+    };
     assert_eq!(status, sys::BRT_OK);
     let (value_fn, ctx) = entry.found.expect("registered");
     let mut result = ptr::null_mut();
@@ -77,22 +83,26 @@ fn a_rust_function_answers_c_callers() {
 #[test]
 fn rust_errors_and_panics_become_statuses_with_recorded_errors() {
     let runtime = runtime_with_scale();
-    let (status, _) = call_as_c(&runtime, "scale", &Value::from_json(r#"{"values": [1], "factor": 0}"#).unwrap());
+    let (status, _) =
+        call_as_c(&runtime, "scale", &Value::from_json(r#"{"values": [1], "factor": 0}"#).unwrap());
     assert_eq!(status, sys::BRT_E_OUT_OF_RANGE);
     let error = Error::take_last().unwrap();
     assert_eq!((error.status(), error.origin()), (Status::OutOfRange, Origin::Rust));
     assert!(error.message().contains("factor 0"), "{error}");
 
-    let (status, _) = call_as_c(&runtime, "scale", &Value::from_json(r#"{"values": [1], "factor": -1}"#).unwrap());
+    let (status, _) =
+        call_as_c(&runtime, "scale", &Value::from_json(r#"{"values": [1], "factor": -1}"#).unwrap());
     assert_eq!(status, sys::BRT_E_RUST_PANIC);
     let error = Error::take_last().unwrap();
     assert_eq!(error.message(), "Rust panicked: negative factor -1");
 
-    let (status, _) = call_as_c(&runtime, "scale", &Value::from_json(r#"{"values": "x", "factor": 1}"#).unwrap());
+    let (status, _) =
+        call_as_c(&runtime, "scale", &Value::from_json(r#"{"values": "x", "factor": 1}"#).unwrap());
     assert_eq!(status, sys::BRT_E_TYPE_MISMATCH, "the function's own ? on a wrong kind");
 
     // The function still works after one of its calls panicked.
-    let (status, result) = call_as_c(&runtime, "scale", &Value::from_json(r#"{"values": [1], "factor": 3}"#).unwrap());
+    let (status, result) =
+        call_as_c(&runtime, "scale", &Value::from_json(r#"{"values": [1], "factor": 3}"#).unwrap());
     assert_eq!(status, sys::BRT_OK);
     assert_eq!(unsafe { Value::from_raw(result) }.unwrap().to_json().unwrap(), "[3.0]");
 }
@@ -104,8 +114,13 @@ fn registration_errors() {
     assert_eq!(runtime.register_fn("scale", None, |_| Value::null()).unwrap_err().status(), Status::Exists);
     let error = runtime.register_fn("Bad Name!", None, |_| Value::null()).unwrap_err();
     assert_eq!(error.status(), Status::InvalidArgument, "{error}");
-    assert_eq!(runtime.register_fn("x@not-a-version", None, |_| Value::null()).unwrap_err().status(),
-               Status::InvalidArgument);
-    assert_eq!(runtime.register_fn("z\0", None, |_| Value::null()).unwrap_err().status(), Status::InvalidArgument);
+    assert_eq!(
+        runtime.register_fn("x@not-a-version", None, |_| Value::null()).unwrap_err().status(),
+        Status::InvalidArgument
+    );
+    assert_eq!(
+        runtime.register_fn("z\0", None, |_| Value::null()).unwrap_err().status(),
+        Status::InvalidArgument
+    );
     runtime.unregister("scale@2.0.0").unwrap();
 }

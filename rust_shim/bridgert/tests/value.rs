@@ -17,6 +17,12 @@ fn scalars_round_trip_and_wrong_kinds_are_type_mismatches() {
     assert!(error.message().contains("expected int, got string"), "{}", error.message());
     assert_eq!(Value::int(1).unwrap().as_float().unwrap_err().status(), Status::TypeMismatch);
     assert_eq!(Value::int(1).unwrap().len().unwrap_err().status(), Status::TypeMismatch);
+    assert_eq!(Value::int(1).unwrap().as_str().unwrap_err().status(), Status::TypeMismatch);
+    assert_eq!(Value::string("s").unwrap().as_bytes().unwrap_err().status(), Status::TypeMismatch);
+    assert_eq!(Value::null().unwrap().as_bool().unwrap_err().status(), Status::TypeMismatch);
+    assert_eq!(Value::int(1).unwrap().get(0).unwrap_err().status(), Status::TypeMismatch);
+    assert_eq!(Value::array().unwrap().get_key("k").unwrap_err().status(), Status::TypeMismatch);
+    assert!(Value::array().unwrap().is_empty().unwrap());
 }
 
 #[test]
@@ -73,6 +79,11 @@ fn json_errors_name_where_and_what() {
     assert_eq!(Value::from_json("123456789012345678901234").unwrap_err().status(), Status::OutOfRange);
     assert_eq!(Value::from_json(&"[".repeat(2000)).unwrap_err().status(), Status::LimitExceeded);
     assert_eq!(Value::from_json("").unwrap_err().status(), Status::Conversion);
+    let tensor = Value::from_json_flags("[[1, 2], [3, 4]]", bridgert::sys::BRT_JSON_TENSORS).unwrap();
+    assert_eq!(tensor.kind(), Kind::Tensor);
+    assert_eq!(tensor.tensor_slice::<f64>().unwrap(), &[1.0, 2.0, 3.0, 4.0]);
+    let error = Value::from_json_flags("[[1, 2], [3]]", bridgert::sys::BRT_JSON_TENSORS).unwrap_err();
+    assert_eq!(error.status(), Status::Conversion, "a ragged tensor: {error}");
     let error = Value::float(f64::NAN).unwrap().to_json().unwrap_err();
     assert_eq!(error.status(), Status::Conversion);
     assert_eq!(Value::bytes(b"ab").unwrap().to_json().unwrap_err().status(), Status::Conversion);
@@ -120,7 +131,8 @@ fn schemas_validate_and_name_the_offending_element() {
     )
     .unwrap();
     schema.validate(&Value::from_json(r#"{"matrix_a": [[1, 2], [3, 4]]}"#).unwrap()).unwrap();
-    let error = schema.validate(&Value::from_json(r#"{"matrix_a": [[1, 2], ["x", 4]]}"#).unwrap()).unwrap_err();
+    let error =
+        schema.validate(&Value::from_json(r#"{"matrix_a": [[1, 2], ["x", 4]]}"#).unwrap()).unwrap_err();
     assert_eq!(error.status(), Status::Validation);
     assert!(error.message().contains("/matrix_a/1/0"), "{}", error.message());
     let error = Schema::compile(r#"{"minItems": -1}"#).err().unwrap();
@@ -135,7 +147,11 @@ fn values_are_shared_across_threads() {
     let copies: Vec<_> = (0..4).map(|_| value.clone()).collect();
     let sums: Vec<i64> = copies
         .into_iter()
-        .map(|v| std::thread::spawn(move || (0..3).map(|i| v.get_key("n").unwrap().get(i).unwrap().as_int().unwrap()).sum()))
+        .map(|v| {
+            std::thread::spawn(move || {
+                (0..3).map(|i| v.get_key("n").unwrap().get(i).unwrap().as_int().unwrap()).sum()
+            })
+        })
         .map(|h| h.join().unwrap())
         .collect();
     assert_eq!(sums, [6, 6, 6, 6]);

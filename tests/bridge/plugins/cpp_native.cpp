@@ -29,7 +29,16 @@ static void throw_int() { throw 42; }
 
 static float half(float x) { return x / 2; }
 
+// A value algorithm in brt::value terms: the sum of an array of numbers.
+static brt::value sum(const brt::value &params) {
+  double total = 0;
+  for (std::size_t i = 0; i < params.size(); i++) total += params[i].as<double>();
+  if (total < 0) throw std::domain_error("the sum is negative");
+  return brt::value(total);
+}
+
 BRT_PLUGIN(rt) {
+  rt.value("sum", "1.0.0", R"({"type": "array", "items": {"type": "number"}})", &sum);
   rt.native<&dot>("dot", "1.0.0", "dot product of two f64 vectors");
   rt.native<&clamp16>("clamp16", "1.0.0");
   rt.native<&checked_index>("checked_index", "1.0.0");
