@@ -31,7 +31,12 @@ run_step() { # name, command...
 setup() { # dir, options...
   local dir=$1
   shift
-  [ -f "$dir/build.ninja" ] || meson setup "$dir" "$@" >/dev/null || return 1
+  # Reconfigure an existing tree: component folders are found at configure time.
+  if [ -f "$dir/build.ninja" ]; then
+    meson setup --reconfigure "$dir" "$@" >/dev/null || return 1
+  else
+    meson setup "$dir" "$@" >/dev/null || return 1
+  fi
   ninja -C "$dir" -j "$jobs" >/dev/null || ninja -C "$dir" -j1
 }
 
