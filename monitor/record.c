@@ -10,11 +10,12 @@
  * is sampled: every call is counted, but only about one in `sample_every`
  * (a random gap with that mean, so periodic workloads cannot alias; the
  * first call of each thread on each algorithm is always timed) reads the
- * clock and enters the histogram. An untimed call costs: begin, a TLS load,
- * a shard pointer load, the state load and two counter updates; end, one
- * counter update and the state load — a few nanoseconds. Failures and a
- * non-closed circuit leave through a single unlikely branch into
- * breaker.c. */
+ * clock and enters the histogram. An untimed successful call costs: begin,
+ * a TLS load, a shard pointer load, the state load, the countdown and one
+ * counter update; end, the same loads and one counter update — no lock
+ * prefix, no stack frame, a few nanoseconds. Everything else (failures, a
+ * non-closed circuit, sampled calls, a thread's first call) leaves through
+ * one unlikely branch into an out-of-line slow path. */
 #include "internal.h"
 
 #include <time.h>
@@ -76,33 +77,52 @@ static uint64_t sample_or_skip(brt_algo_stats *stats, monitor_shard *shard) {
   return monitor_now(monitor);
 }
 
-brt_status brt_monitor_call_begin(brt_algo_stats *stats, uint64_t *start_ns) {
-  if (unlikely(!stats || !start_ns))
+/* Everything brt_monitor_call_begin does off its fast path: NULL
+ * arguments, the thread's first call (slot and shard), a non-closed
+ * circuit, the shared shard, and sampled calls. Kept out of line so the
+ * fast path needs no stack frame. */
+__attribute__((noinline, cold)) static brt_status begin_slow(brt_algo_stats *stats,
+                                                             uint64_t *start_ns) {
+  if (!stats || !start_ns)
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                          "brt_monitor_call_begin: %s is NULL", stats ? "start_ns" : "stats");
   monitor_shard *shard = thread_shard(stats);
-  if (unlikely(!shard))
+  if (!shard)
     return brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
                          "brt_monitor_call_begin: no memory for the statistics of algorithm '%s'",
                          stats->name);
-  if (unlikely(atomic_load_explicit(&stats->state, memory_order_acquire) != BRT_CIRCUIT_CLOSED))
+  if (atomic_load_explicit(&stats->state, memory_order_acquire) != BRT_CIRCUIT_CLOSED)
     return _brt_breaker_begin_slow(stats, shard, monitor_now(stats->monitor), start_ns);
   shard_add(shard, &shard->begun, 1);
-  /* Sampling: most calls skip both clock reads (the dominant cost). */
-  uint64_t countdown = atomic_load_explicit(&shard->sample_countdown, memory_order_relaxed);
-  if (likely(countdown > 1 && !shard->shared)) {
-    atomic_store_explicit(&shard->sample_countdown, countdown - 1, memory_order_relaxed);
-    *start_ns = BRT_MONITOR_UNTIMED;
-    return BRT_OK;
-  }
   *start_ns = sample_or_skip(stats, shard);
   return BRT_OK;
 }
 
-void brt_monitor_call_end(brt_algo_stats *stats, uint64_t start_ns, brt_status result) {
-  if (unlikely(!stats)) return;
+/* Fast path (about 15 instructions, no call, no stack frame): a closed
+ * circuit, the thread's private shard already made, and a call that is not
+ * sampled. Any other case takes the single branch to begin_slow. */
+brt_status brt_monitor_call_begin(brt_algo_stats *stats, uint64_t *start_ns) {
+  int slot = _brt_monitor_tls_slot;
+  if (unlikely(!stats || !start_ns || slot < 0)) return begin_slow(stats, start_ns);
+  monitor_shard *shard = atomic_load_explicit(&stats->shards[slot], memory_order_acquire);
+  if (unlikely(!shard ||
+               atomic_load_explicit(&stats->state, memory_order_acquire) != BRT_CIRCUIT_CLOSED))
+    return begin_slow(stats, start_ns);
+  uint64_t countdown = atomic_load_explicit(&shard->sample_countdown, memory_order_relaxed);
+  if (unlikely(countdown <= 1 || shard->shared)) return begin_slow(stats, start_ns);
+  atomic_store_explicit(&shard->sample_countdown, countdown - 1, memory_order_relaxed);
+  atomic_store_explicit(&shard->begun, atomic_load_explicit(&shard->begun, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+  *start_ns = BRT_MONITOR_UNTIMED;
+  return BRT_OK;
+}
+
+/* brt_monitor_call_end off its fast path: a timed call, a failure, a
+ * non-closed circuit, the shared shard, the thread's first call. */
+__attribute__((noinline, cold)) static void end_slow(brt_algo_stats *stats, uint64_t start_ns,
+                                                     brt_status result) {
   monitor_shard *shard = thread_shard(stats);
-  if (unlikely(!shard)) {
+  if (!shard) {
     atomic_fetch_add_explicit(&stats->dropped, 1, memory_order_relaxed);
   } else {
     unsigned status = (unsigned)result < BRT_STATUS_COUNT ? (unsigned)result : BRT_STATUS_COUNT;
@@ -115,9 +135,26 @@ void brt_monitor_call_end(brt_algo_stats *stats, uint64_t start_ns, brt_status r
       shard_max(shard, elapsed);
     }
   }
-  if (unlikely(result != BRT_OK ||
-               atomic_load_explicit(&stats->state, memory_order_acquire) != BRT_CIRCUIT_CLOSED))
+  if (result != BRT_OK ||
+      atomic_load_explicit(&stats->state, memory_order_acquire) != BRT_CIRCUIT_CLOSED)
     _brt_breaker_end_slow(stats, start_ns, result);
+}
+
+/* Fast path: an untimed successful call on the thread's private shard with
+ * the circuit closed — one counter update. */
+void brt_monitor_call_end(brt_algo_stats *stats, uint64_t start_ns, brt_status result) {
+  if (unlikely(!stats)) return;
+  int slot = _brt_monitor_tls_slot;
+  monitor_shard *shard =
+      slot >= 0 ? atomic_load_explicit(&stats->shards[slot], memory_order_acquire) : NULL;
+  if (unlikely(!shard || shard->shared || start_ns != BRT_MONITOR_UNTIMED || result != BRT_OK ||
+               atomic_load_explicit(&stats->state, memory_order_acquire) != BRT_CIRCUIT_CLOSED)) {
+    end_slow(stats, start_ns, result);
+    return;
+  }
+  atomic_store_explicit(&shard->by_status[BRT_OK],
+                        atomic_load_explicit(&shard->by_status[BRT_OK], memory_order_relaxed) + 1,
+                        memory_order_relaxed);
 }
 
 brt_status brt_monitor_set_sampling(brt_monitor *monitor, uint32_t every) {
