@@ -193,7 +193,7 @@ brt_value *brt_value_object(size_t capacity) {
     brt_value_release(object);
     return NULL;
   }
-  object->as.object.capacity = capacity;
+  object->as.object.capacity = (uint32_t)capacity;
   return object;
 }
 
@@ -238,7 +238,7 @@ static bool index_reserve(brt_value *object) {
     index_insert(index, slots - 1, object->as.object.entries[i].hash, i);
   if (object->as.object.index) brt_release(object->as.object.index);
   object->as.object.index = index;
-  object->as.object.index_mask = slots - 1;
+  object->as.object.index_mask = (uint32_t)(slots - 1);
   return true;
 }
 
@@ -246,10 +246,12 @@ brt_status _brt_object_append(brt_value *object, brt_value *key, uint64_t hash, 
   if (object->as.object.length >= UINT32_MAX / 2)
     return brt_error_set(BRT_E_LIMIT_EXCEEDED, BRT_ORIGIN_C, NULL,
                          "object: more than %u keys", UINT32_MAX / 2);
-  if (!grow((void **)&object->as.object.entries, &object->as.object.capacity,
-            object->as.object.length, sizeof(object_entry)) ||
-      !index_reserve(object))
+  size_t capacity = object->as.object.capacity;
+  if (!grow((void **)&object->as.object.entries, &capacity, object->as.object.length, sizeof(object_entry)))
     return LAST_STATUS();
+  /* grow doubles from below UINT32_MAX / 2 keys, so the capacity fits */
+  object->as.object.capacity = (uint32_t)(capacity < UINT32_MAX ? capacity : UINT32_MAX);
+  if (!index_reserve(object)) return LAST_STATUS();
   adopt_child(object, key);
   adopt_child(object, value);
   size_t at = object->as.object.length++;
@@ -312,7 +314,7 @@ const brt_value *brt_value_object_get(const brt_value *object, const char *key, 
     brt_error_set(BRT_E_NOT_FOUND, BRT_ORIGIN_C, NULL,
                   "brt_value_object_get: no key \"%.*s\"%s in an object of %zu keys",
                   key_len > 64 ? 64 : (int)key_len, bytes, key_len > 64 ? "..." : "",
-                  object->as.object.length);
+                  (size_t)object->as.object.length);
     return NULL;
   }
   return object->as.object.entries[found].value;
@@ -338,7 +340,7 @@ brt_status brt_value_object_entry(const brt_value *object, size_t index, const c
     return brt_error_set(BRT_E_OUT_OF_RANGE, BRT_ORIGIN_C, NULL,
                          "brt_value_object_entry: index %zu is out of range for an object of "
                          "%zu keys",
-                         index, object->as.object.length);
+                         index, (size_t)object->as.object.length);
   const object_entry *entry = &object->as.object.entries[index];
   if (key) *key = entry->key->as.string.data;
   if (key_len) *key_len = entry->key->as.string.length;

@@ -68,7 +68,10 @@ struct brt_value {
     struct {
       object_entry *entries; /* managed block, or NULL */
       uint32_t *index;       /* open addressing, slot = entry index + 1; NULL while small */
-      size_t length, capacity, index_mask;
+      /* 32-bit counts (objects hold at most UINT32_MAX / 2 keys) keep the
+       * header at 48 bytes, one allocator class below 64: a large array of
+       * scalars is walked with a quarter less memory traffic. */
+      uint32_t length, capacity, index_mask;
     } object;
     tensor_meta *tensor;
   } as;
