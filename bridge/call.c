@@ -108,7 +108,7 @@ static inline brt_status call_native(const brt_entry *entry, void *ret, void **a
   return status;
 }
 
-static brt_status invoke_refused(const brt_prepared *prepared, const void *ret, void **args) {
+BRT_COLD static brt_status invoke_refused(const brt_prepared *prepared, const void *ret, void **args) {
   if (!prepared || prepared->magic != PREPARED_MAGIC)
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                          "brt_invoke: %p is not a handle from brt_prepare (or was freed)",
@@ -148,7 +148,7 @@ static bool arguments_present(const brt_entry *entry, const void *ret, void **ar
 
 /* Names the algorithm in the error of a failed native call; the function's
  * own error (recorded by the thunk or the boundary) becomes the cause. */
-static brt_status native_failed(const brt_entry *entry, brt_status status) {
+BRT_COLD static brt_status native_failed(const brt_entry *entry, brt_status status) {
   if (!brt_last_error())
     return brt_error_set(status, BRT_ORIGIN_PLUGIN, NULL,
                          "algorithm \"%s@%s\" failed with %s without recording an error",
@@ -159,7 +159,7 @@ static brt_status native_failed(const brt_entry *entry, brt_status status) {
 
 /* The slow path of a native call with a deadline (the algorithm's own
  * timeout_ms): two clock reads and a call frame. */
-static brt_status invoke_with_deadline(const brt_entry *entry, void *ret, void **args) {
+__attribute__((noinline)) static brt_status invoke_with_deadline(const brt_entry *entry, void *ret, void **args) {
   uint64_t started = _brt_bridge_now_ns();
   uint64_t deadline = started + (uint64_t)entry->desc.timeout_ms * 1000000u;
   brt_call_frame frame;

@@ -37,6 +37,8 @@
 
 #define BRT_LIKELY(x) __builtin_expect(!!(x), 1)
 #define BRT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* Slow paths: out of line, so the hot caller keeps a short prologue. */
+#define BRT_COLD __attribute__((cold, noinline))
 
 /* --- signature.c ---------------------------------------------------------- */
 

@@ -115,9 +115,9 @@ static void test_bad_json_and_arguments(void **state) {
   (void)state;
   brt_runtime *rt = runtime_with_sum();
   char *out = NULL;
-  brt_status status = brt_call_json(rt, "sum", "{\"values\":[1,", &out);
-  assert_int_not_equal(status, BRT_OK);
-  assert_last_error(status, "not valid JSON");
+  assert_status(brt_call_json(rt, "sum", "{\"values\":[1,", &out), BRT_E_CONVERSION);
+  assert_last_error(BRT_E_CONVERSION, "not valid JSON");
+  assert_last_error(BRT_E_CONVERSION, "line 1, column");
   assert_null(out);
   assert_status(brt_call_json(rt, "sum", NULL, &out), BRT_E_INVALID_ARGUMENT);
   assert_status(brt_call_json(rt, "sum", "{}", NULL), BRT_E_INVALID_ARGUMENT);
@@ -168,10 +168,11 @@ static void test_native_only_and_bad_schema(void **state) {
   assert_last_error(BRT_E_UNSUPPORTED, "brt_prepare");
   brt_algorithm bad = {.struct_size = sizeof bad, .name = "bad", .version = "1.0.0",
                        .value_fn = sum_values, .input_schema = "{\"type\": 12}"};
-  assert_int_not_equal(brt_register(rt, &bad), BRT_OK);
-  assert_last_error(brt_error_code(brt_last_error()), "input_schema does not compile");
+  assert_status(brt_register(rt, &bad), BRT_E_INVALID_ARGUMENT);
+  assert_last_error(BRT_E_INVALID_ARGUMENT, "input_schema does not compile");
+  assert_last_error(BRT_E_INVALID_ARGUMENT, "/type");
   bad.input_schema = "not json";
-  assert_int_not_equal(brt_register(rt, &bad), BRT_OK);
+  assert_status(brt_register(rt, &bad), BRT_E_INVALID_ARGUMENT);
   assert_null_with(brt_prepare(rt, "bad"), BRT_E_NOT_FOUND);
   brt_runtime_close(rt);
 }

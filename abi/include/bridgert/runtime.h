@@ -160,8 +160,9 @@ BRT_API void brt_runtime_close(brt_runtime *rt);
  *              init answered BRT_E_ABI_MISMATCH
  *  EXISTS      the same file is already loaded in this runtime, or it
  *              registers a name@version that is already registered
- * The file is opened once and checked and loaded through that descriptor,
- * so it cannot be swapped between the checks and dlopen. Since 0.1.0. */
+ * After dlopen the file is stat()ed again: if its device and inode changed
+ * since the checks (it was replaced), the load is refused with PERMISSION.
+ * Since 0.1.0. */
 BRT_API brt_status brt_plugin_load(brt_runtime *rt, const char *path);
 /* Loads every regular "*.so" file directly in `dir`, in name order (strcmp),
  * and goes on after a failure. BRT_OK when all loaded (an empty directory
@@ -181,9 +182,9 @@ BRT_API brt_status brt_plugin_unload(brt_runtime *rt, const char *path);
 /* --- Registry ------------------------------------------------------------- */
 
 /* Registers an algorithm (see brt_algorithm). INVALID_ARGUMENT names the
- * field that is wrong (name, version, signature...); VALIDATION when the
- * input schema does not compile; EXISTS when that name and version are
- * registered. Called from a plugin's init, the algorithm belongs to that
+ * field that is wrong (name, version, signature, or an input schema that
+ * does not compile, with the schema's JSON Pointer); EXISTS when that name
+ * and version are registered. Called from a plugin's init, the algorithm belongs to that
  * plugin and becomes visible when the load succeeds. Since 0.1.0. */
 BRT_API brt_status brt_register(brt_runtime *rt, const brt_algorithm *algorithm);
 /* Unregisters "name@version", or every version of a plain "name". Calls in
