@@ -127,9 +127,10 @@ const unsigned char *_brt_tensor_element(const tensor_meta *meta, size_t linear)
  * integer does not fit in i64 or a float overflows to infinity. */
 bool _brt_number_parse(const char *text, size_t len, bool *is_integer, int64_t *integer,
                        double *number);
-/* Writes the shortest of %.15g/%.16g/%.17g that parses back to `number`
- * (finite), with ".0" appended when it would read as an integer. `out` holds
- * at least 32 bytes; returns the length. */
+/* Writes `number` with 15, 16 or 17 significant digits (the fewest that
+ * parse back to the same bits), with ".0" appended when it would read as an
+ * integer; NaN and infinities as "NaN", "Infinity", "-Infinity" (messages
+ * only, never JSON). `out` holds at least 32 bytes; returns the length. */
 size_t _brt_format_double(double number, char *out);
 /* Same for a float (%.7g to %.9g). */
 size_t _brt_format_float(float number, char *out);

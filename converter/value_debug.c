@@ -103,7 +103,8 @@ static void append(debug_text *t, const char *fmt, ...) {
 }
 
 static void append_escaped(debug_text *t, const char *bytes, size_t len, bool binary) {
-  size_t shown = len > t->max_items * 4 ? t->max_items * 4 : len;
+  size_t limit = t->max_items > SIZE_MAX / 4 ? SIZE_MAX : t->max_items * 4; /* bytes, not items */
+  size_t shown = len > limit ? limit : len;
   append(t, "%s", binary ? "b\"" : "\"");
   for (size_t i = 0; i < shown; i++) {
     unsigned char c = (unsigned char)bytes[i];

@@ -330,6 +330,31 @@ static void test_bad_arguments(void **state) {
   assert_last_error(BRT_E_INVALID_ARGUMENT, "options is NULL");
 }
 
+/* Out of memory halfway through: the reader fails with the allocator's
+ * error, frees what it built, and works again once memory is back. */
+static void test_memory_limit_midway(void **state) {
+  (void)state;
+  size_t count = 200000;
+  char *text = malloc(count * 2 + 2);
+  text[0] = '[';
+  for (size_t i = 0; i < count; i++) memcpy(text + 1 + 2 * i, i + 1 < count ? "1," : "1]", 2);
+  brt_mem_stats stats = {.struct_size = sizeof stats};
+  assert_ok(brt_mem_stats_get(&stats));
+  uint64_t live_before = stats.live_blocks;
+  assert_ok(brt_mem_set_limit(stats.committed_bytes + (1u << 20)));
+  brt_error_clear();
+  brt_value *value = brt_value_from_json(text, count * 2 + 1, 0);
+  assert_null(value);
+  assert_int_equal(brt_error_code(brt_last_error()), BRT_E_LIMIT_EXCEEDED);
+  assert_ok(brt_mem_set_limit(0));
+  assert_ok(brt_mem_stats_get(&stats));
+  assert_int_equal(stats.live_blocks, live_before);
+  value = brt_value_from_json(text, count * 2 + 1, 0);
+  assert_non_null(value);
+  brt_value_release(value);
+  free(text);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_print_compact),
@@ -344,6 +369,7 @@ int main(void) {
       cmocka_unit_test(test_ten_megabyte_string_round_trip),
       cmocka_unit_test(test_empty_everything),
       cmocka_unit_test(test_bad_arguments),
+      cmocka_unit_test(test_memory_limit_midway),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
