@@ -5,7 +5,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/install-deps.sh
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${HOME:-/root}/.cargo/bin:$PATH"
 [ -f build/build.ninja ] || meson setup build >/dev/null
 ninja -C build >/dev/null
 if [ -x build/cli/bridgert ]; then

@@ -11,7 +11,7 @@ cd "$root"
 if [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null; then
   bash scripts/install-deps.sh || exit 1
 fi
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${HOME:-/root}/.cargo/bin:$PATH"
 jobs=$(nproc)
 failed_steps=()
 
