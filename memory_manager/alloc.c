@@ -143,7 +143,29 @@ static void *alloc_large(heap *h, size_t size, size_t align, brt_mem_type type) 
   return (void *)pg->block_start; /* fresh or decommitted memory reads zero */
 }
 
+/* The most common way the fast path misses in steady churn: the current
+ * page's free list ran out while the owner has freed blocks into its
+ * local list. Swapping the lists is all it takes (those frees were counted
+ * when they happened), so this skips the argument checks, the statistics
+ * sync and the page search. Only for a simple request on a page without
+ * other flags and with no pending configuration change or collection
+ * request, which the full slow path handles. */
+static bool refill_from_local_free(heap *h, page *pg) {
+  if (!pg->local_free || page_flags(pg) != 0) return false;
+  if (h->config_epoch != atomic_load_explicit(&_brt_mem.config_epoch, memory_order_relaxed) ||
+      atomic_load_explicit(&h->collect_requested, memory_order_relaxed))
+    return false;
+  pg->free = pg->local_free;
+  pg->local_free = NULL;
+  return true;
+}
+
 BRT_NOINLINE __attribute__((cold)) void *_brt_mem_alloc_slow(size_t size, size_t align, brt_mem_type type, unsigned flags) {
+  if (simple_request(size, align, type, flags)) {
+    heap *h = _brt_mem_tls_heap;
+    page *pg = h->direct[(size + 15) >> 4];
+    if (!pg->free && refill_from_local_free(h, pg)) return brt_alloc(size, align, type, flags);
+  }
   if (check_request("brt_alloc", size, align) != BRT_OK) return NULL;
   if ((unsigned)type >= BRT_MEM_TYPE_COUNT) {
     brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,

@@ -212,7 +212,8 @@ void _brt_mem_adopt_abandoned(heap *h, bool all) {
       _brt_mem_page_collect(pg);
       _brt_mem_page_apply_flags(pg);
       _brt_mem_page_adopt(h, pg);
-      if (pg->used == 0) _brt_mem_page_release_to_segment(h, pg);
+      /* A retired segment may be reused by another thread at once: stop. */
+      if (pg->used == 0 && _brt_mem_page_release_to_segment(h, pg)) break;
     }
     if (!all) break;
   }
@@ -225,14 +226,13 @@ void _brt_mem_heap_collect(heap *h, bool release_all) {
   _brt_mem_quarantine_flush(h);
   for (segment *s = h->segments, *next; s; s = next) {
     next = s->next;
-    for (uint32_t i = 0; i < s->page_count && s->kind != SEGMENT_FREE; i++) {
+    for (uint32_t i = 0; i < s->page_count; i++) {
       page *pg = &s->pages[i];
       if (!pg->in_use) continue;
       _brt_mem_page_collect(pg);
-      if (pg->used == 0) {
-        if (release_all) _brt_mem_page_release_to_segment(h, pg);
-        else _brt_mem_page_retire(h, pg);
-      }
+      if (pg->used == 0 && (release_all ? _brt_mem_page_release_to_segment(h, pg)
+                                        : _brt_mem_page_retire(h, pg)))
+        break; /* the segment was retired: another thread may already reuse it */
     }
   }
   if (!release_all) return;

@@ -277,9 +277,13 @@ void _brt_mem_uncharge(size_t bytes);
 /* --- page.c --------------------------------------------------------------------- */
 page *_brt_mem_page_acquire(heap *h, size_t bin, size_t request);
 void _brt_mem_page_collect(page *pg);
-void _brt_mem_page_retire(heap *h, page *pg);
+/* Both return true when the page was its segment's last one and the
+ * segment was retired: it may already be in the global pool, where
+ * another thread can take and reinitialise it, so the caller must not
+ * read the segment header again. */
+bool _brt_mem_page_retire(heap *h, page *pg);
 brt_status _brt_mem_page_retire_ok(heap *h, page *pg);
-void _brt_mem_page_release_to_segment(heap *h, page *pg);
+bool _brt_mem_page_release_to_segment(heap *h, page *pg);
 void _brt_mem_bin_set_current(heap *h, size_t bin, page *pg);
 void _brt_mem_page_to_full(heap *h, page *pg);
 void _brt_mem_page_apply_flags(page *pg);

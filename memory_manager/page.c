@@ -187,7 +187,7 @@ static bool page_start(heap *h, segment *s, uint32_t index, size_t bin, size_t r
 
 /* Returns an empty page to its segment (and the segment to the heap's
  * cache or the pool when it was the last page). */
-void _brt_mem_page_release_to_segment(heap *h, page *pg) {
+bool _brt_mem_page_release_to_segment(heap *h, page *pg) {
   segment *s = segment_of((uintptr_t)pg);
   page_unlink(h, pg);
   _brt_mem_track_page_end(pg);
@@ -195,15 +195,17 @@ void _brt_mem_page_release_to_segment(heap *h, page *pg) {
   pg->free = pg->local_free = NULL;
   pg->block_size = 0;
   pg->span = 0; /* pointers into the page are now invalid */
-  if (--s->used_pages == 0) _brt_mem_segment_retire(h, s);
+  if (--s->used_pages != 0) return false;
+  _brt_mem_segment_retire(h, s);
+  return true;
 }
 
 /* The owner freed the last block of pg: the page goes back to its segment
  * unless it is its bin's current page, so a loop that allocates and frees
  * one block does not restart pages. */
-void _brt_mem_page_retire(heap *h, page *pg) {
-  if (h->bins[pg->bin].first == pg) return;
-  _brt_mem_page_release_to_segment(h, pg);
+bool _brt_mem_page_retire(heap *h, page *pg) {
+  if (h->bins[pg->bin].first == pg) return false;
+  return _brt_mem_page_release_to_segment(h, pg);
 }
 
 /* _brt_mem_page_retire as a tail call for brt_release's fast path. */

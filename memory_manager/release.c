@@ -213,6 +213,20 @@ static union {
 } dummy_segment = {.header = {.page_shift = 63, .page_count = 2}};
 static _Atomic uint32_t dummy_word;
 
+/* Other references exist (or the block was shared): an atomic decrement;
+ * whoever takes the count from 1 to 0 frees. Out of line so that
+ * brt_release itself needs no stack frame. */
+static BRT_NOINLINE brt_status release_shared_reference(heap *h, const void *p,
+                                                        _Atomic uint32_t *meta) {
+  uint32_t old = atomic_fetch_sub_explicit(meta, 1, memory_order_acq_rel);
+  if (BRT_UNLIKELY((old & META_COUNT_MASK) == 1)) {
+    block_ref ref = {.seg = segment_of((uintptr_t)p), .meta = meta};
+    block_lookup((uintptr_t)p, &ref.pg, &ref.index); /* p was validated by the caller */
+    _brt_mem_free_block(h, &ref, old);
+  }
+  return BRT_OK;
+}
+
 /* Why brt_retain refused: the full count, or what resolving says. */
 static BRT_NOINLINE brt_status retain_failed(const void *p, uint32_t count) {
   block_ref ref;
@@ -252,20 +266,15 @@ brt_status brt_release(const void *p) {
   _Atomic uint32_t *meta = in_block ? &pg->meta[index] : &dummy_word;
   uint32_t word = atomic_load_explicit(meta, memory_order_acquire);
   /* A tracked page needs nothing at release: the record is rewritten at
-   * the slot's next allocation. */
+   * the slot's next allocation. A page parked in the full list matters
+   * only to its owner (who must bring it back); another thread just pushes
+   * on thread_free, which the owner's slow path scans in parked pages. */
+  uint32_t fast_flags = PAGE_TRACKED | (mine ? 0u : PAGE_IN_FULL);
   if (BRT_UNLIKELY(!in_block | ((word & META_COUNT_MASK) == 0) |
-                   ((page_flags(pg) & ~PAGE_TRACKED) != 0) | (h == &_brt_mem_empty_heap)))
+                   ((page_flags(pg) & ~fast_flags) != 0) | (h == &_brt_mem_empty_heap)))
     return _brt_mem_release_slow(p, "brt_release");
-  if (BRT_UNLIKELY((word & (META_COUNT_MASK | META_SHARED)) != 1)) {
-    /* Other references exist (or the block was shared): an atomic
-     * decrement; whoever takes the count from 1 to 0 frees. */
-    uint32_t old = atomic_fetch_sub_explicit(meta, 1, memory_order_acq_rel);
-    if (BRT_UNLIKELY((old & META_COUNT_MASK) == 1)) {
-      block_ref ref = {s, pg, (uint32_t)index, meta};
-      _brt_mem_free_block(h, &ref, old);
-    }
-    return BRT_OK;
-  }
+  if (BRT_UNLIKELY((word & (META_COUNT_MASK | META_SHARED)) != 1))
+    return release_shared_reference(h, p, meta);
   atomic_store_explicit(meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
   stat_add_u(&h->stats.frees, 1);
   stat_add_i(&h->stats.bytes_by_type[word_type(word)], -(int64_t)pg->block_size);
@@ -287,7 +296,13 @@ brt_status brt_release(const void *p) {
 
 /* The same lookup as brt_release, then a compare-exchange loop that
  * refuses a freed block (count 0) and a full count; both go to the slow
- * path, which resolves the pointer again to record the right error. */
+ * path, which resolves the pointer again to record the right error.
+ * Unlike a release, a retain at count 1 still needs the locked
+ * read-modify-write: DESIGN.md §4 note 1 rests on the caller owning the
+ * reference it gives up, but a retain only borrows one, and several
+ * threads may retain at once the single reference another thread keeps
+ * alive (tests/memory/test_threads.c, test_concurrent_refcount: a plain
+ * store there loses increments). */
 brt_status brt_retain(const void *p) {
   uintptr_t a = (uintptr_t)p;
   segment *s = segment_map_contains(a) ? segment_of(a) : &dummy_segment.header;

@@ -248,11 +248,102 @@ static void test_collect_while_running(void **state) {
   assert_int_equal(after.abandoned_segments, 0);
 }
 
+/* A thread exits owning two segments whose blocks other threads freed:
+ * its exit collects them, the first empty segment becomes its cached one
+ * and the second goes to the global pool in the middle of the collection
+ * loop. Another thread then takes the pooled segment and reinitialises it.
+ * The exiting thread must not read a segment header after giving the
+ * segment up (under ThreadSanitizer the old loop's read of page_count
+ * raced with the reuse's memset in segment.c). */
+enum { BIG_BLOCKS = 640, BIG_BLOCK_SIZE = 8192 }; /* 5 MiB: two small segments */
+
+static void *allocate_big(void *arg) {
+  void **slots = arg;
+  for (int i = 0; i < BIG_BLOCKS; i++) {
+    slots[i] = brt_alloc(BIG_BLOCK_SIZE, 16, BRT_MEM_C_HEAP, 0);
+    if (!slots[i]) return (void *)1;
+    memset(slots[i], i & 0xff, BIG_BLOCK_SIZE);
+  }
+  return NULL;
+}
+
+typedef struct exit_gate {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  int released; /* the main thread freed every block */
+  void **slots;
+} exit_gate;
+
+/* Allocates, waits until another thread freed everything, then exits
+ * (its heap collects the emptied pages at exit). */
+static void *allocate_then_exit(void *arg) {
+  exit_gate *g = arg;
+  void *failed = allocate_big(g->slots);
+  pthread_mutex_lock(&g->lock);
+  g->released = -1; /* allocation done */
+  pthread_cond_broadcast(&g->cond);
+  while (g->released != 1) pthread_cond_wait(&g->cond, &g->lock);
+  pthread_mutex_unlock(&g->lock);
+  return failed;
+}
+
+static _Atomic int reuse_stop;
+
+static void *reuse_segments(void *arg) {
+  (void)arg;
+  void **slots = calloc(BIG_BLOCKS, sizeof(void *));
+  void *failed = NULL;
+  for (int round = 0; !failed && (round < 4 || !atomic_load_explicit(&reuse_stop, memory_order_relaxed)); round++) {
+    failed = allocate_big(slots);
+    for (int i = 0; i < BIG_BLOCKS && slots[i]; i++) brt_release(slots[i]);
+    memset(slots, 0, BIG_BLOCKS * sizeof(void *));
+    brt_mem_collect(); /* its own empty segments go back to the pool too */
+  }
+  free(slots);
+  return failed;
+}
+
+static void test_exit_retires_segments_then_reuse(void **state) {
+  (void)state;
+  brt_mem_stats before = stats_now();
+  for (int round = 0; round < 3; round++) {
+    exit_gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0,
+                   calloc(BIG_BLOCKS, sizeof(void *))};
+    pthread_t owner;
+    pthread_create(&owner, NULL, allocate_then_exit, &g);
+    pthread_mutex_lock(&g.lock);
+    while (g.released != -1) pthread_cond_wait(&g.cond, &g.lock);
+    pthread_mutex_unlock(&g.lock);
+    for (int i = 0; i < BIG_BLOCKS; i++) assert_ok(brt_release(g.slots[i]));
+    /* A thread cycling segments through the pool while the owner exits,
+     * not synchronised with it: it takes the retired segment soon after. */
+    atomic_store_explicit(&reuse_stop, 0, memory_order_relaxed);
+    pthread_t reuser;
+    pthread_create(&reuser, NULL, reuse_segments, NULL);
+    pthread_mutex_lock(&g.lock);
+    g.released = 1;
+    pthread_cond_broadcast(&g.cond);
+    pthread_mutex_unlock(&g.lock);
+    void *result;
+    pthread_join(owner, &result);
+    assert_null(result);
+    atomic_store_explicit(&reuse_stop, 1, memory_order_relaxed);
+    pthread_join(reuser, &result);
+    assert_null(result);
+    free(g.slots);
+  }
+  assert_ok(brt_mem_collect());
+  brt_mem_stats after = stats_now();
+  assert_int_equal(after.live_blocks, before.live_blocks);
+  assert_int_equal(after.abandoned_segments, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_cross_thread_release), cmocka_unit_test(test_concurrent_refcount),
       cmocka_unit_test(test_last_reference_race),  cmocka_unit_test(test_abandoned_segments),
       cmocka_unit_test(test_fork_with_threads),    cmocka_unit_test(test_collect_while_running),
+      cmocka_unit_test(test_exit_retires_segments_then_reuse),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
