@@ -203,21 +203,19 @@ BRT_NOINLINE brt_status _brt_mem_release_slow(const void *p, const char *functio
   return release_ref(&ref, function, p);
 }
 
-/* What the fast paths read instead of a foreign address: a segment whose
- * two pages have no blocks (span 0) and whose page_shift maps every
- * offset to page 0 or 1, and a metadata word of 0. Selecting it with a
- * conditional move instead of branching keeps brt_release to one branch. */
-static union {
-  segment header;
-  unsigned char storage[sizeof(segment) + 2 * sizeof(page)]; /* header + pages[2] */
-} dummy_segment = {.header = {.page_shift = 63, .page_count = 2}};
-static _Atomic uint32_t dummy_word;
-
 /* Other references exist (or the block was shared): an atomic decrement;
- * whoever takes the count from 1 to 0 frees. Out of line so that
- * brt_release itself needs no stack frame. */
-static BRT_NOINLINE brt_status release_shared_reference(heap *h, const void *p,
-                                                        _Atomic uint32_t *meta) {
+ * whoever takes the count from 1 to 0 frees, with every page state
+ * handled by _brt_mem_free_block. Three cases go to the slow path, which
+ * validates again and records the error if there is one: a freed block,
+ * a sole reference on a page whose state needs it (hardened, single-block,
+ * parked in our full list), and any release from a thread that has no
+ * heap yet. Out of line, so that brt_release itself needs no stack frame. */
+static BRT_NOINLINE brt_status release_not_sole(const void *p, _Atomic uint32_t *meta,
+                                                uint32_t word) {
+  heap *h = _brt_mem_tls_heap;
+  if ((word & META_COUNT_MASK) == 0 || (word & (META_COUNT_MASK | META_SHARED)) == 1 ||
+      h == &_brt_mem_empty_heap)
+    return _brt_mem_release_slow(p, "brt_release");
   uint32_t old = atomic_fetch_sub_explicit(meta, 1, memory_order_acq_rel);
   if (BRT_UNLIKELY((old & META_COUNT_MASK) == 1)) {
     block_ref ref = {.seg = segment_of((uintptr_t)p), .meta = meta};
@@ -241,51 +239,58 @@ static BRT_NOINLINE brt_status retain_failed(const void *p, uint32_t count) {
   return brt_retain(p);
 }
 
-/* The fast path, for a block with a count of 1 on an untracked,
- * unhardened page, released by a thread that has a heap: one segment-map
+/* The fast path, for a block with a count of 1 on an untracked or
+ * tracked page, released by a thread that has a heap: one segment-map
  * load, header arithmetic (a multiply, no division), a load and a plain
  * store of the metadata word (no atomic read-modify-write: DESIGN.md §4
  * note 1), two owner-only statistics updates, then a push on the page's
  * local free list when this thread owns the page, or a compare-exchange
  * push on its thread_free list when another thread does (the
- * Rust-allocates, C++-frees case). About 75 instructions per call
- * (callgrind, gcc 12 -O3; a dozen of them the segment-map test) and one
- * unlikely branch in the source into the non-inlined slow path, which validates again and
- * records the error if there is one. Foreign pointers are steered to
- * dummy_segment / dummy_word by conditional moves, so nothing outside our
- * own memory is read. */
+ * Rust-allocates, C++-frees case). About 65 instructions on the owner's
+ * path (callgrind, gcc 12 -O3; a dozen of them the segment-map test).
+ * Each early exit is an unlikely, predictable branch to a non-inlined
+ * function. A foreign pointer leaves at the segment-map test and an
+ * interior one at the block test, so nothing outside our own memory is
+ * read. The slow path validates again and records the error if there is
+ * one. A tracked page needs nothing at release: the record is rewritten at
+ * the slot's next allocation. */
 brt_status brt_release(const void *p) {
   uintptr_t a = (uintptr_t)p;
-  segment *s = segment_map_contains(a) ? segment_of(a) : &dummy_segment.header;
+  if (BRT_UNLIKELY(!segment_map_contains(a))) return _brt_mem_release_slow(p, "brt_release");
+  segment *s = segment_of(a);
   page *pg = &s->pages[(a - (uintptr_t)s) >> s->page_shift];
-  heap *h = _brt_mem_tls_heap;
-  bool mine = atomic_load_explicit(&s->owner, memory_order_relaxed) == h;
   uintptr_t off = a - pg->block_start;
   uint64_t index = (off * pg->reciprocal) >> INDEX_SHIFT;
-  bool in_block = (off < pg->span) & (index * pg->block_size == off);
-  _Atomic uint32_t *meta = in_block ? &pg->meta[index] : &dummy_word;
-  uint32_t word = atomic_load_explicit(meta, memory_order_acquire);
-  /* A tracked page needs nothing at release: the record is rewritten at
-   * the slot's next allocation. A page parked in the full list matters
-   * only to its owner (who must bring it back); another thread just pushes
-   * on thread_free, which the owner's slow path scans in parked pages. */
-  uint32_t fast_flags = PAGE_TRACKED | (mine ? 0u : PAGE_IN_FULL);
-  if (BRT_UNLIKELY(!in_block | ((word & META_COUNT_MASK) == 0) |
-                   ((page_flags(pg) & ~fast_flags) != 0) | (h == &_brt_mem_empty_heap)))
+  if (BRT_UNLIKELY((off >= pg->span) | (index * pg->block_size != off)))
     return _brt_mem_release_slow(p, "brt_release");
-  if (BRT_UNLIKELY((word & (META_COUNT_MASK | META_SHARED)) != 1))
-    return release_shared_reference(h, p, meta);
-  atomic_store_explicit(meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
-  stat_add_u(&h->stats.frees, 1);
-  stat_add_i(&h->stats.bytes_by_type[word_type(word)], -(int64_t)pg->block_size);
+  _Atomic uint32_t *meta = &pg->meta[index];
+  uint32_t word = atomic_load_explicit(meta, memory_order_acquire);
+  uint32_t state = page_flags(pg);
+  heap *h = _brt_mem_tls_heap;
   free_block *b = (free_block *)p;
-  if (BRT_LIKELY(mine)) {
+  if (BRT_LIKELY(atomic_load_explicit(&s->owner, memory_order_relaxed) == h)) {
+    if (BRT_UNLIKELY(((word & (META_COUNT_MASK | META_SHARED)) != 1) |
+                     ((state & ~PAGE_TRACKED) != 0)))
+      return release_not_sole(p, meta, word);
+    atomic_store_explicit(meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
+    stat_add_u(&h->stats.frees, 1);
+    stat_add_i(&h->stats.bytes_by_type[word_type(word)], -(int64_t)pg->block_size);
     b->next = pg->local_free;
     pg->local_free = b;
     if (BRT_UNLIKELY(--pg->used == 0) && h->bins[pg->bin].first != pg)
       return _brt_mem_page_retire_ok(h, pg);
     return BRT_OK;
   }
+  /* Another thread's page. Parked in its owner's full list or not, the
+   * block goes on thread_free: only the owner must bring a parked page
+   * back, and its slow path scans parked pages for thread frees. */
+  if (BRT_UNLIKELY(((word & (META_COUNT_MASK | META_SHARED)) != 1) |
+                   ((state & ~(PAGE_TRACKED | PAGE_IN_FULL)) != 0) |
+                   (h == &_brt_mem_empty_heap)))
+    return release_not_sole(p, meta, word);
+  atomic_store_explicit(meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
+  stat_add_u(&h->stats.frees, 1);
+  stat_add_i(&h->stats.bytes_by_type[word_type(word)], -(int64_t)pg->block_size);
   free_block *head = atomic_load_explicit(&pg->thread_free, memory_order_relaxed);
   do {
     b->next = head;
@@ -305,17 +310,17 @@ brt_status brt_release(const void *p) {
  * store there loses increments). */
 brt_status brt_retain(const void *p) {
   uintptr_t a = (uintptr_t)p;
-  segment *s = segment_map_contains(a) ? segment_of(a) : &dummy_segment.header;
+  if (BRT_UNLIKELY(!segment_map_contains(a))) return retain_failed(p, 0);
+  segment *s = segment_of(a);
   page *pg = &s->pages[(a - (uintptr_t)s) >> s->page_shift];
   uintptr_t off = a - pg->block_start;
   uint64_t index = (off * pg->reciprocal) >> INDEX_SHIFT;
-  bool in_block = (off < pg->span) & (index * pg->block_size == off);
-  _Atomic uint32_t *meta = in_block ? &pg->meta[index] : &dummy_word;
+  if (BRT_UNLIKELY((off >= pg->span) | (index * pg->block_size != off))) return retain_failed(p, 0);
+  _Atomic uint32_t *meta = &pg->meta[index];
   uint32_t word = atomic_load_explicit(meta, memory_order_relaxed);
   for (;;) {
     uint32_t count = word & META_COUNT_MASK;
-    if (BRT_UNLIKELY(!in_block | (count == 0) | (count == META_COUNT_MASK)))
-      return retain_failed(p, count);
+    if (BRT_UNLIKELY((count == 0) | (count == META_COUNT_MASK))) return retain_failed(p, count);
     if (BRT_LIKELY(atomic_compare_exchange_weak_explicit(meta, &word, word + 1, memory_order_relaxed,
                                                          memory_order_relaxed)))
       return BRT_OK;
