@@ -120,7 +120,6 @@ brt_status brt_monitor_call_begin(brt_algo_stats *stats, uint64_t *start_ns) {
   if (unlikely(!shard ||
                atomic_load_explicit(&stats->state, memory_order_acquire) != BRT_CIRCUIT_CLOSED))
     return begin_slow(stats, start_ns);
-  if (unlikely(shard->shared)) return begin_slow(stats, start_ns);
   uint64_t countdown = atomic_load_explicit(&shard->sample_countdown, memory_order_relaxed);
   if (unlikely(countdown <= 1)) return begin_sampled(stats, shard, start_ns);
   atomic_store_explicit(&shard->sample_countdown, countdown - 1, memory_order_relaxed);
@@ -171,7 +170,7 @@ void brt_monitor_call_end(brt_algo_stats *stats, uint64_t start_ns, brt_status r
   int slot = _brt_monitor_tls_slot;
   monitor_shard *shard =
       slot >= 0 ? atomic_load_explicit(&stats->shards[slot], memory_order_acquire) : NULL;
-  if (unlikely(!shard || shard->shared || result != BRT_OK ||
+  if (unlikely(!shard || result != BRT_OK ||
                atomic_load_explicit(&stats->state, memory_order_acquire) != BRT_CIRCUIT_CLOSED)) {
     end_slow(stats, start_ns, result);
     return;
