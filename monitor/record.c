@@ -110,9 +110,11 @@ __attribute__((noinline)) static brt_status begin_sampled(brt_algo_stats *stats,
   return BRT_OK;
 }
 
-/* Fast path (about 15 instructions, no call, no stack frame): a closed
- * circuit, the thread's private shard already made, and a call that is not
- * sampled. Any other case takes the single branch to begin_slow. */
+/* Fast path (27 instructions with gcc 12 -O2, no call, no stack frame): a
+ * closed circuit, the thread's private shard already made (slot >= 0 is
+ * never the shared shard), and a call that is not sampled. A sampled call
+ * jumps to begin_sampled with the shard in hand; any other case takes the
+ * branch to begin_slow. */
 brt_status brt_monitor_call_begin(brt_algo_stats *stats, uint64_t *start_ns) {
   int slot = _brt_monitor_tls_slot;
   if (unlikely(!stats || !start_ns || slot < 0)) return begin_slow(stats, start_ns);
@@ -162,9 +164,9 @@ __attribute__((noinline)) static void end_timed(brt_algo_stats *stats, monitor_s
   record_latency(stats, shard, start_ns);
 }
 
-/* Fast path: a successful call on the thread's private shard with the
- * circuit closed — one counter update (and, for a sampled call, one call
- * to end_timed). */
+/* Fast path (19 instructions untimed): a successful call on the thread's
+ * private shard with the circuit closed — one counter update (and, for a
+ * sampled call, a jump to end_timed). */
 void brt_monitor_call_end(brt_algo_stats *stats, uint64_t start_ns, brt_status result) {
   if (unlikely(!stats)) return;
   int slot = _brt_monitor_tls_slot;
