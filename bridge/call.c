@@ -94,18 +94,24 @@ const char *brt_prepared_signature(const brt_prepared *prepared) {
   return prepared->entry->sig.text;
 }
 
-/* The native call proper: the thunk, or libffi with the cif prepared at
- * registration. libffi stores integral returns narrower than a register as
- * a whole ffi_arg, so those go through a word and are copied out. */
-static inline brt_status call_native(const brt_entry *entry, void *ret, void **args) {
-  if (entry->desc.native_thunk) return entry->desc.native_thunk(entry->desc.native_fn, ret, args);
-  ffi_cif *cif = (ffi_cif *)&entry->sig.cif;
-  if (BRT_LIKELY(!entry->sig.ret_needs_widening))
-    return _brt_bridge_guard_ffi(cif, entry->desc.native_fn, ret, args);
+/* libffi stores integral returns narrower than a register as a whole
+ * ffi_arg, so those go through a word and are copied out. Out of line so
+ * the word and its register stay off brt_invoke's frame. */
+__attribute__((noinline)) static brt_status call_ffi_widened(const brt_entry *entry, void *ret,
+                                                             void **args) {
   ffi_arg word = 0;
-  brt_status status = _brt_bridge_guard_ffi(cif, entry->desc.native_fn, &word, args);
+  brt_status status =
+      _brt_bridge_guard_ffi((ffi_cif *)&entry->sig.cif, entry->desc.native_fn, &word, args);
   if (status == BRT_OK) memcpy(ret, &word, entry->sig.ret_size); /* little-endian: low bytes */
   return status;
+}
+
+/* The native call proper: the thunk, or libffi with the cif prepared at
+ * registration. */
+static inline brt_status call_native(const brt_entry *entry, void *ret, void **args) {
+  if (entry->desc.native_thunk) return entry->desc.native_thunk(entry->desc.native_fn, ret, args);
+  if (BRT_UNLIKELY(entry->sig.ret_needs_widening)) return call_ffi_widened(entry, ret, args);
+  return _brt_bridge_guard_ffi((ffi_cif *)&entry->sig.cif, entry->desc.native_fn, ret, args);
 }
 
 BRT_COLD static brt_status invoke_refused(const brt_prepared *prepared, const void *ret, void **args) {

@@ -143,16 +143,24 @@ uint64_t _brt_hist_quantile(const algo_totals *totals, double q);
 uint64_t _brt_hist_count_at_most(const algo_totals *totals, uint64_t le_ns);
 
 /* shards.c */
-/* The calling thread's slot, -1 before its first recording. initial-exec:
+/* The calling thread's slot: -1 before its first recording,
+ * MONITOR_TLS_SHARED once it records into the shared shard, else its
+ * private slot. initial-exec:
  * one load from the thread pointer instead of a __tls_get_addr call; it is
  * 4 bytes, so it barely touches the static TLS surplus that dlopen()ed
  * copies of the library share. */
 extern _Thread_local int _brt_monitor_tls_slot __attribute__((tls_model("initial-exec")));
+/* _brt_monitor_tls_slot of a thread without a private slot (none was free,
+ * or the thread is exiting). Negative, so the recording fast paths' one
+ * `slot < 0` test sends such a thread to the slow paths: a non-negative
+ * slot is private, and its shard is never the shared one. */
+#define MONITOR_TLS_SHARED (-2)
 unsigned _brt_monitor_thread_slot_acquire(void);
 /* The calling thread's slot (0..MONITOR_THREAD_SLOTS, the last one shared). */
 static inline unsigned _brt_monitor_thread_slot(void) {
   int slot = _brt_monitor_tls_slot;
   if (likely(slot >= 0)) return (unsigned)slot;
+  if (slot == MONITOR_TLS_SHARED) return MONITOR_SHARED_SLOT;
   return _brt_monitor_thread_slot_acquire();
 }
 /* An address unique to the calling thread while it lives. */

@@ -98,9 +98,23 @@ __attribute__((noinline, cold)) static brt_status begin_slow(brt_algo_stats *sta
   return BRT_OK;
 }
 
-/* Fast path (about 15 instructions, no call, no stack frame): a closed
- * circuit, the thread's private shard already made, and a call that is not
- * sampled. Any other case takes the single branch to begin_slow. */
+/* A sampled call on the thread's private shard with the circuit closed
+ * (about one call in sample_every): out of line because it reads the
+ * clock, but it reuses the shard the fast path found instead of deriving
+ * it again in begin_slow. */
+__attribute__((noinline)) static brt_status begin_sampled(brt_algo_stats *stats,
+                                                          monitor_shard *shard,
+                                                          uint64_t *start_ns) {
+  shard_add(shard, &shard->begun, 1);
+  *start_ns = sample_or_skip(stats, shard);
+  return BRT_OK;
+}
+
+/* Fast path (27 instructions with gcc 12 -O2, no call, no stack frame): a
+ * closed circuit, the thread's private shard already made (slot >= 0 is
+ * never the shared shard), and a call that is not sampled. A sampled call
+ * jumps to begin_sampled with the shard in hand; any other case takes the
+ * branch to begin_slow. */
 brt_status brt_monitor_call_begin(brt_algo_stats *stats, uint64_t *start_ns) {
   int slot = _brt_monitor_tls_slot;
   if (unlikely(!stats || !start_ns || slot < 0)) return begin_slow(stats, start_ns);
@@ -109,12 +123,21 @@ brt_status brt_monitor_call_begin(brt_algo_stats *stats, uint64_t *start_ns) {
                atomic_load_explicit(&stats->state, memory_order_acquire) != BRT_CIRCUIT_CLOSED))
     return begin_slow(stats, start_ns);
   uint64_t countdown = atomic_load_explicit(&shard->sample_countdown, memory_order_relaxed);
-  if (unlikely(countdown <= 1 || shard->shared)) return begin_slow(stats, start_ns);
+  if (unlikely(countdown <= 1)) return begin_sampled(stats, shard, start_ns);
   atomic_store_explicit(&shard->sample_countdown, countdown - 1, memory_order_relaxed);
   atomic_store_explicit(&shard->begun, atomic_load_explicit(&shard->begun, memory_order_relaxed) + 1,
                         memory_order_relaxed);
   *start_ns = BRT_MONITOR_UNTIMED;
   return BRT_OK;
+}
+
+/* Adds a timed call's latency (now - start_ns) to the shard's histogram. */
+static inline void record_latency(brt_algo_stats *stats, monitor_shard *shard, uint64_t start_ns) {
+  uint64_t now = monitor_now(stats->monitor);
+  uint64_t elapsed = now > start_ns ? now - start_ns : 0;
+  shard_add(shard, &shard->buckets[_brt_hist_index(elapsed)], 1);
+  shard_add(shard, &shard->sum_ns, elapsed);
+  shard_max(shard, elapsed);
 }
 
 /* brt_monitor_call_end off its fast path: a timed call, a failure, a
@@ -127,27 +150,29 @@ __attribute__((noinline, cold)) static void end_slow(brt_algo_stats *stats, uint
   } else {
     unsigned status = (unsigned)result < BRT_STATUS_COUNT ? (unsigned)result : BRT_STATUS_COUNT;
     shard_add(shard, &shard->by_status[status], 1);
-    if (start_ns != BRT_MONITOR_UNTIMED) {
-      uint64_t now = monitor_now(stats->monitor);
-      uint64_t elapsed = now > start_ns ? now - start_ns : 0;
-      shard_add(shard, &shard->buckets[_brt_hist_index(elapsed)], 1);
-      shard_add(shard, &shard->sum_ns, elapsed);
-      shard_max(shard, elapsed);
-    }
+    if (start_ns != BRT_MONITOR_UNTIMED) record_latency(stats, shard, start_ns);
   }
   if (result != BRT_OK ||
       atomic_load_explicit(&stats->state, memory_order_acquire) != BRT_CIRCUIT_CLOSED)
     _brt_breaker_end_slow(stats, start_ns, result);
 }
 
-/* Fast path: an untimed successful call on the thread's private shard with
- * the circuit closed — one counter update. */
+/* The latency of a sampled successful call on the thread's private shard
+ * with the circuit closed: out of line because it reads the clock. */
+__attribute__((noinline)) static void end_timed(brt_algo_stats *stats, monitor_shard *shard,
+                                                uint64_t start_ns) {
+  record_latency(stats, shard, start_ns);
+}
+
+/* Fast path (19 instructions untimed): a successful call on the thread's
+ * private shard with the circuit closed — one counter update (and, for a
+ * sampled call, a jump to end_timed). */
 void brt_monitor_call_end(brt_algo_stats *stats, uint64_t start_ns, brt_status result) {
   if (unlikely(!stats)) return;
   int slot = _brt_monitor_tls_slot;
   monitor_shard *shard =
       slot >= 0 ? atomic_load_explicit(&stats->shards[slot], memory_order_acquire) : NULL;
-  if (unlikely(!shard || shard->shared || start_ns != BRT_MONITOR_UNTIMED || result != BRT_OK ||
+  if (unlikely(!shard || result != BRT_OK ||
                atomic_load_explicit(&stats->state, memory_order_acquire) != BRT_CIRCUIT_CLOSED)) {
     end_slow(stats, start_ns, result);
     return;
@@ -155,6 +180,8 @@ void brt_monitor_call_end(brt_algo_stats *stats, uint64_t start_ns, brt_status r
   atomic_store_explicit(&shard->by_status[BRT_OK],
                         atomic_load_explicit(&shard->by_status[BRT_OK], memory_order_relaxed) + 1,
                         memory_order_relaxed);
+  /* A sampled call: the same private shard, so no second lookup. */
+  if (unlikely(start_ns != BRT_MONITOR_UNTIMED)) end_timed(stats, shard, start_ns);
 }
 
 brt_status brt_monitor_set_sampling(brt_monitor *monitor, uint32_t every) {

@@ -19,7 +19,8 @@ static bool slot_key_ready;
 
 _Static_assert(MONITOR_THREAD_SLOTS == 64, "slot_pool_used is a 64-bit mask");
 
-/* -1: no slot yet. The thread's identity for probes is this variable's address. */
+/* -1: no slot yet; MONITOR_TLS_SHARED: the shared shard. The thread's
+ * identity for probes is this variable's address. */
 _Thread_local int _brt_monitor_tls_slot __attribute__((tls_model("initial-exec"))) = -1;
 
 /* The pthread key destructor: runs on the exiting thread itself. Should
@@ -29,7 +30,7 @@ _Thread_local int _brt_monitor_tls_slot __attribute__((tls_model("initial-exec")
 static void slot_release(void *value) {
   unsigned slot = (unsigned)(uintptr_t)value - 1;
   if (slot >= MONITOR_THREAD_SLOTS) return;
-  _brt_monitor_tls_slot = MONITOR_SHARED_SLOT;
+  _brt_monitor_tls_slot = MONITOR_TLS_SHARED;
   pthread_mutex_lock(&slot_pool_lock);
   slot_pool_used &= ~(UINT64_C(1) << slot);
   pthread_mutex_unlock(&slot_pool_lock);
@@ -57,13 +58,16 @@ unsigned _brt_monitor_thread_slot_acquire(void) {
       slot = MONITOR_SHARED_SLOT;
     }
   }
-  _brt_monitor_tls_slot = (int)slot;
+  _brt_monitor_tls_slot = slot == MONITOR_SHARED_SLOT ? MONITOR_TLS_SHARED : (int)slot;
   return slot;
 }
 
 const void *_brt_monitor_thread_id(void) { return &_brt_monitor_tls_slot; }
 
-static _Thread_local uint64_t tls_random;
+/* Initial-exec like the slot: the sampled branch draws a gap on every timed
+ * call, and the default (global-dynamic) model would add a __tls_get_addr
+ * call (about 20 instructions) to each. */
+static _Thread_local uint64_t tls_random __attribute__((tls_model("initial-exec")));
 
 uint64_t _brt_monitor_sample_gap(uint32_t every) {
   if (every <= 1) return 1;
