@@ -173,6 +173,15 @@ static brt_status check_description(const brt_algorithm *a) {
   if (a->signature && !a->native_fn)
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                          "brt_register: algorithm \"%s\" has a signature but no native_fn", a->name);
+  /* A per-call memory limit needs per-call accounting in the allocator,
+   * which 0.1.0 does not have: refuse it rather than accept a limit that
+   * would silently not hold. The process-wide limit is max_memory. */
+  if (a->memory_limit != 0)
+    return brt_error_set(BRT_E_UNSUPPORTED, BRT_ORIGIN_C, NULL,
+                         "brt_register: algorithm \"%s\" sets memory_limit = %llu; per-call "
+                         "memory limits are not supported in this version, set it to 0 and use "
+                         "the process-wide max_memory (brt_mem_set_limit) instead",
+                         a->name, (unsigned long long)a->memory_limit);
   if (a->flags != 0)
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                          "brt_register: algorithm \"%s\" has flags 0x%x; no flag is defined in "

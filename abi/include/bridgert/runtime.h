@@ -67,7 +67,8 @@ typedef brt_status (*brt_native_thunk)(void *native_fn, void *ret, void **args);
  * timeout_ms  deadline of each call; 0: the runtime's default_timeout_ms for
  *             value calls, and no deadline for native calls (which then skip
  *             the clock entirely: that is the fast path)
- * memory_limit bytes; recorded and listed, not enforced per call in 0.1.0
+ * memory_limit reserved: must be 0 in this version (BRT_E_UNSUPPORTED
+ *             otherwise); the process-wide limit is max_memory
  * flags       must be 0 in this version
  * ctx         passed to value_fn as is
  * native_thunk (since struct_size covers it) a compiled thunk for native_fn;
