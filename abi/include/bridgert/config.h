@@ -68,8 +68,9 @@ static inline brt_status brt_config_default(brt_config *cfg) {
 BRT_API void brt_config_dispose(brt_config *cfg);
 /* Deep copy: dst must be initialised (it is disposed first). Since 0.1.0. */
 BRT_API brt_status brt_config_copy(brt_config *dst, const brt_config *src);
-/* Appends a directory (copied) to plugin_dirs. Empty or over-long paths and
- * more than BRT_CONFIG_MAX_PLUGIN_DIRS are BRT_E_INVALID_ARGUMENT. Since 0.1.0. */
+/* Appends a directory (copied) to plugin_dirs. Empty or over-long paths are
+ * BRT_E_INVALID_ARGUMENT; a directory past BRT_CONFIG_MAX_PLUGIN_DIRS is
+ * BRT_E_LIMIT_EXCEEDED. Since 0.1.0. */
 BRT_API brt_status brt_config_add_plugin_dir(brt_config *cfg, const char *dir);
 
 /* Applies the JSON object in the file at `path` on top of `cfg`. Since 0.1.0. */
