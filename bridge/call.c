@@ -152,9 +152,10 @@ static bool arguments_present(const brt_entry *entry, const void *ret, void **ar
   return true;
 }
 
-/* Names the algorithm in the error of a failed native call; the function's
- * own error (recorded by the thunk or the boundary) becomes the cause. */
-BRT_COLD static brt_status native_failed(const brt_entry *entry, brt_status status) {
+/* Names the algorithm in the error of a failed call; the function's own
+ * error (recorded by the thunk, the function or the boundary) becomes the
+ * cause and keeps its status. Shared by native and value calls. */
+BRT_COLD brt_status _brt_bridge_algorithm_failed(const brt_entry *entry, brt_status status) {
   if (!brt_last_error())
     return brt_error_set(status, BRT_ORIGIN_PLUGIN, NULL,
                          "algorithm \"%s@%s\" failed with %s without recording an error",
@@ -172,7 +173,7 @@ __attribute__((noinline)) static brt_status invoke_with_deadline(const brt_entry
   _brt_bridge_frame_push(&frame, entry, deadline);
   brt_status status = call_native(entry, ret, args);
   _brt_bridge_frame_pop(&frame);
-  if (status != BRT_OK) return native_failed(entry, status);
+  if (status != BRT_OK) return _brt_bridge_algorithm_failed(entry, status);
   return _brt_bridge_deadline_check(entry, started, deadline, _brt_bridge_now_ns());
 }
 
@@ -190,7 +191,7 @@ brt_status brt_invoke(brt_prepared *prepared, void *ret, void **args) {
     status = invoke_with_deadline(entry, ret, args);
   } else {
     status = call_native(entry, ret, args);
-    if (BRT_UNLIKELY(status != BRT_OK)) status = native_failed(entry, status);
+    if (BRT_UNLIKELY(status != BRT_OK)) status = _brt_bridge_algorithm_failed(entry, status);
   }
   brt_monitor_call_end(entry->stats, start_ns, status);
   return status;

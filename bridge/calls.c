@@ -47,17 +47,6 @@ void _brt_bridge_entry_detach_value(brt_entry *entry) {
   entry->schema_text = NULL;
 }
 
-/* The algorithm's error, named: its own error (from the boundary or the
- * function) becomes the cause and keeps its status. */
-static brt_status algorithm_failed(const brt_entry *entry, brt_status status) {
-  if (!brt_last_error())
-    return brt_error_set(status, BRT_ORIGIN_PLUGIN, NULL,
-                         "algorithm \"%s@%s\" failed with %s without recording an error",
-                         entry->name, entry->version, brt_status_name(status));
-  return brt_error_wrap(status, BRT_ORIGIN_C, NULL, "algorithm \"%s@%s\" failed: %s", entry->name,
-                        entry->version, brt_error_message(brt_last_error()));
-}
-
 static brt_status run_value(const brt_entry *entry, const brt_value *params, brt_value **result) {
   uint32_t timeout_ms = entry->desc.timeout_ms ? entry->desc.timeout_ms
                                                : entry->core->config.default_timeout_ms;
@@ -74,7 +63,7 @@ static brt_status run_value(const brt_entry *entry, const brt_value *params, brt
                            "algorithm \"%s@%s\" returned BRT_OK without a result", entry->name,
                            entry->version);
   else if (status != BRT_OK)
-    status = algorithm_failed(entry, status);
+    status = _brt_bridge_algorithm_failed(entry, status);
   else if (deadline)
     status = _brt_bridge_deadline_check(entry, started, deadline, _brt_bridge_now_ns());
   if (status != BRT_OK) {

@@ -193,5 +193,8 @@ brt_status _brt_bridge_deadline_check(const brt_entry *entry, uint64_t started_n
                                       uint64_t deadline_ns, uint64_t now_ns);
 
 uint64_t _brt_bridge_now_ns(void);
+/* Records the error of a failed call naming the algorithm, with the
+ * function's own error as the cause; returns `status`. */
+brt_status _brt_bridge_algorithm_failed(const brt_entry *entry, brt_status status);
 
 #endif /* BRT_BRIDGE_INTERNAL_H */
