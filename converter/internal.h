@@ -248,4 +248,23 @@ const struct schema_node *_brt_schema_items(const struct schema_node *node);
 const struct schema_node *_brt_schema_property(const struct schema_node *node, const char *key,
                                                size_t len);
 
+/* Appends "/" and `key` as a JSON Pointer token (RFC 6901: "~" becomes
+ * "~0", "/" becomes "~1"; a NUL byte shows as "?") to out, whose length is
+ * `len`, stopping 4 bytes short of `cap`; returns the new length. Shared by
+ * the parser's and the validator's error messages. */
+static inline size_t _brt_pointer_append_key(char *out, size_t len, size_t cap, const char *key,
+                                             size_t key_len) {
+  out[len++] = '/';
+  for (size_t k = 0; k < key_len && len + 4 < cap; k++) {
+    char c = key[k];
+    if (c == '~' || c == '/') {
+      out[len++] = '~';
+      out[len++] = c == '~' ? '0' : '1';
+    } else {
+      out[len++] = c ? c : '?';
+    }
+  }
+  return len;
+}
+
 #endif /* BRT_CONVERTER_INTERNAL_H */

@@ -66,16 +66,7 @@ void _brt_json_pointer(const json_parser *p, const size_t *extra, size_t extra_c
   for (size_t i = 0; i < p->depth + extra_count && len + 24 < cap; i++) {
     const path_step *step = i < p->depth ? &p->path[i] : NULL;
     if (step && step->key) {
-      out[len++] = '/';
-      for (size_t k = 0; k < step->key_len && len + 4 < cap; k++) {
-        char c = step->key[k];
-        if (c == '~' || c == '/') {
-          out[len++] = '~';
-          out[len++] = c == '~' ? '0' : '1';
-        } else {
-          out[len++] = c ? c : '?';
-        }
-      }
+      len = _brt_pointer_append_key(out, len, cap, step->key, step->key_len);
     } else {
       len += (size_t)snprintf(out + len, cap - len, "/%zu",
                               step ? step->index : extra[i - p->depth]);

@@ -43,16 +43,7 @@ static size_t format_pointer(const validation *v, char *out, size_t cap) {
       len += (size_t)snprintf(out + len, cap - len, "/%zu", step->n);
       continue;
     }
-    out[len++] = '/';
-    for (size_t k = 0; k < step->n && len + 4 < cap; k++) {
-      char c = step->key[k];
-      if (c == '~' || c == '/') {
-        out[len++] = '~';
-        out[len++] = c == '~' ? '0' : '1';
-      } else {
-        out[len++] = c ? c : '?';
-      }
-    }
+    len = _brt_pointer_append_key(out, len, cap, step->key, step->n);
   }
   out[len] = '\0';
   return len;
