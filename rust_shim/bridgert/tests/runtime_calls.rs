@@ -5,24 +5,11 @@ use std::ptr;
 
 use bridgert::{sys, Config, Error, Origin, Runtime, Status, Value};
 
+mod common;
+use common::scale;
+
 const SCALE_SCHEMA: &str = r#"{"type": "object", "required": ["values", "factor"],
   "properties": {"values": {"type": "array", "items": {"type": "number"}}, "factor": {"type": "number"}}}"#;
-
-fn scale(params: &Value) -> bridgert::Result<Value> {
-    let factor = params.get_key("factor")?.as_number()?;
-    if factor == 0.0 {
-        return Err(Error::new(Status::OutOfRange, "factor 0 would erase the values; expected non-zero"));
-    }
-    if factor < 0.0 {
-        panic!("negative factor {factor}");
-    }
-    let values = params.get_key("values")?;
-    let mut out = Value::array()?;
-    for i in 0..values.len()? {
-        out.push(&Value::float(values.get(i)?.as_number()? * factor)?)?;
-    }
-    Ok(out)
-}
 
 fn runtime_with_scale() -> Runtime {
     let runtime = Runtime::open_with(&Config::new()).unwrap();

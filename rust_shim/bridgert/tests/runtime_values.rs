@@ -7,21 +7,8 @@ use std::ptr;
 
 use bridgert::{sys, Config, Error, Origin, Runtime, Status, Value};
 
-fn scale(params: &Value) -> bridgert::Result<Value> {
-    let factor = params.get_key("factor")?.as_number()?;
-    if factor == 0.0 {
-        return Err(Error::new(Status::OutOfRange, "factor 0 would erase the values; expected non-zero"));
-    }
-    if factor < 0.0 {
-        panic!("negative factor {factor}");
-    }
-    let values = params.get_key("values")?;
-    let mut out = Value::array()?;
-    for i in 0..values.len()? {
-        out.push(&Value::float(values.get(i)?.as_number()? * factor)?)?;
-    }
-    Ok(out)
-}
+mod common;
+use common::scale;
 
 struct Entry {
     name: &'static str,
