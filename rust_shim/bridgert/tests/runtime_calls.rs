@@ -3,7 +3,7 @@
 use std::ffi::CStr;
 use std::ptr;
 
-use bridgert::{sys, Config, Error, Origin, Runtime, Status, Value};
+use bridgert::{sys, Config, Origin, Runtime, Status, Value};
 
 mod common;
 use common::scale;
