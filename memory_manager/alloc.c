@@ -217,10 +217,17 @@ static bool grow_large_in_place(block_ref *ref, size_t new_size, size_t align, b
 }
 
 void *brt_realloc(void *p, size_t new_size, size_t align) {
+  /* Fast path: the new size stays in the block's class (a Vec or String
+   * growing within its capacity class), so the block is kept as it is. */
+  uint32_t word = _brt_mem_sole_block_fits(p, new_size, align);
+  if (BRT_LIKELY(word != 0)) {
+    uint32_t type = (word & META_TYPE_MASK) >> META_TYPE_SHIFT;
+    if (BRT_LIKELY(type <= BRT_MEM_CPP_HEAP)) return p;
+  }
   block_ref ref;
   if (_brt_mem_resolve(p, "brt_realloc", &ref) != BRT_OK) return NULL;
   if (check_request("brt_realloc", new_size, align) != BRT_OK) return NULL;
-  uint32_t word = atomic_load_explicit(ref.meta, memory_order_acquire);
+  word = atomic_load_explicit(ref.meta, memory_order_acquire);
   brt_mem_type type = (brt_mem_type)((word & META_TYPE_MASK) >> META_TYPE_SHIFT);
   if ((word & META_COUNT_MASK) > 1 || (word & META_SHARED)) {
     brt_error_set(BRT_E_UNSUPPORTED, BRT_ORIGIN_C, NULL,
