@@ -10,7 +10,9 @@ use crate::block::{BlockInfo, MemType};
 use crate::error::{check, Error, Result};
 use crate::panic::catch_panic;
 
-/// Process-wide allocator statistics (`brt_mem_stats`), every language.
+/// Process-wide allocator statistics (`brt_mem_stats`), every language: the
+/// C struct's fields without its `struct_size` header. A field the C struct
+/// gains must be added here too (`tests/memory.rs` checks the sizes agree).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MemStats {
     pub live_blocks: u64,
@@ -29,6 +31,10 @@ pub struct MemStats {
     pub total_shares: u64,
     pub mapped_files: u64,
     pub collections: u64,
+    /// Writes into freed blocks found by hardened mode's poison checks.
+    pub errors_use_after_free: u64,
+    /// Segments left by exited threads and not yet adopted by another.
+    pub abandoned_segments: u64,
 }
 
 impl MemStats {
@@ -73,6 +79,8 @@ pub fn try_mem_stats() -> Result<MemStats> {
         total_shares: raw.total_shares,
         mapped_files: raw.mapped_files,
         collections: raw.collections,
+        errors_use_after_free: raw.errors_use_after_free,
+        abandoned_segments: raw.abandoned_segments,
     })
 }
 

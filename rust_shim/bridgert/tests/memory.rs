@@ -174,3 +174,16 @@ fn blocks_of_plain_data_cross_threads() {
     assert_eq!(sum, 4.0);
     assert_eq!(block.refcount(), 1, "the other thread's drop released its reference");
 }
+
+#[test]
+fn mem_stats_mirrors_every_field_of_the_c_struct() {
+    // The C struct is a u32 struct_size (padded to 8 bytes) followed by u64
+    // fields; MemStats holds the same u64 fields, so a field added on the C
+    // side and forgotten here shows up as a size difference.
+    assert_eq!(
+        std::mem::size_of::<bridgert::MemStats>() + 8,
+        std::mem::size_of::<bridgert::sys::brt_mem_stats>()
+    );
+    let stats = bridgert::mem_stats();
+    assert!(stats.live_blocks <= stats.total_allocs);
+}
