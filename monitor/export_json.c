@@ -49,8 +49,7 @@ static void latency_json(cJSON *algorithm, const algo_totals *totals, bool *ok) 
   uint64_t cumulative = 0;
   for (unsigned exponent = EXPORT_LE_MIN_EXPONENT; exponent <= EXPORT_LE_MAX_EXPONENT; exponent++) {
     uint64_t edge = UINT64_C(1) << exponent;
-    for (; bucket < HIST_BUCKETS && _brt_hist_upper_edge(bucket) <= edge; bucket++)
-      cumulative += totals->buckets[bucket];
+    _brt_hist_cumulative_to(totals, edge, &bucket, &cumulative);
     cJSON *entry = add_child(buckets, NULL, cJSON_CreateObject(), ok);
     if (!entry) return;
     add_number(entry, "le_ns", (double)edge, ok);

@@ -73,8 +73,7 @@ static void write_durations(text_buffer *out, brt_algo_stats **algorithms, algo_
     uint64_t cumulative = 0;
     for (unsigned exponent = EXPORT_LE_MIN_EXPONENT; exponent <= EXPORT_LE_MAX_EXPONENT; exponent++) {
       uint64_t edge = UINT64_C(1) << exponent;
-      for (; bucket < HIST_BUCKETS && _brt_hist_upper_edge(bucket) <= edge; bucket++)
-        cumulative += totals->buckets[bucket];
+      _brt_hist_cumulative_to(totals, edge, &bucket, &cumulative);
       _brt_text_append(out, "bridgert_call_duration_seconds_bucket", 37);
       algorithm_labels(out, algorithms[i]);
       _brt_text_append(out, ",le=\"", 5);

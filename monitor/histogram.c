@@ -59,8 +59,14 @@ uint64_t _brt_hist_quantile(const algo_totals *totals, double q) {
 }
 
 uint64_t _brt_hist_count_at_most(const algo_totals *totals, uint64_t le_ns) {
+  unsigned bucket = 0;
   uint64_t count = 0;
-  for (unsigned i = 0; i < HIST_BUCKETS && _brt_hist_upper_edge(i) <= le_ns; i++)
-    count += totals->buckets[i];
-  return count;
+  return _brt_hist_cumulative_to(totals, le_ns, &bucket, &count);
+}
+
+uint64_t _brt_hist_cumulative_to(const algo_totals *totals, uint64_t edge, unsigned *bucket,
+                                 uint64_t *cumulative) {
+  for (; *bucket < HIST_BUCKETS && _brt_hist_upper_edge(*bucket) <= edge; ++*bucket)
+    *cumulative += totals->buckets[*bucket];
+  return *cumulative;
 }

@@ -139,6 +139,11 @@ uint64_t _brt_hist_upper_edge(unsigned index);
 void _brt_monitor_totals(const brt_algo_stats *stats, algo_totals *totals);
 /* The latency quantile q (0..1) of merged totals, clamped to max_ns. */
 uint64_t _brt_hist_quantile(const algo_totals *totals, double q);
+/* How many samples took at most `edge` ns. Exporters walk increasing edges
+ * with one cursor (*bucket, *cumulative, both starting at 0), so the whole
+ * walk reads each bucket once. */
+uint64_t _brt_hist_cumulative_to(const algo_totals *totals, uint64_t edge, unsigned *bucket,
+                                 uint64_t *cumulative);
 /* Completed calls whose latency bucket's upper edge is <= le_ns. */
 uint64_t _brt_hist_count_at_most(const algo_totals *totals, uint64_t le_ns);
 
