@@ -46,7 +46,7 @@
 #define PAGE_ALIGN_MAX 4096 /* largest alignment served from pages */
 #define PAGES_PER_SEGMENT_MAX (SEGMENT_SIZE >> SMALL_PAGE_SHIFT)
 #define ADDRESS_BITS 47
-#define SEGMENT_MAP_BYTES (((uintptr_t)1 << (ADDRESS_BITS - SEGMENT_SHIFT)) / 8)
+#define SEGMENT_MAP_BYTES ((uintptr_t)1 << (ADDRESS_BITS - SEGMENT_SHIFT)) /* one byte per slot */
 #define OS_PAGE 4096
 #define MIN_ALIGN 16
 /* Sizes up to DIRECT_MAX are looked up in heap->direct by (size + 15) / 16. */
@@ -209,24 +209,50 @@ extern const size_t _brt_mem_bin_size[BIN_COUNT];
 
 /* --- Inline helpers used by the fast paths ---------------------------------- */
 
-/* One byte load: is the 4 MiB slot of `a` a live segment of ours? The
- * index is masked so that any address reads inside the map; addresses at
- * or above 2^47 are then rejected by the same (branch-free) expression. */
-BRT_INLINE bool segment_map_contains(uintptr_t a) {
-  uintptr_t slot = (a >> SEGMENT_SHIFT) & (((uintptr_t)1 << (ADDRESS_BITS - SEGMENT_SHIFT)) - 1);
-  unsigned bits = atomic_load_explicit(&_brt_mem_segment_map[slot >> 3], memory_order_acquire);
-  return ((bits >> (slot & 7)) & 1) & ((a >> ADDRESS_BITS) == 0);
+/* One byte load: is the 4 MiB slot of `a` a live segment of ours, and how
+ * are its pages cut? The byte is the segment's page shift (16, 19 or 22),
+ * 0 for a slot that is not a live segment of ours; addresses at or above
+ * 2^47 (never ours) answer 0 without a load. */
+BRT_INLINE unsigned segment_map_shift(uintptr_t a) {
+  uintptr_t slot = a >> SEGMENT_SHIFT;
+  if (BRT_UNLIKELY(slot >= SEGMENT_MAP_BYTES)) return 0;
+  return atomic_load_explicit(&_brt_mem_segment_map[slot], memory_order_acquire);
 }
 
 BRT_INLINE segment *segment_of(uintptr_t a) { return (segment *)(a & ~SEGMENT_MASK); }
 
-/* Relaxed load + store: owner-only counters without a read-modify-write. */
+/* The page descriptor `a` falls in, or NULL when `a` is in no live
+ * segment of ours. Reads only the map: the descriptor's address is
+ * arithmetic on `a` and the page shift the map holds. */
+BRT_INLINE page *page_of(uintptr_t a) {
+  unsigned shift = segment_map_shift(a);
+  if (BRT_UNLIKELY(shift == 0)) return NULL;
+  return &segment_of(a)->pages[(a & SEGMENT_MASK) >> shift];
+}
+
+/* Owner-only counters: one writer, any number of readers with relaxed
+ * loads, no read-modify-write. Portable C11 spells that as a relaxed load
+ * then a relaxed store (three instructions: compilers do not fuse them).
+ * On x86-64 a single unlocked `add` to memory does the same job in one
+ * instruction: its store is one aligned 8-byte write, which readers see
+ * whole, and no other thread writes the counter, so the lock prefix would
+ * buy nothing. The asm is opaque to the sanitizers, which see only the
+ * readers' atomic loads. */
+#if defined(__x86_64__) && !defined(BRT_PORTABLE_STATS)
+BRT_INLINE void stat_add_u(_Atomic uint64_t *c, uint64_t v) {
+  __asm__("addq %1, %0" : "+m"(*(uint64_t *)c) : "er"(v));
+}
+BRT_INLINE void stat_add_i(_Atomic int64_t *c, int64_t v) {
+  __asm__("addq %1, %0" : "+m"(*(int64_t *)c) : "er"(v));
+}
+#else
 BRT_INLINE void stat_add_u(_Atomic uint64_t *c, uint64_t v) {
   atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v, memory_order_relaxed);
 }
 BRT_INLINE void stat_add_i(_Atomic int64_t *c, int64_t v) {
   atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v, memory_order_relaxed);
 }
+#endif
 
 BRT_INLINE size_t size_to_bin(size_t size) {
   if (size <= 128) return (size + 15) / 16 - (size != 0);

@@ -19,9 +19,8 @@ BRT_INLINE brt_mem_type word_type(uint32_t word) {
  * memory: the segment map first, then the segment header. False when a is
  * not the start of a block slot of an active page. */
 BRT_INLINE bool block_lookup(uintptr_t a, page **out_page, uint32_t *out_index) {
-  if (!segment_map_contains(a)) return false;
-  segment *s = segment_of(a);
-  page *pg = &s->pages[(a - (uintptr_t)s) >> s->page_shift];
+  page *pg = page_of(a);
+  if (!pg) return false;
   uintptr_t off = a - pg->block_start;
   uint64_t index = (off * pg->reciprocal) >> INDEX_SHIFT;
   *out_page = pg;
@@ -45,7 +44,7 @@ brt_status _brt_mem_resolve(const void *p, const char *function, block_ref *ref)
   _brt_mem_init();
   uintptr_t a = (uintptr_t)p;
   if (!p) return invalid_pointer(function, p, "is NULL; expected a block from brt_alloc");
-  if (!segment_map_contains(a))
+  if (!segment_map_shift(a))
     return invalid_pointer(function, p,
                            "was not allocated by bridgert (it is in no bridgert segment: a "
                            "malloc, stack, static or unmapped address)");
@@ -256,9 +255,9 @@ static BRT_NOINLINE brt_status retain_failed(const void *p, uint32_t count) {
  * the slot's next allocation. */
 brt_status brt_release(const void *p) {
   uintptr_t a = (uintptr_t)p;
-  if (BRT_UNLIKELY(!segment_map_contains(a))) return _brt_mem_release_slow(p, "brt_release");
+  page *pg = page_of(a);
+  if (BRT_UNLIKELY(!pg)) return _brt_mem_release_slow(p, "brt_release");
   segment *s = segment_of(a);
-  page *pg = &s->pages[(a - (uintptr_t)s) >> s->page_shift];
   uintptr_t off = a - pg->block_start;
   uint64_t index = (off * pg->reciprocal) >> INDEX_SHIFT;
   if (BRT_UNLIKELY((off >= pg->span) | (index * pg->block_size != off)))
@@ -310,9 +309,8 @@ brt_status brt_release(const void *p) {
  * store there loses increments). */
 brt_status brt_retain(const void *p) {
   uintptr_t a = (uintptr_t)p;
-  if (BRT_UNLIKELY(!segment_map_contains(a))) return retain_failed(p, 0);
-  segment *s = segment_of(a);
-  page *pg = &s->pages[(a - (uintptr_t)s) >> s->page_shift];
+  page *pg = page_of(a);
+  if (BRT_UNLIKELY(!pg)) return retain_failed(p, 0);
   uintptr_t off = a - pg->block_start;
   uint64_t index = (off * pg->reciprocal) >> INDEX_SHIFT;
   if (BRT_UNLIKELY((off >= pg->span) | (index * pg->block_size != off))) return retain_failed(p, 0);
@@ -352,9 +350,8 @@ bool _brt_mem_layout_fits(const block_ref *ref, size_t size, size_t align, bool 
  * instructions. */
 uint32_t _brt_mem_sole_block_fits(const void *p, size_t size, size_t align) {
   uintptr_t a = (uintptr_t)p;
-  if (BRT_UNLIKELY(!segment_map_contains(a))) return 0;
-  segment *s = segment_of(a);
-  page *pg = &s->pages[(a - (uintptr_t)s) >> s->page_shift];
+  page *pg = page_of(a);
+  if (BRT_UNLIKELY(!pg)) return 0;
   uintptr_t off = a - pg->block_start;
   uint64_t index = (off * pg->reciprocal) >> INDEX_SHIFT;
   if (BRT_UNLIKELY((off >= pg->span) | (index * pg->block_size != off))) return 0;

@@ -13,8 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-/* One bit per 4 MiB slot of the 47-bit address space: 4 MiB of .bss that
- * the kernel maps to the zero page until a bit is set. */
+/* One byte per 4 MiB slot of the 47-bit address space (the segment's page
+ * shift, 0 when the slot is not a live segment of ours): 32 MiB of .bss
+ * that the kernel maps to the zero page until a byte is set. A process
+ * whose segments sit close together makes one or two of its 4 KiB pages
+ * resident (each covers 16 GiB of address space). */
 _Atomic uint8_t _brt_mem_segment_map[SEGMENT_MAP_BYTES];
 
 static segment *pool;        /* empty 4 MiB segments, decommitted; segments_lock */
@@ -22,11 +25,8 @@ static segment *registry;    /* every live segment; segments_lock */
 
 void _brt_mem_segment_map_set(segment *s, bool present) {
   uintptr_t slot = (uintptr_t)s >> SEGMENT_SHIFT;
-  uint8_t bit = (uint8_t)(1u << (slot & 7));
-  if (present)
-    atomic_fetch_or_explicit(&_brt_mem_segment_map[slot >> 3], bit, memory_order_release);
-  else
-    atomic_fetch_and_explicit(&_brt_mem_segment_map[slot >> 3], (uint8_t)~bit, memory_order_release);
+  atomic_store_explicit(&_brt_mem_segment_map[slot], present ? (uint8_t)s->page_shift : 0,
+                        memory_order_release);
 }
 
 /* --- The commit charge ------------------------------------------------------ */
