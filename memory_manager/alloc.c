@@ -143,28 +143,35 @@ static void *alloc_large(heap *h, size_t size, size_t align, brt_mem_type type) 
   return (void *)pg->block_start; /* fresh or decommitted memory reads zero */
 }
 
-/* The most common way the fast path misses in steady churn: the current
+/* The most common ways the fast path misses in steady churn: the current
  * page's free list ran out while the owner has freed blocks into its
- * local list. Swapping the lists is all it takes (those frees were counted
- * when they happened), so this skips the argument checks, the statistics
- * sync and the page search. Only for a simple request on a page without
- * other flags and with no pending configuration change or collection
- * request, which the full slow path handles. */
-static bool refill_from_local_free(heap *h, page *pg) {
-  if (!pg->local_free || page_flags(pg) != 0) return false;
+ * local list (swapping the lists is all it takes: those frees were counted
+ * when they happened), or the page still has never-used blocks to thread.
+ * This skips the argument checks, the statistics sync and the page
+ * search. Only for a simple request on a page without other flags, with
+ * nothing on its thread_free list (collected first, by the full path, so
+ * that freed memory is reused before new memory is touched) and with no
+ * pending configuration change or collection request, which the full slow
+ * path handles. */
+static bool refill_page(heap *h, page *pg) {
+  if (page_flags(pg) != 0) return false;
   if (h->config_epoch != atomic_load_explicit(&_brt_mem.config_epoch, memory_order_relaxed) ||
       atomic_load_explicit(&h->collect_requested, memory_order_relaxed))
     return false;
-  pg->free = pg->local_free;
-  pg->local_free = NULL;
-  return true;
+  if (pg->local_free) {
+    pg->free = pg->local_free;
+    pg->local_free = NULL;
+    return true;
+  }
+  if (atomic_load_explicit(&pg->thread_free, memory_order_relaxed)) return false;
+  return _brt_mem_page_extend(pg);
 }
 
 BRT_NOINLINE __attribute__((cold)) void *_brt_mem_alloc_slow(size_t size, size_t align, brt_mem_type type, unsigned flags) {
   if (simple_request(size, align, type, flags)) {
     heap *h = _brt_mem_tls_heap;
     page *pg = h->direct[(size + 15) >> 4];
-    if (!pg->free && refill_from_local_free(h, pg)) return brt_alloc(size, align, type, flags);
+    if (!pg->free && refill_page(h, pg)) return brt_alloc(size, align, type, flags);
   }
   if (check_request("brt_alloc", size, align) != BRT_OK) return NULL;
   if ((unsigned)type >= BRT_MEM_TYPE_COUNT) {
@@ -217,17 +224,16 @@ static bool grow_large_in_place(block_ref *ref, size_t new_size, size_t align, b
 }
 
 void *brt_realloc(void *p, size_t new_size, size_t align) {
-  /* Fast path: the new size stays in the block's class (a Vec or String
-   * growing within its capacity class), so the block is kept as it is. */
-  uint32_t word = _brt_mem_sole_block_fits(p, new_size, align);
-  if (BRT_LIKELY(word != 0)) {
-    uint32_t type = (word & META_TYPE_MASK) >> META_TYPE_SHIFT;
-    if (BRT_LIKELY(type <= BRT_MEM_CPP_HEAP)) return p;
-  }
+  /* Fast path, a single-reference block of a page: kept when the new size
+   * stays in its class (a Vec or String growing within its capacity
+   * class), else moved without resolving it again (Vec doubling). */
+  bool handled;
+  void *fast = _brt_mem_realloc_sole(p, new_size, align, &handled);
+  if (BRT_LIKELY(handled)) return fast;
   block_ref ref;
   if (_brt_mem_resolve(p, "brt_realloc", &ref) != BRT_OK) return NULL;
   if (check_request("brt_realloc", new_size, align) != BRT_OK) return NULL;
-  word = atomic_load_explicit(ref.meta, memory_order_acquire);
+  uint32_t word = atomic_load_explicit(ref.meta, memory_order_acquire);
   brt_mem_type type = (brt_mem_type)((word & META_TYPE_MASK) >> META_TYPE_SHIFT);
   if ((word & META_COUNT_MASK) > 1 || (word & META_SHARED)) {
     brt_error_set(BRT_E_UNSUPPORTED, BRT_ORIGIN_C, NULL,

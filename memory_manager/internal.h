@@ -125,6 +125,7 @@ typedef struct page {
   size_t block_align; /* alignment every block start honours */
   struct page *next, *prev; /* bin queue or full list */
   uint32_t capacity;
+  uint32_t extended; /* blocks threaded onto the free lists so far (<= capacity) */
   uint8_t bin;
   uint8_t in_use;
   uint8_t committed;
@@ -303,6 +304,7 @@ void _brt_mem_uncharge(size_t bytes);
 /* --- page.c --------------------------------------------------------------------- */
 page *_brt_mem_page_acquire(heap *h, size_t bin, size_t request);
 void _brt_mem_page_collect(page *pg);
+bool _brt_mem_page_extend(page *pg);
 /* Both return true when the page was its segment's last one and the
  * segment was retired: it may already be in the global pool, where
  * another thread can take and reinitialise it, so the caller must not
@@ -332,6 +334,7 @@ size_t _brt_mem_bin_for(size_t size, size_t align);
 /* release.c: the metadata word of p when it is a single-reference block on
  * an untracked page that (size, align) could have produced, else 0. */
 uint32_t _brt_mem_sole_block_fits(const void *p, size_t size, size_t align);
+void *_brt_mem_realloc_sole(void *p, size_t new_size, size_t align, bool *handled);
 
 /* --- release.c ------------------------------------------------------------------ */
 /* Where a pointer's block lives; filled by _brt_mem_resolve. */

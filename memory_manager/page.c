@@ -135,6 +135,34 @@ void _brt_mem_page_collect(page *pg) {
   pg->used -= count;
 }
 
+/* How much of a page's never-used memory one extension threads onto its
+ * free list (at least one block). */
+#define EXTEND_BYTES 4096
+
+/* Threads the next never-used blocks of pg, in address order, onto its
+ * (empty) free list; false when every block has been threaded already.
+ * Pages are extended a few blocks at a time rather than whole when they
+ * start, so that the blocks a thread frees are reused while they are
+ * still in cache instead of after the whole 64 KiB page has been walked,
+ * and so that a page holding few live blocks keeps few resident. */
+bool _brt_mem_page_extend(page *pg) {
+  uint32_t left = pg->capacity - pg->extended;
+  if (left == 0) return false;
+  size_t size = pg->block_size;
+  uint32_t n = size >= EXTEND_BYTES ? 1 : (uint32_t)(EXTEND_BYTES / size);
+  if (n > left) n = left;
+  uintptr_t first = pg->block_start + (uintptr_t)pg->extended * size;
+  free_block *next = pg->free;
+  for (uint32_t i = n; i-- > 0;) {
+    free_block *b = (free_block *)(first + (uintptr_t)i * size);
+    b->next = next;
+    next = b;
+  }
+  pg->free = next;
+  pg->extended += n;
+  return true;
+}
+
 /* --- Starting and ending pages --------------------------------------------------------- */
 
 /* Makes page `index` of s serve `bin`: commits it (charging the limit the
@@ -177,14 +205,7 @@ static bool page_start(heap *h, segment *s, uint32_t index, size_t bin, size_t r
   pg->bin = (uint8_t)bin;
   pg->in_use = 1;
   atomic_store_explicit(&pg->thread_free, NULL, memory_order_relaxed);
-  /* Thread the free list in address order so allocation walks memory forward. */
-  free_block *next = NULL;
-  for (size_t i = capacity; i-- > 0;) {
-    free_block *b = (free_block *)(pg->block_start + i * block_size);
-    b->next = next;
-    next = b;
-  }
-  pg->free = next;
+  _brt_mem_page_extend(pg);
   _brt_mem_page_apply_flags(pg);
   s->used_pages++;
   page_make_current(h, pg);
@@ -247,7 +268,7 @@ page *_brt_mem_page_acquire(heap *h, size_t bin, size_t request) {
   for (page *pg = q->first; pg;) {
     page *next = pg->next;
     _brt_mem_page_collect(pg);
-    if (pg->free) {
+    if (pg->free || _brt_mem_page_extend(pg)) {
       page_make_current(h, pg);
       return pg;
     }

@@ -342,26 +342,69 @@ bool _brt_mem_layout_fits(const block_ref *ref, size_t size, size_t align, bool 
 
 /* The common case of Rust's dealloc and realloc, checked with the same
  * lookup as brt_release: p is the start of a block with a single reference
- * on an untracked page, and (size, align) could have produced it (a size in
- * the block's class above half of it — or any size in the 16-byte class —
- * and an alignment the block's address satisfies). Returns the metadata
- * word then, else 0: the caller takes its full path, which resolves the
- * pointer and records the right error, so nothing is missed here. About 20
- * instructions. */
-uint32_t _brt_mem_sole_block_fits(const void *p, size_t size, size_t align) {
-  uintptr_t a = (uintptr_t)p;
+ * on an untracked page. Returns the metadata word then (and the block's
+ * usable size and page flags), else 0: the caller takes its full path,
+ * which resolves the pointer and records the right error, so nothing is
+ * missed here. */
+BRT_INLINE uint32_t sole_block(uintptr_t a, size_t *usable, uint32_t *state) {
   page *pg = page_of(a);
   if (BRT_UNLIKELY(!pg)) return 0;
   uintptr_t off = a - pg->block_start;
   uint64_t index = (off * pg->reciprocal) >> INDEX_SHIFT;
   if (BRT_UNLIKELY((off >= pg->span) | (index * pg->block_size != off))) return 0;
   uint32_t word = atomic_load_explicit(&pg->meta[index], memory_order_relaxed);
-  size_t block = pg->block_size;
+  *usable = pg->block_size;
+  *state = page_flags(pg);
   bool sole = (word & (META_COUNT_MASK | META_SHARED)) == 1;
-  bool in_class = (size > block / 2) | ((block == MIN_ALIGN) & (size != 0) & (align <= MIN_ALIGN));
-  bool fits = (size <= block) & in_class & (align != 0) & ((align & (align - 1)) == 0) &
-              ((a & (align - 1)) == 0) & ((page_flags(pg) & PAGE_TRACKED) == 0);
-  return sole & fits ? word : 0;
+  return sole & ((*state & PAGE_TRACKED) == 0) ? word : 0;
+}
+
+/* Could (size, align) have produced a block of `usable` bytes at a? A size
+ * in the block's class above half of it — or any size in the 16-byte
+ * class — and an alignment the address satisfies. */
+BRT_INLINE bool sole_layout_fits(uintptr_t a, size_t usable, size_t size, size_t align) {
+  bool in_class = (size > usable / 2) | ((usable == MIN_ALIGN) & (size != 0) & (align <= MIN_ALIGN));
+  return (size <= usable) & in_class & (align != 0) & ((align & (align - 1)) == 0) &
+         ((a & (align - 1)) == 0);
+}
+
+/* About 20 instructions. */
+uint32_t _brt_mem_sole_block_fits(const void *p, size_t size, size_t align) {
+  size_t usable;
+  uint32_t state;
+  uint32_t word = sole_block((uintptr_t)p, &usable, &state);
+  return word && sole_layout_fits((uintptr_t)p, usable, size, align) ? word : 0;
+}
+
+/* brt_realloc's common cases for a single-reference block of a page (not
+ * a single-block segment, whose growth in place the full path handles):
+ * the new layout fits the block (returned as it is), or it does not and
+ * the block moves to a new one of the same type. NULL with *handled false
+ * leaves the request to the full path; NULL with *handled true is brt_alloc's
+ * failure, already recorded. */
+void *_brt_mem_realloc_sole(void *p, size_t new_size, size_t align, bool *handled) {
+  size_t usable;
+  uint32_t state;
+  uintptr_t a = (uintptr_t)p;
+  uint32_t word = sole_block(a, &usable, &state);
+  brt_mem_type type = word_type(word);
+  *handled = false;
+  if (BRT_UNLIKELY((word == 0) | (type > BRT_MEM_CPP_HEAP) | ((state & PAGE_SINGLE) != 0)))
+    return NULL;
+  if (sole_layout_fits(a, usable, new_size, align)) {
+    *handled = true;
+    return p;
+  }
+  /* Moving: only requests the page path serves outright, so that every
+   * refusal keeps brt_realloc's own message from the full path. */
+  if ((new_size - 1 >= MEDIUM_BLOCK_MAX) | (align - 1 >= PAGE_ALIGN_MAX) | ((align & (align - 1)) != 0))
+    return NULL;
+  *handled = true;
+  void *moved = brt_alloc(new_size, align, type, 0);
+  if (BRT_UNLIKELY(!moved)) return NULL;
+  memcpy(moved, p, usable < new_size ? usable : new_size);
+  brt_release(p);
+  return moved;
 }
 
 /* Rust's dealloc: the common layout is checked inline, then brt_release's

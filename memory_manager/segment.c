@@ -260,6 +260,7 @@ segment *_brt_mem_single_segment_new(segment_kind kind, size_t size, size_t alig
   pg->span = pg->block_size ? pg->block_size : 1;
   pg->reciprocal = 0;
   pg->capacity = 1;
+  pg->extended = 1;
   page_flags_store(pg, PAGE_SINGLE);
   pg->in_use = 1;
   pg->committed = 1;

@@ -39,6 +39,19 @@ static void test_resize(void **state) {
   unsigned char *r = brt_realloc(q, 50, 16);
   assert_non_null(r);
   for (int i = 0; i < 50; i++) assert_int_equal(r[i], i);
+  /* A page block: bad requests are refused by brt_realloc's own checks
+   * and leave it as it was; a stricter alignment moves it. */
+  assert_null_with(brt_realloc(r, 0, 16), BRT_E_INVALID_ARGUMENT);
+  assert_last_error(BRT_E_INVALID_ARGUMENT, "brt_realloc");
+  assert_null_with(brt_realloc(r, 40, 3), BRT_E_INVALID_ARGUMENT);
+  assert_null_with(brt_realloc(r, SIZE_MAX, 16), BRT_E_OUT_OF_MEMORY);
+  for (int i = 0; i < 50; i++) assert_int_equal(r[i], i);
+  unsigned char *aligned = brt_realloc(r, 60, 256);
+  assert_non_null(aligned);
+  assert_int_equal((uintptr_t)aligned % 256, 0);
+  for (int i = 0; i < 50; i++) assert_int_equal(aligned[i], i);
+  assert_false(brt_owns(r));
+  r = aligned;
   /* Large to larger, and a stricter alignment. */
   unsigned char *big = brt_realloc(r, 300000, 4096);
   assert_non_null(big);
