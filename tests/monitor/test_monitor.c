@@ -224,7 +224,8 @@ static void test_sampling(void **state) {
   assert_last_error(BRT_E_INVALID_ARGUMENT, "every is 0");
   assert_status(brt_monitor_set_sampling(monitor, BRT_MONITOR_SAMPLING_MAX + 1), BRT_E_INVALID_ARGUMENT);
   brt_algo_stats *stats = brt_monitor_algorithm(monitor, "sampled", "1");
-  /* The default: the first call is timed, then about one in 16. */
+  /* The default: the first call is timed, then about one in
+   * BRT_MONITOR_SAMPLING_DEFAULT (64): 250 of 16000 expected. */
   uint64_t start;
   assert_ok(brt_monitor_call_begin(stats, &start));
   assert_int_not_equal(start, BRT_MONITOR_UNTIMED);
@@ -241,7 +242,7 @@ static void test_sampling(void **state) {
   assert_int_equal(snap.calls, 16001); /* every call counted */
   assert_int_equal(snap.errors, 160);
   assert_int_equal(snap.latency_count, 16001 - (uint64_t)untimed);
-  assert_true(snap.latency_count > 700 && snap.latency_count < 1300);
+  assert_true(snap.latency_count > 150 && snap.latency_count < 350);
   assert_int_equal(snap.max_ns, 100);
   assert_int_equal(snap.latency_sum_ns, (snap.latency_count - 1) * 100); /* the first took 0 */
   assert_int_equal(snap.in_flight, 0);

@@ -49,7 +49,7 @@ typedef struct brt_algo_stats brt_algo_stats; /* per algorithm, owned by its mon
 #define BRT_MONITOR_UNTIMED UINT64_MAX
 /* Latency sampling: time about one call in this many (per algorithm and
  * thread), the default and the largest allowed value. */
-#define BRT_MONITOR_SAMPLING_DEFAULT 16
+#define BRT_MONITOR_SAMPLING_DEFAULT 64
 #define BRT_MONITOR_SAMPLING_MAX 65536
 
 /* Export formats. */

@@ -22,7 +22,7 @@ pub struct brt_algo_stats {
 /// The start time `brt_monitor_call_begin` gives a call it does not time.
 pub const BRT_MONITOR_UNTIMED: u64 = u64::MAX;
 /// Latency sampling: about one call in this many is timed.
-pub const BRT_MONITOR_SAMPLING_DEFAULT: u32 = 16;
+pub const BRT_MONITOR_SAMPLING_DEFAULT: u32 = 64;
 pub const BRT_MONITOR_SAMPLING_MAX: u32 = 65536;
 
 /// Export formats.
