@@ -331,9 +331,8 @@ void _brt_mem_request_collect_all(void);
 void *_brt_mem_alloc_slow(size_t size, size_t align, brt_mem_type type, unsigned flags);
 void _brt_mem_block_start(heap *h, page *pg, void *block, size_t request, brt_mem_type type);
 size_t _brt_mem_bin_for(size_t size, size_t align);
-/* release.c: the metadata word of p when it is a single-reference block on
- * an untracked page that (size, align) could have produced, else 0. */
-uint32_t _brt_mem_sole_block_fits(const void *p, size_t size, size_t align);
+/* release.c: brt_realloc's fast path for a single-reference page block;
+ * *handled false leaves the request to the full path. */
 void *_brt_mem_realloc_sole(void *p, size_t new_size, size_t align, bool *handled);
 
 /* --- release.c ------------------------------------------------------------------ */

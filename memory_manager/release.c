@@ -253,17 +253,13 @@ static BRT_NOINLINE brt_status retain_failed(const void *p, uint32_t count) {
  * read. The slow path validates again and records the error if there is
  * one. A tracked page needs nothing at release: the record is rewritten at
  * the slot's next allocation. */
-brt_status brt_release(const void *p) {
-  uintptr_t a = (uintptr_t)p;
-  page *pg = page_of(a);
-  if (BRT_UNLIKELY(!pg)) return _brt_mem_release_slow(p, "brt_release");
-  segment *s = segment_of(a);
-  uintptr_t off = a - pg->block_start;
-  uint64_t index = (off * pg->reciprocal) >> INDEX_SHIFT;
-  if (BRT_UNLIKELY((off >= pg->span) | (index * pg->block_size != off)))
-    return _brt_mem_release_slow(p, "brt_release");
-  _Atomic uint32_t *meta = &pg->meta[index];
-  uint32_t word = atomic_load_explicit(meta, memory_order_acquire);
+/* brt_release after the lookup: p is the start of a block slot of pg
+ * whose metadata word (`word`, read with acquire) is at meta. Shared by
+ * brt_release and brt_release_sized, so Rust's dealloc looks the block up
+ * once. */
+BRT_INLINE brt_status release_located(const void *p, page *pg, _Atomic uint32_t *meta,
+                                      uint32_t word) {
+  segment *s = segment_of((uintptr_t)p);
   uint32_t state = page_flags(pg);
   heap *h = _brt_mem_tls_heap;
   free_block *b = (free_block *)p;
@@ -296,6 +292,18 @@ brt_status brt_release(const void *p) {
   } while (!atomic_compare_exchange_weak_explicit(&pg->thread_free, &head, b, memory_order_release,
                                                   memory_order_relaxed));
   return BRT_OK;
+}
+
+brt_status brt_release(const void *p) {
+  uintptr_t a = (uintptr_t)p;
+  page *pg = page_of(a);
+  if (BRT_UNLIKELY(!pg)) return _brt_mem_release_slow(p, "brt_release");
+  uintptr_t off = a - pg->block_start;
+  uint64_t index = (off * pg->reciprocal) >> INDEX_SHIFT;
+  if (BRT_UNLIKELY((off >= pg->span) | (index * pg->block_size != off)))
+    return _brt_mem_release_slow(p, "brt_release");
+  _Atomic uint32_t *meta = &pg->meta[index];
+  return release_located(p, pg, meta, atomic_load_explicit(meta, memory_order_acquire));
 }
 
 /* The same lookup as brt_release, then a compare-exchange loop that
@@ -340,9 +348,9 @@ bool _brt_mem_layout_fits(const block_ref *ref, size_t size, size_t align, bool 
   return ref->seg->page_count > 1 && _brt_mem_bin_for(size, align) == pg->bin;
 }
 
-/* The common case of Rust's dealloc and realloc, checked with the same
- * lookup as brt_release: p is the start of a block with a single reference
- * on an untracked page. Returns the metadata word then (and the block's
+/* The common case of Rust's realloc, checked with the same lookup as
+ * brt_release: p is the start of a block with a single reference on an
+ * untracked page. Returns the metadata word then (and the block's
  * usable size and page flags), else 0: the caller takes its full path,
  * which resolves the pointer and records the right error, so nothing is
  * missed here. */
@@ -366,14 +374,6 @@ BRT_INLINE bool sole_layout_fits(uintptr_t a, size_t usable, size_t size, size_t
   bool in_class = (size > usable / 2) | ((usable == MIN_ALIGN) & (size != 0) & (align <= MIN_ALIGN));
   return (size <= usable) & in_class & (align != 0) & ((align & (align - 1)) == 0) &
          ((a & (align - 1)) == 0);
-}
-
-/* About 20 instructions. */
-uint32_t _brt_mem_sole_block_fits(const void *p, size_t size, size_t align) {
-  size_t usable;
-  uint32_t state;
-  uint32_t word = sole_block((uintptr_t)p, &usable, &state);
-  return word && sole_layout_fits((uintptr_t)p, usable, size, align) ? word : 0;
 }
 
 /* brt_realloc's common cases for a single-reference block of a page (not
@@ -410,7 +410,20 @@ void *_brt_mem_realloc_sole(void *p, size_t new_size, size_t align, bool *handle
 /* Rust's dealloc: the common layout is checked inline, then brt_release's
  * fast path frees; anything else is resolved and checked in full. */
 brt_status brt_release_sized(const void *p, size_t size, size_t align) {
-  if (BRT_LIKELY(_brt_mem_sole_block_fits(p, size, align) != 0)) return brt_release(p);
+  uintptr_t a = (uintptr_t)p;
+  page *pg = page_of(a);
+  if (BRT_LIKELY(pg != NULL)) {
+    uintptr_t off = a - pg->block_start;
+    uint64_t index = (off * pg->reciprocal) >> INDEX_SHIFT;
+    if (BRT_LIKELY((off < pg->span) & (index * pg->block_size == off))) {
+      _Atomic uint32_t *meta = &pg->meta[index];
+      uint32_t word = atomic_load_explicit(meta, memory_order_acquire);
+      bool sole = (word & (META_COUNT_MASK | META_SHARED)) == 1;
+      if (BRT_LIKELY(sole & ((page_flags(pg) & PAGE_TRACKED) == 0) &
+                     sole_layout_fits(a, pg->block_size, size, align)))
+        return release_located(p, pg, meta, word);
+    }
+  }
   block_ref ref;
   brt_status status = _brt_mem_resolve(p, "brt_release_sized", &ref);
   if (status != BRT_OK) return status;
