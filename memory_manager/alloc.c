@@ -196,6 +196,10 @@ BRT_NOINLINE __attribute__((cold)) void *_brt_mem_alloc_slow(size_t size, size_t
   if (!h) return NULL;
   heap_housekeeping(h);
   size_t bin = _brt_mem_bin_for(size, align);
+  if (BRT_UNLIKELY(h->budget != NULL)) {
+    size_t usable = bin < BIN_COUNT ? _brt_mem_bin_size[bin] : (size + OS_PAGE - 1) & ~(size_t)(OS_PAGE - 1);
+    if (!_brt_mem_budget_allows(h, usable, size, "brt_alloc")) return NULL;
+  }
   if (bin < BIN_COUNT) return alloc_from_bin(h, bin, size, type, flags);
   return alloc_large(h, size, align, type);
 }
@@ -204,23 +208,31 @@ BRT_NOINLINE __attribute__((cold)) void *_brt_mem_alloc_slow(size_t size, size_t
 
 /* A large block's segment spans at least 4 MiB of address space, so it
  * can grow in place up to the end of its mapping: only the commit charge
- * and the statistics change, nothing is copied (Rust's Vec growth). */
-static bool grow_large_in_place(block_ref *ref, size_t new_size, size_t align, brt_mem_type type) {
+ * and the statistics change, nothing is copied (Rust's Vec growth).
+ * GROWN, NOT_IN_PLACE (the caller moves the block), or REFUSED by a budget
+ * (recorded: a move would need even more, so the caller fails). */
+typedef enum grow_result { GROWN, NOT_IN_PLACE, REFUSED } grow_result;
+static grow_result grow_large_in_place(block_ref *ref, size_t new_size, size_t align,
+                                       brt_mem_type type) {
   segment *s = ref->seg;
   page *pg = ref->pg;
-  if (s->kind != SEGMENT_LARGE || align > pg->block_align || new_size <= pg->block_size) return false;
+  if (s->kind != SEGMENT_LARGE || align > pg->block_align || new_size <= pg->block_size)
+    return NOT_IN_PLACE;
   size_t usable = (new_size + OS_PAGE - 1) & ~(size_t)(OS_PAGE - 1);
   size_t offset = pg->block_start - (uintptr_t)s;
-  if (usable > s->mapping_size - offset) return false;
-  if ((page_flags(pg) & PAGE_TRACKED) && usable - new_size > UINT16_MAX) return false;
+  if (usable > s->mapping_size - offset) return NOT_IN_PLACE;
+  if ((page_flags(pg) & PAGE_TRACKED) && usable - new_size > UINT16_MAX) return NOT_IN_PLACE;
   heap *h = _brt_mem_heap_get();
+  if (!h) return NOT_IN_PLACE;
+  size_t growth = usable - pg->block_size;
+  if (h->budget && !_brt_mem_budget_allows(h, growth, new_size, "brt_realloc")) return REFUSED;
   /* Over the limit: moving fails too, and records the error. */
-  if (!h || !_brt_mem_try_charge(usable - pg->block_size)) return false;
-  stat_add_i(&h->stats.bytes_by_type[type], (int64_t)(usable - pg->block_size));
+  if (!_brt_mem_try_charge(growth)) return NOT_IN_PLACE;
+  stat_add_i(&h->stats.bytes_by_type[type], (int64_t)growth);
   pg->block_size = usable;
   pg->span = usable;
   if (page_flags(pg) & PAGE_TRACKED) _brt_mem_track_set_requested(pg, ref->index, new_size);
-  return true;
+  return GROWN;
 }
 
 void *brt_realloc(void *p, size_t new_size, size_t align) {
@@ -251,7 +263,9 @@ void *brt_realloc(void *p, size_t new_size, size_t align) {
   if (_brt_mem_layout_fits(&ref, new_size, align, false) &&
       (!(page_flags(ref.pg) & PAGE_TRACKED) || _brt_mem_track_set_requested(ref.pg, ref.index, new_size)))
     return p;
-  if (grow_large_in_place(&ref, new_size, align, type)) return p;
+  grow_result grown = grow_large_in_place(&ref, new_size, align, type);
+  if (grown == GROWN) return p;
+  if (grown == REFUSED) return NULL;
   void *moved = brt_alloc(new_size, align, type, 0);
   if (!moved) return NULL;
   size_t old_size = _brt_mem_block_requested(&ref);

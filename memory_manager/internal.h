@@ -178,6 +178,7 @@ typedef struct heap {
   uint32_t quarantine_head, quarantine_count;
   struct heap *registry_next, *registry_prev;
   struct heap *pool_next;
+  brt_mem_budget *budget; /* innermost active budget, or NULL (budget.c) */
 } heap;
 
 /* --- Globals (heap.c) -------------------------------------------------------- */
@@ -365,6 +366,12 @@ bool _brt_mem_track_set_requested(page *pg, uint32_t index, size_t requested);
 void _brt_mem_track_fork_prepare(void);
 void _brt_mem_track_fork_parent(void);
 void _brt_mem_track_fork_child(void);
+
+/* --- budget.c ------------------------------------------------------------------- */
+/* With a budget active on h (h->budget != NULL): may h allocate a block of
+ * `usable` bytes for a request of `request` bytes? Records LIMIT_EXCEEDED
+ * (naming `function`) and returns false when a budget refuses. */
+bool _brt_mem_budget_allows(heap *h, size_t usable, size_t request, const char *function);
 
 /* --- stats.c -------------------------------------------------------------------- */
 void _brt_mem_maybe_gc(heap *h);

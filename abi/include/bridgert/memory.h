@@ -173,6 +173,45 @@ BRT_API brt_status brt_mem_set_limit(size_t bytes);
  * segments, asks other threads to flush at their next slow path, and
  * returns every empty page to the OS. Since 0.1.0. */
 BRT_API brt_status brt_mem_collect(void);
+/* Allocation budgets: a cap on what one thread allocates inside a scope,
+ * such as one call of an algorithm (brt_algorithm.memory_limit; the bridge
+ * opens a budget around the call). A budget counts the net heap bytes of
+ * the calling thread between brt_mem_budget_begin and brt_mem_budget_end:
+ * the usable bytes of the C, Rust and C++ heap blocks it allocates minus
+ * those of the blocks it releases (whoever allocated them). An allocation
+ * that would take the net past `limit` returns NULL with
+ * BRT_E_LIMIT_EXCEEDED naming the budget's label, its limit, the request
+ * and the bytes in use; nothing else changes, and a later allocation that
+ * fits succeeds. Budgets nest (every active one must allow an allocation)
+ * and end in reverse order, on the thread that began them. While one is
+ * active that thread's allocations leave the fast path to be counted
+ * (docs/memory.md has the cost); other threads are unaffected. SHARED and
+ * MAPPED blocks are not counted: the process-wide limit (max_memory)
+ * covers them, and every allocation too. */
+typedef struct brt_mem_budget {
+  uint32_t struct_size; /* sizeof(brt_mem_budget), set by the caller */
+  uint64_t limit;       /* bytes, at least 1; set by the caller */
+  const char *label;    /* names the scope in errors ("algorithm \"fft@1.2.0\"");
+                           NULL: "budget"; must stay valid until the end */
+  /* Set by the allocator; read them after brt_mem_budget_end. */
+  int64_t used;      /* net bytes when the budget ended (negative: freed more) */
+  uint64_t peak;     /* the highest net bytes after any allocation in the scope */
+  uint64_t refused;  /* allocations refused by this budget */
+  /* Private to the allocator. */
+  int64_t internal_baseline;
+  struct brt_mem_budget *internal_outer;
+} brt_mem_budget;
+
+/* Starts `budget` on the calling thread (innermost of any active ones).
+ * budget NULL, struct_size too small, limit 0, or a budget already active
+ * on this thread: BRT_E_INVALID_ARGUMENT; no memory for the thread's heap:
+ * BRT_E_OUT_OF_MEMORY. Since 0.1.0. */
+BRT_API brt_status brt_mem_budget_begin(brt_mem_budget *budget);
+/* Ends the calling thread's innermost budget, which must be `budget`
+ * (else BRT_E_INVALID_ARGUMENT and nothing changes), and fills in `used`.
+ * Blocks allocated under it stay valid. Since 0.1.0. */
+BRT_API brt_status brt_mem_budget_end(brt_mem_budget *budget);
+
 /* Calls visitor for every live block at least min_age_ns old (0: all).
  * min_age_ns > 0 needs tracking >= blocks (else BRT_E_UNSUPPORTED). Blocks
  * allocated or freed by other threads during the visit may or may not be

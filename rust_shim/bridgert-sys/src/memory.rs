@@ -61,6 +61,21 @@ pub struct brt_mem_stats {
     pub abandoned_segments: u64,
 }
 
+/// `brt_mem_budget`: a per-thread allocation budget for a scope; the caller
+/// sets `struct_size`, `limit` and `label` before `brt_mem_budget_begin`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct brt_mem_budget {
+    pub struct_size: u32,
+    pub limit: u64,
+    pub label: *const c_char,
+    pub used: i64,
+    pub peak: u64,
+    pub refused: u64,
+    pub internal_baseline: i64,
+    pub internal_outer: *mut brt_mem_budget,
+}
+
 /// Called by `brt_mem_visit_live` for each live block; nonzero stops.
 pub type brt_block_visitor = Option<
     unsafe extern "C" fn(ctx: *mut c_void, block: *const c_void, info: *const brt_block_info) -> c_int,
@@ -84,6 +99,8 @@ extern "C" {
     pub fn brt_mem_stats_get(out: *mut brt_mem_stats) -> brt_status;
     pub fn brt_mem_set_limit(bytes: usize) -> brt_status;
     pub fn brt_mem_collect() -> brt_status;
+    pub fn brt_mem_budget_begin(budget: *mut brt_mem_budget) -> brt_status;
+    pub fn brt_mem_budget_end(budget: *mut brt_mem_budget) -> brt_status;
     pub fn brt_mem_visit_live(min_age_ns: u64, visitor: brt_block_visitor, ctx: *mut c_void) -> brt_status;
     pub fn brt_mem_configure(cfg: *const brt_config) -> brt_status;
 }

@@ -65,6 +65,7 @@ fn rust_facts() -> BTreeSet<String> {
                             errors_double_free, errors_layout_mismatch, limit_bytes, active_shares,
                             total_shares, mapped_files, collections, errors_use_after_free,
                             abandoned_segments }
+            brt_mem_budget { struct_size, limit, label, used, peak, refused, internal_baseline, internal_outer }
             brt_algorithm { struct_size, name, version, description, input_schema, value_fn,
                             native_fn, signature, timeout_ms, memory_limit, flags, ctx,
                             native_thunk }
