@@ -29,7 +29,7 @@ void *brt_alloc(size_t size, size_t align, brt_mem_type type, unsigned flags) {
   page *pg = h->direct[simple ? (size + 15) >> 4 : 0];
   free_block *block = pg->free;
   uint32_t page_state = page_flags(pg);
-  if (BRT_UNLIKELY(!simple | (block == NULL) | ((page_state & ~PAGE_TRACKED) != 0)))
+  if (BRT_UNLIKELY(!simple | (block == NULL) | ((page_state & ~(PAGE_TRACKED | PAGE_COUNTED)) != 0)))
     return _brt_mem_alloc_slow(size, align, type, flags);
   pg->free = block->next;
   pg->used++;
@@ -38,7 +38,7 @@ void *brt_alloc(size_t size, size_t align, brt_mem_type type, unsigned flags) {
                         memory_order_relaxed);
   stat_add_u(&h->stats.allocs, 1);
   stat_add_i(&h->stats.bytes_by_type[type], (int64_t)pg->block_size);
-  if (BRT_UNLIKELY(page_state)) /* tracking >= blocks; a tail call keeps this path frameless */
+  if (BRT_UNLIKELY(page_state)) /* tracking >= counters; a tail call keeps this path frameless */
     return _brt_mem_track_alloc_then(h, pg, index, size, block);
   return block;
 }
@@ -51,7 +51,9 @@ void _brt_mem_block_start(heap *h, page *pg, void *block, size_t request, brt_me
                         memory_order_release);
   stat_add_u(&h->stats.allocs, 1);
   stat_add_i(&h->stats.bytes_by_type[type], (int64_t)pg->block_size);
-  if (page_flags(pg) & PAGE_TRACKED) _brt_mem_track_alloc(h, pg, index, request);
+  uint32_t state = page_flags(pg);
+  if (state & PAGE_COUNTED) _brt_mem_count_alloc(h, pg);
+  if (state & PAGE_TRACKED) _brt_mem_track_alloc(h, pg, index, request);
 }
 
 /* The bin serving (size, align) from pages, or BIN_COUNT when the request

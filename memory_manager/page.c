@@ -14,8 +14,9 @@ static uintptr_t align_up(uintptr_t x, uintptr_t a) { return (x + a - 1) & ~(a -
 
 void _brt_mem_page_apply_flags(page *pg) {
   uint32_t flags = 0;
-  if (atomic_load_explicit(&_brt_mem.tracking, memory_order_relaxed) >= BRT_TRACKING_BLOCKS)
-    flags |= PAGE_TRACKED;
+  uint32_t tracking = atomic_load_explicit(&_brt_mem.tracking, memory_order_relaxed);
+  if (tracking >= BRT_TRACKING_COUNTERS) flags |= PAGE_COUNTED;
+  if (tracking >= BRT_TRACKING_BLOCKS) flags |= PAGE_TRACKED;
   if (atomic_load_explicit(&_brt_mem.hardened, memory_order_relaxed)) flags |= PAGE_HARDENED;
   if ((flags & PAGE_TRACKED) && !pg->track) {
     _brt_mem_track_page_start(pg);

@@ -157,6 +157,7 @@ void _brt_mem_quarantine_flush(heap *h) {
 void _brt_mem_free_block(heap *h, block_ref *ref, uint32_t word) {
   page *pg = ref->pg;
   brt_mem_type type = word_type(word);
+  if (page_flags(pg) & PAGE_COUNTED) _brt_mem_count_free(h, pg);
   stat_add_u(&h->stats.frees, 1);
   stat_add_i(&h->stats.bytes_by_type[type], -(int64_t)pg->block_size);
   if (word & META_SHARED) stat_add_i(&h->stats.active_shares, -1);

@@ -77,8 +77,28 @@ void _brt_mem_track_alloc(heap *h, page *pg, uint32_t index, size_t request) {
  * returns the block. */
 BRT_NOINLINE void *_brt_mem_track_alloc_then(heap *h, page *pg, uint32_t index, size_t request,
                                              void *block) {
-  _brt_mem_track_alloc(h, pg, index, request);
+  uint32_t state = page_flags(pg);
+  if (state & PAGE_COUNTED) _brt_mem_count_alloc(h, pg);
+  if (state & PAGE_TRACKED) _brt_mem_track_alloc(h, pg, index, request);
   return block;
+}
+
+/* --- Per-class counters (tracking >= counters) ------------------------------------- */
+
+static size_t class_of(const page *pg) {
+  return (page_flags(pg) & PAGE_SINGLE) ? BIN_COUNT : pg->bin;
+}
+
+void _brt_mem_count_alloc(heap *h, const page *pg) {
+  size_t cls = class_of(pg);
+  stat_add_u(&h->stats.class_allocs[cls], 1);
+  if (cls == BIN_COUNT) stat_add_i(&h->stats.single_bytes, (int64_t)pg->block_size);
+}
+
+void _brt_mem_count_free(heap *h, const page *pg) {
+  size_t cls = class_of(pg);
+  stat_add_u(&h->stats.class_frees[cls], 1);
+  if (cls == BIN_COUNT) stat_add_i(&h->stats.single_bytes, -(int64_t)pg->block_size);
 }
 
 /* Records a new requested size (realloc in place); false when the slack

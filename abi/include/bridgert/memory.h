@@ -217,6 +217,30 @@ BRT_API brt_status brt_mem_budget_end(brt_mem_budget *budget);
  * allocated or freed by other threads during the visit may or may not be
  * seen. Since 0.1.0. */
 BRT_API brt_status brt_mem_visit_live(uint64_t min_age_ns, brt_block_visitor visitor, void *ctx);
+/* Per-size-class counters, kept from tracking level "counters" up
+ * (BRT_TRACKING=counters): allocations and frees of each class of blocks
+ * since pages started being counted, and what is live. Classes
+ * 0..BRT_MEM_CLASS_COUNT-2 are the page classes (block_size 16 to 65536);
+ * the last class gathers the blocks that live alone in a segment (above
+ * 64 KiB, alignments above 4096, SHARED and MAPPED), block_size 0 there.
+ * Exact once the threads that allocated and released have synchronised
+ * with the reader. */
+#define BRT_MEM_CLASS_COUNT 45
+typedef struct brt_mem_class_stats {
+  uint32_t struct_size; /* set by the library */
+  uint32_t class_index; /* 0 .. BRT_MEM_CLASS_COUNT - 1 */
+  size_t block_size;    /* usable bytes of every block of the class; 0 for the last class */
+  uint64_t allocs, frees;
+  uint64_t live_blocks; /* allocs - frees (0 if frees of blocks allocated before counting began exceed it) */
+  uint64_t live_bytes;
+} brt_mem_class_stats;
+/* Called once per class in class order; nonzero stops the visit. */
+typedef int (*brt_mem_class_visitor)(void *ctx, const brt_mem_class_stats *stats);
+/* Calls visitor for every size class (all of them, busy or not). visitor
+ * NULL: BRT_E_INVALID_ARGUMENT; tracking below counters:
+ * BRT_E_UNSUPPORTED (nothing is counted then). Since 0.1.0. */
+BRT_API brt_status brt_mem_visit_classes(brt_mem_class_visitor visitor, void *ctx);
+
 /* Applies max_memory, gc_threshold, gc_interval_ms, tracking and hardened
  * from cfg (checked with brt_config_validate). Tracking and hardened take
  * effect for pages each thread starts using afterwards. The allocator
