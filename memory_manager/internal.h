@@ -98,7 +98,7 @@ _Static_assert(sizeof(track_entry) == 16, "a tracking record is 16 bytes");
 #define PAGE_HARDENED 2u
 #define PAGE_IN_FULL 4u /* in its bin's full list */
 #define PAGE_SINGLE 8u  /* the page of a single-block segment: freed by unmapping */
-#define PAGE_COUNTED 16u /* tracking >= counters: allocations and frees counted per class */
+#define PAGE_COUNTED 16u /* tracking >= counters: allocations counted per class */
 
 /* Size classes of the per-class counters: the BIN_COUNT page classes, then
  * one class for every block of a single-block segment. */
@@ -166,9 +166,9 @@ typedef struct heap_stats {
   _Atomic uint64_t errors_invalid_pointer, errors_double_free, errors_layout_mismatch;
   _Atomic uint64_t errors_use_after_free, shares;
   _Atomic int64_t active_shares;
-  /* tracking >= counters (pages flagged PAGE_COUNTED): */
-  _Atomic uint64_t class_allocs[CLASS_COUNT], class_frees[CLASS_COUNT];
-  _Atomic int64_t single_bytes; /* live bytes of the single-block class */
+  /* tracking >= counters (pages flagged PAGE_COUNTED); what is live in
+   * each class is counted when read (track.c), so releases count nothing. */
+  _Atomic uint64_t class_allocs[CLASS_COUNT];
 } heap_stats;
 
 #define QUARANTINE_SLOTS 256
@@ -375,9 +375,8 @@ bool _brt_mem_track_set_requested(page *pg, uint32_t index, size_t requested);
 void _brt_mem_track_fork_prepare(void);
 void _brt_mem_track_fork_parent(void);
 void _brt_mem_track_fork_child(void);
-/* Per-class counters of a PAGE_COUNTED page's block, by the thread's heap. */
+/* Counts an allocation from a PAGE_COUNTED page in the thread's heap. */
 void _brt_mem_count_alloc(heap *h, const page *pg);
-void _brt_mem_count_free(heap *h, const page *pg);
 
 /* --- budget.c ------------------------------------------------------------------- */
 /* With a budget active on h (h->budget != NULL): may h allocate a block of

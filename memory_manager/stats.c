@@ -49,36 +49,6 @@ brt_status brt_mem_stats_get(brt_mem_stats *out) {
   return BRT_OK;
 }
 
-brt_status brt_mem_visit_classes(brt_mem_class_visitor visitor, void *ctx) {
-  if (!visitor)
-    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                         "brt_mem_visit_classes: visitor is NULL");
-  _brt_mem_init();
-  uint32_t tracking = atomic_load_explicit(&_brt_mem.tracking, memory_order_relaxed);
-  if (tracking < BRT_TRACKING_COUNTERS)
-    return brt_error_set(BRT_E_UNSUPPORTED, BRT_ORIGIN_C, NULL,
-                         "brt_mem_visit_classes: per-class counters are kept from tracking level "
-                         "\"counters\" up, and tracking is \"%s\"; set tracking (BRT_TRACKING="
-                         "counters, or brt_mem_configure) before the allocations to count",
-                         brt_tracking_name((brt_tracking)tracking));
-  heap_stats sum;
-  _brt_mem_sum_stats(&sum);
-  for (uint32_t c = 0; c < CLASS_COUNT; c++) {
-    brt_mem_class_stats st;
-    memset(&st, 0, sizeof st);
-    st.struct_size = sizeof st;
-    st.class_index = c;
-    st.block_size = c < BIN_COUNT ? _brt_mem_bin_size[c] : 0;
-    st.allocs = atomic_load_explicit(&sum.class_allocs[c], memory_order_relaxed);
-    st.frees = atomic_load_explicit(&sum.class_frees[c], memory_order_relaxed);
-    st.live_blocks = st.allocs > st.frees ? st.allocs - st.frees : 0;
-    st.live_bytes = c < BIN_COUNT ? st.live_blocks * st.block_size
-                                  : positive(atomic_load_explicit(&sum.single_bytes, memory_order_relaxed));
-    if (visitor(ctx, &st)) break;
-  }
-  return BRT_OK;
-}
-
 brt_status brt_mem_set_limit(size_t bytes) {
   _brt_mem_init();
   if ((uint64_t)bytes > ((uint64_t)1 << 62))

@@ -218,27 +218,32 @@ BRT_API brt_status brt_mem_budget_end(brt_mem_budget *budget);
  * seen. Since 0.1.0. */
 BRT_API brt_status brt_mem_visit_live(uint64_t min_age_ns, brt_block_visitor visitor, void *ctx);
 /* Per-size-class counters, kept from tracking level "counters" up
- * (BRT_TRACKING=counters): allocations and frees of each class of blocks
- * since pages started being counted, and what is live. Classes
+ * (BRT_TRACKING=counters): allocations of each class of blocks since pages
+ * started being counted, and what is live in it now. Classes
  * 0..BRT_MEM_CLASS_COUNT-2 are the page classes (block_size 16 to 65536);
  * the last class gathers the blocks that live alone in a segment (above
  * 64 KiB, alignments above 4096, SHARED and MAPPED), block_size 0 there.
- * Exact once the threads that allocated and released have synchronised
- * with the reader. */
+ * What is live is counted by walking the allocator's side arrays when
+ * brt_mem_visit_classes runs (releases count nothing), so it is exact once
+ * the threads that allocated and released have synchronised with the
+ * reader; `frees` is allocs - live_blocks. */
 #define BRT_MEM_CLASS_COUNT 45
 typedef struct brt_mem_class_stats {
   uint32_t struct_size; /* set by the library */
   uint32_t class_index; /* 0 .. BRT_MEM_CLASS_COUNT - 1 */
   size_t block_size;    /* usable bytes of every block of the class; 0 for the last class */
-  uint64_t allocs, frees;
-  uint64_t live_blocks; /* allocs - frees (0 if frees of blocks allocated before counting began exceed it) */
-  uint64_t live_bytes;
+  uint64_t allocs;      /* counted since tracking reached "counters" */
+  uint64_t frees;       /* allocs - live_blocks (0 when blocks from before counting are live) */
+  uint64_t live_blocks; /* live now */
+  uint64_t live_bytes;  /* their usable bytes */
 } brt_mem_class_stats;
 /* Called once per class in class order; nonzero stops the visit. */
 typedef int (*brt_mem_class_visitor)(void *ctx, const brt_mem_class_stats *stats);
 /* Calls visitor for every size class (all of them, busy or not). visitor
  * NULL: BRT_E_INVALID_ARGUMENT; tracking below counters:
- * BRT_E_UNSUPPORTED (nothing is counted then). Since 0.1.0. */
+ * BRT_E_UNSUPPORTED (nothing is counted then). Takes the allocator's
+ * segment lock for the walk (about a millisecond per 100 MB of small
+ * blocks): for metrics and diagnostics, not for hot paths. Since 0.1.0. */
 BRT_API brt_status brt_mem_visit_classes(brt_mem_class_visitor visitor, void *ctx);
 
 /* Applies max_memory, gc_threshold, gc_interval_ms, tracking and hardened
