@@ -32,6 +32,7 @@ void *brt_alloc(size_t size, size_t align, brt_mem_type type, unsigned flags) {
   if (BRT_UNLIKELY(!simple | (block == NULL) | ((page_state & ~(PAGE_TRACKED | PAGE_COUNTED)) != 0)))
     return _brt_mem_alloc_slow(size, align, type, flags);
   pg->free = block->next;
+  asan_block_live(block, size, pg->block_size); /* ASan: the request addressable, the tail not */
   pg->used++;
   uint32_t index = (uint32_t)((((uintptr_t)block - pg->block_start) * pg->reciprocal) >> INDEX_SHIFT);
   atomic_store_explicit(&pg->meta[index], 1u | ((uint32_t)type << META_TYPE_SHIFT),
@@ -47,6 +48,7 @@ void *brt_alloc(size_t size, size_t align, brt_mem_type type, unsigned flags) {
  * (tracked pages) the tracking record. */
 void _brt_mem_block_start(heap *h, page *pg, void *block, size_t request, brt_mem_type type) {
   uint32_t index = (uint32_t)((((uintptr_t)block - pg->block_start) * pg->reciprocal) >> INDEX_SHIFT);
+  asan_block_live(block, request, pg->block_size); /* ASan: the request addressable, the tail not */
   atomic_store_explicit(&pg->meta[index], 1u | ((uint32_t)type << META_TYPE_SHIFT),
                         memory_order_release);
   stat_add_u(&h->stats.allocs, 1);
@@ -130,7 +132,7 @@ static void *alloc_from_bin(heap *h, size_t bin, size_t size, brt_mem_type type,
     pg->free = block->next;
     pg->used++;
     _brt_mem_block_start(h, pg, block, size, type);
-    if (flags & BRT_ALLOC_ZERO) memset(block, 0, pg->block_size);
+    if (flags & BRT_ALLOC_ZERO) block_zero(block, size, pg->block_size);
     return block;
   }
 }
@@ -141,6 +143,8 @@ static void *alloc_large(heap *h, size_t size, size_t align, brt_mem_type type) 
   page *pg = &s->pages[0];
   _brt_mem_page_apply_flags(pg);
   _brt_mem_block_start(h, pg, (void *)pg->block_start, size, type);
+  /* ASan: the rest of the mapping too, so an overrun past the usable end is seen. */
+  asan_poison((char *)pg->block_start + pg->block_size, s->mapping_size - (pg->block_start - (uintptr_t)s) - pg->block_size);
   _brt_mem_sync_live_bytes(h);
   return (void *)pg->block_start; /* fresh or decommitted memory reads zero */
 }
@@ -234,6 +238,7 @@ static grow_result grow_large_in_place(block_ref *ref, size_t new_size, size_t a
   pg->block_size = usable;
   pg->span = usable;
   if (page_flags(pg) & PAGE_TRACKED) _brt_mem_track_set_requested(pg, ref->index, new_size);
+  asan_block_live((void *)pg->block_start, new_size, usable); /* ASan: the new boundary */
   return GROWN;
 }
 
@@ -263,14 +268,17 @@ void *brt_realloc(void *p, size_t new_size, size_t align) {
     return NULL;
   }
   if (_brt_mem_layout_fits(&ref, new_size, align, false) &&
-      (!(page_flags(ref.pg) & PAGE_TRACKED) || _brt_mem_track_set_requested(ref.pg, ref.index, new_size)))
+      (!(page_flags(ref.pg) & PAGE_TRACKED) || _brt_mem_track_set_requested(ref.pg, ref.index, new_size))) {
+    asan_block_live(p, new_size, ref.pg->block_size); /* ASan: the new boundary */
     return p;
+  }
   grow_result grown = grow_large_in_place(&ref, new_size, align, type);
   if (grown == GROWN) return p;
   if (grown == REFUSED) return NULL;
   void *moved = brt_alloc(new_size, align, type, 0);
   if (!moved) return NULL;
   size_t old_size = _brt_mem_block_requested(&ref);
+  old_size = asan_live_bytes(p, old_size); /* ASan: the exact request, even untracked */
   memcpy(moved, p, old_size < new_size ? old_size : new_size);
   brt_release(p);
   return moved;

@@ -29,6 +29,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #define BRT_LIKELY(x) __builtin_expect(!!(x), 1)
 #define BRT_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -264,6 +265,63 @@ BRT_INLINE void stat_add_i(_Atomic int64_t *c, int64_t v) {
   atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v, memory_order_relaxed);
 }
 #endif
+
+/* --- AddressSanitizer hooks ---------------------------------------------------
+ * Blocks live in our own mappings, which ASan knows nothing about; when the
+ * library itself is built with ASan these tell it which bytes a program may
+ * touch (docs/memory.md, "Under AddressSanitizer"):
+ *  - a live block: exactly its requested bytes; the tail up to the usable
+ *    size is poisoned, so a 1-byte overrun of a 100-byte request in a
+ *    112-byte block is reported;
+ *  - a free page block: only its first 8 bytes, the free-list link the
+ *    allocator reads and writes on every path (pop, push, collect);
+ *  - never-threaded blocks of a page and pooled segments: nothing.
+ * Without ASan every helper is an empty inline function: no code. */
+#if defined(__SANITIZE_ADDRESS__)
+#define BRT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BRT_ASAN 1
+#endif
+#endif
+
+#ifdef BRT_ASAN
+#include <sanitizer/asan_interface.h>
+BRT_INLINE void asan_poison(const void *p, size_t n) { __asan_poison_memory_region(p, n); }
+BRT_INLINE void asan_unpoison(const void *p, size_t n) { __asan_unpoison_memory_region(p, n); }
+/* How many leading bytes of the n at p a program may touch: a block's
+ * requested size, exact even on untracked pages. */
+BRT_INLINE size_t asan_live_bytes(const void *p, size_t n) {
+  const char *bad = __asan_region_is_poisoned((void *)(uintptr_t)p, n);
+  return bad ? (size_t)(bad - (const char *)p) : n;
+}
+#else
+BRT_INLINE void asan_poison(const void *p, size_t n) { (void)p, (void)n; }
+BRT_INLINE void asan_unpoison(const void *p, size_t n) { (void)p, (void)n; }
+BRT_INLINE size_t asan_live_bytes(const void *p, size_t n) { return (void)p, n; }
+#endif
+
+/* A block handed out (or resized in place) for `request` of its `usable`
+ * bytes: the request addressable, the tail poisoned. Unpoison first: ASan
+ * never shrinks a granule's addressable prefix when unpoisoning, but the
+ * tail's poisoning sets it exactly. */
+BRT_INLINE void asan_block_live(const void *block, size_t request, size_t usable) {
+  asan_unpoison(block, request);
+  asan_poison((const char *)block + request, usable - request);
+}
+/* A page block going onto a free list: all but its link word poisoned. */
+BRT_INLINE void asan_block_free(const void *block, size_t usable) {
+  asan_poison((const char *)block + sizeof(free_block), usable - sizeof(free_block));
+  asan_unpoison(block, sizeof(free_block));
+}
+/* BRT_ALLOC_ZERO: zeroes all `usable` bytes (slack included, so that a
+ * copy of the whole block never carries old data) and keeps the tail
+ * poisoned under ASan. */
+BRT_INLINE void block_zero(void *block, size_t request, size_t usable) {
+  asan_unpoison(block, usable);
+  memset(block, 0, usable);
+  asan_block_live(block, request, usable);
+}
 
 BRT_INLINE size_t size_to_bin(size_t size) {
   if (size <= 128) return (size + 15) / 16 - (size != 0);

@@ -48,6 +48,7 @@ void *brt_map_copy(const void *p, brt_mem_type to) {
     return NULL;
   }
   size_t size = _brt_mem_block_requested(&ref);
+  size = asan_live_bytes(p, size); /* ASan: the exact request, even untracked */
   size_t align = ref.pg->block_align < OS_PAGE ? ref.pg->block_align : OS_PAGE;
   void *copy = to == BRT_MEM_SHARED ? brt_alloc_shared(size) : brt_alloc(size, align, to, 0);
   if (!copy) return NULL;

@@ -158,6 +158,7 @@ bool _brt_mem_page_extend(page *pg) {
   free_block *next = pg->free;
   for (uint32_t i = n; i-- > 0;) {
     free_block *b = (free_block *)(first + (uintptr_t)i * size);
+    asan_block_free(b, size); /* ASan: free, the link word stays addressable */
     b->next = next;
     next = b;
   }
@@ -177,6 +178,7 @@ static bool page_start(heap *h, segment *s, uint32_t index, size_t bin, size_t r
   uintptr_t area = base + ((uintptr_t)index << s->page_shift);
   if (index == 0) area = base + s->header_size;
   uintptr_t end = base + ((uintptr_t)(index + 1) << s->page_shift);
+  asan_unpoison((void *)area, end - area); /* ASan: a restarted page's old blocks may be poisoned */
   if (!pg->committed) {
     if (!_brt_mem_charge(end - area, request)) return false;
     pg->committed = 1;
@@ -208,6 +210,7 @@ static bool page_start(heap *h, segment *s, uint32_t index, size_t bin, size_t r
   pg->bin = (uint8_t)bin;
   pg->in_use = 1;
   atomic_store_explicit(&pg->thread_free, NULL, memory_order_relaxed);
+  asan_poison((void *)pg->block_start, end - pg->block_start); /* ASan: never-used blocks */
   _brt_mem_page_extend(pg);
   _brt_mem_page_apply_flags(pg);
   s->used_pages++;

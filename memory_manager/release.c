@@ -115,6 +115,7 @@ static void quarantine_evict(heap *h, void *block) {
   uint32_t index;
   if (!block_lookup((uintptr_t)block, &pg, &index)) return;
   size_t poisoned = pg->block_size;
+  asan_unpoison(block, poisoned); /* ASan: the check below reads the freed bytes */
   const unsigned char *bytes = block;
   for (size_t i = sizeof(free_block); i < poisoned; i++) {
     if (bytes[i] != POISON_BYTE) {
@@ -124,6 +125,7 @@ static void quarantine_evict(heap *h, void *block) {
   }
   uint32_t word = atomic_load_explicit(&pg->meta[index], memory_order_relaxed);
   atomic_store_explicit(&pg->meta[index], word & ~META_QUARANTINED, memory_order_relaxed);
+  asan_block_free(block, poisoned);
   page_free_block(h, segment_of((uintptr_t)block), pg, block);
 }
 
@@ -131,7 +133,9 @@ static void quarantine_evict(heap *h, void *block) {
  * poisoned, before it can be reused, so a double free stays detectable for
  * that many more frees and a write after free is noticed on the way out. */
 static void quarantine_push(heap *h, void *block, size_t size) {
+  asan_unpoison(block, size); /* ASan: the live block's tail is poisoned */
   memset((char *)block + sizeof(free_block), POISON_BYTE, size - sizeof(free_block));
+  asan_block_free(block, size);
   if (h->quarantine_count == QUARANTINE_SLOTS) {
     void *oldest = h->quarantine[h->quarantine_head];
     h->quarantine[h->quarantine_head] = block;
@@ -174,6 +178,7 @@ void _brt_mem_free_block(heap *h, block_ref *ref, uint32_t word) {
     return;
   }
   atomic_store_explicit(ref->meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
+  asan_block_free(block, pg->block_size); /* ASan: before another thread can see it */
   page_free_block(h, ref->seg, pg, block);
 }
 
@@ -259,6 +264,7 @@ BRT_INLINE brt_status release_located(const void *p, page *pg, _Atomic uint32_t 
                      ((state & ~(PAGE_TRACKED | PAGE_COUNTED)) != 0)))
       return release_flagged(p, meta, word);
     atomic_store_explicit(meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
+    asan_block_free(p, pg->block_size); /* ASan: free, the link word stays addressable */
     stat_add_u(&h->stats.frees, 1);
     stat_add_i(&h->stats.bytes_by_type[word_type(word)], -(int64_t)pg->block_size);
     b->next = pg->local_free;
@@ -275,6 +281,7 @@ BRT_INLINE brt_status release_located(const void *p, page *pg, _Atomic uint32_t 
                    (h == &_brt_mem_empty_heap)))
     return release_flagged(p, meta, word);
   atomic_store_explicit(meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
+  asan_block_free(p, pg->block_size); /* ASan: before the push makes it the owner's */
   stat_add_u(&h->stats.frees, 1);
   stat_add_i(&h->stats.bytes_by_type[word_type(word)], -(int64_t)pg->block_size);
   free_block *head = atomic_load_explicit(&pg->thread_free, memory_order_relaxed);
@@ -398,6 +405,7 @@ void *_brt_mem_realloc_sole(void *p, size_t new_size, size_t align, bool *handle
   if (BRT_UNLIKELY((word == 0) | (type > BRT_MEM_CPP_HEAP) | ((state & PAGE_SINGLE) != 0)))
     return NULL;
   if (sole_layout_fits(a, usable, new_size, align)) {
+    asan_block_live(p, new_size, usable); /* ASan: the new boundary */
     *handled = true;
     return p;
   }
@@ -408,6 +416,7 @@ void *_brt_mem_realloc_sole(void *p, size_t new_size, size_t align, bool *handle
   *handled = true;
   void *moved = brt_alloc(new_size, align, type, 0);
   if (BRT_UNLIKELY(!moved)) return NULL;
+  usable = asan_live_bytes(p, usable); /* ASan: copy only the old request's bytes */
   memcpy(moved, p, usable < new_size ? usable : new_size);
   brt_release(p);
   return moved;
@@ -474,5 +483,6 @@ brt_status brt_block_info_get(const void *p, brt_block_info *out) {
   out->type = word_type(word);
   out->refcount = word & META_COUNT_MASK;
   _brt_mem_track_fill_info(&ref, out);
+  out->size = asan_live_bytes(p, out->size); /* ASan: the exact request, even untracked */
   return BRT_OK;
 }

@@ -103,6 +103,7 @@ static void pool_put(segment *s) {
   _brt_mem_segment_map_set(s, false);
   _brt_mem_registry_remove(s);
   _brt_os_decommit(s, SEGMENT_SIZE);
+  asan_poison(s + 1, SEGMENT_SIZE - sizeof *s); /* ASan: a stale pointer into it is reported */
   pthread_mutex_lock(&_brt_mem.segments_lock);
   s->next = pool; /* the first word after decommit: rewritten on take */
   pool = s;
@@ -112,6 +113,7 @@ static void pool_put(segment *s) {
 static segment *segment_reserve(void) {
   segment *s = pool_take();
   if (s) {
+    asan_unpoison(s, SEGMENT_SIZE); /* ASan: pool_put poisoned all but the struct */
     memset(s, 0, sizeof *s);
     return s;
   }
@@ -281,6 +283,7 @@ void _brt_mem_single_segment_free(segment *s) {
   size_t usable = (pg->block_size + OS_PAGE - 1) & ~(size_t)(OS_PAGE - 1);
   size_t charge = s->kind == SEGMENT_MAPPED ? OS_PAGE : offset + usable;
   if (s->fd >= 0) close(s->fd);
+  asan_unpoison(s, s->mapping_size); /* ASan: no stale poison where the range is reused */
   if (s->mapping_size == SEGMENT_SIZE && s->kind == SEGMENT_LARGE) {
     pool_put(s);
   } else {
