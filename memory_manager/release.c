@@ -167,6 +167,10 @@ void _brt_mem_free_block(heap *h, block_ref *ref, uint32_t word) {
     _brt_mem_single_segment_free(ref->seg);
     return;
   }
+  if (BRT_UNLIKELY(page_flags(pg) & PAGE_DETACHED)) { /* shared.c: after fork, in the child */
+    atomic_store_explicit(ref->meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
+    return;
+  }
   if (page_flags(pg) & PAGE_HARDENED) {
     atomic_store_explicit(ref->meta, (word & META_TYPE_MASK) | META_FREED | META_QUARANTINED,
                           memory_order_relaxed);
