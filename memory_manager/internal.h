@@ -380,6 +380,13 @@ void *_brt_mem_alloc_shared_block(size_t size, size_t align, size_t request);
 /* --- shared.c ------------------------------------------------------------------- */
 void *_brt_mem_shared_arena_alloc(heap *h, size_t bin, size_t request);
 void _brt_mem_shared_collect(void);
+/* fork() (heap.c's handlers): the arena's mutex is taken last, after
+ * segments_lock, since a brt_mem_visit_live visitor holding segments_lock
+ * may allocate a SHARED block; the arena never takes segments_lock while
+ * holding its mutex. */
+void _brt_mem_shared_fork_prepare(void);
+void _brt_mem_shared_fork_parent(void);
+void _brt_mem_shared_fork_child(void);
 
 /* --- track.c -------------------------------------------------------------------- */
 void _brt_mem_track_alloc(heap *h, page *pg, uint32_t index, size_t request);

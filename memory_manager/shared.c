@@ -27,9 +27,10 @@
  * the page is emptied and restarted): no wild pointer and no live block is
  * ever handed out.
  *
- * Lock order: the arena's mutex is never held while taking segments_lock
- * or heaps_lock (segments are created and freed outside it), because
- * brt_mem_visit_live holds segments_lock while its visitor may allocate. */
+ * Lock order: the arena's mutex comes after heaps_lock and segments_lock
+ * and is never held while taking them (segments are created and freed
+ * outside it), because brt_mem_visit_live holds segments_lock while its
+ * visitor may allocate; fork() takes it last (heap.c). */
 #include "internal.h"
 
 #include <string.h>
@@ -42,11 +43,9 @@ typedef struct shared_arena {
 } shared_arena;
 
 static shared_arena arena = {.lock = PTHREAD_MUTEX_INITIALIZER};
-static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
-static _Atomic bool arena_started;
 
-static void fork_prepare(void) { pthread_mutex_lock(&arena.lock); }
-static void fork_parent(void) { pthread_mutex_unlock(&arena.lock); }
+void _brt_mem_shared_fork_prepare(void) { pthread_mutex_lock(&arena.lock); }
+void _brt_mem_shared_fork_parent(void) { pthread_mutex_unlock(&arena.lock); }
 
 /* The child keeps the parent's arena blocks valid (same addresses, the
  * same memfd pages, which the parent keeps using) but must never hand out
@@ -55,22 +54,13 @@ static void fork_parent(void) { pthread_mutex_unlock(&arena.lock); }
  * mark metadata words) and the child's arena starts empty: its SHARED
  * blocks come from new memfds. Detached segments stay mapped until the
  * child exits or execs. */
-static void fork_child(void) {
+void _brt_mem_shared_fork_child(void) {
   for (segment *s = arena.segments; s; s = s->next)
     for (uint32_t i = SHARED_FIRST_PAGE; i < s->page_count; i++)
       if (s->pages[i].in_use) page_flags_store(&s->pages[i], page_flags(&s->pages[i]) | PAGE_DETACHED);
   memset(arena.bins, 0, sizeof arena.bins);
   arena.segments = NULL;
   pthread_mutex_init(&arena.lock, NULL);
-}
-
-/* Registered after heap.c's handlers (the heap exists before the first
- * shared allocation), so its prepare runs first: the arena's mutex is
- * taken before heaps_lock and segments_lock, the order the arena never
- * inverts. */
-static void arena_start(void) {
-  pthread_atfork(fork_prepare, fork_parent, fork_child);
-  atomic_store(&arena_started, true);
 }
 
 BRT_INLINE _Atomic uint32_t *side_array_of(segment *s, uint32_t index) {
@@ -209,7 +199,6 @@ static void arena_apply_config(void) {
  * block may hold bytes another process wrote). NULL with the error
  * recorded when the limit or the OS refuses. */
 void *_brt_mem_shared_arena_alloc(heap *h, size_t bin, size_t request) {
-  pthread_once(&arena_once, arena_start);
   if (bin < size_to_bin(SHARED_MIN_BLOCK)) bin = size_to_bin(SHARED_MIN_BLOCK);
   pthread_mutex_lock(&arena.lock);
   arena_apply_config();
@@ -244,7 +233,6 @@ void *_brt_mem_shared_arena_alloc(heap *h, size_t bin, size_t request) {
  * memfd, so it really goes, and the private side array decommitted), and
  * frees segments left without pages, closing their fds. */
 void _brt_mem_shared_collect(void) {
-  if (!atomic_load(&arena_started)) return;
   segment *retired = NULL;
   pthread_mutex_lock(&arena.lock);
   for (segment *s = arena.segments, *next; s; s = next) {
