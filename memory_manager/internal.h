@@ -73,7 +73,7 @@ typedef enum segment_kind {
   SEGMENT_SMALL,
   SEGMENT_MEDIUM,
   SEGMENT_LARGE,  /* one block, anonymous */
-  SEGMENT_SHARED, /* one block, memfd MAP_SHARED */
+  SEGMENT_SHARED, /* one block above 64 KiB, its own memfd MAP_SHARED */
   SEGMENT_MAPPED, /* one block, a read-only file mapping */
   SEGMENT_SHARED_ARENA /* pages of SHARED blocks: private header, block pages from one memfd */
 } segment_kind;
