@@ -19,13 +19,14 @@
  * lock-free: the block goes on its page's atomic thread_free list, which
  * the arena collects under its mutex.
  *
- * Blocks bytes are writable by other processes, and so are the free-list
+ * Block bytes are writable by other processes, and so are the free-list
  * links that freed blocks hold. The arena never follows a link without
- * checking it: it must designate a block slot of the same page that has
- * been threaded and whose metadata word says free, seen once per
- * collection. A bad link ends the list there (its blocks are lost until
- * the page is emptied and restarted): no wild pointer and no live block is
- * ever handed out.
+ * checking it against the metadata word of the slot it designates, which
+ * the other process cannot reach (see ARENA_FREE below). A bad link ends
+ * the list there (the blocks behind it are lost until the page is emptied
+ * and restarted): no wild pointer, no live or quarantined block and no
+ * block twice is ever handed out, and `used` never drops for a block that
+ * was not released.
  *
  * Lock order: the arena's mutex comes after heaps_lock and segments_lock
  * and is never held while taking them (segments are created and freed
@@ -43,6 +44,19 @@ typedef struct shared_arena {
 } shared_arena;
 
 static shared_arena arena = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* The states of a free slot's metadata word (count 0) on an arena page:
+ *   0                       threaded by extension, never handed out (on `free`)
+ *   type | FREED            released, on `thread_free` (or being pushed)
+ *   type | FREED | QUARANTINED   in a thread's hardened quarantine
+ *   type | FREED | ARENA_FREE    collected by the arena onto `free`
+ * A collection takes only released slots and marks them ARENA_FREE, so a
+ * link that leads back into `free`, into a quarantine, or to a slot seen
+ * already ends the walk. A pop follows only links to slots on `free`.
+ * ARENA_FREE reuses bit 31 (META_SHARED), which only means something with
+ * a count above 0: every reader tests the count first, and releasing a
+ * block clears the bit. */
+#define ARENA_FREE META_SHARED
 
 void _brt_mem_shared_fork_prepare(void) { pthread_mutex_lock(&arena.lock); }
 void _brt_mem_shared_fork_parent(void) { pthread_mutex_unlock(&arena.lock); }
@@ -82,34 +96,42 @@ static void bin_push_front(page *pg) {
   arena.bins[pg->bin] = pg;
 }
 
-/* The index of `b` when it is a threaded slot of pg whose metadata word
- * says free, else -1. Reads nothing outside the page's range. */
-static int64_t free_slot_index(const page *pg, const free_block *b) {
+/* The metadata word of the slot `b` designates, when b is the start of a
+ * slot of pg that extension has threaded; NULL otherwise. Reads nothing
+ * outside the page's own range. */
+static _Atomic uint32_t *slot_word(const page *pg, const free_block *b) {
   uintptr_t off = (uintptr_t)b - pg->block_start;
-  if (off >= (uintptr_t)pg->extended * pg->block_size || off % pg->block_size != 0) return -1;
-  uint32_t index = (uint32_t)(off / pg->block_size);
-  uint32_t word = atomic_load_explicit(&pg->meta[index], memory_order_acquire);
-  return (word & META_COUNT_MASK) == 0 ? (int64_t)index : -1;
+  if (off >= (uintptr_t)pg->extended * pg->block_size || off % pg->block_size != 0) return NULL;
+  return &pg->meta[off / pg->block_size];
 }
 
 /* Moves the blocks other threads released onto pg->free, checking every
- * link (see the top of the file); `used` drops by the blocks taken. */
+ * link (see ARENA_FREE); `used` drops by the blocks taken. */
 static void arena_page_collect(page *pg) {
   if (atomic_load_explicit(&pg->thread_free, memory_order_relaxed) == NULL) return;
   free_block *b = atomic_exchange_explicit(&pg->thread_free, NULL, memory_order_acquire);
-  uint64_t seen[SHARED_META_BYTES / sizeof(uint32_t) / 64] = {0};
   uint32_t count = 0;
   while (b) {
-    int64_t index = free_slot_index(pg, b);
-    if (index < 0 || (seen[index / 64] >> (index % 64)) & 1) break;
-    seen[index / 64] |= (uint64_t)1 << (index % 64);
+    _Atomic uint32_t *word = slot_word(pg, b);
+    if (!word) break;
+    uint32_t state = atomic_load_explicit(word, memory_order_relaxed);
+    if ((state & ~META_TYPE_MASK) != META_FREED) break;
+    atomic_store_explicit(word, state | ARENA_FREE, memory_order_relaxed);
     free_block *next = b->next;
     b->next = pg->free;
     pg->free = b;
     count++;
     b = next;
   }
-  pg->used = count < pg->used ? pg->used - count : 0;
+  pg->used -= count;
+}
+
+/* Whether a link on pg->free may be followed: a slot on the free list. */
+static bool free_link_ok(const page *pg, const free_block *next) {
+  _Atomic uint32_t *word = slot_word(pg, next);
+  if (!word) return false;
+  uint32_t state = atomic_load_explicit(word, memory_order_relaxed);
+  return state == 0 || (state & ~META_TYPE_MASK) == (META_FREED | ARENA_FREE);
 }
 
 /* Pops pg->free (non-empty, its head checked); a bad next link drops the
@@ -117,7 +139,7 @@ static void arena_page_collect(page *pg) {
 static free_block *arena_page_pop(page *pg) {
   free_block *b = pg->free;
   free_block *next = b->next;
-  if (next && free_slot_index(pg, next) < 0) next = NULL;
+  if (next && !free_link_ok(pg, next)) next = NULL;
   pg->free = next;
   pg->used++;
   return b;

@@ -305,12 +305,73 @@ static void test_fork_inherited_blocks(void **state) {
   assert_ok(brt_release(p));
 }
 
+/* The other process writes into freed blocks, over the free-list links
+ * they hold: links to a live block, to a freed block, to the middle of a
+ * block, outside the page, cycles. The arena hands out no live block,
+ * no block twice and no address outside its pages; every block it gives
+ * is whole, zeroed and SHARED. */
+static void test_other_process_writes_freed_blocks(void **state) {
+  (void)state;
+  assert_ok(brt_mem_collect());
+  enum { COUNT = 400, MORE = 3000 };
+  static unsigned char *blocks[COUNT], *more[MORE];
+  for (int i = 0; i < COUNT; i++) {
+    blocks[i] = brt_alloc_shared(64);
+    assert_non_null(blocks[i]);
+    memset(blocks[i], 0x11, 64);
+  }
+  int fd;
+  uint64_t offset;
+  assert_ok(brt_shared_fd(blocks[0], &fd, &offset));
+  /* Keep every fourth block; release the others — half of them collected
+   * onto their page's free list, half still on its thread_free list — then
+   * scribble over them through an independent mapping of the arena. */
+  for (int i = 0; i < COUNT; i++)
+    if (i % 4 && i < COUNT / 2) assert_ok(brt_release(blocks[i]));
+  assert_ok(brt_mem_collect());
+  for (int i = COUNT / 2; i < COUNT; i++)
+    if (i % 4) assert_ok(brt_release(blocks[i]));
+  size_t len = 4 << 20;
+  unsigned char *view = mmap(NULL, len - (256 << 10), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  assert_true(view != MAP_FAILED);
+  for (int i = 0; i < COUNT; i++) {
+    if (i % 4 == 0) continue;
+    uint64_t off_i = offset + (uint64_t)(blocks[i] - blocks[0]);
+    uintptr_t *link = (uintptr_t *)(view + off_i);
+    switch (i % 8) {
+    case 1: *link = (uintptr_t)blocks[(i / 4) * 4]; break;     /* a live block */
+    case 2: *link = (uintptr_t)blocks[i] + 8; break;           /* an interior address */
+    case 3: *link = (uintptr_t)blocks[i]; break;               /* itself: a cycle */
+    case 5: *link = (uintptr_t)0xdeadbeef000; break;           /* not ours at all */
+    case 6: *link = (uintptr_t)blocks[(i + 4) % COUNT]; break; /* another freed block */
+    default: memset(view + off_i, 0xFF, 64); break;
+    }
+  }
+  munmap(view, len - (256 << 10));
+  for (int i = 0; i < MORE; i++) {
+    more[i] = brt_alloc_shared(64);
+    assert_non_null(more[i]);
+    brt_block_info info = {.struct_size = sizeof info};
+    assert_ok(brt_block_info_get(more[i], &info));
+    assert_int_equal(info.type, BRT_MEM_SHARED);
+    assert_int_equal(info.refcount, 1);
+    for (int b = 0; b < 64; b++) assert_int_equal(more[i][b], 0);
+    memset(more[i], 0x22, 64);
+  }
+  for (int i = 0; i < COUNT; i += 4)
+    for (int b = 0; b < 64; b++) assert_int_equal(blocks[i][b], 0x11); /* live ones untouched */
+  for (int i = 0; i < MORE; i++) assert_ok(brt_release(more[i]));
+  for (int i = 0; i < COUNT; i += 4) assert_ok(brt_release(blocks[i]));
+  assert_ok(brt_mem_collect());
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_many_blocks_few_fds), cmocka_unit_test(test_collect_returns_memory),
       cmocka_unit_test(test_large_block_own_fd),  cmocka_unit_test(test_block_semantics),
       cmocka_unit_test(test_shared_fd_errors),    cmocka_unit_test(test_limit),
       cmocka_unit_test(test_fork_inherited_blocks),
+      cmocka_unit_test(test_other_process_writes_freed_blocks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
