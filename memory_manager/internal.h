@@ -117,7 +117,7 @@ _Static_assert(sizeof(track_entry) == 16, "a tracking record is 16 bytes");
 /* A shared arena page inherited by a fork() child: its blocks stay valid
  * and releasable there, but a release only marks the metadata word; the
  * child never writes a free-list link into memory the parent still uses. */
-#define PAGE_DETACHED 16u
+#define PAGE_DETACHED 32u
 
 struct heap;
 struct segment;
