@@ -25,6 +25,19 @@ struct brt_prepared {
 
 static _Thread_local brt_call_frame *current_frame;
 
+brt_status _brt_bridge_budget_begin(const brt_entry *entry, brt_mem_budget *budget) {
+  memset(budget, 0, sizeof *budget);
+  budget->struct_size = sizeof *budget;
+  budget->limit = entry->desc.memory_limit;
+  budget->label = entry->label;
+  brt_status status = brt_mem_budget_begin(budget);
+  if (status != BRT_OK)
+    return brt_error_wrap(status, BRT_ORIGIN_C, NULL,
+                          "algorithm \"%s@%s\": its memory budget could not be opened: %s",
+                          entry->name, entry->version, brt_error_message(brt_last_error()));
+  return BRT_OK;
+}
+
 void _brt_bridge_frame_push(brt_call_frame *frame, const brt_entry *entry, uint64_t deadline_ns) {
   frame->deadline_ns = deadline_ns;
   frame->entry = entry;
@@ -165,16 +178,26 @@ BRT_COLD brt_status _brt_bridge_algorithm_failed(const brt_entry *entry, brt_sta
 }
 
 /* The slow path of a native call with a deadline (the algorithm's own
- * timeout_ms): two clock reads and a call frame. */
-__attribute__((noinline)) static brt_status invoke_with_deadline(const brt_entry *entry, void *ret, void **args) {
-  uint64_t started = _brt_bridge_now_ns();
-  uint64_t deadline = started + (uint64_t)entry->desc.timeout_ms * 1000000u;
+ * timeout_ms: two clock reads and a call frame) or a memory budget (its
+ * memory_limit: the call's allocations leave the allocator's fast path to
+ * be counted). */
+__attribute__((noinline)) static brt_status invoke_limited(const brt_entry *entry, void *ret,
+                                                           void **args) {
+  brt_mem_budget budget;
+  bool budgeted = entry->desc.memory_limit != 0;
+  if (budgeted) {
+    brt_status opened = _brt_bridge_budget_begin(entry, &budget);
+    if (opened != BRT_OK) return opened;
+  }
+  uint64_t started = entry->desc.timeout_ms ? _brt_bridge_now_ns() : 0;
+  uint64_t deadline = started ? started + (uint64_t)entry->desc.timeout_ms * 1000000u : 0;
   brt_call_frame frame;
   _brt_bridge_frame_push(&frame, entry, deadline);
   brt_status status = call_native(entry, ret, args);
   _brt_bridge_frame_pop(&frame);
+  if (budgeted) brt_mem_budget_end(&budget);
   if (status != BRT_OK) return _brt_bridge_algorithm_failed(entry, status);
-  return _brt_bridge_deadline_check(entry, started, deadline, _brt_bridge_now_ns());
+  return _brt_bridge_deadline_check(entry, started, deadline, deadline ? _brt_bridge_now_ns() : 0);
 }
 
 brt_status brt_invoke(brt_prepared *prepared, void *ret, void **args) {
@@ -187,8 +210,8 @@ brt_status brt_invoke(brt_prepared *prepared, void *ret, void **args) {
   uint64_t start_ns;
   brt_status status = brt_monitor_call_begin(entry->stats, &start_ns);
   if (BRT_UNLIKELY(status != BRT_OK)) return status; /* isolated: fail fast */
-  if (BRT_UNLIKELY(entry->desc.timeout_ms != 0)) {
-    status = invoke_with_deadline(entry, ret, args);
+  if (BRT_UNLIKELY((entry->desc.timeout_ms | entry->desc.memory_limit) != 0)) {
+    status = invoke_limited(entry, ret, args);
   } else {
     status = call_native(entry, ret, args);
     if (BRT_UNLIKELY(status != BRT_OK)) status = _brt_bridge_algorithm_failed(entry, status);

@@ -53,11 +53,17 @@ static brt_status run_value(const brt_entry *entry, const brt_value *params, brt
   uint64_t started = timeout_ms ? _brt_bridge_now_ns() : 0;
   uint64_t deadline = timeout_ms ? started + (uint64_t)timeout_ms * 1000000u : 0;
   brt_value *out = NULL;
+  brt_mem_budget budget;
+  if (entry->desc.memory_limit) {
+    brt_status opened = _brt_bridge_budget_begin(entry, &budget);
+    if (opened != BRT_OK) return opened;
+  }
   brt_call_frame frame;
   _brt_bridge_frame_push(&frame, entry, deadline);
   brt_error_clear(); /* so a failure without a recorded error is recognised */
   brt_status status = _brt_bridge_guard_value(entry->desc.value_fn, entry->desc.ctx, params, &out);
   _brt_bridge_frame_pop(&frame);
+  if (entry->desc.memory_limit) brt_mem_budget_end(&budget);
   if (status == BRT_OK && !out)
     status = brt_error_set(BRT_E_PLUGIN, BRT_ORIGIN_PLUGIN, NULL,
                            "algorithm \"%s@%s\" returned BRT_OK without a result", entry->name,

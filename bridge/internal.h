@@ -26,6 +26,7 @@
 #define BRT_BRIDGE_INTERNAL_H
 
 #include "bridgert/error.h"
+#include "bridgert/memory.h"
 #include "bridgert/runtime.h"
 #include "guard.h"
 
@@ -84,6 +85,7 @@ typedef struct brt_entry {
   brt_plugin *plugin;   /* referenced, NULL for host registrations */
   brt_algorithm desc;   /* strings point at the owned copies below */
   char *name, *version, *description, *schema_text;
+  char *label; /* "algorithm \"name@version\"": names its memory budget in errors */
   brt_semver semver;
   struct brt_schema *schema; /* compiled input schema, or NULL */
   struct brt_algo_stats *stats; /* owned by core->monitor; every call records here */
@@ -186,6 +188,9 @@ typedef struct brt_call_frame {
   struct brt_call_frame *outer;
 } brt_call_frame;
 
+/* Opens the entry's per-call memory budget (desc.memory_limit != 0) in
+ * *budget; the error names the algorithm. */
+brt_status _brt_bridge_budget_begin(const brt_entry *entry, brt_mem_budget *budget);
 void _brt_bridge_frame_push(brt_call_frame *frame, const brt_entry *entry, uint64_t deadline_ns);
 void _brt_bridge_frame_pop(brt_call_frame *frame);
 /* TIMEOUT (recorded) when `now` is past the frame's deadline, else BRT_OK. */

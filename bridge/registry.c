@@ -140,6 +140,7 @@ static void entry_free(brt_entry *entry) {
   free(entry->name);
   free(entry->version);
   free(entry->description);
+  free(entry->label);
   free(entry);
 }
 
@@ -173,15 +174,6 @@ static brt_status check_description(const brt_algorithm *a) {
   if (a->signature && !a->native_fn)
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                          "brt_register: algorithm \"%s\" has a signature but no native_fn", a->name);
-  /* A per-call memory limit needs per-call accounting in the allocator,
-   * which 0.1.0 does not have: refuse it rather than accept a limit that
-   * would silently not hold. The process-wide limit is max_memory. */
-  if (a->memory_limit != 0)
-    return brt_error_set(BRT_E_UNSUPPORTED, BRT_ORIGIN_C, NULL,
-                         "brt_register: algorithm \"%s\" sets memory_limit = %llu; per-call "
-                         "memory limits are not supported in this version, set it to 0 and use "
-                         "the process-wide max_memory (brt_mem_set_limit) instead",
-                         a->name, (unsigned long long)a->memory_limit);
   if (a->flags != 0)
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                          "brt_register: algorithm \"%s\" has flags 0x%x; no flag is defined in "
@@ -204,7 +196,10 @@ brt_entry *_brt_bridge_entry_create(brt_core *core, const brt_algorithm *a) {
   entry->name = copy_text(a->name);
   entry->version = copy_text(a->version);
   entry->description = copy_text(a->description);
-  if (!entry->name || !entry->version || (a->description && !entry->description)) {
+  size_t label_size = strlen(a->name) + strlen(a->version) + sizeof "algorithm \"@\"";
+  entry->label = malloc(label_size);
+  if (entry->label) snprintf(entry->label, label_size, "algorithm \"%s@%s\"", a->name, a->version);
+  if (!entry->name || !entry->version || (a->description && !entry->description) || !entry->label) {
     entry_free(entry);
     goto out_of_memory;
   }

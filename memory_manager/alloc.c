@@ -29,7 +29,7 @@ void *brt_alloc(size_t size, size_t align, brt_mem_type type, unsigned flags) {
   page *pg = h->direct[simple ? (size + 15) >> 4 : 0];
   free_block *block = pg->free;
   uint32_t page_state = page_flags(pg);
-  if (BRT_UNLIKELY(!simple | (block == NULL) | ((page_state & ~PAGE_TRACKED) != 0)))
+  if (BRT_UNLIKELY(!simple | (block == NULL) | ((page_state & ~(PAGE_TRACKED | PAGE_COUNTED)) != 0)))
     return _brt_mem_alloc_slow(size, align, type, flags);
   pg->free = block->next;
   pg->used++;
@@ -38,7 +38,7 @@ void *brt_alloc(size_t size, size_t align, brt_mem_type type, unsigned flags) {
                         memory_order_relaxed);
   stat_add_u(&h->stats.allocs, 1);
   stat_add_i(&h->stats.bytes_by_type[type], (int64_t)pg->block_size);
-  if (BRT_UNLIKELY(page_state)) /* tracking >= blocks; a tail call keeps this path frameless */
+  if (BRT_UNLIKELY(page_state)) /* tracking >= counters; a tail call keeps this path frameless */
     return _brt_mem_track_alloc_then(h, pg, index, size, block);
   return block;
 }
@@ -51,7 +51,9 @@ void _brt_mem_block_start(heap *h, page *pg, void *block, size_t request, brt_me
                         memory_order_release);
   stat_add_u(&h->stats.allocs, 1);
   stat_add_i(&h->stats.bytes_by_type[type], (int64_t)pg->block_size);
-  if (page_flags(pg) & PAGE_TRACKED) _brt_mem_track_alloc(h, pg, index, request);
+  uint32_t state = page_flags(pg);
+  if (state & PAGE_COUNTED) _brt_mem_count_alloc(h, pg);
+  if (state & PAGE_TRACKED) _brt_mem_track_alloc(h, pg, index, request);
 }
 
 /* The bin serving (size, align) from pages, or BIN_COUNT when the request
@@ -196,6 +198,10 @@ BRT_NOINLINE __attribute__((cold)) void *_brt_mem_alloc_slow(size_t size, size_t
   if (!h) return NULL;
   heap_housekeeping(h);
   size_t bin = _brt_mem_bin_for(size, align);
+  if (BRT_UNLIKELY(h->budget != NULL)) {
+    size_t usable = bin < BIN_COUNT ? _brt_mem_bin_size[bin] : (size + OS_PAGE - 1) & ~(size_t)(OS_PAGE - 1);
+    if (!_brt_mem_budget_allows(h, usable, size, "brt_alloc")) return NULL;
+  }
   if (bin < BIN_COUNT) return alloc_from_bin(h, bin, size, type, flags);
   return alloc_large(h, size, align, type);
 }
@@ -204,23 +210,31 @@ BRT_NOINLINE __attribute__((cold)) void *_brt_mem_alloc_slow(size_t size, size_t
 
 /* A large block's segment spans at least 4 MiB of address space, so it
  * can grow in place up to the end of its mapping: only the commit charge
- * and the statistics change, nothing is copied (Rust's Vec growth). */
-static bool grow_large_in_place(block_ref *ref, size_t new_size, size_t align, brt_mem_type type) {
+ * and the statistics change, nothing is copied (Rust's Vec growth).
+ * GROWN, NOT_IN_PLACE (the caller moves the block), or REFUSED by a budget
+ * (recorded: a move would need even more, so the caller fails). */
+typedef enum grow_result { GROWN, NOT_IN_PLACE, REFUSED } grow_result;
+static grow_result grow_large_in_place(block_ref *ref, size_t new_size, size_t align,
+                                       brt_mem_type type) {
   segment *s = ref->seg;
   page *pg = ref->pg;
-  if (s->kind != SEGMENT_LARGE || align > pg->block_align || new_size <= pg->block_size) return false;
+  if (s->kind != SEGMENT_LARGE || align > pg->block_align || new_size <= pg->block_size)
+    return NOT_IN_PLACE;
   size_t usable = (new_size + OS_PAGE - 1) & ~(size_t)(OS_PAGE - 1);
   size_t offset = pg->block_start - (uintptr_t)s;
-  if (usable > s->mapping_size - offset) return false;
-  if ((page_flags(pg) & PAGE_TRACKED) && usable - new_size > UINT16_MAX) return false;
+  if (usable > s->mapping_size - offset) return NOT_IN_PLACE;
+  if ((page_flags(pg) & PAGE_TRACKED) && usable - new_size > UINT16_MAX) return NOT_IN_PLACE;
   heap *h = _brt_mem_heap_get();
+  if (!h) return NOT_IN_PLACE;
+  size_t growth = usable - pg->block_size;
+  if (h->budget && !_brt_mem_budget_allows(h, growth, new_size, "brt_realloc")) return REFUSED;
   /* Over the limit: moving fails too, and records the error. */
-  if (!h || !_brt_mem_try_charge(usable - pg->block_size)) return false;
-  stat_add_i(&h->stats.bytes_by_type[type], (int64_t)(usable - pg->block_size));
+  if (!_brt_mem_try_charge(growth)) return NOT_IN_PLACE;
+  stat_add_i(&h->stats.bytes_by_type[type], (int64_t)growth);
   pg->block_size = usable;
   pg->span = usable;
   if (page_flags(pg) & PAGE_TRACKED) _brt_mem_track_set_requested(pg, ref->index, new_size);
-  return true;
+  return GROWN;
 }
 
 void *brt_realloc(void *p, size_t new_size, size_t align) {
@@ -251,7 +265,9 @@ void *brt_realloc(void *p, size_t new_size, size_t align) {
   if (_brt_mem_layout_fits(&ref, new_size, align, false) &&
       (!(page_flags(ref.pg) & PAGE_TRACKED) || _brt_mem_track_set_requested(ref.pg, ref.index, new_size)))
     return p;
-  if (grow_large_in_place(&ref, new_size, align, type)) return p;
+  grow_result grown = grow_large_in_place(&ref, new_size, align, type);
+  if (grown == GROWN) return p;
+  if (grown == REFUSED) return NULL;
   void *moved = brt_alloc(new_size, align, type, 0);
   if (!moved) return NULL;
   size_t old_size = _brt_mem_block_requested(&ref);

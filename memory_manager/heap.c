@@ -145,6 +145,7 @@ static void stats_fold(heap_stats *into, const heap_stats *from) {
   FOLD(errors_use_after_free);
   FOLD(shares);
   FOLD(active_shares);
+  for (int c = 0; c < CLASS_COUNT; c++) FOLD(class_allocs[c]);
 #undef FOLD
 }
 

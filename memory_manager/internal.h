@@ -114,6 +114,13 @@ _Static_assert(sizeof(track_entry) == 16, "a tracking record is 16 bytes");
 #define PAGE_HARDENED 2u
 #define PAGE_IN_FULL 4u /* in its bin's full list */
 #define PAGE_SINGLE 8u  /* the page of a single-block segment: freed by unmapping */
+#define PAGE_COUNTED 16u /* tracking >= counters: allocations counted per class */
+
+/* Size classes of the per-class counters: the BIN_COUNT page classes, then
+ * one class for every block of a single-block segment. */
+#define CLASS_COUNT (BIN_COUNT + 1)
+_Static_assert(CLASS_COUNT == BRT_MEM_CLASS_COUNT, "memory.h counts the classes");
+
 /* A shared arena page inherited by a fork() child: its blocks stay valid
  * and releasable there, but a release only marks the metadata word; the
  * child never writes a free-list link into memory the parent still uses. */
@@ -180,6 +187,9 @@ typedef struct heap_stats {
   _Atomic uint64_t errors_invalid_pointer, errors_double_free, errors_layout_mismatch;
   _Atomic uint64_t errors_use_after_free, shares;
   _Atomic int64_t active_shares;
+  /* tracking >= counters (pages flagged PAGE_COUNTED); what is live in
+   * each class is counted when read (track.c), so releases count nothing. */
+  _Atomic uint64_t class_allocs[CLASS_COUNT];
 } heap_stats;
 
 #define QUARANTINE_SLOTS 256
@@ -198,6 +208,7 @@ typedef struct heap {
   uint32_t quarantine_head, quarantine_count;
   struct heap *registry_next, *registry_prev;
   struct heap *pool_next;
+  brt_mem_budget *budget; /* innermost active budget, or NULL (budget.c) */
 } heap;
 
 /* --- Globals (heap.c) -------------------------------------------------------- */
@@ -399,6 +410,14 @@ bool _brt_mem_track_set_requested(page *pg, uint32_t index, size_t requested);
 void _brt_mem_track_fork_prepare(void);
 void _brt_mem_track_fork_parent(void);
 void _brt_mem_track_fork_child(void);
+/* Counts an allocation from a PAGE_COUNTED page in the thread's heap. */
+void _brt_mem_count_alloc(heap *h, const page *pg);
+
+/* --- budget.c ------------------------------------------------------------------- */
+/* With a budget active on h (h->budget != NULL): may h allocate a block of
+ * `usable` bytes for a request of `request` bytes? Records LIMIT_EXCEEDED
+ * (naming `function`) and returns false when a budget refuses. */
+bool _brt_mem_budget_allows(heap *h, size_t usable, size_t request, const char *function);
 
 /* --- stats.c -------------------------------------------------------------------- */
 void _brt_mem_maybe_gc(heap *h);

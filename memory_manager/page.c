@@ -14,8 +14,9 @@ static uintptr_t align_up(uintptr_t x, uintptr_t a) { return (x + a - 1) & ~(a -
 
 void _brt_mem_page_apply_flags(page *pg) {
   uint32_t flags = 0;
-  if (atomic_load_explicit(&_brt_mem.tracking, memory_order_relaxed) >= BRT_TRACKING_BLOCKS)
-    flags |= PAGE_TRACKED;
+  uint32_t tracking = atomic_load_explicit(&_brt_mem.tracking, memory_order_relaxed);
+  if (tracking >= BRT_TRACKING_COUNTERS) flags |= PAGE_COUNTED;
+  if (tracking >= BRT_TRACKING_BLOCKS) flags |= PAGE_TRACKED;
   if (atomic_load_explicit(&_brt_mem.hardened, memory_order_relaxed)) flags |= PAGE_HARDENED;
   if ((flags & PAGE_TRACKED) && !pg->track) {
     _brt_mem_track_page_start(pg);
@@ -29,9 +30,11 @@ void _brt_mem_page_apply_flags(page *pg) {
 void _brt_mem_bin_set_current(heap *h, size_t bin, page *pg) {
   size_t size = _brt_mem_bin_size[bin];
   if (size > DIRECT_MAX) return;
-  /* Slot 0 (size 0) stays on the empty page: the slow path rejects it. */
+  /* Slot 0 (size 0) stays on the empty page: the slow path rejects it.
+   * So do all slots while a budget is active, so that every allocation
+   * takes the slow path, where budgets are checked. */
   size_t first_slot = bin == 0 ? 1 : _brt_mem_bin_size[bin - 1] / 16 + 1;
-  page *target = pg ? pg : &_brt_mem_empty_page;
+  page *target = pg && !h->budget ? pg : &_brt_mem_empty_page;
   for (size_t slot = first_slot; slot <= size / 16; slot++) h->direct[slot] = target;
 }
 

@@ -206,28 +206,6 @@ BRT_NOINLINE brt_status _brt_mem_release_slow(const void *p, const char *functio
   return release_ref(&ref, function, p);
 }
 
-/* Other references exist (or the block was shared): an atomic decrement;
- * whoever takes the count from 1 to 0 frees, with every page state
- * handled by _brt_mem_free_block. Three cases go to the slow path, which
- * validates again and records the error if there is one: a freed block,
- * a sole reference on a page whose state needs it (hardened, single-block,
- * parked in our full list), and any release from a thread that has no
- * heap yet. Out of line, so that brt_release itself needs no stack frame. */
-static BRT_NOINLINE brt_status release_not_sole(const void *p, _Atomic uint32_t *meta,
-                                                uint32_t word) {
-  heap *h = _brt_mem_tls_heap;
-  if ((word & META_COUNT_MASK) == 0 || (word & (META_COUNT_MASK | META_SHARED)) == 1 ||
-      h == &_brt_mem_empty_heap)
-    return _brt_mem_release_slow(p, "brt_release");
-  uint32_t old = atomic_fetch_sub_explicit(meta, 1, memory_order_acq_rel);
-  if (BRT_UNLIKELY((old & META_COUNT_MASK) == 1)) {
-    block_ref ref = {.seg = segment_of((uintptr_t)p), .meta = meta};
-    block_lookup((uintptr_t)p, &ref.pg, &ref.index); /* p was validated by the caller */
-    _brt_mem_free_block(h, &ref, old);
-  }
-  return BRT_OK;
-}
-
 /* Why brt_retain refused: the full count, or what resolving says. */
 static BRT_NOINLINE brt_status retain_failed(const void *p, uint32_t count) {
   block_ref ref;
@@ -242,25 +220,38 @@ static BRT_NOINLINE brt_status retain_failed(const void *p, uint32_t count) {
   return brt_retain(p);
 }
 
-/* The fast path, for a block with a count of 1 on an untracked or
- * tracked page, released by a thread that has a heap: one segment-map
- * load, header arithmetic (a multiply, no division), a load and a plain
- * store of the metadata word (no atomic read-modify-write: DESIGN.md §4
- * note 1), two owner-only statistics updates, then a push on the page's
- * local free list when this thread owns the page, or a compare-exchange
- * push on its thread_free list when another thread does (the
- * Rust-allocates, C++-frees case). About 65 instructions on the owner's
- * path (callgrind, gcc 12 -O3; a dozen of them the segment-map test).
- * Each early exit is an unlikely, predictable branch to a non-inlined
- * function. A foreign pointer leaves at the segment-map test and an
- * interior one at the block test, so nothing outside our own memory is
- * read. The slow path validates again and records the error if there is
- * one. A tracked page needs nothing at release: the record is rewritten at
- * the slot's next allocation. */
+/* brt_release off its fast path, for a block slot the caller validated (p
+ * is the start of a block of an active page). A sole reference on a page
+ * whose state needs more than the fast path does (hardened, single-block,
+ * parked in our full list) is freed by _brt_mem_free_block, which handles
+ * every page state. Other references (or a shared block): an atomic
+ * decrement, and whoever takes the count from 1 to 0 frees. Two cases go
+ * to the slow path, which validates again and records the error if there
+ * is one: a freed block, and any release from a thread that has no heap
+ * yet. Out of line, so that brt_release itself needs no stack frame. */
+static BRT_NOINLINE brt_status release_flagged(const void *p, _Atomic uint32_t *meta,
+                                               uint32_t word) {
+  heap *h = _brt_mem_tls_heap;
+  if ((word & META_COUNT_MASK) == 0 || h == &_brt_mem_empty_heap)
+    return _brt_mem_release_slow(p, "brt_release");
+  page *pg = page_of((uintptr_t)p); /* validated by the caller */
+  block_ref ref = {.seg = segment_of((uintptr_t)p), .pg = pg,
+                   .index = (uint32_t)(meta - pg->meta), .meta = meta};
+  if ((word & (META_COUNT_MASK | META_SHARED)) == 1) {
+    _brt_mem_free_block(h, &ref, word);
+    return BRT_OK;
+  }
+  uint32_t old = atomic_fetch_sub_explicit(meta, 1, memory_order_acq_rel);
+  if (BRT_UNLIKELY((old & META_COUNT_MASK) == 1)) _brt_mem_free_block(h, &ref, old);
+  return BRT_OK;
+}
+
 /* brt_release after the lookup: p is the start of a block slot of pg
  * whose metadata word (`word`, read with acquire) is at meta. Shared by
  * brt_release and brt_release_sized, so Rust's dealloc looks the block up
- * once. */
+ * once. Counted and tracked pages need nothing here: a tracking record is
+ * rewritten at the slot's next allocation, and what is live per class is
+ * counted when it is read. */
 BRT_INLINE brt_status release_located(const void *p, page *pg, _Atomic uint32_t *meta,
                                       uint32_t word) {
   segment *s = segment_of((uintptr_t)p);
@@ -269,8 +260,8 @@ BRT_INLINE brt_status release_located(const void *p, page *pg, _Atomic uint32_t 
   free_block *b = (free_block *)p;
   if (BRT_LIKELY(atomic_load_explicit(&s->owner, memory_order_relaxed) == h)) {
     if (BRT_UNLIKELY(((word & (META_COUNT_MASK | META_SHARED)) != 1) |
-                     ((state & ~PAGE_TRACKED) != 0)))
-      return release_not_sole(p, meta, word);
+                     ((state & ~(PAGE_TRACKED | PAGE_COUNTED)) != 0)))
+      return release_flagged(p, meta, word);
     atomic_store_explicit(meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
     stat_add_u(&h->stats.frees, 1);
     stat_add_i(&h->stats.bytes_by_type[word_type(word)], -(int64_t)pg->block_size);
@@ -284,9 +275,9 @@ BRT_INLINE brt_status release_located(const void *p, page *pg, _Atomic uint32_t 
    * block goes on thread_free: only the owner must bring a parked page
    * back, and its slow path scans parked pages for thread frees. */
   if (BRT_UNLIKELY(((word & (META_COUNT_MASK | META_SHARED)) != 1) |
-                   ((state & ~(PAGE_TRACKED | PAGE_IN_FULL)) != 0) |
+                   ((state & ~(PAGE_TRACKED | PAGE_COUNTED | PAGE_IN_FULL)) != 0) |
                    (h == &_brt_mem_empty_heap)))
-    return release_not_sole(p, meta, word);
+    return release_flagged(p, meta, word);
   atomic_store_explicit(meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
   stat_add_u(&h->stats.frees, 1);
   stat_add_i(&h->stats.bytes_by_type[word_type(word)], -(int64_t)pg->block_size);
@@ -297,6 +288,21 @@ BRT_INLINE brt_status release_located(const void *p, page *pg, _Atomic uint32_t 
                                                   memory_order_relaxed));
   return BRT_OK;
 }
+
+/* The fast path, for a block with a count of 1 on an untracked or
+ * tracked page, released by a thread that has a heap: one segment-map
+ * load, header arithmetic (a multiply, no division), a load and a plain
+ * store of the metadata word (no atomic read-modify-write: DESIGN.md §4
+ * note 1), two owner-only statistics updates, then a push on the page's
+ * local free list when this thread owns the page, or a compare-exchange
+ * push on its thread_free list when another thread does (the
+ * Rust-allocates, C++-frees case). About 55 instructions on the owner's
+ * path (callgrind, gcc 12 -O3; seven of them the segment-map test).
+ * Each early exit is an unlikely, predictable branch to a non-inlined
+ * function. A foreign pointer leaves at the segment-map test and an
+ * interior one at the block test, so nothing outside our own memory is
+ * read. The slow path validates again and records the error if there is
+ * one. */
 
 brt_status brt_release(const void *p) {
   uintptr_t a = (uintptr_t)p;

@@ -77,8 +77,20 @@ void _brt_mem_track_alloc(heap *h, page *pg, uint32_t index, size_t request) {
  * returns the block. */
 BRT_NOINLINE void *_brt_mem_track_alloc_then(heap *h, page *pg, uint32_t index, size_t request,
                                              void *block) {
-  _brt_mem_track_alloc(h, pg, index, request);
+  uint32_t state = page_flags(pg);
+  if (state & PAGE_COUNTED) _brt_mem_count_alloc(h, pg);
+  if (state & PAGE_TRACKED) _brt_mem_track_alloc(h, pg, index, request);
   return block;
+}
+
+/* --- Per-class counters (tracking >= counters) ------------------------------------- */
+
+static size_t class_of(const page *pg) {
+  return (page_flags(pg) & PAGE_SINGLE) ? BIN_COUNT : pg->bin;
+}
+
+void _brt_mem_count_alloc(heap *h, const page *pg) {
+  stat_add_u(&h->stats.class_allocs[class_of(pg)], 1);
 }
 
 /* Records a new requested size (realloc in place); false when the slack
@@ -100,6 +112,45 @@ void _brt_mem_track_fill_info(const block_ref *ref, brt_block_info *info) {
   info->age_ns = (uint64_t)(uint32_t)(now_ms - entry->alloc_ms) * 1000000u;
 }
 
+/* Calls fn for every live block slot (count > 0) of every active page,
+ * under the segments lock, until fn returns nonzero. Blocks allocated or
+ * freed by other threads meanwhile may or may not be seen. */
+typedef int (*live_slot_fn)(void *ctx, segment *s, page *pg, uint32_t index, uint32_t word);
+static void for_each_live(live_slot_fn fn, void *ctx) {
+  pthread_mutex_lock(&_brt_mem.segments_lock);
+  int stop = 0;
+  for (segment *s = _brt_mem_registry_first(); s && !stop; s = s->all_next) {
+    for (uint32_t p = 0; p < s->page_count && !stop; p++) {
+      page *pg = &s->pages[p];
+      if (!pg->in_use) continue;
+      for (uint32_t i = 0; i < pg->capacity && !stop; i++) {
+        uint32_t word = atomic_load_explicit(&pg->meta[i], memory_order_acquire);
+        if (word & META_COUNT_MASK) stop = fn(ctx, s, pg, i, word);
+      }
+    }
+  }
+  pthread_mutex_unlock(&_brt_mem.segments_lock);
+}
+
+typedef struct live_visit {
+  uint64_t min_age_ns;
+  brt_block_visitor visitor;
+  void *ctx;
+} live_visit;
+
+static int visit_one_live(void *ctx, segment *s, page *pg, uint32_t i, uint32_t word) {
+  const live_visit *visit = ctx;
+  block_ref ref = {s, pg, i, &pg->meta[i]};
+  brt_block_info info = {.struct_size = sizeof info};
+  info.usable = info.size = pg->block_size;
+  info.align = pg->block_align;
+  info.type = (brt_mem_type)((word & META_TYPE_MASK) >> META_TYPE_SHIFT);
+  info.refcount = word & META_COUNT_MASK;
+  _brt_mem_track_fill_info(&ref, &info);
+  if (info.age_ns < visit->min_age_ns) return 0;
+  return visit->visitor(visit->ctx, (void *)(pg->block_start + (uintptr_t)i * pg->block_size), &info);
+}
+
 brt_status brt_mem_visit_live(uint64_t min_age_ns, brt_block_visitor visitor, void *ctx) {
   _brt_mem_init();
   if (!visitor)
@@ -111,28 +162,62 @@ brt_status brt_mem_visit_live(uint64_t min_age_ns, brt_block_visitor visitor, vo
                          "\"%s\" does not keep; set tracking to \"blocks\" (BRT_TRACKING=blocks)",
                          (unsigned long long)min_age_ns,
                          brt_tracking_name((brt_tracking)atomic_load(&_brt_mem.tracking)));
-  pthread_mutex_lock(&_brt_mem.segments_lock);
-  int stop = 0;
-  for (segment *s = _brt_mem_registry_first(); s && !stop; s = s->all_next) {
-    for (uint32_t p = 0; p < s->page_count && !stop; p++) {
-      page *pg = &s->pages[p];
-      if (!pg->in_use) continue;
-      for (uint32_t i = 0; i < pg->capacity && !stop; i++) {
-        uint32_t word = atomic_load_explicit(&pg->meta[i], memory_order_acquire);
-        if (!(word & META_COUNT_MASK)) continue;
-        block_ref ref = {s, pg, i, &pg->meta[i]};
-        brt_block_info info = {.struct_size = sizeof info};
-        info.usable = info.size = pg->block_size;
-        info.align = pg->block_align;
-        info.type = (brt_mem_type)((word & META_TYPE_MASK) >> META_TYPE_SHIFT);
-        info.refcount = word & META_COUNT_MASK;
-        _brt_mem_track_fill_info(&ref, &info);
-        if (info.age_ns < min_age_ns) continue;
-        stop = visitor(ctx, (void *)(pg->block_start + (uintptr_t)i * pg->block_size), &info);
-      }
-    }
+  live_visit visit = {min_age_ns, visitor, ctx};
+  for_each_live(visit_one_live, &visit);
+  return BRT_OK;
+}
+
+/* What is live per class, counted by a walk over the side arrays when it
+ * is read rather than on every release: releases then cost nothing more
+ * at the counters level, and a walk is exact (a few ms per GiB of small
+ * blocks). */
+typedef struct class_live {
+  uint64_t blocks[CLASS_COUNT], bytes[CLASS_COUNT];
+} class_live;
+
+static int count_one_live(void *ctx, segment *s, page *pg, uint32_t i, uint32_t word) {
+  (void)s;
+  (void)i;
+  (void)word;
+  class_live *live = ctx;
+  size_t cls = class_of(pg);
+  live->blocks[cls]++;
+  live->bytes[cls] += pg->block_size;
+  return 0;
+}
+
+brt_status brt_mem_visit_classes(brt_mem_class_visitor visitor, void *ctx) {
+  if (!visitor)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "brt_mem_visit_classes: visitor is NULL");
+  _brt_mem_init();
+  uint32_t tracking = atomic_load_explicit(&_brt_mem.tracking, memory_order_relaxed);
+  if (tracking < BRT_TRACKING_COUNTERS)
+    return brt_error_set(BRT_E_UNSUPPORTED, BRT_ORIGIN_C, NULL,
+                         "brt_mem_visit_classes: per-class counters are kept from tracking level "
+                         "\"counters\" up, and tracking is \"%s\"; set tracking (BRT_TRACKING="
+                         "counters, or brt_mem_configure) before the allocations to count",
+                         brt_tracking_name((brt_tracking)tracking));
+  class_live *live = calloc(1, sizeof *live);
+  if (!live)
+    return brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
+                         "brt_mem_visit_classes: no memory for %zu bytes of totals", sizeof *live);
+  heap_stats sum;
+  _brt_mem_sum_stats(&sum);
+  for_each_live(count_one_live, live);
+  for (uint32_t c = 0; c < CLASS_COUNT; c++) {
+    brt_mem_class_stats st;
+    memset(&st, 0, sizeof st);
+    st.struct_size = sizeof st;
+    st.class_index = c;
+    st.block_size = c < BIN_COUNT ? _brt_mem_bin_size[c] : 0;
+    st.allocs = atomic_load_explicit(&sum.class_allocs[c], memory_order_relaxed);
+    st.live_blocks = live->blocks[c];
+    st.live_bytes = live->bytes[c];
+    st.frees = st.allocs > st.live_blocks ? st.allocs - st.live_blocks : 0;
+    if (visitor(ctx, &st)) break;
   }
-  pthread_mutex_unlock(&_brt_mem.segments_lock);
+  free(live);
   return BRT_OK;
 }
 

@@ -203,6 +203,24 @@ static void print_memory_h(void) {
   FIELD(brt_mem_stats, collections);
   FIELD(brt_mem_stats, errors_use_after_free);
   FIELD(brt_mem_stats, abandoned_segments);
+  CONST(BRT_MEM_CLASS_COUNT);
+  STRUCT(brt_mem_class_stats);
+  FIELD(brt_mem_class_stats, struct_size);
+  FIELD(brt_mem_class_stats, class_index);
+  FIELD(brt_mem_class_stats, block_size);
+  FIELD(brt_mem_class_stats, allocs);
+  FIELD(brt_mem_class_stats, frees);
+  FIELD(brt_mem_class_stats, live_blocks);
+  FIELD(brt_mem_class_stats, live_bytes);
+  STRUCT(brt_mem_budget);
+  FIELD(brt_mem_budget, struct_size);
+  FIELD(brt_mem_budget, limit);
+  FIELD(brt_mem_budget, label);
+  FIELD(brt_mem_budget, used);
+  FIELD(brt_mem_budget, peak);
+  FIELD(brt_mem_budget, refused);
+  FIELD(brt_mem_budget, internal_baseline);
+  FIELD(brt_mem_budget, internal_outer);
 }
 
 static void print_runtime_h(void) {

@@ -106,6 +106,38 @@ static void test_value_helper_with_cpp_values(void **state) {
   brt_runtime_close(rt);
 }
 
+/* True when some error of the chain has `code` and mentions `text`. */
+static bool chain_has(const brt_error *e, brt_status code, const char *text) {
+  for (; e; e = brt_error_cause(e))
+    if (brt_error_code(e) == code && strstr(brt_error_message(e), text)) return true;
+  return false;
+}
+
+/* "ones" has a memory limit of 1 MiB per call: a std::vector on
+ * brt::allocator of 1000 doubles fits, one of 1 M doubles (8 MB) is
+ * refused, and the refusal reaches the host as brt::bad_alloc whose cause
+ * is the budget's LIMIT_EXCEEDED naming the algorithm. */
+static void test_memory_limit_per_call(void **state) {
+  (void)state;
+  brt_runtime *rt = load("cpp_native");
+  char *out = NULL;
+  assert_ok(brt_call_json(rt, "ones", "[1000]", &out));
+  assert_string_equal(out, "1000.0");
+  brt_release(out);
+  assert_status(brt_call_json(rt, "ones", "[1000000]", &out), BRT_E_OUT_OF_MEMORY);
+  assert_true(chain_has(brt_last_error(), BRT_E_LIMIT_EXCEEDED,
+                        "memory limit of 1048576 bytes of algorithm \"ones@1.0.0\""));
+  assert_true(chain_has(brt_last_error(), BRT_E_OUT_OF_MEMORY, "ones@1.0.0"));
+  /* The next call and the host's own allocations are not limited. */
+  assert_ok(brt_call_json(rt, "ones", "[100000]", &out));
+  assert_string_equal(out, "100000.0");
+  brt_release(out);
+  void *big = brt_alloc(16u << 20, 16, BRT_MEM_C_HEAP, 0);
+  assert_non_null(big);
+  brt_release(big);
+  brt_runtime_close(rt);
+}
+
 static void test_body_failure_fails_the_load(void **state) {
   (void)state;
   char path[4096];
@@ -123,6 +155,7 @@ int main(void) {
       cmocka_unit_test(test_thunk_calls),
       cmocka_unit_test(test_exceptions_are_typed_errors),
       cmocka_unit_test(test_value_helper_with_cpp_values),
+      cmocka_unit_test(test_memory_limit_per_call),
       cmocka_unit_test(test_body_failure_fails_the_load),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

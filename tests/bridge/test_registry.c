@@ -139,10 +139,6 @@ static void test_description_validated(void **state) {
   assert_status(brt_register(rt, &a), BRT_E_INVALID_ARGUMENT);
   assert_last_error(BRT_E_INVALID_ARGUMENT, "flags");
   a = native("f", "1.0.0", identity);
-  a.memory_limit = 1 << 20;
-  assert_status(brt_register(rt, &a), BRT_E_UNSUPPORTED);
-  assert_last_error(BRT_E_UNSUPPORTED, "memory_limit");
-  a = native("f", "1.0.0", identity);
   a.signature = NULL;
   assert_status(brt_register(rt, &a), BRT_E_INVALID_ARGUMENT);
   assert_last_error(BRT_E_INVALID_ARGUMENT, "signature");

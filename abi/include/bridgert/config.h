@@ -23,7 +23,7 @@
 
 typedef enum brt_tracking {
   BRT_TRACKING_OFF = 0,      /* no per-block bookkeeping (default) */
-  BRT_TRACKING_COUNTERS = 1, /* statistics only */
+  BRT_TRACKING_COUNTERS = 1, /* + per-size-class counters (brt_mem_visit_classes) */
   BRT_TRACKING_BLOCKS = 2,   /* + ids and timestamps per block (leak reports) */
   BRT_TRACKING_BACKTRACE = 3 /* + sampled allocation backtraces */
 } brt_tracking;

@@ -188,11 +188,79 @@ BRT_API brt_status brt_mem_set_limit(size_t bytes);
  * segments, asks other threads to flush at their next slow path, and
  * returns every empty page to the OS. Since 0.1.0. */
 BRT_API brt_status brt_mem_collect(void);
+/* Allocation budgets: a cap on what one thread allocates inside a scope,
+ * such as one call of an algorithm (brt_algorithm.memory_limit; the bridge
+ * opens a budget around the call). A budget counts the net heap bytes of
+ * the calling thread between brt_mem_budget_begin and brt_mem_budget_end:
+ * the usable bytes of the C, Rust and C++ heap blocks it allocates minus
+ * those of the blocks it releases (whoever allocated them). An allocation
+ * that would take the net past `limit` returns NULL with
+ * BRT_E_LIMIT_EXCEEDED naming the budget's label, its limit, the request
+ * and the bytes in use; nothing else changes, and a later allocation that
+ * fits succeeds. Budgets nest (every active one must allow an allocation)
+ * and end in reverse order, on the thread that began them. While one is
+ * active that thread's allocations leave the fast path to be counted
+ * (docs/memory.md has the cost); other threads are unaffected. SHARED and
+ * MAPPED blocks are not counted: the process-wide limit (max_memory)
+ * covers them, and every allocation too. */
+typedef struct brt_mem_budget {
+  uint32_t struct_size; /* sizeof(brt_mem_budget), set by the caller */
+  uint64_t limit;       /* bytes, at least 1; set by the caller */
+  const char *label;    /* names the scope in errors ("algorithm \"fft@1.2.0\"");
+                           NULL: "budget"; must stay valid until the end */
+  /* Set by the allocator; read them after brt_mem_budget_end. */
+  int64_t used;      /* net bytes when the budget ended (negative: freed more) */
+  uint64_t peak;     /* the highest net bytes after any allocation in the scope */
+  uint64_t refused;  /* allocations refused by this budget */
+  /* Private to the allocator. */
+  int64_t internal_baseline;
+  struct brt_mem_budget *internal_outer;
+} brt_mem_budget;
+
+/* Starts `budget` on the calling thread (innermost of any active ones).
+ * budget NULL, struct_size too small, limit 0, or a budget already active
+ * on this thread: BRT_E_INVALID_ARGUMENT; no memory for the thread's heap:
+ * BRT_E_OUT_OF_MEMORY. Since 0.1.0. */
+BRT_API brt_status brt_mem_budget_begin(brt_mem_budget *budget);
+/* Ends the calling thread's innermost budget, which must be `budget`
+ * (else BRT_E_INVALID_ARGUMENT and nothing changes), and fills in `used`.
+ * Blocks allocated under it stay valid. Since 0.1.0. */
+BRT_API brt_status brt_mem_budget_end(brt_mem_budget *budget);
+
 /* Calls visitor for every live block at least min_age_ns old (0: all).
  * min_age_ns > 0 needs tracking >= blocks (else BRT_E_UNSUPPORTED). Blocks
  * allocated or freed by other threads during the visit may or may not be
  * seen. Since 0.1.0. */
 BRT_API brt_status brt_mem_visit_live(uint64_t min_age_ns, brt_block_visitor visitor, void *ctx);
+/* Per-size-class counters, kept from tracking level "counters" up
+ * (BRT_TRACKING=counters): allocations of each class of blocks since pages
+ * started being counted, and what is live in it now. Classes
+ * 0..BRT_MEM_CLASS_COUNT-2 are the page classes (block_size 16 to 65536);
+ * the last class gathers the blocks that live alone in a segment (above
+ * 64 KiB, alignments above 4096, SHARED and MAPPED), block_size 0 there.
+ * What is live is counted by walking the allocator's side arrays when
+ * brt_mem_visit_classes runs (releases count nothing), so it is exact once
+ * the threads that allocated and released have synchronised with the
+ * reader; `frees` is allocs - live_blocks. */
+#define BRT_MEM_CLASS_COUNT 45
+typedef struct brt_mem_class_stats {
+  uint32_t struct_size; /* set by the library */
+  uint32_t class_index; /* 0 .. BRT_MEM_CLASS_COUNT - 1 */
+  size_t block_size;    /* usable bytes of every block of the class; 0 for the last class */
+  uint64_t allocs;      /* counted since tracking reached "counters" */
+  uint64_t frees;       /* allocs - live_blocks (0 when blocks from before counting are live) */
+  uint64_t live_blocks; /* live now */
+  uint64_t live_bytes;  /* their usable bytes */
+} brt_mem_class_stats;
+/* Called once per class in class order; nonzero stops the visit. */
+typedef int (*brt_mem_class_visitor)(void *ctx, const brt_mem_class_stats *stats);
+/* Calls visitor for every size class (all of them, busy or not). visitor
+ * NULL: BRT_E_INVALID_ARGUMENT; tracking below counters:
+ * BRT_E_UNSUPPORTED (nothing is counted then). Takes the allocator's
+ * segment lock for the walk (about a millisecond per 100 MB of small
+ * blocks): for metrics and diagnostics, not for hot paths. Since 0.1.0. */
+BRT_API brt_status brt_mem_visit_classes(brt_mem_class_visitor visitor, void *ctx);
+
 /* Applies max_memory, gc_threshold, gc_interval_ms, tracking and hardened
  * from cfg (checked with brt_config_validate). Tracking and hardened take
  * effect for pages each thread starts using afterwards. The allocator

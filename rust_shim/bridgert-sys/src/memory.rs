@@ -61,6 +61,41 @@ pub struct brt_mem_stats {
     pub abandoned_segments: u64,
 }
 
+/// `brt_mem_budget`: a per-thread allocation budget for a scope; the caller
+/// sets `struct_size`, `limit` and `label` before `brt_mem_budget_begin`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct brt_mem_budget {
+    pub struct_size: u32,
+    pub limit: u64,
+    pub label: *const c_char,
+    pub used: i64,
+    pub peak: u64,
+    pub refused: u64,
+    pub internal_baseline: i64,
+    pub internal_outer: *mut brt_mem_budget,
+}
+
+/// Number of size classes `brt_mem_visit_classes` reports.
+pub const BRT_MEM_CLASS_COUNT: u32 = 45;
+
+/// `brt_mem_class_stats`: one size class, as `brt_mem_visit_classes` gives it.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct brt_mem_class_stats {
+    pub struct_size: u32,
+    pub class_index: u32,
+    pub block_size: usize,
+    pub allocs: u64,
+    pub frees: u64,
+    pub live_blocks: u64,
+    pub live_bytes: u64,
+}
+
+/// Called by `brt_mem_visit_classes` for each class; nonzero stops.
+pub type brt_mem_class_visitor =
+    Option<unsafe extern "C" fn(ctx: *mut c_void, stats: *const brt_mem_class_stats) -> c_int>;
+
 /// Called by `brt_mem_visit_live` for each live block; nonzero stops.
 pub type brt_block_visitor = Option<
     unsafe extern "C" fn(ctx: *mut c_void, block: *const c_void, info: *const brt_block_info) -> c_int,
@@ -84,6 +119,9 @@ extern "C" {
     pub fn brt_mem_stats_get(out: *mut brt_mem_stats) -> brt_status;
     pub fn brt_mem_set_limit(bytes: usize) -> brt_status;
     pub fn brt_mem_collect() -> brt_status;
+    pub fn brt_mem_budget_begin(budget: *mut brt_mem_budget) -> brt_status;
+    pub fn brt_mem_budget_end(budget: *mut brt_mem_budget) -> brt_status;
+    pub fn brt_mem_visit_classes(visitor: brt_mem_class_visitor, ctx: *mut c_void) -> brt_status;
     pub fn brt_mem_visit_live(min_age_ns: u64, visitor: brt_block_visitor, ctx: *mut c_void) -> brt_status;
     pub fn brt_mem_configure(cfg: *const brt_config) -> brt_status;
 }

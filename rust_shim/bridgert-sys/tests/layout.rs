@@ -65,6 +65,9 @@ fn rust_facts() -> BTreeSet<String> {
                             errors_double_free, errors_layout_mismatch, limit_bytes, active_shares,
                             total_shares, mapped_files, collections, errors_use_after_free,
                             abandoned_segments }
+            brt_mem_class_stats { struct_size, class_index, block_size, allocs, frees, live_blocks,
+                                  live_bytes }
+            brt_mem_budget { struct_size, limit, label, used, peak, refused, internal_baseline, internal_outer }
             brt_algorithm { struct_size, name, version, description, input_schema, value_fn,
                             native_fn, signature, timeout_ms, memory_limit, flags, ctx,
                             native_thunk }
@@ -93,7 +96,7 @@ fn rust_facts() -> BTreeSet<String> {
             BRT_CONFIG_MAX_PLUGIN_DIRS,
             BRT_MEM_C_HEAP, BRT_MEM_RUST_HEAP, BRT_MEM_CPP_HEAP, BRT_MEM_SHARED, BRT_MEM_MAPPED,
             BRT_MEM_TYPE_COUNT, BRT_ALLOC_ZERO, BRT_REFCOUNT_MAX, BRT_ALLOC_SIZE_MAX,
-            BRT_ALLOC_ALIGN_MAX,
+            BRT_ALLOC_ALIGN_MAX, BRT_MEM_CLASS_COUNT,
             BRT_KIND_NULL, BRT_KIND_BOOL, BRT_KIND_INT, BRT_KIND_FLOAT, BRT_KIND_STRING,
             BRT_KIND_BYTES, BRT_KIND_ARRAY, BRT_KIND_OBJECT, BRT_KIND_TENSOR, BRT_KIND_INVALID,
             BRT_DTYPE_F64, BRT_DTYPE_F32, BRT_DTYPE_I64, BRT_DTYPE_I32, BRT_DTYPE_U8,

@@ -1,11 +1,13 @@
 // A C++ plugin written with <bridgert/plugin.hpp>: native algorithms whose
 // signatures and thunks come from their C++ types.
+#include <bridgert/memory.hpp>
 #include <bridgert/plugin.hpp>
 
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 static double dot(const double *a, const double *b, uint64_t n) {
   double sum = 0;
@@ -37,7 +39,20 @@ static brt::value sum(const brt::value &params) {
   return brt::value(total);
 }
 
+// A value algorithm that allocates through brt::allocator: [n] -> the sum
+// of n ones. Registered with a memory limit of 1 MiB per call.
+static brt::value ones(const brt::value &params) {
+  std::vector<double, brt::allocator<double>> values(
+      static_cast<std::size_t>(params[0].as<double>()), 1.0);
+  double total = 0;
+  for (double v : values) total += v;
+  return brt::value(total);
+}
+
 BRT_PLUGIN(rt) {
+  brt::algorithm_options limited;
+  limited.memory_limit = 1u << 20;
+  rt.value("ones", "1.0.0", R"({"type": "array", "items": {"type": "number"}})", &ones, limited);
   rt.value("sum", "1.0.0", R"({"type": "array", "items": {"type": "number"}})", &sum);
   rt.native<&dot>("dot", "1.0.0", "dot product of two f64 vectors");
   rt.native<&clamp16>("clamp16", "1.0.0");
