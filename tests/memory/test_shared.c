@@ -365,13 +365,59 @@ static void test_other_process_writes_freed_blocks(void **state) {
   assert_ok(brt_mem_collect());
 }
 
-int main(void) {
+/* BRT_LEAK_REPORT=1 lists SHARED arena blocks still live at exit, with
+ * their requested size (tracking = backtrace in the child). */
+static void test_leak_report(void **state) {
+  (void)state;
+  int pipe_fds[2];
+  assert_int_equal(pipe(pipe_fds), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    dup2(pipe_fds[1], 2);
+    close(pipe_fds[0]);
+    setenv("BRT_LEAK_REPORT", "1", 1);
+    setenv("BRT_TRACKING", "backtrace", 1);
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) _exit(2);
+    self[n] = 0;
+    execl(self, self, "--leak", (char *)NULL);
+    _exit(3);
+  }
+  close(pipe_fds[1]);
+  char output[65536];
+  size_t used = 0;
+  ssize_t got;
+  while (used < sizeof output - 1 &&
+         (got = read(pipe_fds[0], output + used, sizeof output - 1 - used)) > 0)
+    used += (size_t)got;
+  output[used] = 0;
+  close(pipe_fds[0]);
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+  if (!strstr(output, "5 blocks (500 bytes) still live at exit")) fail_msg("report: %s", output);
+  assert_non_null(strstr(output, "SHARED"));
+  assert_non_null(strstr(output, "100 bytes"));
+}
+
+static int leak_and_exit(void) {
+  for (int i = 0; i < 5; i++)
+    if (!brt_alloc_shared(100)) return 1;
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "--leak") == 0) return leak_and_exit();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_many_blocks_few_fds), cmocka_unit_test(test_collect_returns_memory),
       cmocka_unit_test(test_large_block_own_fd),  cmocka_unit_test(test_block_semantics),
       cmocka_unit_test(test_shared_fd_errors),    cmocka_unit_test(test_limit),
       cmocka_unit_test(test_fork_inherited_blocks),
       cmocka_unit_test(test_other_process_writes_freed_blocks),
+      cmocka_unit_test(test_leak_report),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
