@@ -124,6 +124,9 @@ static void quarantine_evict(heap *h, void *block) {
   }
   uint32_t word = atomic_load_explicit(&pg->meta[index], memory_order_relaxed);
   atomic_store_explicit(&pg->meta[index], word & ~META_QUARANTINED, memory_order_relaxed);
+  /* A shared arena block quarantined before fork(), evicted in the child:
+   * the parent owns its reuse, so no link is written into it (shared.c). */
+  if (BRT_UNLIKELY(page_flags(pg) & PAGE_DETACHED)) return;
   page_free_block(h, segment_of((uintptr_t)block), pg, block);
 }
 

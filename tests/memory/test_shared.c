@@ -365,6 +365,38 @@ static void test_other_process_writes_freed_blocks(void **state) {
   assert_ok(brt_mem_collect());
 }
 
+/* A block the parent freed just before fork() (in hardened mode it waits
+ * in the thread's quarantine, which the child inherits): when the child's
+ * frees push it out of its copy of the quarantine, the child must not
+ * write a free-list link into it — the parent owns its reuse. */
+static void test_fork_inherited_quarantine(void **state) {
+  (void)state;
+  unsigned char *p = brt_alloc_shared(64);
+  assert_non_null(p);
+  memset(p, 0x41, 64); /* the link slot holds a value no push would write */
+  assert_ok(brt_release(p));
+  uint64_t link_before;
+  memcpy(&link_before, p, sizeof link_before);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    int ok = 1;
+    for (int i = 0; i < 600 && ok; i++) {
+      void *q = brt_alloc(64, 16, BRT_MEM_C_HEAP, 0);
+      ok &= q != NULL && brt_release(q) == BRT_OK;
+    }
+    ok &= brt_mem_collect() == BRT_OK;
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+  uint64_t link_after;
+  memcpy(&link_after, p, sizeof link_after);
+  assert_int_equal(link_after, link_before);
+}
+
 /* BRT_LEAK_REPORT=1 lists SHARED arena blocks still live at exit, with
  * their requested size (tracking = backtrace in the child). */
 static void test_leak_report(void **state) {
@@ -418,6 +450,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_fork_inherited_blocks),
       cmocka_unit_test(test_other_process_writes_freed_blocks),
       cmocka_unit_test(test_leak_report),
+      cmocka_unit_test(test_fork_inherited_quarantine),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
