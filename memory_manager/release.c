@@ -124,6 +124,9 @@ static void quarantine_evict(heap *h, void *block) {
   }
   uint32_t word = atomic_load_explicit(&pg->meta[index], memory_order_relaxed);
   atomic_store_explicit(&pg->meta[index], word & ~META_QUARANTINED, memory_order_relaxed);
+  /* A shared arena block quarantined before fork(), evicted in the child:
+   * the parent owns its reuse, so no link is written into it (shared.c). */
+  if (BRT_UNLIKELY(page_flags(pg) & PAGE_DETACHED)) return;
   page_free_block(h, segment_of((uintptr_t)block), pg, block);
 }
 
@@ -165,6 +168,10 @@ void _brt_mem_free_block(heap *h, block_ref *ref, uint32_t word) {
     atomic_store_explicit(ref->meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
     if (type == BRT_MEM_MAPPED) atomic_fetch_sub(&_brt_mem.mapped_files, 1);
     _brt_mem_single_segment_free(ref->seg);
+    return;
+  }
+  if (BRT_UNLIKELY(page_flags(pg) & PAGE_DETACHED)) { /* shared.c: after fork, in the child */
+    atomic_store_explicit(ref->meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
     return;
   }
   if (page_flags(pg) & PAGE_HARDENED) {
