@@ -424,8 +424,9 @@ brt_status brt_release_sized(const void *p, size_t size, size_t align) {
       _Atomic uint32_t *meta = &pg->meta[index];
       uint32_t word = atomic_load_explicit(meta, memory_order_acquire);
       bool sole = (word & (META_COUNT_MASK | META_SHARED)) == 1;
-      if (BRT_LIKELY(sole & ((page_flags(pg) & PAGE_TRACKED) == 0) &
-                     sole_layout_fits(a, pg->block_size, size, align)))
+      bool untracked = (page_flags(pg) & PAGE_TRACKED) == 0;
+      bool fits = sole_layout_fits(a, pg->block_size, size, align);
+      if (BRT_LIKELY(sole & untracked & fits))
         return release_located(p, pg, meta, word);
     }
   }
