@@ -6,10 +6,16 @@
 
 /* A request the fast path can serve: size 1..1024, align 1, 2, 4, 8 or 16
  * (every block is 16-aligned), a C, Rust or C++ heap type, no flags.
- * Branch-free: compares combined with '&'. */
+ * Branch-free, one test of an OR of terms that are each 0 exactly when
+ * their condition holds: (align - 1) | (size - 1) / 64 is below 16 exactly
+ * when both ranges hold (unsigned arithmetic: 0 wraps to the maximum);
+ * align & (align - 1) is 0 for powers of two; (type + 1) / 4 is 0 for
+ * types 0..2, computed in 64 bits so that no type wraps to 0. */
+_Static_assert(DIRECT_MAX == 1024 && MIN_ALIGN == 16 && BRT_MEM_SHARED == 3,
+               "simple_request's constants");
 BRT_INLINE bool simple_request(size_t size, size_t align, brt_mem_type type, unsigned flags) {
-  return (size - 1 < DIRECT_MAX) & (align - 1 < MIN_ALIGN) & ((align & (align - 1)) == 0) &
-         ((((uint64_t)flags << 32) | (uint32_t)type) < BRT_MEM_SHARED);
+  uint64_t range = ((align - 1) | ((size - 1) >> 6)) >> 4;
+  return (range | (align & (align - 1)) | (((uint64_t)(uint32_t)type + 1) >> 2) | flags) == 0;
 }
 
 /* The fast path: no atomic read-modify-write, no lock, no stack frame,

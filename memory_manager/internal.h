@@ -9,8 +9,10 @@
  *    array of block metadata words (one 32-bit word per block: refcount,
  *    type, state) followed by the blocks. User data never sits beside
  *    metadata, so an overrun cannot corrupt a refcount.
- *  - Blocks above 64 KiB, alignments above 4096, SHARED and MAPPED blocks
- *    live alone in a single-block segment.
+ *  - Blocks above 64 KiB, alignments above 4096 and MAPPED blocks live
+ *    alone in a single-block segment. SHARED blocks up to 64 KiB come from
+ *    the shared arena (shared.c): segments whose block pages are one memfd
+ *    mapped shared, with the header and side arrays kept private.
  *  - A pointer maps to its metadata by arithmetic: segment = p & ~(4 MiB-1),
  *    page = segment->pages[(p - segment) >> page_shift], index = offset *
  *    reciprocal >> 40 (no division).
@@ -30,6 +32,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #define BRT_LIKELY(x) __builtin_expect(!!(x), 1)
 #define BRT_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -72,9 +75,23 @@ typedef enum segment_kind {
   SEGMENT_SMALL,
   SEGMENT_MEDIUM,
   SEGMENT_LARGE,  /* one block, anonymous */
-  SEGMENT_SHARED, /* one block, memfd MAP_SHARED */
-  SEGMENT_MAPPED  /* one block, a read-only file mapping */
+  SEGMENT_SHARED, /* one block above 64 KiB, its own memfd MAP_SHARED */
+  SEGMENT_MAPPED, /* one block, a read-only file mapping */
+  SEGMENT_SHARED_ARENA /* pages of SHARED blocks: private header, block pages from one memfd */
 } segment_kind;
+
+/* Geometry of a shared arena segment (shared.c, segment.c). Pages are
+ * 64 KiB. The first SHARED_FIRST_PAGE pages are private anonymous memory:
+ * the segment header, then one 4 KiB side array of metadata words per
+ * block page. The rest, SHARED_AREA_BYTES from SHARED_AREA_OFFSET, is the
+ * segment's memfd (file offset 0 there) mapped MAP_SHARED, so a process
+ * that maps the fd sees block bytes only. Blocks are at least 64 bytes, so
+ * a page has at most 1024 blocks and its side array fits 4 KiB. */
+#define SHARED_FIRST_PAGE 4u
+#define SHARED_AREA_OFFSET ((uintptr_t)SHARED_FIRST_PAGE << SMALL_PAGE_SHIFT)
+#define SHARED_AREA_BYTES (SEGMENT_SIZE - SHARED_AREA_OFFSET)
+#define SHARED_MIN_BLOCK 64
+#define SHARED_META_BYTES 4096
 
 typedef struct free_block {
   struct free_block *next;
@@ -105,6 +122,11 @@ _Static_assert(sizeof(track_entry) == 16, "a tracking record is 16 bytes");
  * one class for every block of a single-block segment. */
 #define CLASS_COUNT (BIN_COUNT + 1)
 _Static_assert(CLASS_COUNT == BRT_MEM_CLASS_COUNT, "memory.h counts the classes");
+
+/* A shared arena page inherited by a fork() child: its blocks stay valid
+ * and releasable there, but a release only marks the metadata word; the
+ * child never writes a free-list link into memory the parent still uses. */
+#define PAGE_DETACHED 32u
 
 struct heap;
 struct segment;
@@ -348,8 +370,16 @@ void *_brt_os_map_aligned(size_t size, size_t align);
 bool _brt_os_map_fd_fixed(void *addr, size_t len, int fd, bool shared_writable);
 bool _brt_os_unmap(void *p, size_t size);
 bool _brt_os_decommit(void *p, size_t size);
+bool _brt_os_punch_hole(int fd, uint64_t offset, size_t len);
 uint64_t _brt_os_now_ns(void);
-uint64_t _brt_os_coarse_ns(void);
+/* The coarse monotonic clock (a few ms of resolution), inline: it is a read
+ * of the vDSO's data page, no system call, and tracking stamps every
+ * allocation with it. */
+BRT_INLINE uint64_t _brt_os_coarse_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* --- segment.c ------------------------------------------------------------------ */
 void _brt_mem_segment_map_set(segment *s, bool present);
@@ -357,6 +387,8 @@ segment *_brt_mem_segment_new(heap *h, segment_kind kind, size_t request);
 segment *_brt_mem_single_segment_new(segment_kind kind, size_t size, size_t align, int fd,
                                      size_t request);
 void _brt_mem_single_segment_free(segment *s);
+segment *_brt_mem_shared_segment_new(size_t request);
+void _brt_mem_shared_segment_free(segment *s);
 void _brt_mem_segment_retire(heap *h, segment *s);
 void _brt_mem_registry_add(segment *s);
 void _brt_mem_registry_remove(segment *s);
@@ -421,6 +453,17 @@ bool _brt_mem_layout_fits(const block_ref *ref, size_t size, size_t align, bool 
 
 /* --- mapper.c ------------------------------------------------------------------- */
 void *_brt_mem_alloc_shared_block(size_t size, size_t align, size_t request);
+
+/* --- shared.c ------------------------------------------------------------------- */
+void *_brt_mem_shared_arena_alloc(heap *h, size_t bin, size_t request);
+void _brt_mem_shared_collect(void);
+/* fork() (heap.c's handlers): the arena's mutex is taken last, after
+ * segments_lock, since a brt_mem_visit_live visitor holding segments_lock
+ * may allocate a SHARED block; the arena never takes segments_lock while
+ * holding its mutex. */
+void _brt_mem_shared_fork_prepare(void);
+void _brt_mem_shared_fork_parent(void);
+void _brt_mem_shared_fork_child(void);
 
 /* --- track.c -------------------------------------------------------------------- */
 void _brt_mem_track_alloc(heap *h, page *pg, uint32_t index, size_t request);

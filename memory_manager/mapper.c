@@ -1,7 +1,8 @@
 /* MemoryMapper: zero-copy sharing of a block, copies into another type,
- * read-only file mappings (MAPPED) and memfd-backed blocks (SHARED). The
- * last two are single-block segments, so brt_release, brt_owns and
- * brt_block_info_get treat them like every other block. */
+ * read-only file mappings (MAPPED) and memfd-backed blocks (SHARED).
+ * SHARED blocks up to 64 KiB come from the shared arena (shared.c); larger
+ * ones, and MAPPED blocks, are single-block segments, so brt_release,
+ * brt_owns and brt_block_info_get treat them like every other block. */
 #include "internal.h"
 
 #include <errno.h>
@@ -56,10 +57,13 @@ void *brt_map_copy(const void *p, brt_mem_type to) {
   return copy;
 }
 
-/* A SHARED block: its own memfd, mapped shared after the segment header. */
+/* A SHARED block: from the shared arena when its class fits a page, else
+ * its own memfd, mapped shared after a single-block segment's header. */
 void *_brt_mem_alloc_shared_block(size_t size, size_t align, size_t request) {
   heap *h = _brt_mem_heap_get();
   if (!h) return NULL;
+  size_t bin = _brt_mem_bin_for(size, align);
+  if (bin < BIN_COUNT) return _brt_mem_shared_arena_alloc(h, bin, request);
   int fd = memfd_create("bridgert-shared", MFD_CLOEXEC);
   size_t length = (size + OS_PAGE - 1) & ~(size_t)(OS_PAGE - 1);
   if (fd < 0 || ftruncate(fd, (off_t)length) != 0) {
@@ -88,7 +92,10 @@ void *brt_alloc_shared(size_t size) {
     return NULL;
   }
   _brt_mem_init();
-  return _brt_mem_alloc_shared_block(size, OS_PAGE, size);
+  /* A block of a page or more is page aligned, so its fd offset is a
+   * multiple of the page size and it can be mapped exactly; a smaller one
+   * is aligned to a cache line. */
+  return _brt_mem_alloc_shared_block(size, size >= OS_PAGE ? OS_PAGE : SHARED_MIN_BLOCK, size);
 }
 
 brt_status brt_shared_fd(const void *p, int *fd, uint64_t *offset) {
@@ -98,12 +105,16 @@ brt_status brt_shared_fd(const void *p, int *fd, uint64_t *offset) {
   block_ref ref;
   brt_status status = _brt_mem_resolve(p, "brt_shared_fd", &ref);
   if (status != BRT_OK) return status;
-  if (ref.seg->kind != SEGMENT_SHARED)
+  if (ref.seg->kind != SEGMENT_SHARED && ref.seg->kind != SEGMENT_SHARED_ARENA)
     return brt_error_set(BRT_E_TYPE_MISMATCH, BRT_ORIGIN_C, NULL,
                          "brt_shared_fd: the block at %p is not a SHARED block (allocate it with "
                          "brt_alloc_shared)", p);
   *fd = ref.seg->fd;
-  *offset = 0;
+  /* An arena segment's memfd starts at SHARED_AREA_OFFSET in the segment;
+   * a single-block segment's memfd holds just the block. */
+  *offset = ref.seg->kind == SEGMENT_SHARED_ARENA
+                ? (uint64_t)((uintptr_t)p - (uintptr_t)ref.seg - SHARED_AREA_OFFSET)
+                : 0;
   return BRT_OK;
 }
 

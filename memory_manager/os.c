@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,15 +46,17 @@ bool _brt_os_unmap(void *p, size_t size) { return munmap(p, size) == 0; }
 /* Gives the physical pages back; the range stays mapped and reads as zero. */
 bool _brt_os_decommit(void *p, size_t size) { return madvise(p, size, MADV_DONTNEED) == 0; }
 
+/* Frees the memory behind [offset, offset + len) of a memfd: the range
+ * reads as zero afterwards in every process that maps it. MADV_DONTNEED
+ * would only drop this process's page-table entries of a shared mapping,
+ * not the memory. */
+bool _brt_os_punch_hole(int fd, uint64_t offset, size_t len) {
+  return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)len) == 0;
+}
+
 uint64_t _brt_os_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* A few ns instead of ~20: block ages only need millisecond precision. */
-uint64_t _brt_os_coarse_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}

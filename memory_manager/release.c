@@ -126,6 +126,9 @@ static void quarantine_evict(heap *h, void *block) {
   uint32_t word = atomic_load_explicit(&pg->meta[index], memory_order_relaxed);
   atomic_store_explicit(&pg->meta[index], word & ~META_QUARANTINED, memory_order_relaxed);
   asan_block_free(block, poisoned);
+  /* A shared arena block quarantined before fork(), evicted in the child:
+   * the parent owns its reuse, so no link is written into it (shared.c). */
+  if (BRT_UNLIKELY(page_flags(pg) & PAGE_DETACHED)) return;
   page_free_block(h, segment_of((uintptr_t)block), pg, block);
 }
 
@@ -169,6 +172,10 @@ void _brt_mem_free_block(heap *h, block_ref *ref, uint32_t word) {
     atomic_store_explicit(ref->meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
     if (type == BRT_MEM_MAPPED) atomic_fetch_sub(&_brt_mem.mapped_files, 1);
     _brt_mem_single_segment_free(ref->seg);
+    return;
+  }
+  if (BRT_UNLIKELY(page_flags(pg) & PAGE_DETACHED)) { /* shared.c: after fork, in the child */
+    atomic_store_explicit(ref->meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
     return;
   }
   if (page_flags(pg) & PAGE_HARDENED) {
@@ -361,25 +368,6 @@ bool _brt_mem_layout_fits(const block_ref *ref, size_t size, size_t align, bool 
   return ref->seg->page_count > 1 && _brt_mem_bin_for(size, align) == pg->bin;
 }
 
-/* The common case of Rust's realloc, checked with the same lookup as
- * brt_release: p is the start of a block with a single reference on an
- * untracked page. Returns the metadata word then (and the block's
- * usable size and page flags), else 0: the caller takes its full path,
- * which resolves the pointer and records the right error, so nothing is
- * missed here. */
-BRT_INLINE uint32_t sole_block(uintptr_t a, size_t *usable, uint32_t *state) {
-  page *pg = page_of(a);
-  if (BRT_UNLIKELY(!pg)) return 0;
-  uintptr_t off = a - pg->block_start;
-  uint64_t index = (off * pg->reciprocal) >> INDEX_SHIFT;
-  if (BRT_UNLIKELY((off >= pg->span) | (index * pg->block_size != off))) return 0;
-  uint32_t word = atomic_load_explicit(&pg->meta[index], memory_order_relaxed);
-  *usable = pg->block_size;
-  *state = page_flags(pg);
-  bool sole = (word & (META_COUNT_MASK | META_SHARED)) == 1;
-  return sole & ((*state & PAGE_TRACKED) == 0) ? word : 0;
-}
-
 /* Could (size, align) have produced a block of `usable` bytes at a? A size
  * in the block's class above half of it — or any size in the 16-byte
  * class — and an alignment the address satisfies. */
@@ -396,13 +384,22 @@ BRT_INLINE bool sole_layout_fits(uintptr_t a, size_t usable, size_t size, size_t
  * leaves the request to the full path; NULL with *handled true is brt_alloc's
  * failure, already recorded. */
 void *_brt_mem_realloc_sole(void *p, size_t new_size, size_t align, bool *handled) {
-  size_t usable;
-  uint32_t state;
   uintptr_t a = (uintptr_t)p;
-  uint32_t word = sole_block(a, &usable, &state);
-  brt_mem_type type = word_type(word);
   *handled = false;
-  if (BRT_UNLIKELY((word == 0) | (type > BRT_MEM_CPP_HEAP) | ((state & PAGE_SINGLE) != 0)))
+  page *pg = page_of(a);
+  if (BRT_UNLIKELY(!pg)) return NULL;
+  uintptr_t off = a - pg->block_start;
+  uint64_t index = (off * pg->reciprocal) >> INDEX_SHIFT;
+  if (BRT_UNLIKELY((off >= pg->span) | (index * pg->block_size != off))) return NULL;
+  _Atomic uint32_t *meta = &pg->meta[index];
+  uint32_t word = atomic_load_explicit(meta, memory_order_acquire);
+  uint32_t state = page_flags(pg);
+  size_t usable = pg->block_size;
+  /* A single reference (the caller's) to a C, Rust or C++ heap block of an
+   * untracked page (a tracked one keeps the requested size: full path). */
+  if (BRT_UNLIKELY(((word & (META_COUNT_MASK | META_SHARED)) != 1) |
+                   (word_type(word) > BRT_MEM_CPP_HEAP) |
+                   ((state & (PAGE_TRACKED | PAGE_SINGLE)) != 0)))
     return NULL;
   if (sole_layout_fits(a, usable, new_size, align)) {
     asan_block_live(p, new_size, usable); /* ASan: the new boundary */
@@ -414,11 +411,13 @@ void *_brt_mem_realloc_sole(void *p, size_t new_size, size_t align, bool *handle
   if ((new_size - 1 >= MEDIUM_BLOCK_MAX) | (align - 1 >= PAGE_ALIGN_MAX) | ((align & (align - 1)) != 0))
     return NULL;
   *handled = true;
-  void *moved = brt_alloc(new_size, align, type, 0);
+  void *moved = brt_alloc(new_size, align, word_type(word), 0);
   if (BRT_UNLIKELY(!moved)) return NULL;
   usable = asan_live_bytes(p, usable); /* ASan: copy only the old request's bytes */
   memcpy(moved, p, usable < new_size ? usable : new_size);
-  brt_release(p);
+  /* The old block is still ours alone: release it without a second lookup
+   * (a validated sole block: the release cannot fail). */
+  (void)release_located(p, pg, meta, atomic_load_explicit(meta, memory_order_acquire));
   return moved;
 }
 
@@ -434,8 +433,9 @@ brt_status brt_release_sized(const void *p, size_t size, size_t align) {
       _Atomic uint32_t *meta = &pg->meta[index];
       uint32_t word = atomic_load_explicit(meta, memory_order_acquire);
       bool sole = (word & (META_COUNT_MASK | META_SHARED)) == 1;
-      if (BRT_LIKELY(sole & ((page_flags(pg) & PAGE_TRACKED) == 0) &
-                     sole_layout_fits(a, pg->block_size, size, align)))
+      bool untracked = (page_flags(pg) & PAGE_TRACKED) == 0;
+      bool fits = sole_layout_fits(a, pg->block_size, size, align);
+      if (BRT_LIKELY(sole & untracked & fits))
         return release_located(p, pg, meta, word);
     }
   }

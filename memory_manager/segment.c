@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 /* One byte per 4 MiB slot of the 47-bit address space (the segment's page
@@ -129,6 +130,13 @@ static size_t header_size_for(uint32_t page_count, size_t extra) {
   size_t bytes = sizeof(segment) + page_count * sizeof(page) + extra;
   return (bytes + OS_PAGE - 1) & ~(size_t)(OS_PAGE - 1);
 }
+
+/* A shared arena segment's private part holds the header and one side
+ * array per block page (shared.c places them right after the header). */
+_Static_assert(((sizeof(segment) + PAGES_PER_SEGMENT_MAX * sizeof(page) + OS_PAGE - 1) &
+                ~(size_t)(OS_PAGE - 1)) + (PAGES_PER_SEGMENT_MAX - SHARED_FIRST_PAGE) *
+                SHARED_META_BYTES <= SHARED_AREA_OFFSET,
+               "the shared arena's header and side arrays fit its private pages");
 
 /* --- Small and medium segments (owned by a heap) ----------------------------- */
 
@@ -292,4 +300,68 @@ void _brt_mem_single_segment_free(segment *s) {
     _brt_os_unmap(s, s->mapping_size);
   }
   _brt_mem_uncharge(charge);
+}
+
+/* --- Shared arena segments ----------------------------------------------------- */
+
+/* A shared arena segment (shared.c): a pooled or fresh 4 MiB segment whose
+ * block pages (from SHARED_AREA_OFFSET) are replaced by one new memfd
+ * mapped shared. The header and the side arrays stay private anonymous
+ * memory: a process that maps the fd cannot see or write them. Charges
+ * the header; pages are charged when they start. Records the error on
+ * failure (a process out of file descriptors gets EMFILE named). */
+segment *_brt_mem_shared_segment_new(size_t request) {
+  size_t header = header_size_for(PAGES_PER_SEGMENT_MAX, 0);
+  if (!_brt_mem_charge(header, request)) return NULL;
+  int fd = memfd_create("bridgert-shared-arena", MFD_CLOEXEC);
+  if (fd < 0 || ftruncate(fd, (off_t)SHARED_AREA_BYTES) != 0) {
+    int saved = errno;
+    if (fd >= 0) close(fd);
+    _brt_mem_uncharge(header);
+    brt_error_set_os(BRT_E_OUT_OF_MEMORY, saved,
+                     "brt_alloc_shared: a memfd of %zu bytes for the shared arena failed: %s",
+                     (size_t)SHARED_AREA_BYTES, strerror(saved));
+    return NULL;
+  }
+  segment *s = segment_reserve();
+  if (!s) {
+    close(fd);
+    _brt_mem_uncharge(header);
+    return NULL;
+  }
+  if (!_brt_os_map_fd_fixed((char *)s + SHARED_AREA_OFFSET, SHARED_AREA_BYTES, fd, true)) {
+    int saved = errno;
+    _brt_os_unmap(s, SEGMENT_SIZE);
+    close(fd);
+    _brt_mem_uncharge(header);
+    brt_error_set_os(BRT_E_OUT_OF_MEMORY, saved, "brt_alloc_shared: mapping the shared arena's memfd "
+                     "failed: %s", strerror(saved));
+    return NULL;
+  }
+  s->kind = SEGMENT_SHARED_ARENA;
+  s->page_shift = SMALL_PAGE_SHIFT;
+  s->page_count = PAGES_PER_SEGMENT_MAX;
+  s->used_pages = 0;
+  s->mapping_size = SEGMENT_SIZE;
+  s->header_size = header;
+  s->fd = fd;
+  atomic_store_explicit(&s->owner, NULL, memory_order_relaxed); /* no thread heap owns it */
+  _brt_mem_registry_add(s);
+  _brt_mem_segment_map_set(s, true);
+  return s;
+}
+
+/* Gives back a shared arena segment whose pages are all free and
+ * decommitted: its map bit goes first (so a stale pointer is reported,
+ * not followed), then the mapping (unmapped rather than pooled, since its
+ * block area is the memfd's) and the fd. */
+void _brt_mem_shared_segment_free(segment *s) {
+  size_t header = s->header_size;
+  int fd = s->fd;
+  _brt_mem_segment_map_set(s, false);
+  _brt_mem_registry_remove(s);
+  asan_unpoison(s, SEGMENT_SIZE); /* ASan: no stale poison where the range is reused */
+  _brt_os_unmap(s, SEGMENT_SIZE);
+  close(fd);
+  _brt_mem_uncharge(header);
 }

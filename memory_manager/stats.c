@@ -65,6 +65,7 @@ static void collect_now(heap *h) {
   atomic_store_explicit(&h->collect_requested, 0, memory_order_relaxed);
   _brt_mem_adopt_abandoned(h, true);
   _brt_mem_heap_collect(h, true);
+  _brt_mem_shared_collect();
   _brt_mem_sync_live_bytes(h);
 }
 

@@ -49,7 +49,8 @@ void _brt_mem_track_page_end(page *pg) {
   pg->track = NULL;
 }
 
-void _brt_mem_track_alloc(heap *h, page *pg, uint32_t index, size_t request) {
+/* The tracking record of a new block (inline in both entry points). */
+BRT_INLINE void track_record(heap *h, page *pg, uint32_t index, size_t request) {
   if (h->id_next == h->id_end) {
     h->id_next = atomic_fetch_add_explicit(&_brt_mem.next_id, ID_RANGE, memory_order_relaxed);
     h->id_end = h->id_next + ID_RANGE;
@@ -73,13 +74,18 @@ void _brt_mem_track_alloc(heap *h, page *pg, uint32_t index, size_t request) {
   entry->backtrace_slot = (uint16_t)(slot + 1);
 }
 
+void _brt_mem_track_alloc(heap *h, page *pg, uint32_t index, size_t request) {
+  track_record(h, pg, index, request);
+}
+
 /* _brt_mem_track_alloc for brt_alloc's fast path, as a tail call that
  * returns the block. */
 BRT_NOINLINE void *_brt_mem_track_alloc_then(heap *h, page *pg, uint32_t index, size_t request,
                                              void *block) {
   uint32_t state = page_flags(pg);
-  if (state & PAGE_COUNTED) _brt_mem_count_alloc(h, pg);
-  if (state & PAGE_TRACKED) _brt_mem_track_alloc(h, pg, index, request);
+  /* A page on the fast path is never a single-block one: its class is its bin. */
+  if (state & PAGE_COUNTED) stat_add_u(&h->stats.class_allocs[pg->bin], 1);
+  if (state & PAGE_TRACKED) track_record(h, pg, index, request);
   return block;
 }
 

@@ -9,6 +9,27 @@ const char *const _brt_monitor_mem_type_names[BRT_MEM_TYPE_COUNT] = {
     [BRT_MEM_C_HEAP] = "c_heap", [BRT_MEM_RUST_HEAP] = "rust_heap", [BRT_MEM_CPP_HEAP] = "cpp_heap",
     [BRT_MEM_SHARED] = "shared", [BRT_MEM_MAPPED] = "mapped"};
 
+static int keep_busy_class(void *ctx, const brt_mem_class_stats *st) {
+  struct {
+    brt_mem_class_stats *out;
+    size_t count;
+  } *busy = ctx;
+  if (st->allocs || st->live_blocks) busy->out[busy->count++] = *st;
+  return 0;
+}
+
+size_t _brt_monitor_mem_classes(brt_mem_class_stats *out) {
+  struct {
+    brt_mem_class_stats *out;
+    size_t count;
+  } busy = {out, 0};
+  brt_error *saved = brt_error_take(); /* a refusal below must not replace the caller's error */
+  if (brt_mem_visit_classes(keep_busy_class, &busy) != BRT_OK) busy.count = 0;
+  if (saved) brt_error_restore(saved);
+  else brt_error_clear();
+  return busy.count;
+}
+
 void _brt_algo_view(brt_algo_stats *stats, uint64_t now, algo_view *view) {
   _brt_monitor_totals(stats, &view->totals);
   pthread_mutex_lock(&stats->lock);

@@ -125,6 +125,19 @@ static void memory_json(cJSON *root, bool *ok) {
   add_number(refusals, "double_free", (double)stats.errors_double_free, ok);
   add_number(refusals, "layout_mismatch", (double)stats.errors_layout_mismatch, ok);
   add_number(refusals, "use_after_free", (double)stats.errors_use_after_free, ok);
+  brt_mem_class_stats classes[BRT_MEM_CLASS_COUNT];
+  size_t count = _brt_monitor_mem_classes(classes);
+  if (!count) return;
+  cJSON *by_class = add_child(memory, "classes", cJSON_CreateArray(), ok);
+  for (size_t i = 0; by_class && i < count; i++) {
+    cJSON *entry = add_child(by_class, NULL, cJSON_CreateObject(), ok);
+    if (!entry) return;
+    add_number(entry, "block_size", (double)classes[i].block_size, ok);
+    add_number(entry, "allocations", (double)classes[i].allocs, ok);
+    add_number(entry, "frees", (double)classes[i].frees, ok);
+    add_number(entry, "live_blocks", (double)classes[i].live_blocks, ok);
+    add_number(entry, "live_bytes", (double)classes[i].live_bytes, ok);
+  }
 }
 
 static void errors_json(cJSON *root, bool *ok) {

@@ -121,6 +121,39 @@ static void write_counter_or_gauge(text_buffer *out, const char *name, const cha
   _brt_text_printf(out, "%s %llu\n", name, (unsigned long long)value);
 }
 
+/* Per size class, when the allocator counts them (tracking >= counters):
+ * the classes that have seen an allocation, labelled by block size
+ * ("single" for blocks alone in a segment). */
+static void class_label(text_buffer *out, const char *name, const brt_mem_class_stats *st) {
+  if (st->block_size)
+    _brt_text_printf(out, "%s{block_size=\"%zu\"} ", name, st->block_size);
+  else
+    _brt_text_printf(out, "%s{block_size=\"single\"} ", name);
+}
+
+static void write_memory_classes(text_buffer *out) {
+  brt_mem_class_stats classes[BRT_MEM_CLASS_COUNT];
+  size_t count = _brt_monitor_mem_classes(classes);
+  if (!count) return;
+  family(out, "bridgert_memory_class_allocations_total", "counter",
+         "Blocks allocated, by size class (tracking >= counters).");
+  for (size_t i = 0; i < count; i++) {
+    class_label(out, "bridgert_memory_class_allocations_total", &classes[i]);
+    _brt_text_printf(out, "%llu\n", (unsigned long long)classes[i].allocs);
+  }
+  family(out, "bridgert_memory_class_live_blocks", "gauge", "Live blocks, by size class.");
+  for (size_t i = 0; i < count; i++) {
+    class_label(out, "bridgert_memory_class_live_blocks", &classes[i]);
+    _brt_text_printf(out, "%llu\n", (unsigned long long)classes[i].live_blocks);
+  }
+  family(out, "bridgert_memory_class_live_bytes", "gauge",
+         "Usable bytes of live blocks, by size class.");
+  for (size_t i = 0; i < count; i++) {
+    class_label(out, "bridgert_memory_class_live_bytes", &classes[i]);
+    _brt_text_printf(out, "%llu\n", (unsigned long long)classes[i].live_bytes);
+  }
+}
+
 static void write_memory(text_buffer *out) {
   brt_mem_stats stats = {.struct_size = sizeof stats};
   if (brt_mem_stats_get(&stats) != BRT_OK) return; /* cannot fail with a valid struct */
@@ -160,6 +193,7 @@ static void write_memory(text_buffer *out) {
   for (size_t i = 0; i < sizeof refusals / sizeof *refusals; i++)
     _brt_text_printf(out, "bridgert_memory_refusals_total{kind=\"%s\"} %llu\n", refusals[i].kind,
                      (unsigned long long)refusals[i].count);
+  write_memory_classes(out);
 }
 
 static void write_errors(text_buffer *out) {

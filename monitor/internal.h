@@ -235,6 +235,11 @@ void _brt_algo_view(brt_algo_stats *stats, uint64_t now, algo_view *view);
 #define EXPORT_LE_MAX_EXPONENT 34
 /* The label value of each brt_mem_type ("c_heap", ...). */
 extern const char *const _brt_monitor_mem_type_names[BRT_MEM_TYPE_COUNT];
+/* The allocator's size classes that have seen an allocation or hold live
+ * blocks, into out (BRT_MEM_CLASS_COUNT entries); returns how many, 0 when
+ * the allocator keeps no per-class counters (tracking below "counters").
+ * The calling thread's last error is left as it was. */
+size_t _brt_monitor_mem_classes(brt_mem_class_stats *out);
 /* export_prometheus.c, export_json.c: the text, or NULL (error recorded). */
 char *_brt_export_prometheus(brt_monitor *monitor);
 char *_brt_export_json(brt_monitor *monitor);

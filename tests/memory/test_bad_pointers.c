@@ -151,6 +151,33 @@ static void test_bad_requests(void **state) {
   assert_null_with(brt_alloc(16, 16, BRT_MEM_C_HEAP, 2), BRT_E_INVALID_ARGUMENT);
   assert_last_error(BRT_E_INVALID_ARGUMENT, "unknown bits 0x2");
   assert_null_with(brt_alloc(16, 16, BRT_MEM_C_HEAP, ~0u), BRT_E_INVALID_ARGUMENT);
+  /* Every alignment up to 64 and every type around the fast path's range,
+   * for sizes on both sides of its limit: powers of two pass, the rest
+   * fail; types 0..2 pass, 3 (SHARED) is served elsewhere, above fail. */
+  const size_t sizes[] = {1, 15, 16, 1023, 1024, 1025, 4096};
+  for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+    for (size_t align = 1; align <= 64; align++) {
+      if ((align & (align - 1)) == 0) {
+        void *q = brt_alloc(sizes[s], align, BRT_MEM_RUST_HEAP, 0);
+        assert_non_null(q);
+        assert_int_equal((uintptr_t)q % align, 0);
+        assert_ok(brt_release(q));
+      } else {
+        assert_null_with(brt_alloc(sizes[s], align, BRT_MEM_RUST_HEAP, 0), BRT_E_INVALID_ARGUMENT);
+      }
+    }
+    for (unsigned type = 0; type < 8; type++) {
+      if (type <= BRT_MEM_SHARED) {
+        void *q = brt_alloc(sizes[s], 8, (brt_mem_type)type, 0);
+        assert_non_null(q);
+        assert_ok(brt_release(q));
+      } else {
+        assert_null_with(brt_alloc(sizes[s], 8, (brt_mem_type)type, 0), BRT_E_INVALID_ARGUMENT);
+      }
+    }
+    assert_null_with(brt_alloc(sizes[s], 16, (brt_mem_type)0xFFFFFFFFu, 0), BRT_E_INVALID_ARGUMENT);
+    assert_null_with(brt_alloc(sizes[s], 16, BRT_MEM_C_HEAP, 1u << 31), BRT_E_INVALID_ARGUMENT);
+  }
   /* brt_block_info_get's own argument. */
   void *p = brt_alloc(16, 16, BRT_MEM_C_HEAP, 0);
   assert_status(brt_block_info_get(p, NULL), BRT_E_INVALID_ARGUMENT);

@@ -31,6 +31,13 @@ int main(int argc, char **argv) {
   brt_algo_stats *failing = brt_monitor_algorithm(monitor, "fail", "");
   brt_error_set(BRT_E_CPP_EXCEPTION, BRT_ORIGIN_CPP, "std::logic_error", "on purpose");
   calls(failing, 30, 20, BRT_E_CPP_EXCEPTION); /* trips, then refusals */
+  /* Live blocks of three size classes (one alone in its segment), so the
+   * memory families have content; with BRT_TRACKING=counters the
+   * per-class families appear too. */
+  void *blocks[] = {brt_alloc(64, 16, BRT_MEM_C_HEAP, 0), brt_alloc(3000, 16, BRT_MEM_RUST_HEAP, 0),
+                    brt_alloc(1u << 20, 16, BRT_MEM_CPP_HEAP, 0)};
+  for (size_t i = 0; i < sizeof blocks / sizeof *blocks; i++)
+    if (!blocks[i]) return 1;
   brt_monitor_set_gauge(monitor, "plugins_loaded", 1);
   brt_monitor_set_gauge(monitor, "algorithms_loaded", 3);
   char *text = NULL;
@@ -39,5 +46,6 @@ int main(int argc, char **argv) {
   fputs(text, stdout);
   brt_monitor_text_free(text);
   brt_monitor_free(monitor);
+  for (size_t i = 0; i < sizeof blocks / sizeof *blocks; i++) brt_release(blocks[i]);
   return 0;
 }

@@ -578,6 +578,17 @@ static void test_memory_export(void **state) {
   cJSON_Delete(root);
   assert_ok(brt_release(text)); /* brt_release works as well */
   assert_ok(brt_release(block));
+  /* Tracking is off here: no per-class families, and the exporter's probe
+   * for them leaves the thread's last error alone. */
+  brt_error_set(BRT_E_IO, BRT_ORIGIN_C, NULL, "the caller's own error");
+  assert_ok(brt_monitor_export(monitor, BRT_FORMAT_PROMETHEUS, &text));
+  assert_null(strstr(text, "bridgert_memory_class_"));
+  brt_monitor_text_free(text);
+  assert_last_error(BRT_E_IO, "the caller's own error");
+  brt_error_clear();
+  assert_ok(brt_monitor_export(monitor, BRT_FORMAT_JSON, &text));
+  assert_null(brt_last_error());
+  brt_monitor_text_free(text);
   brt_monitor_free(monitor);
 }
 

@@ -153,12 +153,27 @@ BRT_API void *brt_map_copy(const void *p, brt_mem_type to);
  * must be 0. Missing file, directory, empty file, unreadable file:
  * BRT_E_IO naming the path and the OS error. Since 0.1.0. */
 BRT_API void *brt_map_file(const char *path, size_t *len, unsigned flags);
-/* A SHARED block of `size` bytes (zeroed, page aligned) backed by its own
- * memfd, so another process can map it (brt_shared_fd). Since 0.1.0. */
+/* A SHARED block of `size` bytes, zeroed, in memfd-backed memory that
+ * another process can map (brt_shared_fd). Blocks up to 64 KiB share an
+ * arena: one memfd per 4 MiB segment, cut into blocks of at least 64
+ * bytes; larger blocks have their own memfd. A block of 4096 bytes or more
+ * is page aligned (its fd offset is a multiple of 4096), a smaller one is
+ * 64-byte aligned. Allocation takes a process-wide mutex (SHARED blocks are
+ * not meant for hot loops); release, from any thread, does not.
+ * Errors (NULL returned): size 0: BRT_E_INVALID_ARGUMENT; too large, or the
+ * OS refusing a memfd (out of file descriptors): BRT_E_OUT_OF_MEMORY; the
+ * limit: BRT_E_LIMIT_EXCEEDED. Since 0.1.0. */
 BRT_API void *brt_alloc_shared(size_t size);
-/* The memfd and the offset in it of a SHARED block. The fd belongs to the
- * block (closed when the block is freed); dup it to keep it. A forked child
- * inherits it. Not a SHARED block: BRT_E_TYPE_MISMATCH. Since 0.1.0. */
+/* The memfd of a SHARED block and the block's offset in it: another
+ * process (or a forked child) that maps `fd` from `offset` rounded down to
+ * the page size sees and writes the block's bytes. The fd belongs to the
+ * allocator, which closes it when its segment is given back (the last
+ * block of an arena segment freed and brt_mem_collect, or the release of a
+ * block above 64 KiB); dup it to keep it. Once the block is released its
+ * bytes may be handed out again, so the other process must be done with
+ * them first. Errors (out-arguments unchanged): fd or offset NULL:
+ * BRT_E_INVALID_ARGUMENT; p not a live block: BRT_E_INVALID_POINTER or
+ * BRT_E_DOUBLE_FREE; not a SHARED block: BRT_E_TYPE_MISMATCH. Since 0.1.0. */
 BRT_API brt_status brt_shared_fd(const void *p, int *fd, uint64_t *offset);
 
 /* Sums the per-thread statistics into *out. out->struct_size must be set

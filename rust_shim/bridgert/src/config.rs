@@ -130,6 +130,16 @@ impl Config {
         self
     }
 
+    /// Applies this configuration's allocator settings (`max_memory`,
+    /// `gc_threshold`, `gc_interval_ms`, `tracking`, `hardened`) to the
+    /// process's allocator now (`brt_mem_configure`; a runtime does it
+    /// when it opens). Tracking and hardening reach the pages each thread
+    /// starts using afterwards.
+    pub fn apply_to_allocator(&self) -> Result<()> {
+        // SAFETY: a valid, initialised config.
+        check(unsafe { sys::brt_mem_configure(&self.raw) })
+    }
+
     /// The C struct, for calls through `bridgert_sys`.
     pub fn as_raw(&self) -> &sys::brt_config {
         &self.raw

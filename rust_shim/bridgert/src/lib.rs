@@ -36,7 +36,10 @@ pub use error::{Error, Result};
 pub use native::{signature_of, NativeArg, NativeArgs, NativeRet, Prepared, TypedFn};
 pub use panic::{catch_panic, panic_error, panic_message, status_boundary};
 pub use runtime::{AlgorithmInfo, Format, Health, HealthLevel, Runtime};
-pub use stats::{collect, mem_stats, set_memory_limit, try_mem_stats, visit_live, MemStats};
+pub use stats::{
+    collect, mem_stats, set_memory_limit, size_classes, try_mem_stats, visit_live, with_budget, BudgetReport,
+    ClassStats, MemStats,
+};
 pub use status::{Origin, Status};
 pub use value::{Dtype, Kind, Schema, TensorElement, TensorInfo, Value};
 pub use version::{check_abi, version, version_string};

@@ -140,3 +140,108 @@ pub fn visit_live(min_age: Duration, mut visitor: impl FnMut(*const u8, &BlockIn
         None => check(status),
     }
 }
+
+/// One size class of the allocator (`brt_mem_class_stats`), as
+/// [`size_classes`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClassStats {
+    /// 0 .. `sys::BRT_MEM_CLASS_COUNT`; the last class is blocks alone in a segment.
+    pub class_index: u32,
+    /// Usable bytes of every block of the class; 0 for the last class.
+    pub block_size: usize,
+    /// Allocations since tracking reached `Tracking::Counters`.
+    pub allocs: u64,
+    /// `allocs - live_blocks` (0 while blocks from before counting are live).
+    pub frees: u64,
+    pub live_blocks: u64,
+    pub live_bytes: u64,
+}
+
+unsafe extern "C" fn collect_class(ctx: *mut c_void, stats: *const sys::brt_mem_class_stats) -> c_int {
+    // SAFETY: ctx is the Vec size_classes passed; stats is valid for the call.
+    let out = &mut *ctx.cast::<Vec<ClassStats>>();
+    let raw = &*stats;
+    out.push(ClassStats {
+        class_index: raw.class_index,
+        block_size: raw.block_size,
+        allocs: raw.allocs,
+        frees: raw.frees,
+        live_blocks: raw.live_blocks,
+        live_bytes: raw.live_bytes,
+    });
+    0
+}
+
+/// Every size class of the allocator with its allocations and what is live
+/// (`brt_mem_visit_classes`). Needs tracking >= `Tracking::Counters`
+/// (`BRT_TRACKING=counters`), else `Err` with `Status::Unsupported`.
+pub fn size_classes() -> Result<Vec<ClassStats>> {
+    let mut out: Vec<ClassStats> = Vec::with_capacity(sys::BRT_MEM_CLASS_COUNT as usize);
+    // SAFETY: the Vec outlives the call; collect_class cannot panic (push
+    // into reserved capacity) and never unwinds.
+    check(unsafe { sys::brt_mem_visit_classes(Some(collect_class), (&mut out as *mut Vec<ClassStats>).cast()) })?;
+    Ok(out)
+}
+
+/// What a scope run by [`with_budget`] allocated on its thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BudgetReport {
+    /// Net heap bytes at the end (allocated minus released; negative when
+    /// the scope released more than it allocated).
+    pub used: i64,
+    /// The highest net bytes after any allocation in the scope.
+    pub peak: u64,
+    /// Allocations the budget refused.
+    pub refused: u64,
+}
+
+/// Ends the budget when the scope ends, by return or by panic.
+struct BudgetScope {
+    raw: Box<sys::brt_mem_budget>,
+    _label: std::ffi::CString,
+}
+
+impl Drop for BudgetScope {
+    fn drop(&mut self) {
+        // SAFETY: the budget began on this thread in with_budget and is its
+        // innermost (budgets nest with the scopes that own them).
+        unsafe { sys::brt_mem_budget_end(&mut *self.raw) };
+    }
+}
+
+/// Runs `scope` with this thread's allocations from bridgert capped at
+/// `limit` net bytes (`brt_mem_budget_begin` / `_end`; the same budget a
+/// plugin algorithm's `memory_limit` gives each call). Inside, a
+/// [`Buffer`](crate::Buffer), [`Block`](crate::Block) or [`Value`](crate::Value)
+/// that would pass the limit is `Err` with `Status::LimitExceeded` naming
+/// `label`. With [`Allocator`](crate::Allocator) as the global allocator,
+/// Rust's own collections count too, and an infallible allocation that
+/// fails ends the process the way Rust's allocation failures do: use the
+/// `try_reserve` family inside a budget. Budgets nest. Errors: `limit` 0 is
+/// `Status::InvalidArgument`; a label with a NUL is cut there.
+pub fn with_budget<R>(limit: u64, label: &str, scope: impl FnOnce() -> R) -> Result<(R, BudgetReport)> {
+    let label = std::ffi::CString::new(label.split('\0').next().unwrap_or_default()).unwrap_or_default();
+    let mut raw = Box::new(sys::brt_mem_budget {
+        struct_size: size_of::<sys::brt_mem_budget>() as u32,
+        limit,
+        label: label.as_ptr(),
+        used: 0,
+        peak: 0,
+        refused: 0,
+        internal_baseline: 0,
+        internal_outer: std::ptr::null_mut(),
+    });
+    // SAFETY: the budget lives in a Box that stays put until it ends, and
+    // its label in a CString kept beside it.
+    check(unsafe { sys::brt_mem_budget_begin(&mut *raw) })?;
+    let guard = BudgetScope { raw, _label: label };
+    let value = scope();
+    let report_of = |raw: &sys::brt_mem_budget| BudgetReport { used: raw.used, peak: raw.peak, refused: raw.refused };
+    let mut guard = std::mem::ManuallyDrop::new(guard);
+    // SAFETY: as in Drop; ManuallyDrop keeps the budget from ending twice.
+    check(unsafe { sys::brt_mem_budget_end(&mut *guard.raw) })?;
+    let report = report_of(&guard.raw);
+    // SAFETY: taken once, after the budget ended; the fields are dropped here.
+    unsafe { std::mem::ManuallyDrop::drop(&mut guard) };
+    Ok((value, report))
+}
