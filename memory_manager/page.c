@@ -185,10 +185,13 @@ static bool page_start(heap *h, segment *s, uint32_t index, size_t bin, size_t r
   }
   /* Cache colour: pages start at 64 KiB multiples, so without an offset
    * the side array of every page would begin in the same L1 set, and a
-   * thread using a dozen size classes evicts its own metadata (callgrind's
-   * cache simulation: 0.35 fewer L1 misses per churn operation with it).
-   * The offset, 0..15 lines, depends on the bin and the page index. */
-  area += ((bin * 7 + index * 3) & 15) * 64;
+   * thread using a dozen size classes evicts its own metadata. The offset,
+   * 0..63 lines (every set of a 4 KiB-way L1), depends on the bin and the
+   * page index; it costs 2 KiB of a 64 KiB page on average. Callgrind's
+   * cache simulation of alloc.churn (48 KiB, 12-way L1): 2.52 L1 misses
+   * per operation without it, 1.85 with 16 colours, 1.67 with 64
+   * (mimalloc: 1.43). */
+  area += ((bin * 7 + index * 3) & 63) * 64;
   size_t block_size = _brt_mem_bin_size[bin];
   size_t align = block_size & (~block_size + 1); /* lowest set bit */
   if (align > PAGE_ALIGN_MAX) align = PAGE_ALIGN_MAX;
