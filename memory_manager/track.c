@@ -153,6 +153,7 @@ static int visit_one_live(void *ctx, segment *s, page *pg, uint32_t i, uint32_t 
   info.type = (brt_mem_type)((word & META_TYPE_MASK) >> META_TYPE_SHIFT);
   info.refcount = word & META_COUNT_MASK;
   _brt_mem_track_fill_info(&ref, &info);
+  info.size = asan_live_bytes((void *)(pg->block_start + (uintptr_t)i * pg->block_size), info.size); /* ASan: exact */
   if (info.age_ns < visit->min_age_ns) return 0;
   return visit->visitor(visit->ctx, (void *)(pg->block_start + (uintptr_t)i * pg->block_size), &info);
 }

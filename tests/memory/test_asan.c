@@ -147,6 +147,29 @@ static void test_zeroed_shared_and_copies(void **state) {
   assert_poisoned(shared + 8);
 }
 
+typedef struct found_block {
+  const void *block;
+  size_t size;
+} found_block;
+
+static int find_block(void *ctx, const void *block, const brt_block_info *info) {
+  found_block *found = ctx;
+  if (block != found->block) return 0;
+  found->size = info->size;
+  return 1;
+}
+
+/* The leak visitor reports the exact request too (its size field is the
+ * usable size without ASan and tracking). */
+static void test_visit_live_reports_request(void **state) {
+  (void)state;
+  void *p = brt_alloc(100, 16, BRT_MEM_C_HEAP, 0);
+  found_block found = {p, 0};
+  assert_ok(brt_mem_visit_live(0, find_block, &found));
+  assert_int_equal(found.size, 100);
+  assert_ok(brt_release(p));
+}
+
 /* A class-exact block has no slack: an overrun lands in the next block,
  * which is poisoned while it is free (past its 8-byte link word once it
  * is threaded onto a free list, entirely before) but not while it is
@@ -196,6 +219,7 @@ int main(void) {
       cmocka_unit_test(test_realloc_moves_the_boundary),
       cmocka_unit_test(test_large_block),
       cmocka_unit_test(test_zeroed_shared_and_copies),
+      cmocka_unit_test(test_visit_live_reports_request),
       cmocka_unit_test(test_neighbour_of_class_exact_block),
       cmocka_unit_test(test_overrun_is_reported),
   };
