@@ -238,10 +238,24 @@ bool _brt_mem_page_release_to_segment(heap *h, page *pg) {
 
 /* The owner freed the last block of pg: the page goes back to its segment
  * unless it is its bin's current page, so a loop that allocates and frees
- * one block does not restart pages. */
+ * one block does not restart pages. The current page keeps its blocks, and
+ * the ones the owner freed (hot in cache) move in front of those still to
+ * be handed out: otherwise a loop of one allocation and one release would
+ * walk the page's whole free list, every block a cache miss, when the page
+ * held many blocks before (alloc.pair64 after alloc.churn ran at 10.9 ns
+ * instead of 5.0). A page with no block handed out has nothing on its
+ * thread_free list (used counts those until they are collected). */
 bool _brt_mem_page_retire(heap *h, page *pg) {
-  if (h->bins[pg->bin].first == pg) return false;
-  return _brt_mem_page_release_to_segment(h, pg);
+  if (h->bins[pg->bin].first != pg) return _brt_mem_page_release_to_segment(h, pg);
+  free_block *freed = pg->local_free;
+  if (freed) {
+    free_block *tail = freed;
+    while (tail->next) tail = tail->next;
+    tail->next = pg->free;
+    pg->free = freed;
+    pg->local_free = NULL;
+  }
+  return false;
 }
 
 /* _brt_mem_page_retire as a tail call for brt_release's fast path. */

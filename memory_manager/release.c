@@ -276,8 +276,7 @@ BRT_INLINE brt_status release_located(const void *p, page *pg, _Atomic uint32_t 
     stat_add_i(&h->stats.bytes_by_type[word_type(word)], -(int64_t)pg->block_size);
     b->next = pg->local_free;
     pg->local_free = b;
-    if (BRT_UNLIKELY(--pg->used == 0) && h->bins[pg->bin].first != pg)
-      return _brt_mem_page_retire_ok(h, pg);
+    if (BRT_UNLIKELY(--pg->used == 0)) return _brt_mem_page_retire_ok(h, pg);
     return BRT_OK;
   }
   /* Another thread's page. Parked in its owner's full list or not, the
