@@ -145,8 +145,20 @@ static void stats_fold(heap_stats *into, const heap_stats *from) {
   FOLD(errors_use_after_free);
   FOLD(shares);
   FOLD(active_shares);
-  for (int c = 0; c < CLASS_COUNT; c++) FOLD(class_allocs[c]);
 #undef FOLD
+}
+
+/* Class allocation counts of heaps whose thread exited (heaps_lock). */
+static uint64_t retired_class_allocs[CLASS_COUNT];
+
+void _brt_mem_sum_class_allocs(uint64_t out[CLASS_COUNT]) {
+  pthread_mutex_lock(&_brt_mem.heaps_lock);
+  for (int c = 0; c < CLASS_COUNT; c++) {
+    out[c] = retired_class_allocs[c];
+    for (heap *h = heap_registry; h; h = h->registry_next)
+      out[c] += atomic_load_explicit(&h->class_allocs[c], memory_order_relaxed);
+  }
+  pthread_mutex_unlock(&_brt_mem.heaps_lock);
 }
 
 void _brt_mem_sum_stats(heap_stats *sum) {
@@ -272,6 +284,8 @@ static void heap_abandon(heap *h) {
   _brt_mem_sync_live_bytes(h);
   pthread_mutex_lock(&_brt_mem.heaps_lock);
   stats_fold(&_brt_mem.retired, &h->stats);
+  for (int c = 0; c < CLASS_COUNT; c++)
+    retired_class_allocs[c] += atomic_load_explicit(&h->class_allocs[c], memory_order_relaxed);
   if (h->registry_prev) h->registry_prev->registry_next = h->registry_next;
   else heap_registry = h->registry_next;
   if (h->registry_next) h->registry_next->registry_prev = h->registry_prev;

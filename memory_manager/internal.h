@@ -189,9 +189,6 @@ typedef struct heap_stats {
   _Atomic uint64_t errors_invalid_pointer, errors_double_free, errors_layout_mismatch;
   _Atomic uint64_t errors_use_after_free, shares;
   _Atomic int64_t active_shares;
-  /* tracking >= counters (pages flagged PAGE_COUNTED); what is live in
-   * each class is counted when read (track.c), so releases count nothing. */
-  _Atomic uint64_t class_allocs[CLASS_COUNT];
 } heap_stats;
 
 #define QUARANTINE_SLOTS 256
@@ -211,6 +208,11 @@ typedef struct heap {
   struct heap *registry_next, *registry_prev;
   struct heap *pool_next;
   brt_mem_budget *budget; /* innermost active budget, or NULL (budget.c) */
+  /* tracking >= counters (pages flagged PAGE_COUNTED): allocations per
+   * class, owner-written like the statistics but kept apart from them, at
+   * the cold end of the heap. What is live in each class is counted when
+   * read (track.c), so releases count nothing. */
+  _Atomic uint64_t class_allocs[CLASS_COUNT];
 } heap;
 
 /* --- Globals (heap.c) -------------------------------------------------------- */
@@ -425,6 +427,7 @@ void _brt_mem_heap_collect(heap *h, bool release_all);
 void _brt_mem_adopt_abandoned(heap *h, bool all);
 void _brt_mem_sync_live_bytes(heap *h);
 void _brt_mem_sum_stats(heap_stats *sum);
+void _brt_mem_sum_class_allocs(uint64_t out[CLASS_COUNT]);
 void _brt_mem_request_collect_all(void);
 
 /* --- alloc.c -------------------------------------------------------------------- */

@@ -84,7 +84,7 @@ BRT_NOINLINE void *_brt_mem_track_alloc_then(heap *h, page *pg, uint32_t index, 
                                              void *block) {
   uint32_t state = page_flags(pg);
   /* A page on the fast path is never a single-block one: its class is its bin. */
-  if (state & PAGE_COUNTED) stat_add_u(&h->stats.class_allocs[pg->bin], 1);
+  if (state & PAGE_COUNTED) stat_add_u(&h->class_allocs[pg->bin], 1);
   if (state & PAGE_TRACKED) track_record(h, pg, index, request);
   return block;
 }
@@ -96,7 +96,7 @@ static size_t class_of(const page *pg) {
 }
 
 void _brt_mem_count_alloc(heap *h, const page *pg) {
-  stat_add_u(&h->stats.class_allocs[class_of(pg)], 1);
+  stat_add_u(&h->class_allocs[class_of(pg)], 1);
 }
 
 /* Records a new requested size (realloc in place); false when the slack
@@ -209,8 +209,8 @@ brt_status brt_mem_visit_classes(brt_mem_class_visitor visitor, void *ctx) {
   if (!live)
     return brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
                          "brt_mem_visit_classes: no memory for %zu bytes of totals", sizeof *live);
-  heap_stats sum;
-  _brt_mem_sum_stats(&sum);
+  uint64_t allocs[CLASS_COUNT];
+  _brt_mem_sum_class_allocs(allocs);
   for_each_live(count_one_live, live);
   for (uint32_t c = 0; c < CLASS_COUNT; c++) {
     brt_mem_class_stats st;
@@ -218,7 +218,7 @@ brt_status brt_mem_visit_classes(brt_mem_class_visitor visitor, void *ctx) {
     st.struct_size = sizeof st;
     st.class_index = c;
     st.block_size = c < BIN_COUNT ? _brt_mem_bin_size[c] : 0;
-    st.allocs = atomic_load_explicit(&sum.class_allocs[c], memory_order_relaxed);
+    st.allocs = allocs[c];
     st.live_blocks = live->blocks[c];
     st.live_bytes = live->bytes[c];
     st.frees = st.allocs > st.live_blocks ? st.allocs - st.live_blocks : 0;
