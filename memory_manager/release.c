@@ -242,15 +242,15 @@ static BRT_NOINLINE brt_status release_flagged(const void *p, _Atomic uint32_t *
   heap *h = _brt_mem_tls_heap;
   if ((word & META_COUNT_MASK) == 0 || h == &_brt_mem_empty_heap)
     return _brt_mem_release_slow(p, "brt_release");
+  if ((word & (META_COUNT_MASK | META_SHARED)) != 1) {
+    word = atomic_fetch_sub_explicit(meta, 1, memory_order_acq_rel);
+    if (BRT_LIKELY((word & META_COUNT_MASK) != 1)) return BRT_OK;
+  }
+  /* The last reference: free, whatever the page's state. */
   page *pg = page_of((uintptr_t)p); /* validated by the caller */
   block_ref ref = {.seg = segment_of((uintptr_t)p), .pg = pg,
                    .index = (uint32_t)(meta - pg->meta), .meta = meta};
-  if ((word & (META_COUNT_MASK | META_SHARED)) == 1) {
-    _brt_mem_free_block(h, &ref, word);
-    return BRT_OK;
-  }
-  uint32_t old = atomic_fetch_sub_explicit(meta, 1, memory_order_acq_rel);
-  if (BRT_UNLIKELY((old & META_COUNT_MASK) == 1)) _brt_mem_free_block(h, &ref, old);
+  _brt_mem_free_block(h, &ref, word);
   return BRT_OK;
 }
 
