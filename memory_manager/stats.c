@@ -45,6 +45,7 @@ brt_status brt_mem_stats_get(brt_mem_stats *out) {
   all.collections = atomic_load(&_brt_mem.collections);
   all.errors_use_after_free = atomic_load(&sum.errors_use_after_free);
   all.abandoned_segments = atomic_load(&_brt_mem.abandoned_count);
+  all.tracking = atomic_load_explicit(&_brt_mem.tracking, memory_order_relaxed);
   memcpy(out, &all, all.struct_size);
   return BRT_OK;
 }

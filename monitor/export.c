@@ -23,7 +23,11 @@ size_t _brt_monitor_mem_classes(brt_mem_class_stats *out) {
     brt_mem_class_stats *out;
     size_t count;
   } busy = {out, 0};
-  brt_error *saved = brt_error_take(); /* a refusal below must not replace the caller's error */
+  /* Ask only when the allocator counts classes: a refusal would be
+   * recorded (and counted among the process's errors) on every export. */
+  brt_mem_stats stats = {.struct_size = sizeof stats};
+  if (brt_mem_stats_get(&stats) != BRT_OK || stats.tracking < BRT_TRACKING_COUNTERS) return 0;
+  brt_error *saved = brt_error_take(); /* a failure below must not replace the caller's error */
   if (brt_mem_visit_classes(keep_busy_class, &busy) != BRT_OK) busy.count = 0;
   if (saved) brt_error_restore(saved);
   else brt_error_clear();

@@ -203,6 +203,7 @@ static void print_memory_h(void) {
   FIELD(brt_mem_stats, collections);
   FIELD(brt_mem_stats, errors_use_after_free);
   FIELD(brt_mem_stats, abandoned_segments);
+  FIELD(brt_mem_stats, tracking);
   CONST(BRT_MEM_CLASS_COUNT);
   STRUCT(brt_mem_class_stats);
   FIELD(brt_mem_class_stats, struct_size);

@@ -113,6 +113,7 @@ static void test_sums_match_the_statistics(void **state) {
   brt_mem_stats st = {.struct_size = sizeof st};
   assert_ok(brt_mem_stats_get(&st));
   assert_int_equal(live, st.live_blocks);
+  assert_int_equal(st.tracking, BRT_TRACKING_COUNTERS);
   for (int i = 0; i < 50; i++) assert_ok(brt_release(keep[i]));
 }
 

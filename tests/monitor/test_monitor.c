@@ -581,7 +581,11 @@ static void test_memory_export(void **state) {
   /* Tracking is off here: no per-class families, and the exporter's probe
    * for them leaves the thread's last error alone. */
   brt_error_set(BRT_E_IO, BRT_ORIGIN_C, NULL, "the caller's own error");
+  uint64_t unsupported_before = 0, unsupported_after = 0;
+  assert_ok(brt_error_count_get(BRT_E_UNSUPPORTED, BRT_ORIGIN_C, &unsupported_before));
   assert_ok(brt_monitor_export(monitor, BRT_FORMAT_PROMETHEUS, &text));
+  assert_ok(brt_error_count_get(BRT_E_UNSUPPORTED, BRT_ORIGIN_C, &unsupported_after));
+  assert_int_equal(unsupported_after, unsupported_before); /* no refusal recorded */
   assert_null(strstr(text, "bridgert_memory_class_"));
   brt_monitor_text_free(text);
   assert_last_error(BRT_E_IO, "the caller's own error");

@@ -79,6 +79,7 @@ typedef struct brt_mem_stats {
   uint64_t collections;       /* brt_mem_collect runs, explicit and automatic */
   uint64_t errors_use_after_free; /* hardened mode: poison found damaged */
   uint64_t abandoned_segments;    /* segments of exited threads not yet reclaimed */
+  uint64_t tracking;              /* the allocator's brt_tracking level now */
 } brt_mem_stats;
 
 /* Called by brt_mem_visit_live for each live block. Return 0 to go on,

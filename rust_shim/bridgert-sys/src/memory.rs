@@ -59,6 +59,7 @@ pub struct brt_mem_stats {
     pub collections: u64,
     pub errors_use_after_free: u64,
     pub abandoned_segments: u64,
+    pub tracking: u64,
 }
 
 /// `brt_mem_budget`: a per-thread allocation budget for a scope; the caller

@@ -64,7 +64,7 @@ fn rust_facts() -> BTreeSet<String> {
                             total_allocs, total_frees, live_bytes_by_type, errors_invalid_pointer,
                             errors_double_free, errors_layout_mismatch, limit_bytes, active_shares,
                             total_shares, mapped_files, collections, errors_use_after_free,
-                            abandoned_segments }
+                            abandoned_segments, tracking }
             brt_mem_class_stats { struct_size, class_index, block_size, allocs, frees, live_blocks,
                                   live_bytes }
             brt_mem_budget { struct_size, limit, label, used, peak, refused, internal_baseline, internal_outer }

@@ -35,6 +35,8 @@ pub struct MemStats {
     pub errors_use_after_free: u64,
     /// Segments left by exited threads and not yet adopted by another.
     pub abandoned_segments: u64,
+    /// The allocator's tracking level now (`Tracking as u64`).
+    pub tracking: u64,
 }
 
 impl MemStats {
@@ -81,6 +83,7 @@ pub fn try_mem_stats() -> Result<MemStats> {
         collections: raw.collections,
         errors_use_after_free: raw.errors_use_after_free,
         abandoned_segments: raw.abandoned_segments,
+        tracking: raw.tracking,
     })
 }
 
