@@ -9,6 +9,7 @@
 
 #include "bridgert/version.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,27 +132,31 @@ static void class_label(text_buffer *out, const char *name, const brt_mem_class_
     _brt_text_printf(out, "%s{block_size=\"single\"} ", name);
 }
 
+static void write_class_family(text_buffer *out, const char *name, const char *type,
+                               const char *help, const brt_mem_class_stats *classes, size_t count,
+                               size_t field_offset) {
+  family(out, name, type, help);
+  for (size_t i = 0; i < count; i++) {
+    uint64_t value;
+    memcpy(&value, (const char *)&classes[i] + field_offset, sizeof value);
+    class_label(out, name, &classes[i]);
+    _brt_text_printf(out, "%llu\n", (unsigned long long)value);
+  }
+}
+
 static void write_memory_classes(text_buffer *out) {
   brt_mem_class_stats classes[BRT_MEM_CLASS_COUNT];
   size_t count = _brt_monitor_mem_classes(classes);
   if (!count) return;
-  family(out, "bridgert_memory_class_allocations_total", "counter",
-         "Blocks allocated, by size class (tracking >= counters).");
-  for (size_t i = 0; i < count; i++) {
-    class_label(out, "bridgert_memory_class_allocations_total", &classes[i]);
-    _brt_text_printf(out, "%llu\n", (unsigned long long)classes[i].allocs);
-  }
-  family(out, "bridgert_memory_class_live_blocks", "gauge", "Live blocks, by size class.");
-  for (size_t i = 0; i < count; i++) {
-    class_label(out, "bridgert_memory_class_live_blocks", &classes[i]);
-    _brt_text_printf(out, "%llu\n", (unsigned long long)classes[i].live_blocks);
-  }
-  family(out, "bridgert_memory_class_live_bytes", "gauge",
-         "Usable bytes of live blocks, by size class.");
-  for (size_t i = 0; i < count; i++) {
-    class_label(out, "bridgert_memory_class_live_bytes", &classes[i]);
-    _brt_text_printf(out, "%llu\n", (unsigned long long)classes[i].live_bytes);
-  }
+  write_class_family(out, "bridgert_memory_class_allocations_total", "counter",
+                     "Blocks allocated, by size class (tracking >= counters).", classes, count,
+                     offsetof(brt_mem_class_stats, allocs));
+  write_class_family(out, "bridgert_memory_class_live_blocks", "gauge",
+                     "Live blocks, by size class.", classes, count,
+                     offsetof(brt_mem_class_stats, live_blocks));
+  write_class_family(out, "bridgert_memory_class_live_bytes", "gauge",
+                     "Usable bytes of live blocks, by size class.", classes, count,
+                     offsetof(brt_mem_class_stats, live_bytes));
 }
 
 static void write_memory(text_buffer *out) {

@@ -6,24 +6,12 @@
  * hardened (tests/memory/meson.build). */
 #include "brt_test.h"
 
-#include <dirent.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define MANY 3000
-
-static int open_fds(void) {
-  DIR *dir = opendir("/proc/self/fd");
-  assert_non_null(dir);
-  int count = 0;
-  struct dirent *entry;
-  while ((entry = readdir(dir)) != NULL)
-    if (entry->d_name[0] != '.') count++;
-  closedir(dir);
-  return count;
-}
 
 static brt_mem_stats stats_now(void) {
   brt_mem_stats st = {.struct_size = sizeof st};
@@ -59,7 +47,7 @@ static int compare_u64(const void *a, const void *b) {
 static void test_many_blocks_few_fds(void **state) {
   (void)state;
   assert_ok(brt_mem_collect());
-  int fds_before = open_fds();
+  int fds_before = brt_test_open_fds();
   brt_mem_stats before = stats_now();
   static unsigned char *blocks[MANY];
   static int block_fd[MANY];
@@ -73,7 +61,7 @@ static void test_many_blocks_few_fds(void **state) {
     assert_ok(brt_shared_fd(blocks[i], &block_fd[i], &block_offset[i]));
     keys[i] = ((uint64_t)block_fd[i] << 40) | block_offset[i];
   }
-  int fds_used = open_fds() - fds_before;
+  int fds_used = brt_test_open_fds() - fds_before;
   assert_true(fds_used >= 1);
   assert_true(fds_used <= 2); /* 3000 x 64 bytes fit one 4 MiB segment */
   qsort(keys, MANY, sizeof keys[0], compare_u64);
@@ -126,7 +114,7 @@ static void test_many_blocks_few_fds(void **state) {
   brt_mem_stats after = stats_now();
   assert_int_equal(after.live_bytes_by_type[BRT_MEM_SHARED], before.live_bytes_by_type[BRT_MEM_SHARED]);
   assert_ok(brt_mem_collect());
-  assert_int_equal(open_fds(), fds_before); /* the arena's fds were closed */
+  assert_int_equal(brt_test_open_fds(), fds_before); /* the arena's fds were closed */
 }
 
 /* Emptied shared pages really give their memory back: the memfd's
@@ -134,7 +122,7 @@ static void test_many_blocks_few_fds(void **state) {
 static void test_collect_returns_memory(void **state) {
   (void)state;
   assert_ok(brt_mem_collect());
-  int fds_before = open_fds();
+  int fds_before = brt_test_open_fds();
   brt_mem_stats before = stats_now();
   enum { COUNT = 200 };
   void *blocks[COUNT];
@@ -158,7 +146,7 @@ static void test_collect_returns_memory(void **state) {
   assert_int_equal(fstat(watch, &st), 0);
   assert_int_equal(st.st_blocks, 0);
   close(watch);
-  assert_int_equal(open_fds(), fds_before);
+  assert_int_equal(brt_test_open_fds(), fds_before);
   brt_mem_stats after = stats_now();
   assert_true(after.committed_bytes <= before.committed_bytes);
 }
@@ -167,16 +155,16 @@ static void test_collect_returns_memory(void **state) {
  * block. */
 static void test_large_block_own_fd(void **state) {
   (void)state;
-  int fds_before = open_fds();
+  int fds_before = brt_test_open_fds();
   unsigned char *big = brt_alloc_shared(100000);
   assert_non_null(big);
   int fd;
   uint64_t offset = 7;
   assert_ok(brt_shared_fd(big, &fd, &offset));
   assert_int_equal(offset, 0);
-  assert_int_equal(open_fds(), fds_before + 1);
+  assert_int_equal(brt_test_open_fds(), fds_before + 1);
   assert_ok(brt_release(big));
-  assert_int_equal(open_fds(), fds_before);
+  assert_int_equal(brt_test_open_fds(), fds_before);
 }
 
 static void test_block_semantics(void **state) {
@@ -257,12 +245,12 @@ static void test_shared_fd_errors(void **state) {
 static void test_limit(void **state) {
   (void)state;
   assert_ok(brt_mem_collect());
-  int fds_before = open_fds();
+  int fds_before = brt_test_open_fds();
   brt_mem_stats st = stats_now();
   assert_ok(brt_mem_set_limit((size_t)st.committed_bytes + 1024));
   assert_null_with(brt_alloc_shared(64), BRT_E_LIMIT_EXCEEDED);
   assert_last_error(BRT_E_LIMIT_EXCEEDED, "memory limit");
-  assert_int_equal(open_fds(), fds_before); /* nothing left open by the failure */
+  assert_int_equal(brt_test_open_fds(), fds_before); /* nothing left open by the failure */
   assert_ok(brt_mem_set_limit(0));
   void *p = brt_alloc_shared(64);
   assert_non_null(p);

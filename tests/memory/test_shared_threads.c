@@ -4,19 +4,7 @@
  * the fds and statistics afterwards. */
 #include "brt_test.h"
 
-#include <dirent.h>
 #include <pthread.h>
-
-static int open_fds(void) {
-  DIR *dir = opendir("/proc/self/fd");
-  assert_non_null(dir);
-  int count = 0;
-  struct dirent *entry;
-  while ((entry = readdir(dir)) != NULL)
-    if (entry->d_name[0] != '.') count++;
-  closedir(dir);
-  return count;
-}
 
 static uint64_t shared_live_bytes(void) {
   brt_mem_stats st = {.struct_size = sizeof st};
@@ -46,14 +34,14 @@ static void *release_all(void *arg) {
 static void test_release_from_other_thread(void **state) {
   (void)state;
   assert_ok(brt_mem_collect());
-  int fds_before = open_fds();
+  int fds_before = brt_test_open_fds();
   uint64_t live_before = shared_live_bytes();
   for (int i = 0; i < HANDED; i++) {
     handed[i] = brt_alloc_shared(size_of(i));
     assert_non_null(handed[i]);
     for (size_t b = 0; b < size_of(i); b++) handed[i][b] = pattern(i, b);
   }
-  assert_true(open_fds() - fds_before <= 4);
+  assert_true(brt_test_open_fds() - fds_before <= 4);
   int bad = 0;
   pthread_t releaser;
   assert_int_equal(pthread_create(&releaser, NULL, release_all, &bad), 0);
@@ -61,15 +49,15 @@ static void test_release_from_other_thread(void **state) {
   assert_int_equal(bad, 0);
   assert_int_equal(shared_live_bytes(), live_before);
   /* The other thread's releases are reused here (no new fd). */
-  int fds_mid = open_fds();
+  int fds_mid = brt_test_open_fds();
   for (int i = 0; i < HANDED; i++) {
     handed[i] = brt_alloc_shared(size_of(i));
     assert_non_null(handed[i]);
   }
-  assert_int_equal(open_fds(), fds_mid);
+  assert_int_equal(brt_test_open_fds(), fds_mid);
   for (int i = 0; i < HANDED; i++) assert_ok(brt_release(handed[i]));
   assert_ok(brt_mem_collect());
-  assert_int_equal(open_fds(), fds_before);
+  assert_int_equal(brt_test_open_fds(), fds_before);
 }
 
 /* Threads allocate batches, fill them, and hand each batch to the next
@@ -139,7 +127,7 @@ static void *exchange(void *arg) {
 static void test_threads_exchange(void **state) {
   (void)state;
   assert_ok(brt_mem_collect());
-  int fds_before = open_fds();
+  int fds_before = brt_test_open_fds();
   uint64_t live_before = shared_live_bytes();
   pthread_t threads[THREADS];
   worker workers[THREADS];
@@ -155,7 +143,7 @@ static void test_threads_exchange(void **state) {
   assert_int_equal(failures, 0);
   assert_int_equal(shared_live_bytes(), live_before);
   assert_ok(brt_mem_collect());
-  assert_int_equal(open_fds(), fds_before);
+  assert_int_equal(brt_test_open_fds(), fds_before);
   for (int t = 0; t < THREADS; t++) {
     pthread_mutex_destroy(&boxes[t].lock);
     pthread_cond_destroy(&boxes[t].ready);

@@ -18,6 +18,8 @@
 
 #include <bridgert.h>
 
+#include <dirent.h>
+
 /* Asserts that `expr` returned `expected`, and, for an error, that the thread
  * recorded an error with that code and a non-empty message. */
 #define assert_status(expr, expected)                                                         \
@@ -63,6 +65,18 @@
     assert_string_equal(brt_status_name(brt_error_code(brt_last_error())),                    \
                         brt_status_name(code));                                               \
   } while (0)
+
+/* How many file descriptors this process has open (/proc/self/fd). */
+static inline int brt_test_open_fds(void) {
+  DIR *dir = opendir("/proc/self/fd");
+  assert_non_null(dir);
+  int count = 0;
+  struct dirent *entry;
+  while ((entry = readdir(dir)) != NULL)
+    if (entry->d_name[0] != '.') count++;
+  closedir(dir);
+  return count - 1; /* the descriptor opendir itself holds */
+}
 
 /* Path to ../shared/testdata/<rel>, or NULL (the test then skips with a
  * message) when the shared corpora are not beside the project. */
