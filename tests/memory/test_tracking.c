@@ -108,34 +108,8 @@ static void test_visit_live(void **state) {
  * allocator list them on stderr, with sampled backtraces. */
 static void test_leak_report(void **state) {
   (void)state;
-  int pipe_fds[2];
-  assert_int_equal(pipe(pipe_fds), 0);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    dup2(pipe_fds[1], 2);
-    close(pipe_fds[0]);
-    setenv("BRT_LEAK_REPORT", "1", 1);
-    setenv("BRT_TRACKING", "backtrace", 1);
-    char self[4096];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) _exit(2);
-    self[n] = 0;
-    execl(self, self, "--leak", (char *)NULL);
-    _exit(3);
-  }
-  close(pipe_fds[1]);
   char output[65536];
-  size_t used = 0;
-  ssize_t got;
-  while (used < sizeof output - 1 && (got = read(pipe_fds[0], output + used, sizeof output - 1 - used)) > 0)
-    used += (size_t)got;
-  output[used] = 0;
-  close(pipe_fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  assert_true(WIFEXITED(status));
-  assert_int_equal(WEXITSTATUS(status), 0);
+  brt_test_leak_report_of_self(output, sizeof output);
   if (!strstr(output, "64 blocks (6400 bytes) still live at exit")) fail_msg("report: %s", output);
   assert_non_null(strstr(output, "RUST_HEAP"));
   assert_non_null(strstr(output, "100 bytes"));

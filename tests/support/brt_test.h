@@ -19,6 +19,8 @@
 #include <bridgert.h>
 
 #include <dirent.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* Asserts that `expr` returned `expected`, and, for an error, that the thread
  * recorded an error with that code and a non-empty message. */
@@ -65,6 +67,39 @@
     assert_string_equal(brt_status_name(brt_error_code(brt_last_error())),                    \
                         brt_status_name(code));                                               \
   } while (0)
+
+/* Runs this test program again as `self --leak` with BRT_LEAK_REPORT=1 and
+ * BRT_TRACKING=backtrace, and returns what it wrote on stderr in out (NUL
+ * terminated). Asserts that it exited with status 0. */
+static inline void brt_test_leak_report_of_self(char *out, size_t size) {
+  int pipe_fds[2];
+  assert_int_equal(pipe(pipe_fds), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    dup2(pipe_fds[1], 2);
+    close(pipe_fds[0]);
+    setenv("BRT_LEAK_REPORT", "1", 1);
+    setenv("BRT_TRACKING", "backtrace", 1);
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) _exit(2);
+    self[n] = 0;
+    execl(self, self, "--leak", (char *)NULL);
+    _exit(3);
+  }
+  close(pipe_fds[1]);
+  size_t used = 0;
+  ssize_t got;
+  while (used < size - 1 && (got = read(pipe_fds[0], out + used, size - 1 - used)) > 0)
+    used += (size_t)got;
+  out[used] = 0;
+  close(pipe_fds[0]);
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+}
 
 /* How many file descriptors this process has open (/proc/self/fd). */
 static inline int brt_test_open_fds(void) {
