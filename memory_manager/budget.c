@@ -27,11 +27,20 @@ static int64_t heap_bytes(const heap *h) {
 
 static const char *label_of(const brt_mem_budget *b) { return b->label ? b->label : "budget"; }
 
+/* The net bytes a scope that has `used` (negative: it released more than
+ * it allocated) would hold with `usable` more, without overflow for any
+ * limit up to UINT64_MAX. */
+static uint64_t would_use(int64_t used, size_t usable) {
+  if (used >= 0) return (uint64_t)used + usable < (uint64_t)used ? UINT64_MAX : (uint64_t)used + usable;
+  uint64_t credit = (uint64_t)0 - (uint64_t)used;
+  return usable > credit ? usable - credit : 0;
+}
+
 bool _brt_mem_budget_allows(heap *h, size_t usable, size_t request, const char *function) {
   int64_t bytes = heap_bytes(h);
   for (brt_mem_budget *b = h->budget; b; b = b->internal_outer) {
     int64_t used = bytes - b->internal_baseline;
-    if (used + (int64_t)usable > (int64_t)b->limit || usable > b->limit) {
+    if (would_use(used, usable) > b->limit) {
       b->refused++;
       brt_error_set(BRT_E_LIMIT_EXCEEDED, BRT_ORIGIN_C, NULL,
                     "%s: allocating %zu bytes (a %zu-byte block) would pass the memory limit of "
@@ -42,8 +51,8 @@ bool _brt_mem_budget_allows(heap *h, size_t usable, size_t request, const char *
     }
   }
   for (brt_mem_budget *b = h->budget; b; b = b->internal_outer) {
-    int64_t after = bytes - b->internal_baseline + (int64_t)usable;
-    if (after > 0 && (uint64_t)after > b->peak) b->peak = (uint64_t)after;
+    uint64_t after = would_use(bytes - b->internal_baseline, usable);
+    if (after > b->peak) b->peak = after;
   }
   return true;
 }

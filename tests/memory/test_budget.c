@@ -84,6 +84,20 @@ static void test_limit_refuses_and_changes_nothing(void **state) {
 
 /* Releasing blocks allocated before the budget counts in its favour: the
  * budget measures the thread's net allocation in the scope. */
+/* The largest limits behave as "no limit in practice", not as negative
+ * numbers. */
+static void test_huge_limit(void **state) {
+  (void)state;
+  brt_mem_budget b = budget_of(UINT64_MAX, "huge");
+  assert_ok(brt_mem_budget_begin(&b));
+  void *p = brt_alloc(1u << 20, 16, BRT_MEM_C_HEAP, 0);
+  assert_non_null(p);
+  assert_ok(brt_release(p));
+  assert_ok(brt_mem_budget_end(&b));
+  assert_int_equal(b.refused, 0);
+  assert_true(b.peak >= (1u << 20));
+}
+
 static void test_frees_give_room(void **state) {
   (void)state;
   void *old = brt_alloc(8000, 16, BRT_MEM_C_HEAP, 0);
@@ -206,6 +220,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bad_arguments),
       cmocka_unit_test(test_limit_refuses_and_changes_nothing),
+      cmocka_unit_test(test_huge_limit),
       cmocka_unit_test(test_frees_give_room),
       cmocka_unit_test(test_nested),
       cmocka_unit_test(test_large_blocks_and_realloc),
