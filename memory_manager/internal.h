@@ -16,8 +16,9 @@
  *  - A pointer maps to its metadata by arithmetic: segment = p & ~(4 MiB-1),
  *    page = segment->pages[(p - segment) >> page_shift], index = offset *
  *    reciprocal >> 40 (no division).
- *  - "Is this ours?" is one load from a flat bitmap with one bit per 4 MiB
- *    of the 47-bit address space (4 MiB of zero-fill .bss).
+ *  - "Is this ours?" is one load from a flat byte map, one byte per 4 MiB
+ *    of the 47-bit address space holding the segment's page shift (32 MiB
+ *    of zero-fill .bss).
  *  - Every thread has a heap that owns small and medium segments; the
  *    owner allocates and frees without atomics except the metadata word;
  *    other threads push freed blocks on the page's atomic thread_free list. */

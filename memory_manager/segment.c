@@ -3,7 +3,8 @@
  * memory limit is checked against; the registry of live segments; the pool
  * of empty segments.
  *
- * Invariant: a segment's bit is set in the map exactly while its header is
+ * Invariant: a segment's byte in the map is non-zero exactly while its header
+ * is
  * valid (kind != SEGMENT_FREE). Empty small/medium segments are decommitted
  * and pooled, never unmapped, so a stale pointer into one reads zeros and
  * is reported as invalid instead of faulting. */

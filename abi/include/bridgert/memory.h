@@ -125,7 +125,7 @@ BRT_API brt_status brt_release_sized(const void *p, size_t size, size_t align);
 BRT_API void *brt_realloc(void *p, size_t new_size, size_t align);
 
 /* 1 if p is the start of a live bridgert block, else 0. Never reads memory
- * that bridgert does not own (one bitmap load for foreign pointers). Never
+ * that bridgert does not own (one segment-map load for foreign pointers). Never
  * records an error. Since 0.1.0. */
 BRT_API int brt_owns(const void *p);
 
