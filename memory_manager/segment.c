@@ -3,11 +3,10 @@
  * memory limit is checked against; the registry of live segments; the pool
  * of empty segments.
  *
- * Invariant: a segment's byte in the map is non-zero exactly while its header
- * is
- * valid (kind != SEGMENT_FREE). Empty small/medium segments are decommitted
- * and pooled, never unmapped, so a stale pointer into one reads zeros and
- * is reported as invalid instead of faulting. */
+ * Invariant: a segment's byte in the map is non-zero exactly while its
+ * header is valid (kind != SEGMENT_FREE). Empty small/medium segments are
+ * decommitted and pooled, never unmapped, so a stale pointer into one reads
+ * zeros and is reported as invalid instead of faulting. */
 #include "internal.h"
 
 #include <errno.h>
