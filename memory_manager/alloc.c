@@ -94,7 +94,8 @@ static brt_status check_request(const char *function, size_t size, size_t align)
 }
 
 /* Brings the heap up to date with requests made from other threads:
- * configuration changes (tracking, hardened) and brt_mem_collect. */
+ * configuration changes (tracking, hardened), blocks they QUEUED for a
+ * merge of owner-biased counts (release.c) and brt_mem_collect. */
 static void heap_housekeeping(heap *h) {
   uint32_t epoch = atomic_load_explicit(&_brt_mem.config_epoch, memory_order_relaxed);
   if (BRT_UNLIKELY(h->config_epoch != epoch)) {
@@ -103,6 +104,8 @@ static void heap_housekeeping(heap *h) {
       for (uint32_t i = 0; i < s->page_count; i++)
         if (s->pages[i].in_use) _brt_mem_page_apply_flags(&s->pages[i]);
   }
+  if (BRT_UNLIKELY(atomic_load_explicit(&h->merges_pending, memory_order_relaxed)))
+    _brt_mem_bias_merge(h, false);
   if (BRT_UNLIKELY(atomic_load_explicit(&h->collect_requested, memory_order_relaxed))) {
     atomic_store_explicit(&h->collect_requested, 0, memory_order_relaxed);
     _brt_mem_heap_collect(h, true);
@@ -168,7 +171,8 @@ static void *alloc_large(heap *h, size_t size, size_t align, brt_mem_type type) 
 static bool refill_page(heap *h, page *pg) {
   if (page_flags(pg) != 0) return false;
   if (h->config_epoch != atomic_load_explicit(&_brt_mem.config_epoch, memory_order_relaxed) ||
-      atomic_load_explicit(&h->collect_requested, memory_order_relaxed))
+      atomic_load_explicit(&h->collect_requested, memory_order_relaxed) ||
+      atomic_load_explicit(&h->merges_pending, memory_order_relaxed))
     return false;
   if (pg->local_free) {
     pg->free = pg->local_free;
@@ -260,11 +264,12 @@ void *brt_realloc(void *p, size_t new_size, size_t align) {
   if (check_request("brt_realloc", new_size, align) != BRT_OK) return NULL;
   uint32_t word = atomic_load_explicit(ref.meta, memory_order_acquire);
   brt_mem_type type = (brt_mem_type)((word & META_TYPE_MASK) >> META_TYPE_SHIFT);
-  if ((word & META_COUNT_MASK) > 1 || (word & META_SHARED)) {
+  int32_t refs = meta_references(ref.pg, ref.index, word);
+  if (refs > 1 || (word & META_SHARED)) {
     brt_error_set(BRT_E_UNSUPPORTED, BRT_ORIGIN_C, NULL,
-                  "brt_realloc: the block at %p is shared (refcount %u%s); only a block with a "
+                  "brt_realloc: the block at %p is shared (refcount %d%s); only a block with a "
                   "single owner can be resized — copy it with brt_map_copy instead",
-                  p, word & META_COUNT_MASK, (word & META_SHARED) ? ", brt_map_share" : "");
+                  p, (int)refs, (word & META_SHARED) ? ", brt_map_share" : "");
     return NULL;
   }
   if (type == BRT_MEM_SHARED || type == BRT_MEM_MAPPED) {

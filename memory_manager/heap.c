@@ -269,6 +269,7 @@ void _brt_mem_heap_collect(heap *h, bool release_all) {
  * live blocks are abandoned (their blocks stay valid; any thread may
  * release them, and the next thread that needs a page adopts them). */
 static void heap_abandon(heap *h) {
+  _brt_mem_bias_merge(h, true); /* no page leaves with this thread's owner bytes */
   _brt_mem_heap_collect(h, true);
   for (segment *s = h->segments, *next; s; s = next) {
     next = s->next;

@@ -61,15 +61,32 @@
 #define INDEX_SHIFT 40 /* block index = offset * reciprocal >> INDEX_SHIFT */
 
 /* --- The metadata word of a block --------------------------------------------
- * bits 0..25 refcount, 26..28 type, 29 FREED, 30 QUARANTINED, 31 SHARED.
- * A word of 0 is a slot never handed out; FREED marks a freed block until
- * its slot is allocated again (the double-free window). */
-#define META_COUNT_MASK ((uint32_t)BRT_REFCOUNT_MAX)
+ * bits 0..23 count, 24 BIASED, 25 QUEUED, 26..28 type, 29 FREED,
+ * 30 QUARANTINED, 31 SHARED. A word of 0 is a slot never handed out;
+ * FREED marks a freed block until its slot is allocated again (the
+ * double-free window).
+ *
+ * Owner-biased counting (release.c, "Owner-biased reference counts"): the
+ * thread whose heap owns a block's page keeps the references it adds in a
+ * byte of its own (bias_of), written with plain stores; every other thread
+ * changes the count in the word with a compare-exchange. A word whose
+ * owner byte is in use is BIASED, and its count is then a signed 24-bit
+ * number (other threads may release references the owner added, taking it
+ * to zero or below); the block's references are count + owner byte. When
+ * another thread takes the count of a BIASED word to zero or below it sets
+ * QUEUED and asks the owner to merge: fold its byte into the count, clear
+ * BIASED, and free the block when that leaves no reference. */
+#define META_COUNT_MASK ((uint32_t)0xFFFFFF)
+#define META_COUNT_SIGN ((uint32_t)0x800000)
+#define META_BIASED ((uint32_t)1 << 24)
+#define META_QUEUED ((uint32_t)1 << 25)
 #define META_TYPE_SHIFT 26
 #define META_TYPE_MASK ((uint32_t)7 << META_TYPE_SHIFT)
 #define META_FREED ((uint32_t)1 << 29)
 #define META_QUARANTINED ((uint32_t)1 << 30)
 #define META_SHARED ((uint32_t)1 << 31)
+#define BIAS_MAX 255 /* owner byte; references beyond it go to the word */
+_Static_assert(BRT_REFCOUNT_MAX < META_COUNT_SIGN, "a biased count is a signed 24-bit number");
 
 typedef enum segment_kind {
   SEGMENT_FREE = 0, /* pooled, header invalid */
@@ -159,6 +176,8 @@ typedef struct page {
   uint8_t bin;
   uint8_t in_use;
   uint8_t committed;
+  uint8_t biased;                /* the owner biased a block here since the last full merge */
+  _Atomic uint8_t merge_pending; /* another thread QUEUED a block here (release.c) */
 } page;
 _Static_assert(sizeof(page) == 128, "a page descriptor is two cache lines");
 
@@ -203,6 +222,7 @@ typedef struct heap {
   uint64_t id_next, id_end; /* tracking ids, taken from a global counter in ranges */
   uint32_t config_epoch;
   _Atomic uint32_t collect_requested;
+  _Atomic uint32_t merges_pending; /* some page has merge_pending set (release.c) */
   int64_t live_bytes_reported; /* what this heap last added to the global estimate */
   void *quarantine[QUARANTINE_SLOTS];
   uint32_t quarantine_head, quarantine_count;
@@ -366,6 +386,36 @@ BRT_INLINE void page_flags_store(page *pg, uint32_t flags) {
   atomic_store_explicit(&pg->flags, flags, memory_order_relaxed);
 }
 
+/* Owner-biased counts (the metadata word above; release.c). The owner
+ * byte of block `index`: page.c lays the bytes out below the side array,
+ * one per block in descending order, so that the address needs only the
+ * meta pointer the lookup already loaded. Pages of single-block segments
+ * and of the shared arena have no owner heap, no owner bytes, and never a
+ * BIASED word. */
+BRT_INLINE _Atomic uint8_t *bias_of(const page *pg, uint32_t index) {
+  return (_Atomic uint8_t *)pg->meta - 1 - index;
+}
+/* The count field of a word: a signed 24-bit number when BIASED. */
+BRT_INLINE int32_t meta_count(uint32_t word) {
+  int32_t c = (int32_t)(word & META_COUNT_MASK);
+  if (word & META_BIASED) c = (int32_t)((uint32_t)c ^ META_COUNT_SIGN) - (int32_t)META_COUNT_SIGN;
+  return c;
+}
+BRT_INLINE uint32_t meta_with_count(uint32_t word, int32_t count) {
+  return (word & ~META_COUNT_MASK) | ((uint32_t)count & META_COUNT_MASK);
+}
+/* A live block's references: exact for its owner thread; for another
+ * thread the owner byte is a relaxed reading, exact whenever the owner
+ * cannot be changing it (the caller holds the only reference). */
+BRT_INLINE int32_t meta_references(const page *pg, uint32_t index, uint32_t word) {
+  int32_t c = meta_count(word);
+  if (word & META_BIASED) c += atomic_load_explicit(bias_of(pg, index), memory_order_relaxed);
+  return c;
+}
+/* Handed out and not freed (a BIASED block waiting for its owner's merge
+ * with no references left is still "live" here; meta_references says 0). */
+BRT_INLINE bool meta_live(uint32_t word) { return word != 0 && !(word & META_FREED); }
+
 /* --- os.c: the only place that talks to the kernel -----------------------------
  * Each returns NULL / false on failure with errno set and records nothing;
  * callers turn failures into brt_error records. */
@@ -454,6 +504,23 @@ void _brt_mem_free_block(heap *h, block_ref *ref, uint32_t word);
 void _brt_mem_quarantine_flush(heap *h);
 size_t _brt_mem_block_requested(const block_ref *ref);
 bool _brt_mem_layout_fits(const block_ref *ref, size_t size, size_t align, bool exact);
+/* Adds one reference with a compare-exchange on the word (any thread),
+ * or'ing `flags` in; refuses a freed block (resolving it again to record
+ * why) and a full count. *old gets the word before the change. */
+brt_status _brt_mem_retain_word(const void *p, const block_ref *ref, uint32_t flags,
+                                const char *function, uint32_t *old);
+/* Owner-biased counts, run by the owner heap h: merges the blocks other
+ * threads QUEUED (after they set merges_pending), or every BIASED block
+ * (`all`, when its thread exits). Blocks left without references are
+ * freed. */
+void _brt_mem_bias_merge(heap *h, bool all);
+/* The calling thread's pending merges, from the entry points that report
+ * on blocks (statistics), so that its own reports are exact. */
+BRT_INLINE void _brt_mem_bias_merge_own(void) {
+  heap *h = _brt_mem_tls_heap;
+  if (h != &_brt_mem_empty_heap && atomic_load_explicit(&h->merges_pending, memory_order_relaxed))
+    _brt_mem_bias_merge(h, false);
+}
 
 /* --- mapper.c ------------------------------------------------------------------- */
 void *_brt_mem_alloc_shared_block(size_t size, size_t align, size_t request);

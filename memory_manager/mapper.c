@@ -18,22 +18,8 @@ void *brt_map_share(const void *p) {
   if (_brt_mem_resolve(p, "brt_map_share", &ref) != BRT_OK) return NULL;
   heap *h = _brt_mem_heap_get();
   if (!h) return NULL;
-  uint32_t word = atomic_load_explicit(ref.meta, memory_order_relaxed);
-  for (;;) {
-    uint32_t count = word & META_COUNT_MASK;
-    if (count == 0) {
-      _brt_mem_resolve(p, "brt_map_share", &ref);
-      return NULL;
-    }
-    if (count == META_COUNT_MASK) {
-      brt_error_set(BRT_E_OUT_OF_RANGE, BRT_ORIGIN_C, NULL,
-                    "brt_map_share: the block at %p already has BRT_REFCOUNT_MAX references", p);
-      return NULL;
-    }
-    if (atomic_compare_exchange_weak_explicit(ref.meta, &word, (word + 1) | META_SHARED,
-                                              memory_order_relaxed, memory_order_relaxed))
-      break;
-  }
+  uint32_t word;
+  if (_brt_mem_retain_word(p, &ref, META_SHARED, "brt_map_share", &word) != BRT_OK) return NULL;
   stat_add_u(&h->stats.shares, 1);
   if (!(word & META_SHARED)) stat_add_i(&h->stats.active_shares, 1);
   return (void *)p;

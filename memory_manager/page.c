@@ -195,16 +195,21 @@ static bool page_start(heap *h, segment *s, uint32_t index, size_t bin, size_t r
   size_t block_size = _brt_mem_bin_size[bin];
   size_t align = block_size & (~block_size + 1); /* lowest set bit */
   if (align > PAGE_ALIGN_MAX) align = PAGE_ALIGN_MAX;
-  size_t capacity = (end - area) / (block_size + sizeof(uint32_t));
-  while (capacity && align_up(area + capacity * sizeof(uint32_t), align) + capacity * block_size > end)
+  /* Per block: one owner byte (below the side array, in descending
+   * order: bias_of), one metadata word, the block. */
+  size_t per_block = block_size + sizeof(uint32_t) + 1;
+  size_t capacity = (end - area) / per_block;
+  while (capacity && align_up(align_up(area + capacity, 4) + capacity * sizeof(uint32_t), align) +
+                             capacity * block_size > end)
     capacity--;
+  uintptr_t meta = align_up(area + capacity, 4);
   track_entry *track = pg->track;
   memset(pg, 0, sizeof *pg);
   pg->track = track;
   pg->committed = 1;
-  pg->meta = (_Atomic uint32_t *)area;
-  memset((void *)area, 0, capacity * sizeof(uint32_t));
-  pg->block_start = align_up(area + capacity * sizeof(uint32_t), align);
+  pg->meta = (_Atomic uint32_t *)meta;
+  memset((void *)area, 0, meta + capacity * sizeof(uint32_t) - area);
+  pg->block_start = align_up(meta + capacity * sizeof(uint32_t), align);
   pg->block_size = block_size;
   pg->block_align = align;
   pg->capacity = (uint32_t)capacity;

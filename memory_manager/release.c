@@ -66,8 +66,9 @@ brt_status _brt_mem_resolve(const void *p, const char *function, block_ref *ref)
     return invalid_pointer(function, p, why);
   }
   uint32_t word = atomic_load_explicit(&pg->meta[index], memory_order_acquire);
-  if ((word & META_COUNT_MASK) == 0) {
-    if (word & META_FREED) {
+  /* Freed, or BIASED with no reference left (freed at its owner's merge). */
+  if (!meta_live(word) || meta_references(pg, index, word) <= 0) {
+    if (word != 0) {
       heap_stats *st = error_stats();
       if (st) stat_add_u(&st->errors_double_free, 1);
       return brt_error_set(BRT_E_DOUBLE_FREE, BRT_ORIGIN_C, NULL,
@@ -189,22 +190,187 @@ void _brt_mem_free_block(heap *h, block_ref *ref, uint32_t word) {
   page_free_block(h, ref->seg, pg, block);
 }
 
-/* Drops one reference of a resolved block. A count of 1 is dropped with a
- * plain store (the caller holds the only reference: DESIGN.md §4 note 1);
- * higher counts pay for the atomic decrement, and the thread whose
- * decrement took the count from 1 to 0 frees. */
+/* --- Owner-biased reference counts ------------------------------------------
+ * Two locked instructions (a retain and a release) cost 10.7 ns on the
+ * machine of docs/performance.md, twice the 5 ns goal of alloc.retain_release.
+ * So the thread whose heap owns a block's page counts the references it adds
+ * in a byte of its own (bias_of) with plain loads and stores, and only other
+ * threads change the word, with a compare-exchange (biased reference
+ * counting, Choi, Shull and Torrellas, PACT 2018). A block's references are
+ * count + owner byte while its word is BIASED. The states:
+ *  - The owner's first retain sets BIASED (one compare-exchange per block
+ *    lifetime) and its byte to 1; later retains and releases by the owner
+ *    move the byte while it is between 1 and BIAS_MAX. A release that finds
+ *    the byte at 0 takes the reference from the word.
+ *  - Another thread retains and releases in the word; the count may drop to
+ *    zero or below when it releases references the owner added. The release
+ *    that takes it there sets QUEUED and tells the owner (the page's
+ *    merge_pending, then its heap's merges_pending), which merges at its next
+ *    slow path (heap_housekeeping), brt_mem_collect or thread exit.
+ *  - Merging (only the owner): one compare-exchange folds the byte into the
+ *    count and clears BIASED and QUEUED; a block left without references is
+ *    freed. The owner also merges at once when its own release leaves
+ *    count + byte at 0.
+ * Nobody but the owner frees a BIASED block. A thread that exits merges all
+ * its BIASED blocks before its segments are abandoned, so an adopted page
+ * never carries another thread's bytes. */
+
+/* Owner only: folds the byte of block `index` into its word. Returns the
+ * block's references; at 0 (or below, an over-release detected late, which
+ * counts as a double free) the word is left as a plain count of 1 that the
+ * caller frees as the sole reference, in *word. */
+static int32_t bias_fold(heap *h, page *pg, uint32_t index, uint32_t *word) {
+  _Atomic uint32_t *meta = &pg->meta[index];
+  _Atomic uint8_t *bp = bias_of(pg, index);
+  int32_t b = atomic_load_explicit(bp, memory_order_relaxed);
+  uint32_t old = atomic_load_explicit(meta, memory_order_relaxed), next;
+  int32_t refs;
+  do {
+    if (!(old & META_BIASED)) { /* merged already */
+      *word = old;
+      return meta_count(old);
+    }
+    refs = meta_count(old) + b;
+    next = meta_with_count(old & ~(META_BIASED | META_QUEUED), refs > 0 ? refs : 1);
+  } while (!atomic_compare_exchange_weak_explicit(meta, &old, next, memory_order_acq_rel,
+                                                  memory_order_relaxed));
+  atomic_store_explicit(bp, 0, memory_order_relaxed);
+  if (refs < 0) stat_add_u(&h->stats.errors_double_free, 1);
+  *word = next;
+  return refs;
+}
+
+/* Asks the owner of s to merge the QUEUED block of pg. The owner may be
+ * exiting or gone (its exit merge then handled the block: the word this
+ * thread queued was still BIASED when the exit merge folded it, or the
+ * queueing compare-exchange failed); a heap struct is never unmapped, so a
+ * late flag costs one useless scan. */
+static void bias_notify(segment *s, page *pg) {
+  heap *owner = atomic_load_explicit(&s->owner, memory_order_acquire);
+  atomic_store_explicit(&pg->merge_pending, 1, memory_order_release);
+  if (owner) atomic_store_explicit(&owner->merges_pending, 1, memory_order_release);
+}
+
+/* The owner's release of a BIASED block: from its byte while it has one,
+ * else from the word. */
+static brt_status release_owner_biased(heap *h, const void *p, block_ref *ref, uint32_t word,
+                                       const char *function) {
+  _Atomic uint8_t *bp = bias_of(ref->pg, ref->index);
+  int32_t b = atomic_load_explicit(bp, memory_order_relaxed);
+  if (b > 0) {
+    atomic_store_explicit(bp, (uint8_t)(b - 1), memory_order_relaxed);
+    if (meta_count(word) + b - 1 > 0) return BRT_OK;
+    /* Other threads released what is in the word: none left. */
+    if (bias_fold(h, ref->pg, ref->index, &word) <= 0) _brt_mem_free_block(h, ref, word);
+    return BRT_OK;
+  }
+  for (;;) {
+    int32_t count = meta_count(word);
+    if (count <= 0) {
+      /* Nothing left: a release too many. Merge (which frees it) and report. */
+      if (bias_fold(h, ref->pg, ref->index, &word) <= 0) _brt_mem_free_block(h, ref, word);
+      return _brt_mem_resolve(p, function, ref);
+    }
+    if (count == 1) { /* the caller's was the last reference */
+      _brt_mem_free_block(h, ref, word);
+      return BRT_OK;
+    }
+    if (atomic_compare_exchange_weak_explicit(ref->meta, &word, meta_with_count(word, count - 1),
+                                              memory_order_acq_rel, memory_order_relaxed))
+      return BRT_OK;
+  }
+}
+
+/* Drops one reference of a validated block slot (meta, with `word` read
+ * from it) on behalf of heap h, whatever the block's state: a count of 1
+ * is dropped with a plain store (the caller holds the only reference:
+ * DESIGN.md §4 note 1); higher counts pay for a compare-exchange (not a
+ * fetch_sub: the owner may bias the word meanwhile, and a BIASED count may
+ * be 0, where a decrement would borrow from the flags), and the thread
+ * whose change took the count from 1 to 0 frees. */
+static BRT_NOINLINE brt_status release_general(heap *h, const void *p, page *pg,
+                                               _Atomic uint32_t *meta, uint32_t word,
+                                               const char *function) {
+  segment *s = segment_of((uintptr_t)p);
+  block_ref ref = {.seg = s, .pg = pg, .index = (uint32_t)(meta - pg->meta), .meta = meta};
+  for (;;) {
+    if (!meta_live(word) || meta_references(pg, ref.index, word) <= 0) {
+      brt_status status = _brt_mem_resolve(p, function, &ref);
+      if (status != BRT_OK) return status;
+      word = atomic_load_explicit(meta, memory_order_acquire); /* changed meanwhile */
+      continue;
+    }
+    if (word & META_BIASED) {
+      if (atomic_load_explicit(&s->owner, memory_order_relaxed) == h)
+        return release_owner_biased(h, p, &ref, word, function);
+      int32_t count = meta_count(word) - 1;
+      uint32_t next = meta_with_count(word, count);
+      bool queue = count <= 0 && !(word & META_QUEUED);
+      if (queue) next |= META_QUEUED;
+      if (!atomic_compare_exchange_weak_explicit(meta, &word, next, memory_order_acq_rel,
+                                                 memory_order_acquire))
+        continue;
+      if (queue) bias_notify(s, pg);
+      return BRT_OK;
+    }
+    if ((word & (META_COUNT_MASK | META_SHARED)) == 1) {
+      _brt_mem_free_block(h, &ref, word);
+      return BRT_OK;
+    }
+    if (atomic_compare_exchange_weak_explicit(meta, &word, word - 1, memory_order_acq_rel,
+                                              memory_order_acquire)) {
+      if ((word & META_COUNT_MASK) == 1) _brt_mem_free_block(h, &ref, word);
+      return BRT_OK;
+    }
+  }
+}
+
+/* Owner only (h): merges QUEUED blocks (pages with merge_pending), or every
+ * BIASED block of pages the owner biased (`all`). Blocks left without
+ * references are freed after the walk, since a free may retire a page and
+ * its segment, which another thread may take at once; a full batch ends
+ * the walk early, and the walk starts again after the frees. */
+#define MERGE_BATCH 64
+void _brt_mem_bias_merge(heap *h, bool all) {
+  if (!all && !atomic_exchange_explicit(&h->merges_pending, 0, memory_order_acquire)) return;
+  bool again;
+  do {
+    block_ref dead[MERGE_BATCH];
+    uint32_t dead_words[MERGE_BATCH];
+    unsigned n = 0;
+    again = false;
+    for (segment *s = h->segments; s && !again; s = s->next) {
+      for (uint32_t i = 0; i < s->page_count && !again; i++) {
+        page *pg = &s->pages[i];
+        if (!pg->in_use) continue;
+        if (all ? !pg->biased
+                : !atomic_exchange_explicit(&pg->merge_pending, 0, memory_order_acquire))
+          continue;
+        uint32_t want = all ? META_BIASED : META_BIASED | META_QUEUED;
+        for (uint32_t k = 0; k < pg->extended; k++) {
+          uint32_t word = atomic_load_explicit(&pg->meta[k], memory_order_relaxed);
+          if ((word & want) != want) continue;
+          if (n == MERGE_BATCH) { /* this page again on the next walk */
+            again = true;
+            if (!all) atomic_store_explicit(&pg->merge_pending, 1, memory_order_relaxed);
+            break;
+          }
+          if (bias_fold(h, pg, k, &word) > 0) continue;
+          dead[n] = (block_ref){.seg = s, .pg = pg, .index = k, .meta = &pg->meta[k]};
+          dead_words[n++] = word;
+        }
+        if (all && !again) pg->biased = 0;
+      }
+    }
+    for (unsigned k = 0; k < n; k++) _brt_mem_free_block(h, &dead[k], dead_words[k]);
+  } while (again);
+}
+
 static brt_status release_ref(block_ref *ref, const char *function, const void *p) {
   heap *h = _brt_mem_heap_get();
   if (!h) return BRT_E_OUT_OF_MEMORY;
-  uint32_t word = atomic_load_explicit(ref->meta, memory_order_acquire);
-  if ((word & META_COUNT_MASK) == 1) {
-    _brt_mem_free_block(h, ref, word);
-    return BRT_OK;
-  }
-  if ((word & META_COUNT_MASK) == 0) return _brt_mem_resolve(p, function, ref);
-  uint32_t old = atomic_fetch_sub_explicit(ref->meta, 1, memory_order_acq_rel);
-  if ((old & META_COUNT_MASK) == 1) _brt_mem_free_block(h, ref, old);
-  return BRT_OK;
+  return release_general(h, p, ref->pg, ref->meta,
+                         atomic_load_explicit(ref->meta, memory_order_acquire), function);
 }
 
 BRT_NOINLINE brt_status _brt_mem_release_slow(const void *p, const char *function) {
@@ -214,44 +380,103 @@ BRT_NOINLINE brt_status _brt_mem_release_slow(const void *p, const char *functio
   return release_ref(&ref, function, p);
 }
 
-/* Why brt_retain refused: the full count, or what resolving says. */
-static BRT_NOINLINE brt_status retain_failed(const void *p, uint32_t count) {
+brt_status _brt_mem_retain_word(const void *p, const block_ref *ref, uint32_t flags,
+                                const char *function, uint32_t *old) {
+  uint32_t word = atomic_load_explicit(ref->meta, memory_order_relaxed);
+  for (;;) {
+    int32_t refs = meta_live(word) ? meta_references(ref->pg, ref->index, word) : 0;
+    if (refs <= 0) {
+      block_ref again;
+      brt_status status = _brt_mem_resolve(p, function, &again);
+      if (status != BRT_OK) return status;
+      word = atomic_load_explicit(ref->meta, memory_order_relaxed); /* changed meanwhile */
+      continue;
+    }
+    if ((uint32_t)refs >= BRT_REFCOUNT_MAX)
+      return brt_error_set(BRT_E_OUT_OF_RANGE, BRT_ORIGIN_C, NULL,
+                           "%s: the block at %p already has BRT_REFCOUNT_MAX (%u) references; "
+                           "the count is left unchanged", function, p,
+                           (unsigned)BRT_REFCOUNT_MAX);
+    uint32_t next = meta_with_count(word, meta_count(word) + 1) | flags;
+    if (atomic_compare_exchange_weak_explicit(ref->meta, &word, next, memory_order_relaxed,
+                                              memory_order_relaxed)) {
+      *old = word;
+      return BRT_OK;
+    }
+  }
+}
+
+/* brt_retain of a pointer that is not the start of a block slot of an
+ * active page: resolving it records why. */
+static BRT_NOINLINE brt_status retain_invalid(const void *p) {
   block_ref ref;
   brt_status status = _brt_mem_resolve(p, "brt_retain", &ref);
-  if (status != BRT_OK) return status;
-  if (count == META_COUNT_MASK)
-    return brt_error_set(BRT_E_OUT_OF_RANGE, BRT_ORIGIN_C, NULL,
-                         "brt_retain: the block at %p already has BRT_REFCOUNT_MAX (%u) "
-                         "references; the count is left unchanged", p, (unsigned)BRT_REFCOUNT_MAX);
-  /* The count changed under us (another thread retained or released):
-   * the block is live, so try again. */
-  return brt_retain(p);
+  return status != BRT_OK ? status : brt_retain(p); /* a page started meanwhile */
+}
+
+/* brt_retain off its fast path: the owner's first retain of a block (which
+ * biases it), its byte full or the word's count out of the fast path's
+ * range; another thread's retain; and every error. */
+static BRT_NOINLINE brt_status retain_general(const void *p, page *pg, uint32_t index,
+                                              uint32_t word) {
+  segment *s = segment_of((uintptr_t)p);
+  heap *h = _brt_mem_tls_heap;
+  block_ref ref = {.seg = s, .pg = pg, .index = index, .meta = &pg->meta[index]};
+  if (h != &_brt_mem_empty_heap && atomic_load_explicit(&s->owner, memory_order_relaxed) == h) {
+    _Atomic uint8_t *bp = bias_of(pg, index);
+    while (meta_live(word)) {
+      int32_t b = (word & META_BIASED) ? atomic_load_explicit(bp, memory_order_relaxed) : 0;
+      int32_t refs = meta_count(word) + b;
+      if (refs <= 0 || (uint32_t)refs >= BRT_REFCOUNT_MAX) break; /* errors, below */
+      if (word & META_BIASED) {
+        if (b < BIAS_MAX) {
+          atomic_store_explicit(bp, (uint8_t)(b + 1), memory_order_relaxed);
+          return BRT_OK;
+        }
+        if (atomic_compare_exchange_weak_explicit(ref.meta, &word,
+                                                  meta_with_count(word, meta_count(word) + 1),
+                                                  memory_order_relaxed, memory_order_relaxed))
+          return BRT_OK;
+        continue;
+      }
+      if (atomic_compare_exchange_weak_explicit(ref.meta, &word, word | META_BIASED,
+                                                memory_order_relaxed, memory_order_relaxed)) {
+        atomic_store_explicit(bp, 1, memory_order_relaxed);
+        pg->biased = 1;
+        return BRT_OK;
+      }
+    }
+  }
+  uint32_t old;
+  return _brt_mem_retain_word(p, &ref, 0, "brt_retain", &old);
 }
 
 /* brt_release off its fast path, for a block slot the caller validated (p
- * is the start of a block of an active page). A sole reference on a page
- * whose state needs more than the fast path does (hardened, single-block,
- * parked in our full list) is freed by _brt_mem_free_block, which handles
- * every page state. Other references (or a shared block): an atomic
- * decrement, and whoever takes the count from 1 to 0 frees. Two cases go
- * to the slow path, which validates again and records the error if there
- * is one: a freed block, and any release from a thread that has no heap
- * yet. Out of line, so that brt_release itself needs no stack frame. */
+ * is the start of a block of an active page): every state the fast path
+ * does not take (other references, BIASED, a shared block, a page that is
+ * hardened, single-block or parked in our full list) goes to
+ * release_general; a release from a thread that has no heap yet goes to
+ * the slow path, which validates again. The owner's release of a
+ * reference counted in its byte is tested first. Out of line, so that brt_release itself needs no stack frame. */
 static BRT_NOINLINE brt_status release_flagged(const void *p, _Atomic uint32_t *meta,
                                                uint32_t word) {
   heap *h = _brt_mem_tls_heap;
-  if ((word & META_COUNT_MASK) == 0 || h == &_brt_mem_empty_heap)
-    return _brt_mem_release_slow(p, "brt_release");
-  if ((word & (META_COUNT_MASK | META_SHARED)) != 1) {
-    word = atomic_fetch_sub_explicit(meta, 1, memory_order_acq_rel);
-    if (BRT_LIKELY((word & META_COUNT_MASK) != 1)) return BRT_OK;
+  segment *s = segment_of((uintptr_t)p);
+  /* p was validated: its segment header is live and gives the page. */
+  page *pg = &s->pages[((uintptr_t)p & SEGMENT_MASK) >> s->page_shift];
+  /* The owner gives back a reference counted in its byte, the word
+   * holding 1..MAX more (so none of them is the last): a load and a plain
+   * store, whatever the page's state (alloc.retain_release). */
+  if ((word & META_BIASED) && atomic_load_explicit(&s->owner, memory_order_relaxed) == h) {
+    _Atomic uint8_t *bp = bias_of(pg, (uint32_t)(meta - pg->meta));
+    uint32_t left = atomic_load_explicit(bp, memory_order_relaxed);
+    if (BRT_LIKELY((left != 0) & ((word & META_COUNT_MASK) - 1 < BRT_REFCOUNT_MAX))) {
+      atomic_store_explicit(bp, (uint8_t)(left - 1), memory_order_relaxed);
+      return BRT_OK;
+    }
   }
-  /* The last reference: free, whatever the page's state. */
-  page *pg = page_of((uintptr_t)p); /* validated by the caller */
-  block_ref ref = {.seg = segment_of((uintptr_t)p), .pg = pg,
-                   .index = (uint32_t)(meta - pg->meta), .meta = meta};
-  _brt_mem_free_block(h, &ref, word);
-  return BRT_OK;
+  if (h == &_brt_mem_empty_heap) return _brt_mem_release_slow(p, "brt_release");
+  return release_general(h, p, pg, meta, word, "brt_release");
 }
 
 /* brt_release after the lookup: p is the start of a block slot of pg
@@ -262,13 +487,15 @@ static BRT_NOINLINE brt_status release_flagged(const void *p, _Atomic uint32_t *
  * counted when it is read. */
 BRT_INLINE brt_status release_located(const void *p, page *pg, _Atomic uint32_t *meta,
                                       uint32_t word) {
+  /* Other references, BIASED or a shared block: out of line, first. */
+  if (BRT_UNLIKELY((word & (META_COUNT_MASK | META_SHARED | META_BIASED)) != 1))
+    return release_flagged(p, meta, word);
   segment *s = segment_of((uintptr_t)p);
-  uint32_t state = page_flags(pg);
   heap *h = _brt_mem_tls_heap;
   free_block *b = (free_block *)p;
+  uint32_t state = page_flags(pg);
   if (BRT_LIKELY(atomic_load_explicit(&s->owner, memory_order_relaxed) == h)) {
-    if (BRT_UNLIKELY(((word & (META_COUNT_MASK | META_SHARED)) != 1) |
-                     ((state & ~(PAGE_TRACKED | PAGE_COUNTED)) != 0)))
+    if (BRT_UNLIKELY((state & ~(PAGE_TRACKED | PAGE_COUNTED)) != 0))
       return release_flagged(p, meta, word);
     atomic_store_explicit(meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
     asan_block_free(p, pg->block_size); /* ASan: free, the link word stays addressable */
@@ -282,8 +509,7 @@ BRT_INLINE brt_status release_located(const void *p, page *pg, _Atomic uint32_t 
   /* Another thread's page. Parked in its owner's full list or not, the
    * block goes on thread_free: only the owner must bring a parked page
    * back, and its slow path scans parked pages for thread frees. */
-  if (BRT_UNLIKELY(((word & (META_COUNT_MASK | META_SHARED)) != 1) |
-                   ((state & ~(PAGE_TRACKED | PAGE_COUNTED | PAGE_IN_FULL)) != 0) |
+  if (BRT_UNLIKELY(((state & ~(PAGE_TRACKED | PAGE_COUNTED | PAGE_IN_FULL)) != 0) |
                    (h == &_brt_mem_empty_heap)))
     return release_flagged(p, meta, word);
   atomic_store_explicit(meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
@@ -325,31 +551,39 @@ brt_status brt_release(const void *p) {
   return release_located(p, pg, meta, atomic_load_explicit(meta, memory_order_acquire));
 }
 
-/* The same lookup as brt_release, then a compare-exchange loop that
- * refuses a freed block (count 0) and a full count; both go to the slow
- * path, which resolves the pointer again to record the right error.
- * Unlike a release, a retain at count 1 still needs the locked
- * read-modify-write: DESIGN.md §4 note 1 rests on the caller owning the
- * reference it gives up, but a retain only borrows one, and several
- * threads may retain at once the single reference another thread keeps
- * alive (tests/memory/test_threads.c, test_concurrent_refcount: a plain
- * store there loses increments). */
+/* The same lookup as brt_release. The owner of a BIASED block whose word
+ * holds 0..MAX-BIAS_MAX-1 references and whose byte is below BIAS_MAX adds
+ * the reference to its byte: a load and a plain store, no locked
+ * instruction (one test of the word covers BIASED and the range, since a
+ * word without BIASED wraps far above it). Everything else goes to
+ * retain_general: the owner's first retain (which biases the block), other
+ * threads' retains (a compare-exchange: a retain at count 1 still needs
+ * the locked read-modify-write, since DESIGN.md §4 note 1 rests on the
+ * caller owning the reference it gives up, but a retain only borrows one,
+ * and several threads may retain at once the single reference another
+ * thread keeps alive: tests/memory/test_threads.c), and every error, which
+ * it resolves again to record. */
 brt_status brt_retain(const void *p) {
   uintptr_t a = (uintptr_t)p;
   page *pg = page_of(a);
-  if (BRT_UNLIKELY(!pg)) return retain_failed(p, 0);
+  if (BRT_UNLIKELY(!pg)) return retain_invalid(p);
   uintptr_t off = a - pg->block_start;
   uint64_t index = (off * pg->reciprocal) >> INDEX_SHIFT;
-  if (BRT_UNLIKELY((off >= pg->span) | (index * pg->block_size != off))) return retain_failed(p, 0);
+  if (BRT_UNLIKELY((off >= pg->span) | (index * pg->block_size != off))) return retain_invalid(p);
   _Atomic uint32_t *meta = &pg->meta[index];
   uint32_t word = atomic_load_explicit(meta, memory_order_relaxed);
-  for (;;) {
-    uint32_t count = word & META_COUNT_MASK;
-    if (BRT_UNLIKELY((count == 0) | (count == META_COUNT_MASK))) return retain_failed(p, count);
-    if (BRT_LIKELY(atomic_compare_exchange_weak_explicit(meta, &word, word + 1, memory_order_relaxed,
-                                                         memory_order_relaxed)))
+  heap *h = _brt_mem_tls_heap;
+  if (BRT_LIKELY(((word & (META_BIASED | META_COUNT_MASK)) - META_BIASED <
+                  BRT_REFCOUNT_MAX - BIAS_MAX) &
+                 (atomic_load_explicit(&segment_of(a)->owner, memory_order_relaxed) == h))) {
+    _Atomic uint8_t *bp = bias_of(pg, (uint32_t)index);
+    uint32_t b = atomic_load_explicit(bp, memory_order_relaxed);
+    if (BRT_LIKELY(b < BIAS_MAX)) {
+      atomic_store_explicit(bp, (uint8_t)(b + 1), memory_order_relaxed);
       return BRT_OK;
+    }
   }
+  return retain_general(p, pg, (uint32_t)index, word);
 }
 
 /* Could (size, align) have produced this block? With tracking the
@@ -396,7 +630,7 @@ void *_brt_mem_realloc_sole(void *p, size_t new_size, size_t align, bool *handle
   size_t usable = pg->block_size;
   /* A single reference (the caller's) to a C, Rust or C++ heap block of an
    * untracked page (a tracked one keeps the requested size: full path). */
-  if (BRT_UNLIKELY(((word & (META_COUNT_MASK | META_SHARED)) != 1) |
+  if (BRT_UNLIKELY(((word & (META_COUNT_MASK | META_SHARED | META_BIASED)) != 1) |
                    (word_type(word) > BRT_MEM_CPP_HEAP) |
                    ((state & (PAGE_TRACKED | PAGE_SINGLE)) != 0)))
     return NULL;
@@ -431,7 +665,7 @@ brt_status brt_release_sized(const void *p, size_t size, size_t align) {
     if (BRT_LIKELY((off < pg->span) & (index * pg->block_size == off))) {
       _Atomic uint32_t *meta = &pg->meta[index];
       uint32_t word = atomic_load_explicit(meta, memory_order_acquire);
-      bool sole = (word & (META_COUNT_MASK | META_SHARED)) == 1;
+      bool sole = (word & (META_COUNT_MASK | META_SHARED | META_BIASED)) == 1;
       bool untracked = (page_flags(pg) & PAGE_TRACKED) == 0;
       bool fits = sole_layout_fits(a, pg->block_size, size, align);
       if (BRT_LIKELY(sole & untracked & fits))
@@ -457,7 +691,8 @@ int brt_owns(const void *p) {
   page *pg;
   uint32_t index;
   if (!block_lookup((uintptr_t)p, &pg, &index)) return 0;
-  return (atomic_load_explicit(&pg->meta[index], memory_order_relaxed) & META_COUNT_MASK) != 0;
+  uint32_t word = atomic_load_explicit(&pg->meta[index], memory_order_relaxed);
+  return meta_live(word) && meta_references(pg, index, word) > 0;
 }
 
 brt_status brt_block_info_get(const void *p, brt_block_info *out) {
@@ -480,7 +715,8 @@ brt_status brt_block_info_get(const void *p, brt_block_info *out) {
   out->size = ref.pg->block_size;
   out->align = ref.pg->block_align;
   out->type = word_type(word);
-  out->refcount = word & META_COUNT_MASK;
+  int32_t refs = meta_references(ref.pg, ref.index, word);
+  out->refcount = refs > 0 ? (uint32_t)refs : 0;
   _brt_mem_track_fill_info(&ref, out);
   out->size = asan_live_bytes(p, out->size); /* ASan: the exact request, even untracked */
   return BRT_OK;

@@ -17,6 +17,7 @@ brt_status brt_mem_stats_get(brt_mem_stats *out) {
                          "brt_mem_stats_get: out->struct_size is %u, expected at least %zu "
                          "(set it to sizeof(brt_mem_stats))", out->struct_size, minimum);
   _brt_mem_init();
+  _brt_mem_bias_merge_own();
   heap_stats sum;
   _brt_mem_sum_stats(&sum);
   brt_mem_stats all;
@@ -64,6 +65,7 @@ static void collect_now(heap *h) {
   atomic_fetch_add(&_brt_mem.collections, 1);
   _brt_mem_request_collect_all();
   atomic_store_explicit(&h->collect_requested, 0, memory_order_relaxed);
+  _brt_mem_bias_merge(h, false);
   _brt_mem_adopt_abandoned(h, true);
   _brt_mem_heap_collect(h, true);
   _brt_mem_shared_collect();

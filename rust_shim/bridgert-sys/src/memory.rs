@@ -17,7 +17,7 @@ pub const BRT_MEM_TYPE_COUNT: brt_mem_type = 5;
 pub const BRT_ALLOC_ZERO: c_uint = 1 << 0;
 
 /// The largest reference count a block can hold.
-pub const BRT_REFCOUNT_MAX: u32 = (1 << 26) - 1;
+pub const BRT_REFCOUNT_MAX: u32 = (1 << 23) - 1;
 /// The largest size `brt_alloc` accepts (1 TiB).
 pub const BRT_ALLOC_SIZE_MAX: usize = 1 << 40;
 /// The largest alignment `brt_alloc` accepts (1 GiB).

@@ -1,0 +1,374 @@
+/* Owner-biased reference counts (docs/memory.md, "Owner-biased counts"):
+ * the thread that owns a block's page counts its retains in a byte of its
+ * own; other threads count in the block's word; a block whose last
+ * references another thread drops after its owner retained it is freed by
+ * the owner (at once when the owner's own release ends it, else at the
+ * owner's next slow path, statistics read, collect or exit). Everything a
+ * user relies on is checked through the public ABI: counts, frees,
+ * statistics, double-free detection, and the same under threads. */
+#include "brt_test.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+static brt_mem_stats stats_now(void) {
+  brt_mem_stats st = {.struct_size = sizeof st};
+  assert_ok(brt_mem_stats_get(&st));
+  return st;
+}
+
+static uint32_t refcount_of(const void *p) {
+  brt_block_info info = {.struct_size = sizeof info};
+  assert_ok(brt_block_info_get(p, &info));
+  return info.refcount;
+}
+
+/* A function run on a new thread, joined; returns what it returned. */
+static void *on_thread(void *(*fn)(void *), void *arg) {
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, fn, arg), 0);
+  void *result;
+  assert_int_equal(pthread_join(t, &result), 0);
+  return result;
+}
+
+static void test_owner_retains_and_releases(void **state) {
+  (void)state;
+  brt_mem_stats before = stats_now();
+  unsigned char *p = brt_alloc(64, 16, BRT_MEM_C_HEAP, 0);
+  assert_non_null(p);
+  memset(p, 0x5a, 64);
+  for (int i = 0; i < 3; i++) assert_ok(brt_retain(p));
+  assert_int_equal(refcount_of(p), 4);
+  for (int i = 0; i < 3; i++) assert_ok(brt_release(p));
+  assert_int_equal(refcount_of(p), 1);
+  assert_true(brt_owns(p));
+  for (int i = 0; i < 64; i++) assert_int_equal(p[i], 0x5a);
+  assert_ok(brt_release(p));
+  assert_false(brt_owns(p));
+  /* Once more: a double free, counted, nothing changes. */
+  assert_status(brt_release(p), BRT_E_DOUBLE_FREE);
+  assert_last_error(BRT_E_DOUBLE_FREE, "already freed");
+  assert_status(brt_retain(p), BRT_E_DOUBLE_FREE);
+  brt_mem_stats after = stats_now();
+  assert_int_equal(after.total_frees - before.total_frees, 1);
+  assert_int_equal(after.live_blocks, before.live_blocks);
+  assert_int_equal(after.errors_double_free - before.errors_double_free, 2);
+}
+
+/* More owner retains than its byte holds: the rest go to the word. */
+static void test_owner_byte_overflows_into_the_word(void **state) {
+  (void)state;
+  void *p = brt_alloc(32, 16, BRT_MEM_RUST_HEAP, 0);
+  for (int i = 0; i < 600; i++) assert_ok(brt_retain(p));
+  assert_int_equal(refcount_of(p), 601);
+  for (int i = 0; i < 600; i++) assert_ok(brt_release(p));
+  assert_int_equal(refcount_of(p), 1);
+  assert_ok(brt_release(p));
+  assert_false(brt_owns(p));
+}
+
+typedef struct drops {
+  void *block;
+  int count;
+  brt_status last;
+} drops;
+
+static void *drop_references(void *arg) {
+  drops *d = arg;
+  for (int i = 0; i < d->count; i++) {
+    d->last = brt_release(d->block);
+    if (d->last != BRT_OK) break;
+  }
+  return NULL;
+}
+
+/* The owner retains, another thread drops every reference: the block has
+ * none left at once (brt_owns says so, a further release is a double
+ * free), and the owner frees it at its next report on memory. */
+static void test_other_thread_drops_owner_references(void **state) {
+  (void)state;
+  brt_mem_stats before = stats_now();
+  void *p = brt_alloc(48, 16, BRT_MEM_CPP_HEAP, 0);
+  assert_ok(brt_retain(p));
+  assert_ok(brt_retain(p));
+  drops d = {p, 3, BRT_OK};
+  on_thread(drop_references, &d);
+  assert_int_equal(d.last, BRT_OK);
+  assert_false(brt_owns(p));
+  drops again = {p, 1, BRT_OK};
+  on_thread(drop_references, &again);
+  assert_int_equal(again.last, BRT_E_DOUBLE_FREE);
+  brt_mem_stats after = stats_now(); /* the owner's merge point */
+  assert_int_equal(after.total_frees - before.total_frees, 1);
+  assert_int_equal(after.live_blocks, before.live_blocks);
+  assert_status(brt_release(p), BRT_E_DOUBLE_FREE);
+}
+
+/* The owner's own release takes the last reference after another thread
+ * dropped the others: freed at once. */
+static void test_owner_release_ends_it(void **state) {
+  (void)state;
+  brt_mem_stats before = stats_now();
+  void *p = brt_alloc(80, 16, BRT_MEM_C_HEAP, 0);
+  assert_ok(brt_retain(p));
+  assert_ok(brt_retain(p));
+  drops d = {p, 2, BRT_OK};
+  on_thread(drop_references, &d);
+  assert_int_equal(d.last, BRT_OK);
+  assert_int_equal(refcount_of(p), 1);
+  assert_ok(brt_release(p));
+  assert_false(brt_owns(p));
+  brt_mem_stats after = stats_now();
+  assert_int_equal(after.total_frees - before.total_frees, 1);
+  assert_status(brt_release(p), BRT_E_DOUBLE_FREE);
+}
+
+typedef struct owner_thread {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  int stage;
+  void *block;
+  brt_status seen;
+  uint64_t frees_before, frees_after;
+} owner_thread;
+
+/* Stage 0 -> 1: allocates and retains twice, publishes. Waits for 2 (the
+ * main thread dropped all three references), then reads statistics (its
+ * merge point) and looks at the block. */
+static void *owner_waits(void *arg) {
+  owner_thread *o = arg;
+  pthread_mutex_lock(&o->lock);
+  o->frees_before = stats_now().total_frees;
+  o->block = brt_alloc(200, 16, BRT_MEM_RUST_HEAP, 0);
+  brt_retain(o->block);
+  brt_retain(o->block);
+  o->stage = 1;
+  pthread_cond_broadcast(&o->cond);
+  while (o->stage != 2) pthread_cond_wait(&o->cond, &o->lock);
+  o->frees_after = stats_now().total_frees;
+  brt_block_info info = {.struct_size = sizeof info};
+  o->seen = brt_block_info_get(o->block, &info);
+  pthread_mutex_unlock(&o->lock);
+  return NULL;
+}
+
+static void test_owner_merges_at_its_next_report(void **state) {
+  (void)state;
+  owner_thread o = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, NULL, BRT_OK, 0, 0};
+  pthread_t t;
+  pthread_create(&t, NULL, owner_waits, &o);
+  pthread_mutex_lock(&o.lock);
+  while (o.stage != 1) pthread_cond_wait(&o.cond, &o.lock);
+  for (int i = 0; i < 3; i++) assert_ok(brt_release(o.block));
+  assert_false(brt_owns(o.block));
+  o.stage = 2;
+  pthread_cond_broadcast(&o.cond);
+  pthread_mutex_unlock(&o.lock);
+  pthread_join(t, NULL);
+  assert_int_equal(o.seen, BRT_E_DOUBLE_FREE); /* freed by the owner's merge */
+  assert_true(o.frees_after - o.frees_before >= 1);
+}
+
+static void *allocate_and_retain(void *arg) {
+  void **out = arg;
+  *out = brt_alloc(96, 16, BRT_MEM_C_HEAP, 0);
+  brt_retain(*out);
+  brt_retain(*out);
+  return NULL;
+}
+
+/* A thread exits holding biased references: they are merged into the word
+ * on its way out, so the blocks are ordinary ones that any thread frees
+ * at once. */
+static void test_owner_exit_merges(void **state) {
+  (void)state;
+  void *p = NULL;
+  on_thread(allocate_and_retain, &p);
+  assert_non_null(p);
+  assert_int_equal(refcount_of(p), 3);
+  brt_mem_stats before = stats_now();
+  for (int i = 0; i < 3; i++) assert_ok(brt_release(p));
+  brt_mem_stats after = stats_now();
+  assert_int_equal(after.total_frees - before.total_frees, 1);
+  assert_false(brt_owns(p));
+  assert_status(brt_release(p), BRT_E_DOUBLE_FREE);
+  assert_ok(brt_mem_collect());
+}
+
+/* Resizing needs the only reference, counted in the byte or the word. */
+static void test_realloc_and_share_of_a_biased_block(void **state) {
+  (void)state;
+  unsigned char *p = brt_alloc(40, 16, BRT_MEM_RUST_HEAP, 0);
+  for (int i = 0; i < 40; i++) p[i] = (unsigned char)i;
+  assert_ok(brt_retain(p));
+  assert_null_with(brt_realloc(p, 4000, 16), BRT_E_UNSUPPORTED);
+  assert_last_error(BRT_E_UNSUPPORTED, "refcount 2");
+  assert_ok(brt_release(p));
+  unsigned char *q = brt_realloc(p, 4000, 16);
+  assert_non_null(q);
+  for (int i = 0; i < 40; i++) assert_int_equal(q[i], i);
+  assert_false(brt_owns(p));
+  /* brt_map_share counts in the word, beside the owner's byte. */
+  assert_ok(brt_retain(q));
+  brt_mem_stats before = stats_now();
+  assert_ptr_equal(brt_map_share(q), q);
+  assert_int_equal(refcount_of(q), 3);
+  assert_int_equal(stats_now().active_shares - before.active_shares, 1);
+  for (int i = 0; i < 3; i++) assert_ok(brt_release(q));
+  assert_false(brt_owns(q));
+  assert_int_equal(stats_now().active_shares, before.active_shares);
+}
+
+typedef struct visit_count {
+  const void *want;
+  uint32_t refcount;
+  int seen;
+} visit_count;
+
+static int find_block(void *ctx, const void *block, const brt_block_info *info) {
+  visit_count *v = ctx;
+  if (block == v->want) {
+    v->refcount = info->refcount;
+    v->seen++;
+  }
+  return 0;
+}
+
+static void test_visit_live_reports_biased_counts(void **state) {
+  (void)state;
+  void *p = brt_alloc(24, 16, BRT_MEM_C_HEAP, 0);
+  for (int i = 0; i < 4; i++) assert_ok(brt_retain(p));
+  visit_count v = {p, 0, 0};
+  assert_ok(brt_mem_visit_live(0, find_block, &v));
+  assert_int_equal(v.seen, 1);
+  assert_int_equal(v.refcount, 5);
+  for (int i = 0; i < 5; i++) assert_ok(brt_release(p));
+  v.seen = 0;
+  assert_ok(brt_mem_visit_live(0, find_block, &v));
+  assert_int_equal(v.seen, 0);
+}
+
+/* --- Under threads -------------------------------------------------------- */
+
+enum { SHARED_BLOCKS = 64, ROUNDS = 20000, OTHERS = 3 };
+
+typedef struct hammer {
+  void **blocks;
+  atomic_int failures;
+  unsigned seed;
+} hammer;
+
+static void *retain_release_all(void *arg) {
+  hammer *h = arg;
+  unsigned seed = h->seed;
+  for (int r = 0; r < ROUNDS; r++) {
+    seed = seed * 1103515245u + 12345u;
+    void *p = h->blocks[(seed >> 8) % SHARED_BLOCKS];
+    if (brt_retain(p) != BRT_OK) atomic_fetch_add(&h->failures, 1);
+    if (brt_retain(p) != BRT_OK) atomic_fetch_add(&h->failures, 1);
+    if (brt_release(p) != BRT_OK) atomic_fetch_add(&h->failures, 1);
+    if (brt_release(p) != BRT_OK) atomic_fetch_add(&h->failures, 1);
+  }
+  return NULL;
+}
+
+/* The owner and three other threads retain and release the same blocks at
+ * once: no count is lost, every block ends with the references it began
+ * with and is freed exactly once. */
+static void test_owner_and_others_at_once(void **state) {
+  (void)state;
+  brt_mem_stats before = stats_now();
+  void *blocks[SHARED_BLOCKS];
+  for (int i = 0; i < SHARED_BLOCKS; i++) {
+    blocks[i] = brt_alloc(16 + (size_t)i * 8, 16, BRT_MEM_C_HEAP, 0);
+    assert_ok(brt_retain(blocks[i])); /* biased: 2 references */
+  }
+  hammer h[OTHERS + 1];
+  pthread_t t[OTHERS];
+  for (int i = 0; i <= OTHERS; i++) {
+    h[i].blocks = blocks;
+    atomic_init(&h[i].failures, 0);
+    h[i].seed = 77u + (unsigned)i * 1000u;
+  }
+  for (int i = 0; i < OTHERS; i++) pthread_create(&t[i], NULL, retain_release_all, &h[i]);
+  retain_release_all(&h[OTHERS]); /* the owner, meanwhile */
+  for (int i = 0; i < OTHERS; i++) pthread_join(t[i], NULL);
+  for (int i = 0; i <= OTHERS; i++) assert_int_equal(atomic_load(&h[i].failures), 0);
+  for (int i = 0; i < SHARED_BLOCKS; i++) {
+    assert_int_equal(refcount_of(blocks[i]), 2);
+    assert_ok(brt_release(blocks[i]));
+    assert_ok(brt_release(blocks[i]));
+    assert_false(brt_owns(blocks[i]));
+  }
+  brt_mem_stats after = stats_now();
+  assert_int_equal(after.total_frees - before.total_frees, SHARED_BLOCKS);
+  assert_int_equal(after.live_blocks, before.live_blocks);
+}
+
+enum { HANDED = 20000, EXTRA = 3 };
+
+typedef struct queue {
+  void **items;
+  atomic_int produced;
+  int consumed;
+  int failures;
+} queue;
+
+static void *consume_references(void *arg) {
+  queue *q = arg;
+  while (q->consumed < HANDED * (EXTRA + 1)) {
+    int ready = atomic_load_explicit(&q->produced, memory_order_acquire);
+    while (q->consumed < ready) {
+      unsigned char *p = q->items[q->consumed++];
+      if (p[0] != 0xc3) q->failures++;
+      if (brt_release(p) != BRT_OK) q->failures++;
+    }
+  }
+  return NULL;
+}
+
+/* The Rust-clones, C++-drops pattern: the owner retains each block EXTRA
+ * times and hands every reference to a consumer thread that drops them
+ * all, while the owner keeps allocating (its slow paths merge what the
+ * consumer queued). After both are done and the owner reads statistics,
+ * every block is freed exactly once. */
+static void test_owner_references_handed_off(void **state) {
+  (void)state;
+  brt_mem_stats before = stats_now();
+  queue q = {calloc(HANDED * (EXTRA + 1), sizeof(void *)), 0, 0, 0};
+  pthread_t consumer;
+  pthread_create(&consumer, NULL, consume_references, &q);
+  int n = 0;
+  for (int i = 0; i < HANDED; i++) {
+    unsigned char *p = brt_alloc(16 + (size_t)(i % 32) * 16, 16, BRT_MEM_RUST_HEAP, 0);
+    assert_non_null(p);
+    memset(p, 0xc3, 16);
+    for (int k = 0; k < EXTRA; k++) assert_ok(brt_retain(p));
+    for (int k = 0; k <= EXTRA; k++) q.items[n++] = p;
+    atomic_store_explicit(&q.produced, n, memory_order_release);
+  }
+  pthread_join(consumer, NULL);
+  assert_int_equal(q.failures, 0);
+  brt_mem_stats after = stats_now();
+  assert_int_equal(after.total_frees - before.total_frees, HANDED);
+  assert_int_equal(after.live_blocks, before.live_blocks);
+  assert_int_equal(after.errors_double_free, before.errors_double_free);
+  free(q.items);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_owner_retains_and_releases),
+      cmocka_unit_test(test_owner_byte_overflows_into_the_word),
+      cmocka_unit_test(test_other_thread_drops_owner_references),
+      cmocka_unit_test(test_owner_release_ends_it),
+      cmocka_unit_test(test_owner_merges_at_its_next_report),
+      cmocka_unit_test(test_owner_exit_merges),
+      cmocka_unit_test(test_realloc_and_share_of_a_biased_block),
+      cmocka_unit_test(test_visit_live_reports_biased_counts),
+      cmocka_unit_test(test_owner_and_others_at_once),
+      cmocka_unit_test(test_owner_references_handed_off),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
