@@ -107,7 +107,8 @@ static heap *heap_create(void) {
     if (mem == MAP_FAILED) return NULL;
     h = mem;
   }
-  memset(h, 0, sizeof *h);
+  memset(h, 0, offsetof(heap, merges_pending));
+  atomic_store_explicit(&h->merges_pending, 0, memory_order_relaxed);
   for (size_t i = 0; i < DIRECT_SLOTS; i++) h->direct[i] = &_brt_mem_empty_page;
   h->config_epoch = atomic_load(&_brt_mem.config_epoch);
   pthread_mutex_lock(&_brt_mem.heaps_lock);

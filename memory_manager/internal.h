@@ -176,8 +176,7 @@ typedef struct page {
   uint8_t bin;
   uint8_t in_use;
   uint8_t committed;
-  uint8_t biased;                /* the owner biased a block here since the last full merge */
-  _Atomic uint8_t merge_pending; /* another thread QUEUED a block here (release.c) */
+  uint8_t biased; /* owner-only: a block here may be BIASED (release.c) */
 } page;
 _Static_assert(sizeof(page) == 128, "a page descriptor is two cache lines");
 
@@ -222,7 +221,6 @@ typedef struct heap {
   uint64_t id_next, id_end; /* tracking ids, taken from a global counter in ranges */
   uint32_t config_epoch;
   _Atomic uint32_t collect_requested;
-  _Atomic uint32_t merges_pending; /* some page has merge_pending set (release.c) */
   int64_t live_bytes_reported; /* what this heap last added to the global estimate */
   void *quarantine[QUARANTINE_SLOTS];
   uint32_t quarantine_head, quarantine_count;
@@ -234,6 +232,10 @@ typedef struct heap {
    * the cold end of the heap. What is live in each class is counted when
    * read (track.c), so releases count nothing. */
   _Atomic uint64_t class_allocs[CLASS_COUNT];
+  /* Another thread QUEUED a block of this heap for a merge (release.c).
+   * Last, and not cleared by heap_create's memset: a thread may set it
+   * late, after the heap's thread exited and the struct was reused. */
+  _Atomic uint32_t merges_pending;
 } heap;
 
 /* --- Globals (heap.c) -------------------------------------------------------- */

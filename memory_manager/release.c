@@ -204,9 +204,14 @@ void _brt_mem_free_block(heap *h, block_ref *ref, uint32_t word) {
  *    the byte at 0 takes the reference from the word.
  *  - Another thread retains and releases in the word; the count may drop to
  *    zero or below when it releases references the owner added. The release
- *    that takes it there sets QUEUED and tells the owner (the page's
- *    merge_pending, then its heap's merges_pending), which merges at its next
- *    slow path (heap_housekeeping), brt_mem_collect or thread exit.
+ *    that takes it there sets QUEUED and then the owner heap's
+ *    merges_pending; the owner merges at its next slow path
+ *    (heap_housekeeping), statistics read, brt_mem_collect or exit. That
+ *    thread reads the owner before its compare-exchange, while its own
+ *    reference keeps the segment alive: after it, the owner may free the
+ *    block and the segment may be unmapped. Heap structs are never
+ *    unmapped, so a late flag (the owner exited: its exit merge folded the
+ *    word, or made the compare-exchange fail) costs one useless walk.
  *  - Merging (only the owner): one compare-exchange folds the byte into the
  *    count and clears BIASED and QUEUED; a block left without references is
  *    freed. The owner also merges at once when its own release leaves
@@ -238,17 +243,6 @@ static int32_t bias_fold(heap *h, page *pg, uint32_t index, uint32_t *word) {
   if (refs < 0) stat_add_u(&h->stats.errors_double_free, 1);
   *word = next;
   return refs;
-}
-
-/* Asks the owner of s to merge the QUEUED block of pg. The owner may be
- * exiting or gone (its exit merge then handled the block: the word this
- * thread queued was still BIASED when the exit merge folded it, or the
- * queueing compare-exchange failed); a heap struct is never unmapped, so a
- * late flag costs one useless scan. */
-static void bias_notify(segment *s, page *pg) {
-  heap *owner = atomic_load_explicit(&s->owner, memory_order_acquire);
-  atomic_store_explicit(&pg->merge_pending, 1, memory_order_release);
-  if (owner) atomic_store_explicit(&owner->merges_pending, 1, memory_order_release);
 }
 
 /* The owner's release of a BIASED block: from its byte while it has one,
@@ -301,8 +295,8 @@ static BRT_NOINLINE brt_status release_general(heap *h, const void *p, page *pg,
       continue;
     }
     if (word & META_BIASED) {
-      if (atomic_load_explicit(&s->owner, memory_order_relaxed) == h)
-        return release_owner_biased(h, p, &ref, word, function);
+      heap *owner = atomic_load_explicit(&s->owner, memory_order_relaxed);
+      if (owner == h) return release_owner_biased(h, p, &ref, word, function);
       int32_t count = meta_count(word) - 1;
       uint32_t next = meta_with_count(word, count);
       bool queue = count <= 0 && !(word & META_QUEUED);
@@ -310,7 +304,8 @@ static BRT_NOINLINE brt_status release_general(heap *h, const void *p, page *pg,
       if (!atomic_compare_exchange_weak_explicit(meta, &word, next, memory_order_acq_rel,
                                                  memory_order_acquire))
         continue;
-      if (queue) bias_notify(s, pg);
+      /* From here the block may be freed: only the heap is touched. */
+      if (queue && owner) atomic_store_explicit(&owner->merges_pending, 1, memory_order_release);
       return BRT_OK;
     }
     if ((word & (META_COUNT_MASK | META_SHARED)) == 1) {
@@ -325,11 +320,12 @@ static BRT_NOINLINE brt_status release_general(heap *h, const void *p, page *pg,
   }
 }
 
-/* Owner only (h): merges QUEUED blocks (pages with merge_pending), or every
- * BIASED block of pages the owner biased (`all`). Blocks left without
- * references are freed after the walk, since a free may retire a page and
- * its segment, which another thread may take at once; a full batch ends
- * the walk early, and the walk starts again after the frees. */
+/* Owner only (h): merges the QUEUED blocks (or, `all`, every BIASED block)
+ * of the pages where it biased blocks; a page found with no BIASED block
+ * left is not walked again until the owner biases one there. Blocks left
+ * without references are freed after the walk, since a free may retire a
+ * page and its segment, which another thread may take at once; a full
+ * batch ends the walk early, and the walk starts again after the frees. */
 #define MERGE_BATCH 64
 void _brt_mem_bias_merge(heap *h, bool all) {
   if (!all && !atomic_exchange_explicit(&h->merges_pending, 0, memory_order_acquire)) return;
@@ -342,24 +338,24 @@ void _brt_mem_bias_merge(heap *h, bool all) {
     for (segment *s = h->segments; s && !again; s = s->next) {
       for (uint32_t i = 0; i < s->page_count && !again; i++) {
         page *pg = &s->pages[i];
-        if (!pg->in_use) continue;
-        if (all ? !pg->biased
-                : !atomic_exchange_explicit(&pg->merge_pending, 0, memory_order_acquire))
-          continue;
+        if (!pg->in_use || !pg->biased) continue;
         uint32_t want = all ? META_BIASED : META_BIASED | META_QUEUED;
+        bool biased_left = false;
         for (uint32_t k = 0; k < pg->extended; k++) {
           uint32_t word = atomic_load_explicit(&pg->meta[k], memory_order_relaxed);
-          if ((word & want) != want) continue;
+          if ((word & want) != want) {
+            biased_left |= (word & META_BIASED) != 0;
+            continue;
+          }
           if (n == MERGE_BATCH) { /* this page again on the next walk */
-            again = true;
-            if (!all) atomic_store_explicit(&pg->merge_pending, 1, memory_order_relaxed);
+            again = biased_left = true;
             break;
           }
           if (bias_fold(h, pg, k, &word) > 0) continue;
           dead[n] = (block_ref){.seg = s, .pg = pg, .index = k, .meta = &pg->meta[k]};
           dead_words[n++] = word;
         }
-        if (all && !again) pg->biased = 0;
+        pg->biased = biased_left;
       }
     }
     for (unsigned k = 0; k < n; k++) _brt_mem_free_block(h, &dead[k], dead_words[k]);
