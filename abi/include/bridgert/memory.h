@@ -39,9 +39,10 @@ typedef enum brt_mem_type {
 /* brt_alloc flags. */
 enum { BRT_ALLOC_ZERO = 1u << 0 /* the block's bytes are zero */ };
 
-/* The largest reference count a block can hold (8,388,607); a retain
- * beyond it fails with BRT_E_OUT_OF_RANGE and changes nothing. Was
- * 2^26 - 1 before 0.3.0 (docs/abi.md). */
+/* The largest reference count a block can hold (8,388,607: the count is
+ * a signed 24-bit field while the owner thread's references are counted
+ * apart, docs/memory.md "Owner-biased counts"); a retain beyond it fails
+ * with BRT_E_OUT_OF_RANGE and changes nothing. */
 #define BRT_REFCOUNT_MAX ((uint32_t)((1u << 23) - 1))
 /* The largest size brt_alloc accepts (1 TiB). */
 #define BRT_ALLOC_SIZE_MAX ((size_t)1 << 40)
