@@ -183,6 +183,19 @@ static bool refill_page(heap *h, page *pg) {
   return _brt_mem_page_extend(pg);
 }
 
+/* The slow path's work once the request is valid and the heap exists. */
+static void *alloc_in_heap(heap *h, size_t size, size_t align, brt_mem_type type,
+                           unsigned flags) {
+  heap_housekeeping(h);
+  size_t bin = _brt_mem_bin_for(size, align);
+  if (BRT_UNLIKELY(h->budget != NULL)) {
+    size_t usable = bin < BIN_COUNT ? _brt_mem_bin_size[bin] : (size + OS_PAGE - 1) & ~(size_t)(OS_PAGE - 1);
+    if (!_brt_mem_budget_allows(h, usable, size, "brt_alloc")) return NULL;
+  }
+  if (bin < BIN_COUNT) return alloc_from_bin(h, bin, size, type, flags);
+  return alloc_large(h, size, align, type);
+}
+
 BRT_NOINLINE __attribute__((cold)) void *_brt_mem_alloc_slow(size_t size, size_t align, brt_mem_type type, unsigned flags) {
   if (simple_request(size, align, type, flags)) {
     heap *h = _brt_mem_tls_heap;
@@ -210,14 +223,10 @@ BRT_NOINLINE __attribute__((cold)) void *_brt_mem_alloc_slow(size_t size, size_t
   if (type == BRT_MEM_SHARED) return _brt_mem_alloc_shared_block(size, align, size);
   heap *h = _brt_mem_heap_get();
   if (!h) return NULL;
-  heap_housekeeping(h);
-  size_t bin = _brt_mem_bin_for(size, align);
-  if (BRT_UNLIKELY(h->budget != NULL)) {
-    size_t usable = bin < BIN_COUNT ? _brt_mem_bin_size[bin] : (size + OS_PAGE - 1) & ~(size_t)(OS_PAGE - 1);
-    if (!_brt_mem_budget_allows(h, usable, size, "brt_alloc")) return NULL;
-  }
-  if (bin < BIN_COUNT) return alloc_from_bin(h, bin, size, type, flags);
-  return alloc_large(h, size, align, type);
+  heap_busy_enter(h);
+  void *block = alloc_in_heap(h, size, align, type, flags);
+  heap_busy_leave(h);
+  return block;
 }
 
 /* --- brt_realloc ------------------------------------------------------------------ */

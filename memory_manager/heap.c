@@ -35,6 +35,7 @@ static heap *heap_pool;     /* heaps_lock: structs of exited threads, reused */
 static segment *abandoned;  /* segments_lock */
 
 static void heap_thread_exit(void *arg);
+static void heap_retire_struct(heap *h);
 static void fork_prepare(void);
 static void fork_parent(void);
 static void fork_child(void);
@@ -212,7 +213,7 @@ static segment *abandoned_pop(void) {
 
 /* Takes one abandoned segment (or all of them) into h: collects every
  * page, frees the empty ones, queues the others in h's bins. */
-void _brt_mem_adopt_abandoned(heap *h, bool all) {
+static void adopt_abandoned_body(heap *h, bool all) {
   segment *s;
   while ((s = abandoned_pop()) != NULL) {
     atomic_store_explicit(&s->owner, h, memory_order_relaxed);
@@ -233,10 +234,16 @@ void _brt_mem_adopt_abandoned(heap *h, bool all) {
   }
 }
 
+void _brt_mem_adopt_abandoned(heap *h, bool all) {
+  heap_busy_enter(h);
+  adopt_abandoned_body(h, all);
+  heap_busy_leave(h);
+}
+
 /* Collects every page of h; frees the empty ones (all of them when
  * release_all, else all but the only page of a bin) and, when
  * release_all, decommits free pages and the cached empty segment. */
-void _brt_mem_heap_collect(heap *h, bool release_all) {
+static void heap_collect_body(heap *h, bool release_all) {
   _brt_mem_quarantine_flush(h);
   for (segment *s = h->segments, *next; s; s = next) {
     next = s->next;
@@ -266,10 +273,17 @@ void _brt_mem_heap_collect(heap *h, bool release_all) {
   _brt_mem_segment_release_cache(h);
 }
 
+void _brt_mem_heap_collect(heap *h, bool release_all) {
+  heap_busy_enter(h);
+  heap_collect_body(h, release_all);
+  heap_busy_leave(h);
+}
+
 /* Thread exit: the heap's empty pages go back, segments that still hold
  * live blocks are abandoned (their blocks stay valid; any thread may
  * release them, and the next thread that needs a page adopts them). */
 static void heap_abandon(heap *h) {
+  heap_busy_enter(h); /* for good: the struct is pooled busy, heap_create clears it */
   _brt_mem_bias_merge(h, true); /* no page leaves with this thread's owner bytes */
   _brt_mem_heap_collect(h, true);
   for (segment *s = h->segments, *next; s; s = next) {
@@ -284,6 +298,12 @@ static void heap_abandon(heap *h) {
     abandoned_push(s);
   }
   _brt_mem_sync_live_bytes(h);
+  heap_retire_struct(h);
+}
+
+/* Folds the statistics of a heap whose thread is gone into the retired
+ * sums and pools the struct. */
+static void heap_retire_struct(heap *h) {
   pthread_mutex_lock(&_brt_mem.heaps_lock);
   stats_fold(&_brt_mem.retired, &h->stats);
   for (int c = 0; c < CLASS_COUNT; c++)
@@ -312,12 +332,100 @@ void _brt_mem_request_collect_all(void) {
 
 /* --- fork --------------------------------------------------------------------------------
  * The global locks are held across fork() so the child gets them in a
- * consistent state. In the child only the forking thread exists: the other
- * threads' heaps stay registered (their statistics remain part of the sums)
- * and their segments stay owned by heaps nobody runs. Their blocks remain
- * valid and can be released by the child (that goes through the atomic
- * thread_free lists), but their free space is not reused in the child —
- * walking heaps that another thread may have left mid-update is unsafe. */
+ * consistent state. In the child only the forking thread exists. The
+ * heaps of the others are taken over as if their threads had exited: their
+ * segments are abandoned (adopted by the child's next page search or
+ * brt_mem_collect) and their statistics folded into the retired sums, so
+ * the child reuses their free space. Their free lists cannot be trusted —
+ * a thread may have been between popping a block and writing its word, or
+ * between marking a block freed and pushing it — so each page is rebuilt
+ * from its metadata words, which a thread changes with single stores: a
+ * live word is a live block, a freed or never-used one is free space
+ * (nobody in the child holds the block a vanished thread was handing out
+ * or giving back), and a BIASED word is merged. A heap whose thread was
+ * inside code that changes its lists (heap_busy_enter) is left as it is:
+ * its blocks stay valid and releasable, its free space unused. This needs
+ * the child to see a prefix of each vanished thread's stores in program
+ * order, which x86-64 guarantees; elsewhere no heap is taken over. */
+#if defined(__x86_64__)
+#define FORK_TAKEOVER 1
+#else
+#define FORK_TAKEOVER 0
+#endif
+
+/* Rebuilds a page of the vanished heap x from its metadata words. */
+static void fork_page_rebuild(heap *x, page *pg) {
+  free_block *head = NULL, **tail = &head;
+  uint32_t used = 0;
+  size_t size = pg->block_size;
+  for (uint32_t k = 0; k < pg->extended; k++) {
+    _Atomic uint32_t *meta = &pg->meta[k];
+    uint32_t word = atomic_load_explicit(meta, memory_order_relaxed);
+    if (word & META_BIASED) {
+      int32_t refs = meta_references(pg, k, word);
+      atomic_store_explicit(bias_of(pg, k), 0, memory_order_relaxed);
+      if (refs > 0) {
+        atomic_store_explicit(meta, meta_with_count(word & ~(META_BIASED | META_QUEUED), refs),
+                              memory_order_relaxed);
+        used++;
+        continue;
+      }
+      /* No reference left (it waited for x's merge): freed, counted as x would have. */
+      brt_mem_type type = (brt_mem_type)((word & META_TYPE_MASK) >> META_TYPE_SHIFT);
+      stat_add_u(&x->stats.frees, 1);
+      stat_add_i(&x->stats.bytes_by_type[type], -(int64_t)size);
+      if (word & META_SHARED) stat_add_i(&x->stats.active_shares, -1);
+      atomic_store_explicit(meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
+    } else if (meta_live(word)) {
+      used++;
+      continue;
+    } else if (word & META_QUARANTINED) { /* in x's quarantine, which is gone */
+      atomic_store_explicit(meta, word & ~META_QUARANTINED, memory_order_relaxed);
+    }
+    free_block *b = (free_block *)(pg->block_start + (uintptr_t)k * size);
+    asan_block_free(b, size); /* ASan: free, the link word stays addressable */
+    *tail = b;
+    tail = &b->next;
+  }
+  *tail = NULL;
+  pg->free = head;
+  pg->local_free = NULL;
+  atomic_store_explicit(&pg->thread_free, NULL, memory_order_relaxed);
+  pg->used = used;
+  pg->next = pg->prev = NULL;
+  page_flags_store(pg, page_flags(pg) & ~PAGE_IN_FULL);
+  pg->biased = 0;
+}
+
+/* In the child, single-threaded, after the locks are re-created. */
+static void fork_take_over_heaps(void) {
+  if (!FORK_TAKEOVER) return;
+  heap *self = _brt_mem_tls_heap;
+  int absent = 0;
+  for (heap *h = heap_registry; h; h = h->registry_next) {
+    h->fork_absent = h != self && h->busy == 0;
+    absent += h->fork_absent;
+  }
+  if (!absent) return;
+  pthread_mutex_lock(&_brt_mem.segments_lock);
+  for (segment *s = _brt_mem_registry_first(), *next; s; s = next) {
+    next = s->all_next;
+    heap *x = atomic_load_explicit(&s->owner, memory_order_relaxed);
+    if (!x || !x->fork_absent) continue;
+    for (uint32_t i = 0; i < s->page_count; i++)
+      if (s->pages[i].in_use) fork_page_rebuild(x, &s->pages[i]);
+    atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
+    if (s->used_pages == 0) _brt_mem_segment_release(s); /* x's cached empty segment */
+    else abandoned_push(s);
+  }
+  pthread_mutex_unlock(&_brt_mem.segments_lock);
+  for (heap *h = heap_registry, *next; h; h = next) {
+    next = h->registry_next;
+    if (!h->fork_absent) continue;
+    _brt_mem_sync_live_bytes(h);
+    heap_retire_struct(h);
+  }
+}
 static void fork_prepare(void) {
   pthread_mutex_lock(&_brt_mem.heaps_lock);
   pthread_mutex_lock(&_brt_mem.segments_lock);
@@ -339,4 +447,5 @@ static void fork_child(void) {
   _brt_mem_shared_fork_child();
   _brt_mem_track_fork_child();
   init_locks();
+  fork_take_over_heaps();
 }

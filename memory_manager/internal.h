@@ -233,6 +233,10 @@ typedef struct heap {
    * the cold end of the heap. What is live in each class is counted when
    * read (track.c), so releases count nothing. */
   _Atomic uint64_t class_allocs[CLASS_COUNT];
+  /* fork() (heap.c): how deep the thread is in code that changes more of
+   * its heap than the fast paths do; owner-only, read in a fork child. */
+  uint32_t busy;
+  uint8_t fork_absent; /* fork child: the heap's thread does not exist here */
   /* Another thread QUEUED a block of this heap for a merge (release.c).
    * Last, and not cleared by heap_create's memset: a thread may set it
    * late, after the heap's thread exited and the struct was reused. */
@@ -418,6 +422,24 @@ BRT_INLINE int32_t meta_references(const page *pg, uint32_t index, uint32_t word
 /* Handed out and not freed (a BIASED block waiting for its owner's merge
  * with no references left is still "live" here; meta_references says 0). */
 BRT_INLINE bool meta_live(uint32_t word) { return word != 0 && !(word & META_FREED); }
+
+/* fork() (heap.c, "fork"): a fork child takes over the pages of heaps
+ * whose thread does not exist there, rebuilding each page from its
+ * metadata words, unless that thread was inside code that changes its
+ * lists (bin queues, segment lists, page descriptors), which these mark.
+ * The fast paths change only free lists, counts and words, which the
+ * rebuild does not trust. The compiler fences keep the mark's stores
+ * ordered with the changes they guard; x86-64 stores become visible in
+ * program order, which is what the child sees of a thread interrupted by
+ * fork. */
+BRT_INLINE void heap_busy_enter(heap *h) {
+  h->busy++;
+  atomic_signal_fence(memory_order_seq_cst);
+}
+BRT_INLINE void heap_busy_leave(heap *h) {
+  atomic_signal_fence(memory_order_seq_cst);
+  h->busy--;
+}
 
 /* --- os.c: the only place that talks to the kernel -----------------------------
  * Each returns NULL / false on failure with errno set and records nothing;

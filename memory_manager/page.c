@@ -265,7 +265,9 @@ bool _brt_mem_page_retire(heap *h, page *pg) {
 
 /* _brt_mem_page_retire as a tail call for brt_release's fast path. */
 BRT_NOINLINE brt_status _brt_mem_page_retire_ok(heap *h, page *pg) {
+  heap_busy_enter(h);
   _brt_mem_page_retire(h, pg);
+  heap_busy_leave(h);
   return BRT_OK;
 }
 

@@ -162,7 +162,7 @@ void _brt_mem_quarantine_flush(heap *h) {
 
 /* The last reference is gone (`word` was the metadata word with count 1):
  * mark the block freed and give it back. */
-void _brt_mem_free_block(heap *h, block_ref *ref, uint32_t word) {
+static void free_block_body(heap *h, block_ref *ref, uint32_t word) {
   page *pg = ref->pg;
   brt_mem_type type = word_type(word);
   stat_add_u(&h->stats.frees, 1);
@@ -188,6 +188,12 @@ void _brt_mem_free_block(heap *h, block_ref *ref, uint32_t word) {
   atomic_store_explicit(ref->meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
   asan_block_free(block, pg->block_size); /* ASan: before another thread can see it */
   page_free_block(h, ref->seg, pg, block);
+}
+
+void _brt_mem_free_block(heap *h, block_ref *ref, uint32_t word) {
+  heap_busy_enter(h);
+  free_block_body(h, ref, word);
+  heap_busy_leave(h);
 }
 
 /* --- Owner-biased reference counts ------------------------------------------
@@ -327,7 +333,7 @@ static BRT_NOINLINE brt_status release_general(heap *h, const void *p, page *pg,
  * page and its segment, which another thread may take at once; a full
  * batch ends the walk early, and the walk starts again after the frees. */
 #define MERGE_BATCH 64
-void _brt_mem_bias_merge(heap *h, bool all) {
+static void bias_merge_body(heap *h, bool all) {
   if (!all && !atomic_exchange_explicit(&h->merges_pending, 0, memory_order_acquire)) return;
   bool again;
   do {
@@ -360,6 +366,12 @@ void _brt_mem_bias_merge(heap *h, bool all) {
     }
     for (unsigned k = 0; k < n; k++) _brt_mem_free_block(h, &dead[k], dead_words[k]);
   } while (again);
+}
+
+void _brt_mem_bias_merge(heap *h, bool all) {
+  heap_busy_enter(h);
+  bias_merge_body(h, all);
+  heap_busy_leave(h);
 }
 
 static brt_status release_ref(block_ref *ref, const char *function, const void *p) {

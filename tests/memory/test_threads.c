@@ -203,6 +203,166 @@ static void test_fork_with_threads(void **state) {
   assert_ok(brt_release(h.block));
 }
 
+/* fork() while another thread keeps pages with free space: the child takes
+ * that thread's heap over (it does not exist there), so it reuses the free
+ * slots instead of committing new pages, and the thread's live blocks stay
+ * valid and releasable. */
+enum { SPARSE = 20000 };
+
+typedef struct sparse_holder {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  int stage;
+  unsigned char *blocks[SPARSE];
+} sparse_holder;
+
+static void *hold_sparse(void *arg) {
+  sparse_holder *h = arg;
+  pthread_mutex_lock(&h->lock);
+  for (int i = 0; i < SPARSE; i++) {
+    h->blocks[i] = brt_alloc(64, 16, BRT_MEM_C_HEAP, 0);
+    memset(h->blocks[i], i & 0xff, 64);
+  }
+  /* Three of every four go: pages three-quarters free. */
+  for (int i = 0; i < SPARSE; i++)
+    if (i % 4 != 0) brt_release(h->blocks[i]);
+  h->stage = 1;
+  pthread_cond_broadcast(&h->cond);
+  while (h->stage != 2) pthread_cond_wait(&h->cond, &h->lock);
+  pthread_mutex_unlock(&h->lock);
+  return NULL;
+}
+
+static void test_fork_child_reuses_other_threads_space(void **state) {
+  (void)state;
+  sparse_holder *h = calloc(1, sizeof *h);
+  pthread_mutex_init(&h->lock, NULL);
+  pthread_cond_init(&h->cond, NULL);
+  pthread_t t;
+  pthread_create(&t, NULL, hold_sparse, h);
+  pthread_mutex_lock(&h->lock);
+  while (h->stage != 1) pthread_cond_wait(&h->cond, &h->lock);
+  pthread_mutex_unlock(&h->lock);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    brt_mem_stats st = {.struct_size = sizeof st};
+    int ok = brt_mem_stats_get(&st) == BRT_OK;
+    uint64_t committed = st.committed_bytes;
+    /* As many 64-byte blocks as the thread freed: they fit in its pages. */
+    static void *mine[SPARSE];
+    for (int i = 0; i < SPARSE * 3 / 4 && ok; i++) {
+      mine[i] = brt_alloc(64, 16, BRT_MEM_C_HEAP, 0);
+      ok = mine[i] != NULL;
+      if (ok) memset(mine[i], 0xee, 64);
+    }
+    ok = ok && brt_mem_stats_get(&st) == BRT_OK;
+    uint64_t grown = st.committed_bytes - committed;
+    /* The thread's live blocks are intact and can be released. */
+    for (int i = 0; i < SPARSE && ok; i += 4) {
+      for (int k = 0; k < 64; k++) ok = ok && h->blocks[i][k] == (i & 0xff);
+      ok = ok && brt_release(h->blocks[i]) == BRT_OK;
+    }
+    for (int i = 0; i < SPARSE * 3 / 4 && ok; i++) ok = brt_release(mine[i]) == BRT_OK;
+    ok = ok && brt_mem_collect() == BRT_OK && brt_mem_stats_get(&st) == BRT_OK;
+    if (!ok) _exit(1);
+    /* 15000 blocks of 64 bytes are ~1 MiB; without the takeover the child
+     * commits that much again. */
+    _exit(grown < 256 * 1024 ? 0 : 2);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+  pthread_mutex_lock(&h->lock);
+  h->stage = 2;
+  pthread_cond_broadcast(&h->cond);
+  pthread_mutex_unlock(&h->lock);
+  pthread_join(t, NULL);
+  for (int i = 0; i < SPARSE; i += 4) {
+    for (int k = 0; k < 64; k++) assert_int_equal(h->blocks[i][k], i & 0xff);
+    assert_ok(brt_release(h->blocks[i]));
+  }
+  free(h);
+}
+
+/* fork() again and again while other threads allocate, retain, release and
+ * hand blocks over: whatever point they were at, the child's takeover of
+ * their heaps leaves an allocator that works (every child allocates,
+ * fills, checks and releases many blocks of every class and collects). */
+static _Atomic int fork_churn_stop;
+
+static void *churn_until_stopped(void *arg) {
+  unsigned seed = (unsigned)(uintptr_t)arg;
+  enum { SLOTS = 512 };
+  unsigned char *slots[SLOTS] = {0};
+  size_t sizes[SLOTS] = {0};
+  while (!atomic_load(&fork_churn_stop)) {
+    seed = seed * 1103515245u + 12345u;
+    int i = (int)((seed >> 8) % SLOTS);
+    if (slots[i]) {
+      for (size_t k = 0; k < sizes[i]; k++)
+        if (slots[i][k] != (unsigned char)(sizes[i] & 0xff)) return (void *)1;
+      if ((seed >> 20) & 1) {
+        if (brt_retain(slots[i]) != BRT_OK || brt_release(slots[i]) != BRT_OK) return (void *)1;
+      }
+      if (brt_release(slots[i]) != BRT_OK) return (void *)1;
+      slots[i] = NULL;
+    } else {
+      sizes[i] = 8 + (seed >> 12) % 3000;
+      slots[i] = brt_alloc(sizes[i], 16, BRT_MEM_RUST_HEAP, 0);
+      if (!slots[i]) return (void *)1;
+      memset(slots[i], (int)(sizes[i] & 0xff), sizes[i]);
+    }
+  }
+  for (int i = 0; i < SLOTS; i++)
+    if (slots[i]) brt_release(slots[i]);
+  return NULL;
+}
+
+static int child_exercise(void) {
+  enum { N = 3000 };
+  static unsigned char *blocks[N];
+  for (int round = 0; round < 3; round++) {
+    for (int i = 0; i < N; i++) {
+      size_t size = 1 + (size_t)(i * 37 % 9000);
+      blocks[i] = brt_alloc(size, 16, BRT_MEM_C_HEAP, 0);
+      if (!blocks[i]) return 1;
+      memset(blocks[i], i & 0xff, size);
+    }
+    for (int i = 0; i < N; i++) {
+      size_t size = 1 + (size_t)(i * 37 % 9000);
+      for (size_t k = 0; k < size; k += 97)
+        if (blocks[i][k] != (i & 0xff)) return 2;
+      if (brt_release(blocks[i]) != BRT_OK) return 3;
+    }
+  }
+  return brt_mem_collect() == BRT_OK ? 0 : 4;
+}
+
+static void test_fork_during_churn(void **state) {
+  (void)state;
+  atomic_store(&fork_churn_stop, 0);
+  pthread_t t[2];
+  for (int i = 0; i < 2; i++) pthread_create(&t[i], NULL, churn_until_stopped, (void *)(uintptr_t)(i + 5));
+  for (int f = 0; f < 40; f++) {
+    usleep(2000);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) _exit(child_exercise());
+    int status = 0;
+    waitpid(pid, &status, 0);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+  }
+  atomic_store(&fork_churn_stop, 1);
+  for (int i = 0; i < 2; i++) {
+    void *result;
+    pthread_join(t[i], &result);
+    assert_null(result);
+  }
+}
+
 /* brt_mem_collect and brt_mem_stats_get from one thread while others
  * allocate, release across threads and exit: collection requests reach the
  * other heaps at their next slow path; nothing is lost or doubled. */
@@ -347,6 +507,8 @@ int main(void) {
       cmocka_unit_test(test_last_reference_race),  cmocka_unit_test(test_abandoned_segments),
       cmocka_unit_test(test_fork_with_threads),    cmocka_unit_test(test_collect_while_running),
       cmocka_unit_test(test_exit_retires_segments_then_reuse),
+      cmocka_unit_test(test_fork_child_reuses_other_threads_space),
+      cmocka_unit_test(test_fork_during_churn),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
