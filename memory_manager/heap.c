@@ -361,9 +361,11 @@ static void fork_page_rebuild(heap *x, page *pg) {
   for (uint32_t k = 0; k < pg->extended; k++) {
     _Atomic uint32_t *meta = &pg->meta[k];
     uint32_t word = atomic_load_explicit(meta, memory_order_relaxed);
+    int32_t refs = meta_references(pg, k, word);
+    /* Zero for every slot: x may have been between a merge's
+     * compare-exchange and clearing the byte. */
+    atomic_store_explicit(bias_of(pg, k), 0, memory_order_relaxed);
     if (word & META_BIASED) {
-      int32_t refs = meta_references(pg, k, word);
-      atomic_store_explicit(bias_of(pg, k), 0, memory_order_relaxed);
       if (refs > 0) {
         atomic_store_explicit(meta, meta_with_count(word & ~(META_BIASED | META_QUEUED), refs),
                               memory_order_relaxed);

@@ -8,7 +8,8 @@
  *    512 KiB. A page serves one size class. Its area starts with the owner
  *    bytes (one per block: references its owner thread added, see the
  *    metadata word below), then the side array of block metadata words
- *    (one 32-bit word per block: refcount, type, state), then the blocks. User data never sits beside
+ *    (one 32-bit word per block: refcount, type, state), then the blocks.
+ *    User data never sits beside
  *    metadata, so an overrun cannot corrupt a refcount.
  *  - Blocks above 64 KiB, alignments above 4096 and MAPPED blocks live
  *    alone in a single-block segment. SHARED blocks up to 64 KiB come from

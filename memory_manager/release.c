@@ -465,7 +465,8 @@ static BRT_NOINLINE brt_status retain_general(const void *p, page *pg, uint32_t 
  * hardened, single-block or parked in our full list) goes to
  * release_general; a release from a thread that has no heap yet goes to
  * the slow path, which validates again. The owner's release of a
- * reference counted in its byte is tested first. Out of line, so that brt_release itself needs no stack frame. */
+ * reference counted in its byte is tested first. Out of line, so that
+ * brt_release itself needs no stack frame. */
 static BRT_NOINLINE brt_status release_flagged(const void *p, _Atomic uint32_t *meta,
                                                uint32_t word) {
   heap *h = _brt_mem_tls_heap;
