@@ -413,11 +413,15 @@ BRT_INLINE uint32_t meta_with_count(uint32_t word, int32_t count) {
   return (word & ~META_COUNT_MASK) | ((uint32_t)count & META_COUNT_MASK);
 }
 /* A live block's references: exact for its owner thread; for another
- * thread the owner byte is a relaxed reading, exact whenever the owner
- * cannot be changing it (the caller holds the only reference). */
+ * thread a reading of the owner byte, exact whenever the owner cannot be
+ * changing it (the caller holds the only reference). The load acquires
+ * and the owner's releases store the byte with release, so a thread that
+ * finds itself the sole holder (brt_realloc in place) sees everything the
+ * owner did with the block before its release, as it would through the
+ * word (free on x86-64: both are plain moves). */
 BRT_INLINE int32_t meta_references(const page *pg, uint32_t index, uint32_t word) {
   int32_t c = meta_count(word);
-  if (word & META_BIASED) c += atomic_load_explicit(bias_of(pg, index), memory_order_relaxed);
+  if (word & META_BIASED) c += atomic_load_explicit(bias_of(pg, index), memory_order_acquire);
   return c;
 }
 /* Handed out and not freed (a BIASED block waiting for its owner's merge

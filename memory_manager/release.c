@@ -234,7 +234,7 @@ static int32_t bias_fold(heap *h, page *pg, uint32_t index, uint32_t *word) {
   _Atomic uint32_t *meta = &pg->meta[index];
   _Atomic uint8_t *bp = bias_of(pg, index);
   int32_t b = atomic_load_explicit(bp, memory_order_relaxed);
-  uint32_t old = atomic_load_explicit(meta, memory_order_relaxed), next;
+  uint32_t old = atomic_load_explicit(meta, memory_order_acquire), next;
   int32_t refs;
   do {
     if (!(old & META_BIASED)) { /* merged already */
@@ -244,8 +244,8 @@ static int32_t bias_fold(heap *h, page *pg, uint32_t index, uint32_t *word) {
     refs = meta_count(old) + b;
     next = meta_with_count(old & ~(META_BIASED | META_QUEUED), refs > 0 ? refs : 1);
   } while (!atomic_compare_exchange_weak_explicit(meta, &old, next, memory_order_acq_rel,
-                                                  memory_order_relaxed));
-  atomic_store_explicit(bp, 0, memory_order_relaxed);
+                                                  memory_order_acquire));
+  atomic_store_explicit(bp, 0, memory_order_release);
   if (refs < 0) stat_add_u(&h->stats.errors_double_free, 1);
   *word = next;
   return refs;
@@ -258,7 +258,7 @@ static brt_status release_owner_biased(heap *h, const void *p, block_ref *ref, u
   _Atomic uint8_t *bp = bias_of(ref->pg, ref->index);
   int32_t b = atomic_load_explicit(bp, memory_order_relaxed);
   if (b > 0) {
-    atomic_store_explicit(bp, (uint8_t)(b - 1), memory_order_relaxed);
+    atomic_store_explicit(bp, (uint8_t)(b - 1), memory_order_release);
     if (meta_count(word) + b - 1 > 0) return BRT_OK;
     /* Other threads released what is in the word: none left. */
     if (bias_fold(h, ref->pg, ref->index, &word) <= 0) _brt_mem_free_block(h, ref, word);
@@ -275,8 +275,10 @@ static brt_status release_owner_biased(heap *h, const void *p, block_ref *ref, u
       _brt_mem_free_block(h, ref, word);
       return BRT_OK;
     }
+    /* A failure acquires: the count it reads may be another holder's
+     * last-but-one release, after which ours is the last and frees. */
     if (atomic_compare_exchange_weak_explicit(ref->meta, &word, meta_with_count(word, count - 1),
-                                              memory_order_acq_rel, memory_order_relaxed))
+                                              memory_order_acq_rel, memory_order_acquire))
       return BRT_OK;
   }
 }
@@ -480,7 +482,7 @@ static BRT_NOINLINE brt_status release_flagged(const void *p, _Atomic uint32_t *
     _Atomic uint8_t *bp = bias_of(pg, (uint32_t)(meta - pg->meta));
     uint32_t left = atomic_load_explicit(bp, memory_order_relaxed);
     if (BRT_LIKELY((left != 0) & ((word & META_COUNT_MASK) - 1 < BRT_REFCOUNT_MAX))) {
-      atomic_store_explicit(bp, (uint8_t)(left - 1), memory_order_relaxed);
+      atomic_store_explicit(bp, (uint8_t)(left - 1), memory_order_release);
       return BRT_OK;
     }
   }

@@ -357,6 +357,130 @@ static void test_owner_references_handed_off(void **state) {
   free(q.items);
 }
 
+/* Both holders of a BIASED block drop their references at the same moment,
+ * the owner's taken from the word (its byte is empty): whichever release
+ * is last frees the block, exactly once, and the other holder's writes
+ * before its release are ordered before the block is handed out again
+ * (the owner writes the block it allocates next). An owner whose
+ * compare-exchange loses reads the count with acquire, since the count it
+ * reads decides that its release is the last. */
+enum { RACE_ROUNDS = 4000 };
+
+typedef struct last_release {
+  unsigned char *_Atomic block;
+  atomic_int round; /* the owner: round r's block is published */
+  atomic_int ready; /* the other thread: round r's block retained and written */
+  atomic_int go;    /* the owner: release round r's block now */
+  int failures;
+} last_release;
+
+static void wait_for(atomic_int *flag, int value) {
+  while (atomic_load_explicit(flag, memory_order_acquire) < value) {
+  }
+}
+
+static void *hold_and_release(void *arg) {
+  last_release *lr = arg;
+  for (int r = 1; r <= RACE_ROUNDS; r++) {
+    wait_for(&lr->round, r);
+    unsigned char *p = atomic_load_explicit(&lr->block, memory_order_relaxed);
+    if (brt_retain(p) != BRT_OK) lr->failures++;
+    atomic_store_explicit(&lr->ready, r, memory_order_release);
+    wait_for(&lr->go, r);
+    memset(p, 0x5a, 64); /* ordered before the owner's reuse only by this release */
+    if (brt_release(p) != BRT_OK) lr->failures++;
+  }
+  return NULL;
+}
+
+static void test_simultaneous_last_releases(void **state) {
+  (void)state;
+  brt_mem_stats before = stats_now();
+  last_release lr = {.failures = 0};
+  atomic_init(&lr.block, NULL);
+  atomic_init(&lr.round, 0);
+  atomic_init(&lr.ready, 0);
+  atomic_init(&lr.go, 0);
+  pthread_t other;
+  assert_int_equal(pthread_create(&other, NULL, hold_and_release, &lr), 0);
+  for (int r = 1; r <= RACE_ROUNDS; r++) {
+    unsigned char *p = brt_alloc(64, 16, BRT_MEM_RUST_HEAP, 0);
+    assert_non_null(p);
+    assert_ok(brt_retain(p));  /* BIASED: one reference in the word, one in the byte */
+    assert_ok(brt_release(p)); /* the byte's: the owner's one reference is in the word */
+    atomic_store_explicit(&lr.block, p, memory_order_relaxed);
+    atomic_store_explicit(&lr.round, r, memory_order_release);
+    wait_for(&lr.ready, r);
+    atomic_store_explicit(&lr.go, r, memory_order_release);
+    assert_ok(brt_release(p)); /* races the other thread's */
+    unsigned char *next = brt_alloc(64, 16, BRT_MEM_RUST_HEAP, 0); /* often p again */
+    assert_non_null(next);
+    memset(next, 0xa5, 64);
+    assert_ok(brt_release(next));
+  }
+  assert_int_equal(pthread_join(other, NULL), 0);
+  assert_int_equal(lr.failures, 0);
+  brt_mem_stats after = stats_now(); /* merges what the other thread queued */
+  assert_int_equal(after.total_frees - before.total_frees, 2 * RACE_ROUNDS);
+  assert_int_equal(after.live_blocks, before.live_blocks);
+  assert_int_equal(after.errors_double_free, before.errors_double_free);
+}
+
+/* The owner drops its byte's reference after reading the block; the other
+ * holder, waiting for brt_realloc to stop refusing a shared block, then
+ * resizes it in place and writes it. The byte is stored with release and
+ * read with acquire, so the owner's reads happen before those writes (the
+ * stress test once caught the relaxed version as a race under
+ * ThreadSanitizer). */
+typedef struct sole_holder {
+  unsigned char *_Atomic block;
+  atomic_int refusals;
+  int failures;
+} sole_holder;
+
+static void *resize_when_sole(void *arg) {
+  sole_holder *sh = arg;
+  unsigned char *p;
+  while ((p = atomic_load_explicit(&sh->block, memory_order_acquire)) == NULL) {
+  }
+  unsigned char *same;
+  while ((same = brt_realloc(p, 48, 16)) == NULL) {
+    if (brt_error_code(brt_last_error()) != BRT_E_UNSUPPORTED) sh->failures++;
+    atomic_fetch_add_explicit(&sh->refusals, 1, memory_order_relaxed);
+  }
+  if (same != p) sh->failures++; /* 48 bytes stay in the block's class: in place */
+  memset(same, 0x77, 48);
+  if (brt_release(same) != BRT_OK) sh->failures++;
+  return NULL;
+}
+
+static void test_sole_holder_after_owner_release(void **state) {
+  (void)state;
+  brt_mem_stats before = stats_now();
+  for (int round = 0; round < 200; round++) {
+    unsigned char *p = brt_alloc(40, 16, BRT_MEM_C_HEAP, 0);
+    assert_non_null(p);
+    memset(p, 0x11, 40);
+    assert_ok(brt_retain(p)); /* the owner's byte: 1; the word's reference goes to the other */
+    sole_holder sh = {.failures = 0};
+    atomic_init(&sh.block, NULL);
+    atomic_init(&sh.refusals, 0);
+    pthread_t other;
+    assert_int_equal(pthread_create(&other, NULL, resize_when_sole, &sh), 0);
+    atomic_store_explicit(&sh.block, p, memory_order_release);
+    while (atomic_load_explicit(&sh.refusals, memory_order_relaxed) == 0) {
+    }
+    unsigned sum = 0;
+    for (int i = 0; i < 40; i++) sum += p[i]; /* read while still a holder */
+    assert_int_equal(sum, 40 * 0x11);
+    assert_ok(brt_release(p)); /* from the owner byte */
+    assert_int_equal(pthread_join(other, NULL), 0);
+    assert_int_equal(sh.failures, 0);
+  }
+  brt_mem_stats after = stats_now();
+  assert_int_equal(after.live_blocks, before.live_blocks);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_owner_retains_and_releases),
@@ -369,6 +493,8 @@ int main(void) {
       cmocka_unit_test(test_visit_live_reports_biased_counts),
       cmocka_unit_test(test_owner_and_others_at_once),
       cmocka_unit_test(test_owner_references_handed_off),
+      cmocka_unit_test(test_simultaneous_last_releases),
+      cmocka_unit_test(test_sole_holder_after_owner_release),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
