@@ -295,7 +295,22 @@ static void bench_in_process(const char *bench, double (*brt)(void *, uint64_t),
 int main(int argc, char **argv) {
   self_path = argv[0];
   if (argc == 5 && strcmp(argv[1], "--child") == 0) return child_main(argv[2], argv[3], argv[4]);
-  const char *only = argc > 1 ? argv[1] : NULL;
+  /* One bench by name, with or without the "alloc." prefix. */
+  static const char *const names[] = {"alloc.churn",          "alloc.pair64",
+                                      "alloc.handoff",        "alloc.retain_release",
+                                      "alloc.rss_1m64",       "alloc.tracking_blocks"};
+  const char *only = NULL;
+  if (argc > 1) {
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+      if (strcmp(argv[1], names[i]) == 0 || strcmp(argv[1], names[i] + strlen("alloc.")) == 0)
+        only = names[i];
+    if (!only) {
+      fprintf(stderr, "bench-alloc: no bench '%s'; one of:", argv[1]);
+      for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) fprintf(stderr, " %s", names[i]);
+      fprintf(stderr, " (or none for all)\n");
+      return 2;
+    }
+  }
   int have_mimalloc = load_mimalloc();
   if (!have_mimalloc) fprintf(stderr, "bench-alloc: libmimalloc.so.2 not found; mimalloc skipped\n");
 #define WANT(name) (!only || strcmp(only, name) == 0)
