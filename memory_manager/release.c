@@ -463,29 +463,17 @@ static BRT_NOINLINE brt_status retain_general(const void *p, page *pg, uint32_t 
 
 /* brt_release off its fast path, for a block slot the caller validated (p
  * is the start of a block of an active page): every state the fast path
- * does not take (other references, BIASED, a shared block, a page that is
- * hardened, single-block or parked in our full list) goes to
- * release_general; a release from a thread that has no heap yet goes to
- * the slow path, which validates again. The owner's release of a
- * reference counted in its byte is tested first. Out of line, so that
- * brt_release itself needs no stack frame. */
+ * does not take (other references, BIASED beyond the owner's byte, a
+ * shared block, a page that is hardened, single-block or parked in our
+ * full list) goes to release_general; a release from a thread that has no
+ * heap yet goes to the slow path, which validates again. Out of line, so
+ * that brt_release itself needs no stack frame. */
 static BRT_NOINLINE brt_status release_flagged(const void *p, _Atomic uint32_t *meta,
                                                uint32_t word) {
   heap *h = _brt_mem_tls_heap;
   segment *s = segment_of((uintptr_t)p);
   /* p was validated: its segment header is live and gives the page. */
   page *pg = &s->pages[((uintptr_t)p & SEGMENT_MASK) >> s->page_shift];
-  /* The owner gives back a reference counted in its byte, the word
-   * holding 1..MAX more (so none of them is the last): a load and a plain
-   * store, whatever the page's state (alloc.retain_release). */
-  if ((word & META_BIASED) && atomic_load_explicit(&s->owner, memory_order_relaxed) == h) {
-    _Atomic uint8_t *bp = bias_of(pg, (uint32_t)(meta - pg->meta));
-    uint32_t left = atomic_load_explicit(bp, memory_order_relaxed);
-    if (BRT_LIKELY((left != 0) & ((word & META_COUNT_MASK) - 1 < BRT_REFCOUNT_MAX))) {
-      atomic_store_explicit(bp, (uint8_t)(left - 1), memory_order_release);
-      return BRT_OK;
-    }
-  }
   if (h == &_brt_mem_empty_heap) return _brt_mem_release_slow(p, "brt_release");
   return release_general(h, p, pg, meta, word, "brt_release");
 }
@@ -496,13 +484,26 @@ static BRT_NOINLINE brt_status release_flagged(const void *p, _Atomic uint32_t *
  * once. Counted and tracked pages need nothing here: a tracking record is
  * rewritten at the slot's next allocation, and what is live per class is
  * counted when it is read. */
-BRT_INLINE brt_status release_located(const void *p, page *pg, _Atomic uint32_t *meta,
-                                      uint32_t word) {
-  /* Other references, BIASED or a shared block: out of line, first. */
-  if (BRT_UNLIKELY((word & (META_COUNT_MASK | META_SHARED | META_BIASED)) != 1))
-    return release_flagged(p, meta, word);
+BRT_INLINE brt_status release_located(const void *p, page *pg, uint32_t index,
+                                      _Atomic uint32_t *meta, uint32_t word) {
   segment *s = segment_of((uintptr_t)p);
   heap *h = _brt_mem_tls_heap;
+  /* Other references, BIASED or a shared block: first. The owner giving
+   * back a reference counted in its byte, the word holding 1..MAX more (so
+   * none of them is the last), is a load and a plain store whatever the
+   * page's state (alloc.retain_release), done here where the page and the
+   * index are still in registers; everything else is out of line. */
+  if (BRT_UNLIKELY((word & (META_COUNT_MASK | META_SHARED | META_BIASED)) != 1)) {
+    if ((word & META_BIASED) && atomic_load_explicit(&s->owner, memory_order_relaxed) == h) {
+      _Atomic uint8_t *bp = bias_of(pg, index);
+      uint32_t left = atomic_load_explicit(bp, memory_order_relaxed);
+      if (BRT_LIKELY((left != 0) & ((word & META_COUNT_MASK) - 1 < BRT_REFCOUNT_MAX))) {
+        atomic_store_explicit(bp, (uint8_t)(left - 1), memory_order_release);
+        return BRT_OK;
+      }
+    }
+    return release_flagged(p, meta, word);
+  }
   free_block *b = (free_block *)p;
   uint32_t state = page_flags(pg);
   if (BRT_LIKELY(atomic_load_explicit(&s->owner, memory_order_relaxed) == h)) {
@@ -559,7 +560,7 @@ brt_status brt_release(const void *p) {
   if (BRT_UNLIKELY((off >= pg->span) | (index * pg->block_size != off)))
     return _brt_mem_release_slow(p, "brt_release");
   _Atomic uint32_t *meta = &pg->meta[index];
-  return release_located(p, pg, meta, atomic_load_explicit(meta, memory_order_acquire));
+  return release_located(p, pg, (uint32_t)index, meta, atomic_load_explicit(meta, memory_order_acquire));
 }
 
 /* The same lookup as brt_release. The owner of a BIASED block whose word
@@ -661,7 +662,7 @@ void *_brt_mem_realloc_sole(void *p, size_t new_size, size_t align, bool *handle
   memcpy(moved, p, usable < new_size ? usable : new_size);
   /* The old block is still ours alone: release it without a second lookup
    * (a validated sole block: the release cannot fail). */
-  (void)release_located(p, pg, meta, atomic_load_explicit(meta, memory_order_acquire));
+  (void)release_located(p, pg, (uint32_t)index, meta, atomic_load_explicit(meta, memory_order_acquire));
   return moved;
 }
 
@@ -680,7 +681,7 @@ brt_status brt_release_sized(const void *p, size_t size, size_t align) {
       bool untracked = (page_flags(pg) & PAGE_TRACKED) == 0;
       bool fits = sole_layout_fits(a, pg->block_size, size, align);
       if (BRT_LIKELY(sole & untracked & fits))
-        return release_located(p, pg, meta, word);
+        return release_located(p, pg, (uint32_t)index, meta, word);
     }
   }
   block_ref ref;
