@@ -7,15 +7,18 @@
 /* A request the fast path can serve: size 1..1024, align 1, 2, 4, 8 or 16
  * (every block is 16-aligned), a C, Rust or C++ heap type, no flags.
  * Branch-free, one test of an OR of terms that are each 0 exactly when
- * their condition holds: (align - 1) | (size - 1) / 64 is below 16 exactly
- * when both ranges hold (unsigned arithmetic: 0 wraps to the maximum);
- * align & (align - 1) is 0 for powers of two; (type + 1) / 4 is 0 for
- * types 0..2, computed in 64 bits so that no type wraps to 0. */
+ * their condition holds: (size - 1) >> 10 is 0 for 1..1024 (unsigned
+ * arithmetic: 0 wraps to the maximum); (align - 1) & (align | ~15) is 0
+ * exactly for the powers of two up to 16 (above 16, align - 1 has a bit
+ * of ~15; below, align - 1 and align share a bit unless align is a power
+ * of two; align 0 wraps); (type + 1) >> 2 is 0 for types 0..2, computed
+ * in 64 bits so that no type wraps to 0. */
 _Static_assert(DIRECT_MAX == 1024 && MIN_ALIGN == 16 && BRT_MEM_SHARED == 3,
                "simple_request's constants");
 BRT_INLINE bool simple_request(size_t size, size_t align, brt_mem_type type, unsigned flags) {
-  uint64_t range = ((align - 1) | ((size - 1) >> 6)) >> 4;
-  return (range | (align & (align - 1)) | (((uint64_t)(uint32_t)type + 1) >> 2) | flags) == 0;
+  uint64_t bad = ((size - 1) >> 10) | ((align - 1) & (align | ~(uint64_t)15)) |
+                 (((uint64_t)(uint32_t)type + 1) >> 2) | flags;
+  return bad == 0;
 }
 
 /* The fast path: no atomic read-modify-write, no lock, no stack frame,
@@ -30,12 +33,13 @@ BRT_INLINE bool simple_request(size_t size, size_t align, brt_mem_type type, uns
  * slot points to a page whose free list is NULL, so a thread's first
  * allocation and an exhausted page need no separate test. */
 void *brt_alloc(size_t size, size_t align, brt_mem_type type, unsigned flags) {
-  bool simple = simple_request(size, align, type, flags);
+  if (BRT_UNLIKELY(!simple_request(size, align, type, flags)))
+    return _brt_mem_alloc_slow(size, align, type, flags);
   heap *h = _brt_mem_tls_heap;
-  page *pg = h->direct[simple ? (size + 15) >> 4 : 0];
+  page *pg = h->direct[(size + 15) >> 4];
   free_block *block = pg->free;
   uint32_t page_state = page_flags(pg);
-  if (BRT_UNLIKELY(!simple | (block == NULL) | ((page_state & ~(PAGE_TRACKED | PAGE_COUNTED)) != 0)))
+  if (BRT_UNLIKELY((block == NULL) | ((page_state & ~(PAGE_TRACKED | PAGE_COUNTED)) != 0)))
     return _brt_mem_alloc_slow(size, align, type, flags);
   pg->free = block->next;
   asan_block_live(block, size, pg->block_size); /* ASan: the request addressable, the tail not */
