@@ -4,7 +4,8 @@
  *   alloc.churn            1024 live slots, random sizes 8..1024 B, 10 M replacements
  *   alloc.pair64           alloc 64 B, write, free: 10 M times
  *   alloc.handoff          thread A allocates 4 M blocks of 16..264 B, thread B frees them
- *   alloc.retain_release   brt_retain + brt_release of one live block (vs an atomic inc/dec)
+ *   alloc.retain_release   brt_retain + brt_release of one live block (vs an atomic inc/dec,
+ *                          and a plain byte inc/dec in two calls: the floor)
  *   alloc.rss_1m64         resident bytes added by holding 1 M live 64 B blocks
  *   alloc.tracking_blocks  alloc.churn with tracking = blocks, against tracking off
  *
@@ -189,6 +190,30 @@ static double retain_release_atomic(void *arg, uint64_t ops) {
   return (double)(bench_now_ns() - start);
 }
 
+/* The floor of any count kept in memory and changed through calls, as
+ * brt_retain and brt_release change the owner's byte: a plain (unlocked)
+ * byte increment and decrement, each in a function of its own. What
+ * separates the two back-to-back calls is the store-to-load forwarding of
+ * the byte, twice per pair, so this shows how much of bridgert's figure is
+ * the lookup and the validation and how much is the host. */
+static __attribute__((noinline)) void plain_inc(_Atomic uint8_t *count) {
+  atomic_store_explicit(count, (uint8_t)(atomic_load_explicit(count, memory_order_relaxed) + 1),
+                        memory_order_relaxed);
+}
+static __attribute__((noinline)) void plain_dec(_Atomic uint8_t *count) {
+  atomic_store_explicit(count, (uint8_t)(atomic_load_explicit(count, memory_order_relaxed) - 1),
+                        memory_order_relaxed);
+}
+static double retain_release_plain(void *arg, uint64_t ops) {
+  _Atomic uint8_t *count = arg;
+  uint64_t start = bench_now_ns();
+  for (uint64_t i = 0; i < ops; i++) {
+    plain_inc(count);
+    plain_dec(count);
+  }
+  return (double)(bench_now_ns() - start);
+}
+
 /* --- RSS ---------------------------------------------------------------------------- */
 
 static double resident_bytes(void) {
@@ -332,6 +357,9 @@ int main(int argc, char **argv) {
     static _Atomic uint32_t count = 1;
     bench_run_subject(&state, "atomic_inc_dec", retain_release_atomic, (void *)&count, RETAIN_OPS,
                       "\"op\":\"fetch_add+fetch_sub\"");
+    static _Atomic uint8_t byte = 1;
+    bench_run_subject(&state, "plain_inc_dec", retain_release_plain, (void *)&byte, RETAIN_OPS,
+                      "\"op\":\"byte load+store, twice, in two calls\"");
     bench_ratios(&state, "bridgert");
   }
   if (WANT("alloc.rss_1m64")) {
