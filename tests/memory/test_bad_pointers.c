@@ -175,6 +175,10 @@ static void test_bad_requests(void **state) {
         assert_null_with(brt_alloc(sizes[s], 8, (brt_mem_type)type, 0), BRT_E_INVALID_ARGUMENT);
       }
     }
+    /* Alignments whose bits the fast path's test shifts and masks. */
+    const size_t wild_aligns[] = {SIZE_MAX, (size_t)1 << 63, ((size_t)1 << 63) | 16, 16 | 1024, 17};
+    for (size_t w = 0; w < sizeof wild_aligns / sizeof *wild_aligns; w++)
+      assert_null_with(brt_alloc(sizes[s], wild_aligns[w], BRT_MEM_C_HEAP, 0), BRT_E_INVALID_ARGUMENT);
     assert_null_with(brt_alloc(sizes[s], 16, (brt_mem_type)0xFFFFFFFFu, 0), BRT_E_INVALID_ARGUMENT);
     assert_null_with(brt_alloc(sizes[s], 16, BRT_MEM_C_HEAP, 1u << 31), BRT_E_INVALID_ARGUMENT);
   }
