@@ -426,9 +426,15 @@ static BRT_NOINLINE brt_status retain_invalid(const void *p) {
 
 /* brt_retain off its fast path: the owner's first retain of a block (which
  * biases it), its byte full or the word's count out of the fast path's
- * range; another thread's retain; and every error. */
-static BRT_NOINLINE brt_status retain_general(const void *p, page *pg, uint32_t index,
-                                              uint32_t word) {
+ * range; another thread's retain; and every error. It looks the validated
+ * block up again rather than take the page, index and word from
+ * brt_retain, which then keeps fewer values alive (3 instructions less on
+ * its fast path). */
+static BRT_NOINLINE brt_status retain_general(const void *p) {
+  page *pg;
+  uint32_t index;
+  if (!block_lookup((uintptr_t)p, &pg, &index)) return retain_invalid(p);
+  uint32_t word = atomic_load_explicit(&pg->meta[index], memory_order_relaxed);
   segment *s = segment_of((uintptr_t)p);
   heap *h = _brt_mem_tls_heap;
   block_ref ref = {.seg = s, .pg = pg, .index = index, .meta = &pg->meta[index]};
@@ -595,7 +601,7 @@ brt_status brt_retain(const void *p) {
       return BRT_OK;
     }
   }
-  return retain_general(p, pg, (uint32_t)index, word);
+  return retain_general(p);
 }
 
 /* Could (size, align) have produced this block? With tracking the
