@@ -215,7 +215,7 @@ typedef struct heap_stats {
 #define QUARANTINE_SLOTS 256
 
 typedef struct heap {
-  page *direct[DIRECT_SLOTS]; /* current page per (size + 15) / 16 */
+  page *direct[DIRECT_SLOTS]; /* current page per (size + 15) / 16 (slot 0: size 0 never gets here) */
   bin_queue bins[BIN_COUNT];
   segment *segments;    /* small and medium segments this heap owns */
   segment *empty_cache; /* one empty segment kept to avoid mmap churn */
