@@ -17,7 +17,9 @@ BRT_INLINE brt_mem_type word_type(uint32_t word) {
 
 /* Finds the metadata word of the block starting at a, reading only our own
  * memory: the segment map first, then the segment header. False when a is
- * not the start of a block slot of an active page. */
+ * not the start of a block slot of an active page. The one lookup of every
+ * fast path (inline: the callers compile to what they did when each spelled
+ * it out). */
 BRT_INLINE bool block_lookup(uintptr_t a, page **out_page, uint32_t *out_index) {
   page *pg = page_of(a);
   if (!pg) return false;
@@ -559,14 +561,11 @@ BRT_INLINE brt_status release_located(const void *p, page *pg, uint32_t index,
 
 brt_status brt_release(const void *p) {
   uintptr_t a = (uintptr_t)p;
-  page *pg = page_of(a);
-  if (BRT_UNLIKELY(!pg)) return _brt_mem_release_slow(p, "brt_release");
-  uintptr_t off = a - pg->block_start;
-  uint64_t index = (off * pg->reciprocal) >> INDEX_SHIFT;
-  if (BRT_UNLIKELY((off >= pg->span) | (index * pg->block_size != off)))
-    return _brt_mem_release_slow(p, "brt_release");
+  page *pg;
+  uint32_t index;
+  if (BRT_UNLIKELY(!block_lookup(a, &pg, &index))) return _brt_mem_release_slow(p, "brt_release");
   _Atomic uint32_t *meta = &pg->meta[index];
-  return release_located(p, pg, (uint32_t)index, meta, atomic_load_explicit(meta, memory_order_acquire));
+  return release_located(p, pg, index, meta, atomic_load_explicit(meta, memory_order_acquire));
 }
 
 /* The same lookup as brt_release. The owner of a BIASED block whose word
@@ -583,18 +582,16 @@ brt_status brt_release(const void *p) {
  * it resolves again to record. */
 brt_status brt_retain(const void *p) {
   uintptr_t a = (uintptr_t)p;
-  page *pg = page_of(a);
-  if (BRT_UNLIKELY(!pg)) return retain_invalid(p);
-  uintptr_t off = a - pg->block_start;
-  uint64_t index = (off * pg->reciprocal) >> INDEX_SHIFT;
-  if (BRT_UNLIKELY((off >= pg->span) | (index * pg->block_size != off))) return retain_invalid(p);
+  page *pg;
+  uint32_t index;
+  if (BRT_UNLIKELY(!block_lookup(a, &pg, &index))) return retain_invalid(p);
   _Atomic uint32_t *meta = &pg->meta[index];
   uint32_t word = atomic_load_explicit(meta, memory_order_relaxed);
   heap *h = _brt_mem_tls_heap;
   if (BRT_LIKELY(((word & (META_BIASED | META_COUNT_MASK)) - META_BIASED <
                   BRT_REFCOUNT_MAX - BIAS_MAX) &
                  (atomic_load_explicit(&segment_of(a)->owner, memory_order_relaxed) == h))) {
-    _Atomic uint8_t *bp = bias_of(pg, (uint32_t)index);
+    _Atomic uint8_t *bp = bias_of(pg, index);
     uint32_t b = atomic_load_explicit(bp, memory_order_relaxed);
     if (BRT_LIKELY(b < BIAS_MAX)) {
       atomic_store_explicit(bp, (uint8_t)(b + 1), memory_order_relaxed);
@@ -637,11 +634,9 @@ BRT_INLINE bool sole_layout_fits(uintptr_t a, size_t usable, size_t size, size_t
 void *_brt_mem_realloc_sole(void *p, size_t new_size, size_t align, bool *handled) {
   uintptr_t a = (uintptr_t)p;
   *handled = false;
-  page *pg = page_of(a);
-  if (BRT_UNLIKELY(!pg)) return NULL;
-  uintptr_t off = a - pg->block_start;
-  uint64_t index = (off * pg->reciprocal) >> INDEX_SHIFT;
-  if (BRT_UNLIKELY((off >= pg->span) | (index * pg->block_size != off))) return NULL;
+  page *pg;
+  uint32_t index;
+  if (BRT_UNLIKELY(!block_lookup(a, &pg, &index))) return NULL;
   _Atomic uint32_t *meta = &pg->meta[index];
   uint32_t word = atomic_load_explicit(meta, memory_order_acquire);
   uint32_t state = page_flags(pg);
@@ -668,7 +663,7 @@ void *_brt_mem_realloc_sole(void *p, size_t new_size, size_t align, bool *handle
   memcpy(moved, p, usable < new_size ? usable : new_size);
   /* The old block is still ours alone: release it without a second lookup
    * (a validated sole block: the release cannot fail). */
-  (void)release_located(p, pg, (uint32_t)index, meta, atomic_load_explicit(meta, memory_order_acquire));
+  (void)release_located(p, pg, index, meta, atomic_load_explicit(meta, memory_order_acquire));
   return moved;
 }
 
@@ -676,19 +671,15 @@ void *_brt_mem_realloc_sole(void *p, size_t new_size, size_t align, bool *handle
  * fast path frees; anything else is resolved and checked in full. */
 brt_status brt_release_sized(const void *p, size_t size, size_t align) {
   uintptr_t a = (uintptr_t)p;
-  page *pg = page_of(a);
-  if (BRT_LIKELY(pg != NULL)) {
-    uintptr_t off = a - pg->block_start;
-    uint64_t index = (off * pg->reciprocal) >> INDEX_SHIFT;
-    if (BRT_LIKELY((off < pg->span) & (index * pg->block_size == off))) {
-      _Atomic uint32_t *meta = &pg->meta[index];
-      uint32_t word = atomic_load_explicit(meta, memory_order_acquire);
-      bool sole = (word & (META_COUNT_MASK | META_SHARED | META_BIASED)) == 1;
-      bool untracked = (page_flags(pg) & PAGE_TRACKED) == 0;
-      bool fits = sole_layout_fits(a, pg->block_size, size, align);
-      if (BRT_LIKELY(sole & untracked & fits))
-        return release_located(p, pg, (uint32_t)index, meta, word);
-    }
+  page *pg;
+  uint32_t index;
+  if (BRT_LIKELY(block_lookup(a, &pg, &index))) {
+    _Atomic uint32_t *meta = &pg->meta[index];
+    uint32_t word = atomic_load_explicit(meta, memory_order_acquire);
+    bool sole = (word & (META_COUNT_MASK | META_SHARED | META_BIASED)) == 1;
+    bool untracked = (page_flags(pg) & PAGE_TRACKED) == 0;
+    bool fits = sole_layout_fits(a, pg->block_size, size, align);
+    if (BRT_LIKELY(sole & untracked & fits)) return release_located(p, pg, index, meta, word);
   }
   block_ref ref;
   brt_status status = _brt_mem_resolve(p, "brt_release_sized", &ref);
