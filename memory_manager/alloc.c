@@ -40,25 +40,27 @@ void *brt_alloc(size_t size, size_t align, brt_mem_type type, unsigned flags) {
   page *pg = h->direct[(size + 15) >> 4];
   free_block *block = pg->free;
   uint32_t page_state = page_flags(pg);
+  /* A simple request is served alike for every alignment up to 16, and
+   * has no flags: passing the constants frees two registers. */
   if (BRT_UNLIKELY((block == NULL) | ((page_state & ~(PAGE_TRACKED | PAGE_COUNTED)) != 0)))
-    return _brt_mem_alloc_slow(size, align, type, flags);
+    return _brt_mem_alloc_slow(size, MIN_ALIGN, type, 0);
   pg->free = block->next;
   asan_block_live(block, size, pg->block_size); /* ASan: the request addressable, the tail not */
   pg->used++;
-  uint32_t index = (uint32_t)((((uintptr_t)block - pg->block_start) * pg->reciprocal) >> INDEX_SHIFT);
+  uint64_t index = page_block_index(pg, (uintptr_t)block - pg->block_start);
   atomic_store_explicit(&pg->meta[index], 1u | ((uint32_t)type << META_TYPE_SHIFT),
                         memory_order_relaxed);
   stat_add_u(&h->stats.allocs, 1);
   stat_add_i(&h->stats.bytes_by_type[type], (int64_t)pg->block_size);
   if (BRT_UNLIKELY(page_state)) /* tracking >= counters; a tail call keeps this path frameless */
-    return _brt_mem_track_alloc_then(h, pg, index, size, block);
+    return _brt_mem_track_alloc_then(h, pg, (uint32_t)index, size, block);
   return block;
 }
 
 /* Gives a popped block its metadata: refcount 1, the type, statistics and
  * (tracked pages) the tracking record. */
 void _brt_mem_block_start(heap *h, page *pg, void *block, size_t request, brt_mem_type type) {
-  uint32_t index = (uint32_t)((((uintptr_t)block - pg->block_start) * pg->reciprocal) >> INDEX_SHIFT);
+  uint32_t index = (uint32_t)page_block_index(pg, (uintptr_t)block - pg->block_start);
   asan_block_live(block, request, pg->block_size); /* ASan: the request addressable, the tail not */
   atomic_store_explicit(&pg->meta[index], 1u | ((uint32_t)type << META_TYPE_SHIFT),
                         memory_order_release);
@@ -123,7 +125,7 @@ static void heap_housekeeping(heap *h) {
 static bool free_link_valid(const page *pg, const free_block *next) {
   if (!next) return true;
   uintptr_t off = (uintptr_t)next - pg->block_start;
-  return off < pg->span && off % pg->block_size == 0;
+  return page_block_index(pg, off) < pg->blocks;
 }
 
 static void *alloc_from_bin(heap *h, size_t bin, size_t size, brt_mem_type type, unsigned flags) {
@@ -259,8 +261,7 @@ static grow_result grow_large_in_place(block_ref *ref, size_t new_size, size_t a
   /* Over the limit: moving fails too, and records the error. */
   if (!_brt_mem_try_charge(growth)) return NOT_IN_PLACE;
   stat_add_i(&h->stats.bytes_by_type[type], (int64_t)growth);
-  pg->block_size = usable;
-  pg->span = usable;
+  pg->block_size = usable; /* still one slot: page_block_index holds for any size */
   if (page_flags(pg) & PAGE_TRACKED) _brt_mem_track_set_requested(pg, ref->index, new_size);
   asan_block_live((void *)pg->block_start, new_size, usable); /* ASan: the new boundary */
   return GROWN;

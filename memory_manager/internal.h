@@ -16,8 +16,10 @@
  *    the shared arena (shared.c): segments whose block pages are one memfd
  *    mapped shared, with the header and side arrays kept private.
  *  - A pointer maps to its metadata by arithmetic: segment = p & ~(4 MiB-1),
- *    page = segment->pages[(p - segment) >> page_shift], index = offset *
- *    reciprocal >> 40 (no division).
+ *    page = segment->pages[(p - segment) >> page_shift], index = the offset
+ *    times the inverse of the block size's odd part, rotated right by its
+ *    power of two (page_block_index: no division, and one comparison with
+ *    the block count also rejects an interior pointer).
  *  - "Is this ours?" is one load from a flat byte map, one byte per 4 MiB
  *    of the 47-bit address space holding the segment's page shift (32 MiB
  *    of zero-fill .bss).
@@ -60,7 +62,6 @@
 #define DIRECT_MAX 1024
 #define DIRECT_SLOTS (DIRECT_MAX / 16 + 1)
 #define BIN_COUNT 44 /* 16..128 by 16, then 4 classes per power of two up to 64 KiB */
-#define INDEX_SHIFT 40 /* block index = offset * reciprocal >> INDEX_SHIFT */
 
 /* --- The metadata word of a block --------------------------------------------
  * bits 0..23 count, 24 BIASED, 25 QUEUED, 26..28 type, 29 FREED,
@@ -160,12 +161,13 @@ typedef struct page {
    * holding a block of the page. */
   _Alignas(64) free_block *free; /* blocks to allocate from */
   free_block *local_free;        /* blocks the owner freed; moved to free when free runs out */
-  uint32_t used;                 /* blocks handed out and not yet collected back */
+  uint16_t used;                 /* blocks handed out and not yet collected back */
+  uint8_t index_shift;           /* block_size = odd << index_shift (page_block_index) */
   _Atomic uint32_t flags;        /* PAGE_*; written by the owner, read by any thread */
   uintptr_t block_start;
-  uint64_t reciprocal; /* 2^40 / block_size + 1, 0 for single-block pages */
+  uint64_t inverse; /* odd * inverse == 1 mod 2^64 */
   size_t block_size;
-  size_t span;            /* capacity * block_size: offsets below it are blocks */
+  uint64_t blocks;        /* block slots while the page is active, else 0 */
   _Atomic uint32_t *meta; /* capacity words */
   /* Line 2 — frees from other threads (and from anyone after the owner
    * exited), then the cold fields. */
@@ -181,6 +183,9 @@ typedef struct page {
   uint8_t biased; /* owner-only: a block here may be BIASED (release.c) */
 } page;
 _Static_assert(sizeof(page) == 128, "a page descriptor is two cache lines");
+_Static_assert(((size_t)1 << SMALL_PAGE_SHIFT) / MIN_ALIGN <= UINT16_MAX &&
+                   ((size_t)1 << MEDIUM_PAGE_SHIFT) / SMALL_BLOCK_MAX <= UINT16_MAX,
+               "page.used counts at most a page's blocks in 16 bits");
 
 typedef struct segment {
   uint32_t kind; /* segment_kind */
@@ -292,7 +297,10 @@ BRT_INLINE segment *segment_of(uintptr_t a) { return (segment *)(a & ~SEGMENT_MA
 BRT_INLINE page *page_of(uintptr_t a) {
   unsigned shift = segment_map_shift(a);
   if (BRT_UNLIKELY(shift == 0)) return NULL;
-  return &segment_of(a)->pages[(a & SEGMENT_MASK) >> shift];
+  /* The sum of one base and one scaled index, so that the compiler keeps
+   * the descriptor's address in one register. */
+  return (page *)((a & ~SEGMENT_MASK) + offsetof(segment, pages) +
+                  (((a & SEGMENT_MASK) >> shift) * sizeof(page)));
 }
 
 /* Owner-only counters: one writer, any number of readers with relaxed
@@ -394,13 +402,41 @@ BRT_INLINE void page_flags_store(page *pg, uint32_t flags) {
   atomic_store_explicit(&pg->flags, flags, memory_order_relaxed);
 }
 
+/* The slot index of the address `off` bytes past block_start: block_size
+ * is odd << k, and rotating off * inverse(odd) right by k gives off /
+ * block_size when off is a multiple of it, and a number above 2^64 /
+ * block_size otherwise (Granlund and Montgomery's divisibility test, as in
+ * Hacker's Delight 10-16). So `index < pg->blocks` alone says that off is
+ * the start of a block slot of the active page; an offset below
+ * block_start wraps far above every count. */
+BRT_INLINE uint64_t page_block_index(const page *pg, uintptr_t off) {
+  uint64_t q = (uint64_t)off * pg->inverse;
+  unsigned k = pg->index_shift;
+  return (q >> k) | (q << ((64 - k) & 63));
+}
+
+/* Sets the layout page_block_index reads: `blocks` slots of block_size
+ * bytes (block_size > 0). */
+BRT_INLINE void page_layout_set(page *pg, size_t block_size, uint64_t blocks) {
+  unsigned k = (unsigned)__builtin_ctzll(block_size);
+  uint64_t odd = block_size >> k, inverse = odd; /* right to 3 bits for any odd number */
+  for (int i = 0; i < 5; i++) inverse *= 2 - odd * inverse; /* Newton: 6, 12, 24, 48, 96 bits */
+  pg->block_size = block_size;
+  pg->index_shift = (uint8_t)k;
+  pg->inverse = inverse;
+  pg->blocks = blocks;
+}
+
+/* The bytes of block slots: offsets below it are in a block. */
+BRT_INLINE size_t page_span(const page *pg) { return pg->blocks * pg->block_size; }
+
 /* Owner-biased counts (the metadata word above; release.c). The owner
  * byte of block `index`: page.c lays the bytes out below the side array,
  * one per block in descending order, so that the address needs only the
  * meta pointer the lookup already loaded. Pages of single-block segments
  * and of the shared arena have no owner heap, no owner bytes, and never a
  * BIASED word. */
-BRT_INLINE _Atomic uint8_t *bias_of(const page *pg, uint32_t index) {
+BRT_INLINE _Atomic uint8_t *bias_of(const page *pg, size_t index) {
   return (_Atomic uint8_t *)pg->meta - 1 - index;
 }
 /* The count field of a word: a signed 24-bit number when BIASED. */
@@ -427,6 +463,13 @@ BRT_INLINE int32_t meta_references(const page *pg, uint32_t index, uint32_t word
 /* Handed out and not freed (a BIASED block waiting for its owner's merge
  * with no references left is still "live" here; meta_references says 0). */
 BRT_INLINE bool meta_live(uint32_t word) { return word != 0 && !(word & META_FREED); }
+
+/* A word of exactly one reference and a type, no other bit: what the fast
+ * paths free outright. Its type is then word >> META_TYPE_SHIFT and its
+ * freed form word ^ (1 | META_FREED), with no masking. */
+BRT_INLINE bool meta_sole(uint32_t word) { return (word & ~META_TYPE_MASK) == 1; }
+BRT_INLINE uint32_t meta_sole_type(uint32_t word) { return word >> META_TYPE_SHIFT; }
+BRT_INLINE uint32_t meta_sole_freed(uint32_t word) { return word ^ (1u | META_FREED); }
 
 /* fork() (heap.c, "fork"): a fork child takes over the pages of heaps
  * whose thread does not exist there, rebuilding each page from its

@@ -210,11 +210,9 @@ static bool page_start(heap *h, segment *s, uint32_t index, size_t bin, size_t r
   pg->meta = (_Atomic uint32_t *)meta;
   memset((void *)area, 0, meta + capacity * sizeof(uint32_t) - area);
   pg->block_start = align_up(meta + capacity * sizeof(uint32_t), align);
-  pg->block_size = block_size;
+  page_layout_set(pg, block_size, capacity);
   pg->block_align = align;
   pg->capacity = (uint32_t)capacity;
-  pg->span = capacity * block_size;
-  pg->reciprocal = (((uint64_t)1 << INDEX_SHIFT) / block_size) + 1;
   pg->bin = (uint8_t)bin;
   pg->in_use = 1;
   atomic_store_explicit(&pg->thread_free, NULL, memory_order_relaxed);
@@ -234,8 +232,8 @@ bool _brt_mem_page_release_to_segment(heap *h, page *pg) {
   _brt_mem_track_page_end(pg);
   pg->in_use = 0;
   pg->free = pg->local_free = NULL;
+  pg->blocks = 0; /* pointers into the page are now invalid */
   pg->block_size = 0;
-  pg->span = 0; /* pointers into the page are now invalid */
   if (--s->used_pages != 0) return false;
   _brt_mem_segment_retire(h, s);
   return true;

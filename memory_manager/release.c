@@ -7,6 +7,7 @@
 #include <string.h>
 
 #define POISON_BYTE 0xDB
+_Static_assert(BIAS_MAX == UINT8_MAX, "brt_retain tests the owner byte by its carry");
 
 static const char *const type_names[] = {"C_HEAP", "RUST_HEAP", "CPP_HEAP", "SHARED", "MAPPED",
                                          "?", "?", "?"};
@@ -20,14 +21,13 @@ BRT_INLINE brt_mem_type word_type(uint32_t word) {
  * not the start of a block slot of an active page. The one lookup of every
  * fast path (inline: the callers compile to what they did when each spelled
  * it out). */
-BRT_INLINE bool block_lookup(uintptr_t a, page **out_page, uint32_t *out_index) {
+BRT_INLINE bool block_lookup(uintptr_t a, page **out_page, size_t *out_index) {
   page *pg = page_of(a);
   if (!pg) return false;
-  uintptr_t off = a - pg->block_start;
-  uint64_t index = (off * pg->reciprocal) >> INDEX_SHIFT;
+  uint64_t index = page_block_index(pg, a - pg->block_start);
   *out_page = pg;
-  *out_index = (uint32_t)index;
-  return (off < pg->span) & (index * pg->block_size == off);
+  *out_index = index; /* a slot index when true: below the page's block count */
+  return index < pg->blocks;
 }
 
 static heap_stats *error_stats(void) {
@@ -54,19 +54,20 @@ brt_status _brt_mem_resolve(const void *p, const char *function, block_ref *ref)
   uintptr_t page_index = (a - (uintptr_t)s) >> s->page_shift;
   page *pg = &s->pages[page_index];
   if (page_index >= s->page_count || !pg->in_use || a < pg->block_start ||
-      a - pg->block_start >= pg->span)
+      a - pg->block_start >= page_span(pg))
     return invalid_pointer(function, p,
                            "points into a bridgert segment but not at a block (segment header, "
                            "metadata or an unused page)");
   uintptr_t off = a - pg->block_start;
-  uint32_t index = (uint32_t)((off * pg->reciprocal) >> INDEX_SHIFT);
-  if ((uint64_t)index * pg->block_size != off) {
+  uint64_t index64 = page_block_index(pg, off);
+  if (index64 >= pg->blocks) {
     char why[160];
     snprintf(why, sizeof why, "is an interior pointer, %zu bytes into the %zu-byte block at %p",
-             (size_t)(off - (uint64_t)index * pg->block_size), pg->block_size,
-             (void *)(pg->block_start + (uint64_t)index * pg->block_size));
+             (size_t)(off % pg->block_size), pg->block_size,
+             (void *)(pg->block_start + off - off % pg->block_size));
     return invalid_pointer(function, p, why);
   }
+  uint32_t index = (uint32_t)index64;
   uint32_t word = atomic_load_explicit(&pg->meta[index], memory_order_acquire);
   /* Freed, or BIASED with no reference left (freed at its owner's merge). */
   if (!meta_live(word) || meta_references(pg, index, word) <= 0) {
@@ -115,7 +116,7 @@ static void page_free_block(heap *h, segment *s, page *pg, void *block) {
 
 static void quarantine_evict(heap *h, void *block) {
   page *pg;
-  uint32_t index;
+  size_t index;
   if (!block_lookup((uintptr_t)block, &pg, &index)) return;
   size_t poisoned = pg->block_size;
   asan_unpoison(block, poisoned); /* ASan: the check below reads the freed bytes */
@@ -434,12 +435,12 @@ static BRT_NOINLINE brt_status retain_invalid(const void *p) {
  * its fast path). */
 static BRT_NOINLINE brt_status retain_general(const void *p) {
   page *pg;
-  uint32_t index;
+  size_t index;
   if (!block_lookup((uintptr_t)p, &pg, &index)) return retain_invalid(p);
   uint32_t word = atomic_load_explicit(&pg->meta[index], memory_order_relaxed);
   segment *s = segment_of((uintptr_t)p);
   heap *h = _brt_mem_tls_heap;
-  block_ref ref = {.seg = s, .pg = pg, .index = index, .meta = &pg->meta[index]};
+  block_ref ref = {.seg = s, .pg = pg, .index = (uint32_t)index, .meta = &pg->meta[index]};
   if (h != &_brt_mem_empty_heap && atomic_load_explicit(&s->owner, memory_order_relaxed) == h) {
     _Atomic uint8_t *bp = bias_of(pg, index);
     while (meta_live(word)) {
@@ -492,7 +493,7 @@ static BRT_NOINLINE brt_status release_flagged(const void *p, _Atomic uint32_t *
  * once. Counted and tracked pages need nothing here: a tracking record is
  * rewritten at the slot's next allocation, and what is live per class is
  * counted when it is read. */
-BRT_INLINE brt_status release_located(const void *p, page *pg, uint32_t index,
+BRT_INLINE brt_status release_located(const void *p, page *pg, size_t index,
                                       _Atomic uint32_t *meta, uint32_t word) {
   segment *s = segment_of((uintptr_t)p);
   heap *h = _brt_mem_tls_heap;
@@ -501,12 +502,17 @@ BRT_INLINE brt_status release_located(const void *p, page *pg, uint32_t index,
    * none of them is the last), is a load and a plain store whatever the
    * page's state (alloc.retain_release), done here where the page and the
    * index are still in registers; everything else is out of line. */
-  if (BRT_UNLIKELY((word & (META_COUNT_MASK | META_SHARED | META_BIASED)) != 1)) {
-    if ((word & META_BIASED) && atomic_load_explicit(&s->owner, memory_order_relaxed) == h) {
+  if (BRT_UNLIKELY(!meta_sole(word))) {
+    /* BIASED with a count of 1..MAX in the word: one subtraction and one
+     * comparison (without BIASED the difference wraps far above MAX). A
+     * byte at 0 borrows, which the subtraction's flag tells. */
+    if (((word & (META_BIASED | META_COUNT_MASK)) - (META_BIASED + 1) < BRT_REFCOUNT_MAX) &
+        (atomic_load_explicit(&s->owner, memory_order_relaxed) == h)) {
       _Atomic uint8_t *bp = bias_of(pg, index);
-      uint32_t left = atomic_load_explicit(bp, memory_order_relaxed);
-      if (BRT_LIKELY((left != 0) & ((word & META_COUNT_MASK) - 1 < BRT_REFCOUNT_MAX))) {
-        atomic_store_explicit(bp, (uint8_t)(left - 1), memory_order_release);
+      uint8_t left;
+      if (BRT_LIKELY(!__builtin_sub_overflow(atomic_load_explicit(bp, memory_order_relaxed),
+                                             (uint8_t)1, &left))) {
+        atomic_store_explicit(bp, left, memory_order_release);
         return BRT_OK;
       }
     }
@@ -517,10 +523,10 @@ BRT_INLINE brt_status release_located(const void *p, page *pg, uint32_t index,
   if (BRT_LIKELY(atomic_load_explicit(&s->owner, memory_order_relaxed) == h)) {
     if (BRT_UNLIKELY((state & ~(PAGE_TRACKED | PAGE_COUNTED)) != 0))
       return release_flagged(p, meta, word);
-    atomic_store_explicit(meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
+    atomic_store_explicit(meta, meta_sole_freed(word), memory_order_relaxed);
     asan_block_free(p, pg->block_size); /* ASan: free, the link word stays addressable */
     stat_add_u(&h->stats.frees, 1);
-    stat_add_i(&h->stats.bytes_by_type[word_type(word)], -(int64_t)pg->block_size);
+    stat_add_i(&h->stats.bytes_by_type[meta_sole_type(word)], -(int64_t)pg->block_size);
     b->next = pg->local_free;
     pg->local_free = b;
     if (BRT_UNLIKELY(--pg->used == 0)) return _brt_mem_page_retire_ok(h, pg);
@@ -532,10 +538,10 @@ BRT_INLINE brt_status release_located(const void *p, page *pg, uint32_t index,
   if (BRT_UNLIKELY(((state & ~(PAGE_TRACKED | PAGE_COUNTED | PAGE_IN_FULL)) != 0) |
                    (h == &_brt_mem_empty_heap)))
     return release_flagged(p, meta, word);
-  atomic_store_explicit(meta, (word & META_TYPE_MASK) | META_FREED, memory_order_relaxed);
+  atomic_store_explicit(meta, meta_sole_freed(word), memory_order_relaxed);
   asan_block_free(p, pg->block_size); /* ASan: before the push makes it the owner's */
   stat_add_u(&h->stats.frees, 1);
-  stat_add_i(&h->stats.bytes_by_type[word_type(word)], -(int64_t)pg->block_size);
+  stat_add_i(&h->stats.bytes_by_type[meta_sole_type(word)], -(int64_t)pg->block_size);
   free_block *head = atomic_load_explicit(&pg->thread_free, memory_order_relaxed);
   do {
     b->next = head;
@@ -562,7 +568,7 @@ BRT_INLINE brt_status release_located(const void *p, page *pg, uint32_t index,
 brt_status brt_release(const void *p) {
   uintptr_t a = (uintptr_t)p;
   page *pg;
-  uint32_t index;
+  size_t index;
   if (BRT_UNLIKELY(!block_lookup(a, &pg, &index))) return _brt_mem_release_slow(p, "brt_release");
   _Atomic uint32_t *meta = &pg->meta[index];
   return release_located(p, pg, index, meta, atomic_load_explicit(meta, memory_order_acquire));
@@ -583,7 +589,7 @@ brt_status brt_release(const void *p) {
 brt_status brt_retain(const void *p) {
   uintptr_t a = (uintptr_t)p;
   page *pg;
-  uint32_t index;
+  size_t index;
   if (BRT_UNLIKELY(!block_lookup(a, &pg, &index))) return retain_invalid(p);
   _Atomic uint32_t *meta = &pg->meta[index];
   uint32_t word = atomic_load_explicit(meta, memory_order_relaxed);
@@ -592,9 +598,10 @@ brt_status brt_retain(const void *p) {
                   BRT_REFCOUNT_MAX - BIAS_MAX) &
                  (atomic_load_explicit(&segment_of(a)->owner, memory_order_relaxed) == h))) {
     _Atomic uint8_t *bp = bias_of(pg, index);
-    uint32_t b = atomic_load_explicit(bp, memory_order_relaxed);
-    if (BRT_LIKELY(b < BIAS_MAX)) {
-      atomic_store_explicit(bp, (uint8_t)(b + 1), memory_order_relaxed);
+    uint8_t next; /* BIAS_MAX is the byte's maximum: the addition's carry is the test */
+    if (BRT_LIKELY(!__builtin_add_overflow(atomic_load_explicit(bp, memory_order_relaxed),
+                                           (uint8_t)1, &next))) {
+      atomic_store_explicit(bp, next, memory_order_relaxed);
       return BRT_OK;
     }
   }
@@ -635,7 +642,7 @@ void *_brt_mem_realloc_sole(void *p, size_t new_size, size_t align, bool *handle
   uintptr_t a = (uintptr_t)p;
   *handled = false;
   page *pg;
-  uint32_t index;
+  size_t index;
   if (BRT_UNLIKELY(!block_lookup(a, &pg, &index))) return NULL;
   _Atomic uint32_t *meta = &pg->meta[index];
   uint32_t word = atomic_load_explicit(meta, memory_order_acquire);
@@ -643,7 +650,7 @@ void *_brt_mem_realloc_sole(void *p, size_t new_size, size_t align, bool *handle
   size_t usable = pg->block_size;
   /* A single reference (the caller's) to a C, Rust or C++ heap block of an
    * untracked page (a tracked one keeps the requested size: full path). */
-  if (BRT_UNLIKELY(((word & (META_COUNT_MASK | META_SHARED | META_BIASED)) != 1) |
+  if (BRT_UNLIKELY(!meta_sole(word) |
                    (word_type(word) > BRT_MEM_CPP_HEAP) |
                    ((state & (PAGE_TRACKED | PAGE_SINGLE)) != 0)))
     return NULL;
@@ -672,11 +679,11 @@ void *_brt_mem_realloc_sole(void *p, size_t new_size, size_t align, bool *handle
 brt_status brt_release_sized(const void *p, size_t size, size_t align) {
   uintptr_t a = (uintptr_t)p;
   page *pg;
-  uint32_t index;
+  size_t index;
   if (BRT_LIKELY(block_lookup(a, &pg, &index))) {
     _Atomic uint32_t *meta = &pg->meta[index];
     uint32_t word = atomic_load_explicit(meta, memory_order_acquire);
-    bool sole = (word & (META_COUNT_MASK | META_SHARED | META_BIASED)) == 1;
+    bool sole = meta_sole(word);
     bool untracked = (page_flags(pg) & PAGE_TRACKED) == 0;
     bool fits = sole_layout_fits(a, pg->block_size, size, align);
     if (BRT_LIKELY(sole & untracked & fits)) return release_located(p, pg, index, meta, word);
@@ -698,7 +705,7 @@ brt_status brt_release_sized(const void *p, size_t size, size_t align) {
 
 int brt_owns(const void *p) {
   page *pg;
-  uint32_t index;
+  size_t index;
   if (!block_lookup((uintptr_t)p, &pg, &index)) return 0;
   uint32_t word = atomic_load_explicit(&pg->meta[index], memory_order_relaxed);
   return meta_live(word) && meta_references(pg, index, word) > 0;

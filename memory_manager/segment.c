@@ -266,9 +266,7 @@ segment *_brt_mem_single_segment_new(segment_kind kind, size_t size, size_t alig
   page *pg = &s->pages[0];
   memset(pg, 0, sizeof *pg);
   pg->block_start = (uintptr_t)s + offset;
-  pg->block_size = kind == SEGMENT_MAPPED ? size : usable;
-  pg->span = pg->block_size ? pg->block_size : 1;
-  pg->reciprocal = 0;
+  page_layout_set(pg, kind == SEGMENT_MAPPED ? size : usable, 1);
   pg->capacity = 1;
   pg->extended = 1;
   page_flags_store(pg, PAGE_SINGLE);

@@ -162,11 +162,9 @@ static bool arena_page_start(segment *s, uint32_t index, size_t bin, size_t requ
   pg->meta = side_array_of(s, index);
   memset((void *)pg->meta, 0, capacity * sizeof(uint32_t));
   pg->block_start = (uintptr_t)s + ((uintptr_t)index << SMALL_PAGE_SHIFT);
-  pg->block_size = block_size;
+  page_layout_set(pg, block_size, capacity);
   pg->block_align = align < PAGE_ALIGN_MAX ? align : PAGE_ALIGN_MAX;
   pg->capacity = capacity;
-  pg->span = (size_t)capacity * block_size;
-  pg->reciprocal = (((uint64_t)1 << INDEX_SHIFT) / block_size) + 1;
   pg->bin = (uint8_t)bin;
   pg->in_use = 1;
   atomic_store_explicit(&pg->thread_free, NULL, memory_order_relaxed);
@@ -269,8 +267,8 @@ void _brt_mem_shared_collect(void) {
         _brt_mem_track_page_end(pg);
         pg->in_use = 0;
         pg->free = pg->local_free = NULL;
+        pg->blocks = 0; /* pointers into the page are now invalid */
         pg->block_size = 0;
-        pg->span = 0; /* pointers into the page are now invalid */
         s->used_pages--;
       }
       if (!pg->committed) continue;

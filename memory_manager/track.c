@@ -248,7 +248,7 @@ static void print_backtrace(const void *block) {
   segment *s = segment_of((uintptr_t)block);
   pg = &s->pages[((uintptr_t)block - (uintptr_t)s) >> s->page_shift];
   if (!pg->track) return;
-  uint32_t index = (uint32_t)((((uintptr_t)block - pg->block_start) * pg->reciprocal) >> INDEX_SHIFT);
+  uint32_t index = (uint32_t)page_block_index(pg, (uintptr_t)block - pg->block_start);
   const track_entry *entry = &pg->track[index];
   if (!entry->backtrace_slot) return;
   backtrace_record record;

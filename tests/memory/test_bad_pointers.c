@@ -93,6 +93,60 @@ static void test_interior_and_metadata(void **state) {
   assert_ok(brt_release(p));
 }
 
+/* The block test of every fast path is one comparison of a rotated
+ * product (memory_manager/internal.h, page_block_index). For blocks of
+ * every class — small, medium, over-aligned, large, SHARED — and for runs
+ * of neighbours in one page: every start is owned and every interior
+ * offset is not, and retain and release refuse it without changing the
+ * block. */
+static void check_block_offsets(char *p, size_t stride) {
+  brt_block_info info = {.struct_size = sizeof info};
+  assert_ok(brt_block_info_get(p, &info));
+  assert_int_equal(brt_owns(p), 1);
+  size_t limit = info.usable < 65536 ? info.usable : 65536;
+  for (size_t off = 1; off < limit; off += off < 64 || off + 64 > limit ? 1 : stride) {
+    if (brt_owns(p + off)) fail_msg("%p + %zu (usable %zu) is owned", (void *)p, off, info.usable);
+    if (off % 997 == 1 || off + 1 == limit) {
+      brt_error_clear();
+      assert_status(brt_retain(p + off), BRT_E_INVALID_POINTER);
+      assert_last_error(BRT_E_INVALID_POINTER, "interior pointer");
+      assert_status(brt_release(p + off), BRT_E_INVALID_POINTER);
+      assert_last_error(BRT_E_INVALID_POINTER, "interior pointer");
+    }
+  }
+  assert_ok(brt_block_info_get(p, &info));
+  assert_int_equal(info.refcount, 1);
+}
+
+static void test_interior_offsets_of_every_class(void **state) {
+  (void)state;
+  for (size_t size = 1; size <= 70000; size += size < 1024 ? 16 : size / 5) {
+    for (size_t align = 16; align <= 4096; align *= 16) {
+      char *p = brt_alloc(size, align, BRT_MEM_RUST_HEAP, 0);
+      assert_non_null(p);
+      check_block_offsets(p, 1 + size / 512);
+      assert_ok(brt_release(p));
+    }
+  }
+  char *big = brt_alloc(3 << 20, 1 << 16, BRT_MEM_C_HEAP, 0);
+  assert_non_null(big);
+  check_block_offsets(big, 61);
+  assert_ok(brt_release(big));
+  char *shared = brt_alloc_shared(48);
+  assert_non_null(shared);
+  check_block_offsets(shared, 1);
+  assert_ok(brt_release(shared));
+  /* Neighbours: 600 blocks of 48 bytes (several pages' worth of 3-word
+   * classes, whose size is not a power of two) and 300 of 80. */
+  enum { N = 600 };
+  char *blocks[N];
+  for (size_t usable = 48; usable <= 80; usable += 32) {
+    for (int i = 0; i < N; i++) assert_non_null(blocks[i] = brt_alloc(usable, 16, BRT_MEM_C_HEAP, 0));
+    for (int i = 0; i < N; i++) check_block_offsets(blocks[i], 1);
+    for (int i = 0; i < N; i++) assert_ok(brt_release(blocks[i]));
+  }
+}
+
 static void test_double_free(void **state) {
   (void)state;
   brt_mem_stats before = {.struct_size = sizeof before};
@@ -205,7 +259,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_foreign_pointers), cmocka_unit_test(test_interior_and_metadata),
       cmocka_unit_test(test_double_free),      cmocka_unit_test(test_refcount_overflow),
-      cmocka_unit_test(test_bad_requests),
+      cmocka_unit_test(test_bad_requests),     cmocka_unit_test(test_interior_offsets_of_every_class),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
