@@ -33,7 +33,7 @@ BRT_INLINE bool simple_request(size_t size, size_t align, brt_mem_type type, uns
  * records the block's id and time out of line when tracking is on. An
  * empty direct slot points to a page whose free list is NULL, so a
  * thread's first allocation and an exhausted page need no separate test. */
-void *brt_alloc(size_t size, size_t align, brt_mem_type type, unsigned flags) {
+BRT_HOT_ENTRY void *brt_alloc(size_t size, size_t align, brt_mem_type type, unsigned flags) {
   if (BRT_UNLIKELY(!simple_request(size, align, type, flags)))
     return _brt_mem_alloc_slow(size, align, type, flags);
   heap *h = _brt_mem_tls_heap;

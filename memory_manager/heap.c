@@ -216,7 +216,7 @@ static segment *abandoned_pop(void) {
 static void adopt_abandoned_body(heap *h, bool all) {
   segment *s;
   while ((s = abandoned_pop()) != NULL) {
-    atomic_store_explicit(&s->owner, h, memory_order_relaxed);
+    segment_owner_set(s, h);
     s->next = h->segments;
     s->prev = NULL;
     if (h->segments) h->segments->prev = s;
@@ -294,7 +294,7 @@ static void heap_abandon(heap *h) {
       pg->next = pg->prev = NULL;
       page_flags_store(pg, page_flags(pg) & ~PAGE_IN_FULL);
     }
-    atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
+    segment_owner_set(s, NULL);
     abandoned_push(s);
   }
   _brt_mem_sync_live_bytes(h);
@@ -416,7 +416,7 @@ static void fork_take_over_heaps(void) {
     if (!x || !x->fork_absent) continue;
     for (uint32_t i = 0; i < s->page_count; i++)
       if (s->pages[i].in_use) fork_page_rebuild(x, &s->pages[i]);
-    atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
+    segment_owner_set(s, NULL);
     if (s->used_pages == 0) _brt_mem_segment_release(s); /* x's cached empty segment */
     else abandoned_push(s);
   }
@@ -428,6 +428,17 @@ static void fork_take_over_heaps(void) {
     heap_retire_struct(h);
   }
 }
+/* In the child: a segment still owned by another heap (one busy at the
+ * fork, or every other heap where none is taken over) keeps its owner but
+ * loses the token, since a thread the child starts may get the vanished
+ * owner's thread pointer. Only the forking thread's segments keep theirs. */
+static void fork_forget_tokens(void) {
+  heap *self = _brt_mem_tls_heap;
+  for (segment *s = _brt_mem_registry_first(); s; s = s->all_next)
+    if (atomic_load_explicit(&s->owner, memory_order_relaxed) != self)
+      atomic_store_explicit(&s->owner_token, 0, memory_order_relaxed);
+}
+
 static void fork_prepare(void) {
   pthread_mutex_lock(&_brt_mem.heaps_lock);
   pthread_mutex_lock(&_brt_mem.segments_lock);
@@ -450,4 +461,5 @@ static void fork_child(void) {
   _brt_mem_track_fork_child();
   init_locks();
   fork_take_over_heaps();
+  fork_forget_tokens();
 }

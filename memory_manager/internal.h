@@ -43,6 +43,9 @@
 #define BRT_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define BRT_NOINLINE __attribute__((noinline))
 #define BRT_INLINE static inline __attribute__((always_inline))
+/* The fast paths' entry points start a cache line: their straight-line
+ * code then spans the fewest lines the front end must fetch. */
+#define BRT_HOT_ENTRY __attribute__((aligned(64)))
 
 /* --- Geometry --------------------------------------------------------------- */
 #define SEGMENT_SHIFT 22
@@ -193,6 +196,11 @@ typedef struct segment {
   uint32_t page_count;
   uint32_t used_pages;
   _Atomic(struct heap *) owner; /* NULL: abandoned (or single-block) */
+  /* The owner's thread_token() while its thread runs, else 0: lets the
+   * fast paths test "mine?" without loading the heap pointer from TLS.
+   * owner_token == thread_token() implies owner == the caller's heap
+   * (segment_owner_set). */
+  _Atomic uintptr_t owner_token;
   size_t mapping_size;          /* bytes of the mapping starting here */
   size_t header_size;
   int fd;                       /* SHARED: the memfd, else -1 */
@@ -274,6 +282,25 @@ typedef struct mem_globals {
 extern mem_globals _brt_mem;
 extern _Atomic uint8_t _brt_mem_segment_map[];
 extern __thread heap *_brt_mem_tls_heap __attribute__((tls_model("initial-exec")));
+
+/* The calling thread's token: its thread pointer (one %fs-relative load on
+ * x86-64, where a TLS variable of a shared library also costs a GOT load),
+ * unique among running threads and never 0. */
+BRT_INLINE uintptr_t thread_token(void) { return (uintptr_t)__builtin_thread_pointer(); }
+
+/* Every change of a segment's owner goes through here. Only the thread of
+ * h makes h an owner, so the token it records is its own; NULL records 0,
+ * which no thread has. */
+BRT_INLINE void segment_owner_set(segment *s, heap *h) {
+  atomic_store_explicit(&s->owner, h, memory_order_relaxed);
+  atomic_store_explicit(&s->owner_token, h ? thread_token() : 0, memory_order_relaxed);
+}
+
+/* Does the calling thread's heap own s? One load and one comparison with
+ * the thread pointer. */
+BRT_INLINE bool segment_is_mine(const segment *s) {
+  return atomic_load_explicit(&((segment *)s)->owner_token, memory_order_relaxed) == thread_token();
+}
 extern heap _brt_mem_empty_heap;
 extern const size_t _brt_mem_bin_size[BIN_COUNT];
 

@@ -496,7 +496,6 @@ static BRT_NOINLINE brt_status release_flagged(const void *p, _Atomic uint32_t *
 BRT_INLINE brt_status release_located(const void *p, page *pg, size_t index,
                                       _Atomic uint32_t *meta, uint32_t word) {
   segment *s = segment_of((uintptr_t)p);
-  heap *h = _brt_mem_tls_heap;
   /* Other references, BIASED or a shared block: first. The owner giving
    * back a reference counted in its byte, the word holding 1..MAX more (so
    * none of them is the last), is a load and a plain store whatever the
@@ -507,7 +506,7 @@ BRT_INLINE brt_status release_located(const void *p, page *pg, size_t index,
      * comparison (without BIASED the difference wraps far above MAX). A
      * byte at 0 borrows, which the subtraction's flag tells. */
     if (((word & (META_BIASED | META_COUNT_MASK)) - (META_BIASED + 1) < BRT_REFCOUNT_MAX) &
-        (atomic_load_explicit(&s->owner, memory_order_relaxed) == h)) {
+        segment_is_mine(s)) {
       _Atomic uint8_t *bp = bias_of(pg, index);
       uint8_t left;
       if (BRT_LIKELY(!__builtin_sub_overflow(atomic_load_explicit(bp, memory_order_relaxed),
@@ -520,7 +519,8 @@ BRT_INLINE brt_status release_located(const void *p, page *pg, size_t index,
   }
   free_block *b = (free_block *)p;
   uint32_t state = page_flags(pg);
-  if (BRT_LIKELY(atomic_load_explicit(&s->owner, memory_order_relaxed) == h)) {
+  heap *h = _brt_mem_tls_heap; /* for the statistics */
+  if (BRT_LIKELY(segment_is_mine(s))) {
     if (BRT_UNLIKELY((state & ~(PAGE_TRACKED | PAGE_COUNTED)) != 0))
       return release_flagged(p, meta, word);
     atomic_store_explicit(meta, meta_sole_freed(word), memory_order_relaxed);
@@ -565,7 +565,7 @@ BRT_INLINE brt_status release_located(const void *p, page *pg, size_t index,
  * read. The slow path validates again and records the error if there is
  * one. */
 
-brt_status brt_release(const void *p) {
+BRT_HOT_ENTRY brt_status brt_release(const void *p) {
   uintptr_t a = (uintptr_t)p;
   page *pg;
   size_t index;
@@ -586,17 +586,16 @@ brt_status brt_release(const void *p) {
  * and several threads may retain at once the single reference another
  * thread keeps alive: tests/memory/test_threads.c), and every error, which
  * it resolves again to record. */
-brt_status brt_retain(const void *p) {
+BRT_HOT_ENTRY brt_status brt_retain(const void *p) {
   uintptr_t a = (uintptr_t)p;
   page *pg;
   size_t index;
   if (BRT_UNLIKELY(!block_lookup(a, &pg, &index))) return retain_invalid(p);
   _Atomic uint32_t *meta = &pg->meta[index];
   uint32_t word = atomic_load_explicit(meta, memory_order_relaxed);
-  heap *h = _brt_mem_tls_heap;
   if (BRT_LIKELY(((word & (META_BIASED | META_COUNT_MASK)) - META_BIASED <
                   BRT_REFCOUNT_MAX - BIAS_MAX) &
-                 (atomic_load_explicit(&segment_of(a)->owner, memory_order_relaxed) == h))) {
+                 segment_is_mine(segment_of(a)))) {
     _Atomic uint8_t *bp = bias_of(pg, index);
     uint8_t next; /* BIAS_MAX is the byte's maximum: the addition's carry is the test */
     if (BRT_LIKELY(!__builtin_add_overflow(atomic_load_explicit(bp, memory_order_relaxed),

@@ -156,7 +156,7 @@ segment *_brt_mem_segment_new(heap *h, segment_kind kind, size_t request) {
   s->mapping_size = SEGMENT_SIZE;
   s->header_size = header;
   s->fd = -1;
-  atomic_store_explicit(&s->owner, h, memory_order_relaxed);
+  segment_owner_set(s, h);
   s->next = h->segments;
   s->prev = NULL;
   if (h->segments) h->segments->prev = s;
@@ -262,7 +262,7 @@ segment *_brt_mem_single_segment_new(segment_kind kind, size_t size, size_t alig
   s->mapping_size = mapping;
   s->header_size = header_size_for(1, sizeof(uint64_t) + sizeof(track_entry));
   s->fd = kind == SEGMENT_SHARED ? fd : -1;
-  atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
+  segment_owner_set(s, NULL);
   page *pg = &s->pages[0];
   memset(pg, 0, sizeof *pg);
   pg->block_start = (uintptr_t)s + offset;
@@ -343,7 +343,7 @@ segment *_brt_mem_shared_segment_new(size_t request) {
   s->mapping_size = SEGMENT_SIZE;
   s->header_size = header;
   s->fd = fd;
-  atomic_store_explicit(&s->owner, NULL, memory_order_relaxed); /* no thread heap owns it */
+  segment_owner_set(s, NULL); /* no thread heap owns it */
   _brt_mem_registry_add(s);
   _brt_mem_segment_map_set(s, true);
   return s;

@@ -286,6 +286,113 @@ static void test_fork_child_reuses_other_threads_space(void **state) {
   free(h);
 }
 
+/* The fast paths recognise the owner of a segment by its thread pointer.
+ * In a fork child a new thread may get a vanished thread's stack and
+ * thread pointer (glibc reuses the stacks of the threads that did not
+ * survive the fork), so that vanished thread's segments must not look like
+ * the new thread's own: its blocks are released, retained and reused
+ * correctly, whatever thread pointer the new thread gets. */
+enum { TOKEN_BLOCKS = 3000 };
+typedef struct token_holder {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  int stage;
+  pthread_t self;
+  unsigned char *blocks[TOKEN_BLOCKS];
+} token_holder;
+
+static void *hold_for_token(void *arg) {
+  token_holder *h = arg;
+  pthread_mutex_lock(&h->lock);
+  h->self = pthread_self();
+  for (int i = 0; i < TOKEN_BLOCKS; i++) {
+    h->blocks[i] = brt_alloc(48, 16, BRT_MEM_C_HEAP, 0);
+    memset(h->blocks[i], i & 0xff, 48);
+    if (i % 3 == 0) brt_retain(h->blocks[i]); /* biased: the owner's byte holds it */
+  }
+  h->stage = 1;
+  pthread_cond_broadcast(&h->cond);
+  while (h->stage != 2) pthread_cond_wait(&h->cond, &h->lock);
+  pthread_mutex_unlock(&h->lock);
+  return NULL;
+}
+
+static void *child_thread_uses_blocks(void *arg) {
+  token_holder *h = arg;
+  intptr_t bad = 0;
+  for (int i = 0; i < TOKEN_BLOCKS; i++) {
+    unsigned char *p = h->blocks[i];
+    for (int k = 0; k < 48; k++) bad += p[k] != (i & 0xff);
+    bad += brt_retain(p) != BRT_OK;
+    bad += brt_release(p) != BRT_OK;
+    bad += brt_release(p) != BRT_OK;
+    if (i % 3 == 0) bad += brt_release(p) != BRT_OK;
+    bad += brt_owns(p) != 0;
+  }
+  /* The freed slots are reused, and every new block is whole. */
+  for (int round = 0; round < 3; round++) {
+    void *mine[TOKEN_BLOCKS];
+    for (int i = 0; i < TOKEN_BLOCKS; i++) {
+      mine[i] = brt_alloc(48, 16, BRT_MEM_C_HEAP, 0);
+      if (!mine[i]) return (void *)(intptr_t)1;
+      memset(mine[i], round, 48);
+    }
+    for (int i = 0; i < TOKEN_BLOCKS; i++) {
+      bad += ((unsigned char *)mine[i])[47] != round;
+      bad += brt_release(mine[i]) != BRT_OK;
+    }
+  }
+  return (void *)bad;
+}
+
+static void test_fork_child_thread_gets_vanished_thread_pointer(void **state) {
+  (void)state;
+#if defined(__SANITIZE_THREAD__)
+  print_message("skipped under ThreadSanitizer: it cannot start a thread in the child of a "
+                "multi-threaded fork (the normal and ASan runs cover this test)\n");
+  skip();
+#endif
+  token_holder *h = calloc(1, sizeof *h);
+  pthread_mutex_init(&h->lock, NULL);
+  pthread_cond_init(&h->cond, NULL);
+  pthread_t t;
+  pthread_create(&t, NULL, hold_for_token, h);
+  pthread_mutex_lock(&h->lock);
+  while (h->stage != 1) pthread_cond_wait(&h->cond, &h->lock);
+  pthread_mutex_unlock(&h->lock);
+  brt_mem_stats before = stats_now();
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    pthread_t c;
+    void *bad = (void *)1;
+    int ok = pthread_create(&c, NULL, child_thread_uses_blocks, h) == 0 &&
+             pthread_join(c, &bad) == 0 && bad == NULL;
+    if (getenv("BRT_TEST_VERBOSE"))
+      fprintf(stderr, "child thread %s the vanished thread's pointer\n",
+              pthread_equal(c, h->self) ? "got" : "did not get");
+    brt_mem_stats st = {.struct_size = sizeof st};
+    ok = ok && brt_mem_stats_get(&st) == BRT_OK &&
+         st.live_blocks + TOKEN_BLOCKS == before.live_blocks;
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+  pthread_mutex_lock(&h->lock);
+  h->stage = 2;
+  pthread_cond_broadcast(&h->cond);
+  pthread_mutex_unlock(&h->lock);
+  pthread_join(t, NULL);
+  for (int i = 0; i < TOKEN_BLOCKS; i++) {
+    assert_int_equal(h->blocks[i][47], i & 0xff);
+    if (i % 3 == 0) assert_ok(brt_release(h->blocks[i]));
+    assert_ok(brt_release(h->blocks[i]));
+  }
+  free(h);
+}
+
 /* fork() again and again while other threads allocate, retain, release and
  * hand blocks over: whatever point they were at, the child's takeover of
  * their heaps leaves an allocator that works (every child allocates,
@@ -508,6 +615,7 @@ int main(void) {
       cmocka_unit_test(test_fork_with_threads),    cmocka_unit_test(test_collect_while_running),
       cmocka_unit_test(test_exit_retires_segments_then_reuse),
       cmocka_unit_test(test_fork_child_reuses_other_threads_space),
+      cmocka_unit_test(test_fork_child_thread_gets_vanished_thread_pointer),
       cmocka_unit_test(test_fork_during_churn),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
