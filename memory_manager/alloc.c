@@ -178,13 +178,15 @@ static void *alloc_large(heap *h, size_t size, size_t align, brt_mem_type type) 
  * local list (swapping the lists is all it takes: those frees were counted
  * when they happened), or the page still has never-used blocks to thread.
  * This skips the argument checks, the statistics sync and the page
- * search. Only for a simple request on a page without other flags, with
+ * search. Only for a simple request on a page without flags other than
+ * tracking (which the fast path handles), with
  * nothing on its thread_free list (collected first, by the full path, so
  * that freed memory is reused before new memory is touched) and with no
  * pending configuration change or collection request, which the full slow
  * path handles. */
 static bool refill_page(heap *h, page *pg) {
-  if (page_flags(pg) != 0) return false;
+  /* Tracked and counted pages too: brt_alloc records the block. */
+  if ((page_flags(pg) & ~(PAGE_TRACKED | PAGE_COUNTED)) != 0) return false;
   if (h->config_epoch != atomic_load_explicit(&_brt_mem.config_epoch, memory_order_relaxed) ||
       atomic_load_explicit(&h->collect_requested, memory_order_relaxed) ||
       atomic_load_explicit(&h->merges_pending, memory_order_relaxed))
