@@ -150,22 +150,51 @@ static void test_abandoned_segments(void **state) {
   free(ch.slots);
 }
 
-typedef struct holder {
+/* The fork tests' handshake with a thread that holds blocks: it sets
+ * stage 1 when they are ready and waits for stage 2 before it ends. */
+typedef struct gate {
   pthread_mutex_t lock;
   pthread_cond_t cond;
   int stage;
+} gate;
+
+static void gate_init(gate *g) {
+  pthread_mutex_init(&g->lock, NULL);
+  pthread_cond_init(&g->cond, NULL);
+  g->stage = 0;
+}
+
+static void gate_set(gate *g, int stage) {
+  pthread_mutex_lock(&g->lock);
+  g->stage = stage;
+  pthread_cond_broadcast(&g->cond);
+  pthread_mutex_unlock(&g->lock);
+}
+
+static void gate_wait(gate *g, int stage) {
+  pthread_mutex_lock(&g->lock);
+  while (g->stage != stage) pthread_cond_wait(&g->cond, &g->lock);
+  pthread_mutex_unlock(&g->lock);
+}
+
+static void expect_child_exit_ok(pid_t pid) {
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+typedef struct holder {
+  gate g;
   void *block;
 } holder;
 
 static void *hold_block(void *arg) {
   holder *h = arg;
-  pthread_mutex_lock(&h->lock);
   h->block = brt_alloc(100, 16, BRT_MEM_CPP_HEAP, 0);
   strcpy(h->block, "held by a thread");
-  h->stage = 1;
-  pthread_cond_broadcast(&h->cond);
-  while (h->stage != 2) pthread_cond_wait(&h->cond, &h->lock);
-  pthread_mutex_unlock(&h->lock);
+  gate_set(&h->g, 1);
+  gate_wait(&h->g, 2);
   return NULL;
 }
 
@@ -173,12 +202,11 @@ static void *hold_block(void *arg) {
  * release that thread's blocks and allocate its own. */
 static void test_fork_with_threads(void **state) {
   (void)state;
-  holder h = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, NULL};
+  holder h = {.block = NULL};
+  gate_init(&h.g);
   pthread_t t;
   pthread_create(&t, NULL, hold_block, &h);
-  pthread_mutex_lock(&h.lock);
-  while (h.stage != 1) pthread_cond_wait(&h.cond, &h.lock);
-  pthread_mutex_unlock(&h.lock);
+  gate_wait(&h.g, 1);
   pid_t pid = fork();
   assert_true(pid >= 0);
   if (pid == 0) {
@@ -191,14 +219,8 @@ static void test_fork_with_threads(void **state) {
     ok = ok && brt_mem_stats_get(&st) == BRT_OK && brt_mem_collect() == BRT_OK;
     _exit(ok ? 0 : 1);
   }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  assert_true(WIFEXITED(status));
-  assert_int_equal(WEXITSTATUS(status), 0);
-  pthread_mutex_lock(&h.lock);
-  h.stage = 2;
-  pthread_cond_broadcast(&h.cond);
-  pthread_mutex_unlock(&h.lock);
+  expect_child_exit_ok(pid);
+  gate_set(&h.g, 2);
   pthread_join(t, NULL);
   assert_ok(brt_release(h.block));
 }
@@ -210,15 +232,12 @@ static void test_fork_with_threads(void **state) {
 enum { SPARSE = 20000 };
 
 typedef struct sparse_holder {
-  pthread_mutex_t lock;
-  pthread_cond_t cond;
-  int stage;
+  gate g;
   unsigned char *blocks[SPARSE];
 } sparse_holder;
 
 static void *hold_sparse(void *arg) {
   sparse_holder *h = arg;
-  pthread_mutex_lock(&h->lock);
   for (int i = 0; i < SPARSE; i++) {
     h->blocks[i] = brt_alloc(64, 16, BRT_MEM_C_HEAP, 0);
     memset(h->blocks[i], i & 0xff, 64);
@@ -226,23 +245,18 @@ static void *hold_sparse(void *arg) {
   /* Three of every four go: pages three-quarters free. */
   for (int i = 0; i < SPARSE; i++)
     if (i % 4 != 0) brt_release(h->blocks[i]);
-  h->stage = 1;
-  pthread_cond_broadcast(&h->cond);
-  while (h->stage != 2) pthread_cond_wait(&h->cond, &h->lock);
-  pthread_mutex_unlock(&h->lock);
+  gate_set(&h->g, 1);
+  gate_wait(&h->g, 2);
   return NULL;
 }
 
 static void test_fork_child_reuses_other_threads_space(void **state) {
   (void)state;
   sparse_holder *h = calloc(1, sizeof *h);
-  pthread_mutex_init(&h->lock, NULL);
-  pthread_cond_init(&h->cond, NULL);
+  gate_init(&h->g);
   pthread_t t;
   pthread_create(&t, NULL, hold_sparse, h);
-  pthread_mutex_lock(&h->lock);
-  while (h->stage != 1) pthread_cond_wait(&h->cond, &h->lock);
-  pthread_mutex_unlock(&h->lock);
+  gate_wait(&h->g, 1);
   pid_t pid = fork();
   assert_true(pid >= 0);
   if (pid == 0) {
@@ -270,14 +284,8 @@ static void test_fork_child_reuses_other_threads_space(void **state) {
      * commits that much again. */
     _exit(grown < 256 * 1024 ? 0 : 2);
   }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  assert_true(WIFEXITED(status));
-  assert_int_equal(WEXITSTATUS(status), 0);
-  pthread_mutex_lock(&h->lock);
-  h->stage = 2;
-  pthread_cond_broadcast(&h->cond);
-  pthread_mutex_unlock(&h->lock);
+  expect_child_exit_ok(pid);
+  gate_set(&h->g, 2);
   pthread_join(t, NULL);
   for (int i = 0; i < SPARSE; i += 4) {
     for (int k = 0; k < 64; k++) assert_int_equal(h->blocks[i][k], i & 0xff);
@@ -294,26 +302,21 @@ static void test_fork_child_reuses_other_threads_space(void **state) {
  * correctly, whatever thread pointer the new thread gets. */
 enum { TOKEN_BLOCKS = 3000 };
 typedef struct token_holder {
-  pthread_mutex_t lock;
-  pthread_cond_t cond;
-  int stage;
+  gate g;
   pthread_t self;
   unsigned char *blocks[TOKEN_BLOCKS];
 } token_holder;
 
 static void *hold_for_token(void *arg) {
   token_holder *h = arg;
-  pthread_mutex_lock(&h->lock);
   h->self = pthread_self();
   for (int i = 0; i < TOKEN_BLOCKS; i++) {
     h->blocks[i] = brt_alloc(48, 16, BRT_MEM_C_HEAP, 0);
     memset(h->blocks[i], i & 0xff, 48);
     if (i % 3 == 0) brt_retain(h->blocks[i]); /* biased: the owner's byte holds it */
   }
-  h->stage = 1;
-  pthread_cond_broadcast(&h->cond);
-  while (h->stage != 2) pthread_cond_wait(&h->cond, &h->lock);
-  pthread_mutex_unlock(&h->lock);
+  gate_set(&h->g, 1);
+  gate_wait(&h->g, 2);
   return NULL;
 }
 
@@ -353,13 +356,10 @@ static void test_fork_child_thread_gets_vanished_thread_pointer(void **state) {
   skip();
 #endif
   token_holder *h = calloc(1, sizeof *h);
-  pthread_mutex_init(&h->lock, NULL);
-  pthread_cond_init(&h->cond, NULL);
+  gate_init(&h->g);
   pthread_t t;
   pthread_create(&t, NULL, hold_for_token, h);
-  pthread_mutex_lock(&h->lock);
-  while (h->stage != 1) pthread_cond_wait(&h->cond, &h->lock);
-  pthread_mutex_unlock(&h->lock);
+  gate_wait(&h->g, 1);
   brt_mem_stats before = stats_now();
   pid_t pid = fork();
   assert_true(pid >= 0);
@@ -376,14 +376,8 @@ static void test_fork_child_thread_gets_vanished_thread_pointer(void **state) {
          st.live_blocks + TOKEN_BLOCKS == before.live_blocks;
     _exit(ok ? 0 : 1);
   }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  assert_true(WIFEXITED(status));
-  assert_int_equal(WEXITSTATUS(status), 0);
-  pthread_mutex_lock(&h->lock);
-  h->stage = 2;
-  pthread_cond_broadcast(&h->cond);
-  pthread_mutex_unlock(&h->lock);
+  expect_child_exit_ok(pid);
+  gate_set(&h->g, 2);
   pthread_join(t, NULL);
   for (int i = 0; i < TOKEN_BLOCKS; i++) {
     assert_int_equal(h->blocks[i][47], i & 0xff);
@@ -457,10 +451,7 @@ static void test_fork_during_churn(void **state) {
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) _exit(child_exercise());
-    int status = 0;
-    waitpid(pid, &status, 0);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    expect_child_exit_ok(pid);
   }
   atomic_store(&fork_churn_stop, 1);
   for (int i = 0; i < 2; i++) {
