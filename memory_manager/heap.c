@@ -27,6 +27,9 @@ _Static_assert(DIRECT_SLOTS == 65, "the empty heap initialiser below lists 65 sl
 heap _brt_mem_empty_heap = {.direct = {EMPTY64, EMPTY1}};
 
 __thread heap *_brt_mem_tls_heap __attribute__((tls_model("initial-exec"))) = &_brt_mem_empty_heap;
+#ifndef BRT_HAVE_THREAD_POINTER
+__thread char _brt_mem_tls_token __attribute__((tls_model("initial-exec")));
+#endif
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static pthread_key_t heap_key;

@@ -285,8 +285,20 @@ extern __thread heap *_brt_mem_tls_heap __attribute__((tls_model("initial-exec")
 
 /* The calling thread's token: its thread pointer (one %fs-relative load on
  * x86-64, where a TLS variable of a shared library also costs a GOT load),
- * unique among running threads and never 0. */
+ * unique among running threads and never 0. Where the compiler has no
+ * thread-pointer builtin, the address of a thread-local byte is as unique. */
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_thread_pointer) && (defined(__x86_64__) || defined(__aarch64__)) && \
+    !defined(BRT_NO_THREAD_POINTER) /* BRT_NO_THREAD_POINTER: test the fallback */
+#define BRT_HAVE_THREAD_POINTER 1
+#endif
+#endif
+#ifdef BRT_HAVE_THREAD_POINTER
 BRT_INLINE uintptr_t thread_token(void) { return (uintptr_t)__builtin_thread_pointer(); }
+#else
+extern __thread char _brt_mem_tls_token __attribute__((tls_model("initial-exec")));
+BRT_INLINE uintptr_t thread_token(void) { return (uintptr_t)&_brt_mem_tls_token; }
+#endif
 
 /* Every change of a segment's owner goes through here. Only the thread of
  * h makes h an owner, so the token it records is its own; NULL records 0,
