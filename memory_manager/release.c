@@ -552,13 +552,15 @@ BRT_INLINE brt_status release_located(const void *p, page *pg, size_t index,
 
 /* The fast path, for a block with a count of 1 on an untracked or
  * tracked page, released by a thread that has a heap: one segment-map
- * load, header arithmetic (a multiply, no division), a load and a plain
- * store of the metadata word (no atomic read-modify-write: DESIGN.md §4
- * note 1), two owner-only statistics updates, then a push on the page's
- * local free list when this thread owns the page, or a compare-exchange
- * push on its thread_free list when another thread does (the
- * Rust-allocates, C++-frees case). About 55 instructions on the owner's
- * path (callgrind, gcc 12 -O3; seven of them the segment-map test).
+ * load, header arithmetic (one multiply and one rotation give the index
+ * and the block test, no division), a load and a plain store of the
+ * metadata word (no atomic read-modify-write: DESIGN.md §4 note 1), the
+ * owner test against the thread pointer, two owner-only statistics
+ * updates, then a push on the page's local free list when this thread
+ * owns the page, or a compare-exchange push on its thread_free list when
+ * another thread does (the Rust-allocates, C++-frees case). 49
+ * instructions on the owner's path (callgrind, gcc 12 -O3; seven of them
+ * the segment-map test).
  * Each early exit is an unlikely, predictable branch to a non-inlined
  * function. A foreign pointer leaves at the segment-map test and an
  * interior one at the block test, so nothing outside our own memory is
