@@ -177,6 +177,15 @@ static void gate_wait(gate *g, int stage) {
   pthread_mutex_unlock(&g->lock);
 }
 
+/* Starts fn(arg), which holds blocks, and waits until it set stage 1. */
+static pthread_t start_holder(gate *g, void *(*fn)(void *), void *arg) {
+  gate_init(g);
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, fn, arg), 0);
+  gate_wait(g, 1);
+  return t;
+}
+
 static void expect_child_exit_ok(pid_t pid) {
   int status = 0;
   assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -203,10 +212,7 @@ static void *hold_block(void *arg) {
 static void test_fork_with_threads(void **state) {
   (void)state;
   holder h = {.block = NULL};
-  gate_init(&h.g);
-  pthread_t t;
-  pthread_create(&t, NULL, hold_block, &h);
-  gate_wait(&h.g, 1);
+  pthread_t t = start_holder(&h.g, hold_block, &h);
   pid_t pid = fork();
   assert_true(pid >= 0);
   if (pid == 0) {
@@ -253,10 +259,7 @@ static void *hold_sparse(void *arg) {
 static void test_fork_child_reuses_other_threads_space(void **state) {
   (void)state;
   sparse_holder *h = calloc(1, sizeof *h);
-  gate_init(&h->g);
-  pthread_t t;
-  pthread_create(&t, NULL, hold_sparse, h);
-  gate_wait(&h->g, 1);
+  pthread_t t = start_holder(&h->g, hold_sparse, h);
   pid_t pid = fork();
   assert_true(pid >= 0);
   if (pid == 0) {
@@ -356,10 +359,7 @@ static void test_fork_child_thread_gets_vanished_thread_pointer(void **state) {
   skip();
 #endif
   token_holder *h = calloc(1, sizeof *h);
-  gate_init(&h->g);
-  pthread_t t;
-  pthread_create(&t, NULL, hold_for_token, h);
-  gate_wait(&h->g, 1);
+  pthread_t t = start_holder(&h->g, hold_for_token, h);
   brt_mem_stats before = stats_now();
   pid_t pid = fork();
   assert_true(pid >= 0);
