@@ -29,11 +29,13 @@
 #include "bridgert/memory.h"
 #include "bridgert/runtime.h"
 #include "guard.h"
+#include "../isolation/isolation.h"
 
 #include <ffi.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #define BRT_LIKELY(x) __builtin_expect(!!(x), 1)
@@ -163,8 +165,12 @@ void _brt_bridge_gauges_update(brt_core *core, size_t algorithms);
 
 struct brt_plugin {
   _Atomic uint32_t refs;
-  void *handle; /* dlopen() handle */
-  char *path;   /* realpath */
+  void *handle; /* dlopen() handle, or NULL for an adopted image */
+  int fd;       /* the checked descriptor that was loaded, or -1 */
+  void *image;  /* what runs the algorithms elsewhere (workers, a program), or NULL */
+  void (*image_release)(void *image);
+  char *path;       /* realpath */
+  char *given_path; /* the path as the host gave it, or NULL */
   dev_t dev;
   ino_t ino;
   brt_plugin *next; /* in core->plugins, under write_lock */
@@ -177,6 +183,51 @@ void _brt_bridge_plugin_release(brt_plugin *plugin);
 brt_plugin *_brt_bridge_loading_plugin(const brt_core *core);
 /* Stages an entry of the plugin being loaded; takes the reference. */
 brt_status _brt_bridge_loading_stage(brt_entry *entry);
+
+/* What names an external program's manifest. */
+#define BRT_MANIFEST_SUFFIX ".algorithm.json"
+
+/* Resolves `path`, checks it is inside plugin_dirs, walks it from "/"
+ * without following symbolic links, checks every directory on the way and
+ * the file (a regular file, owned by root or us, not group- or
+ * world-writable unless allowed), and opens it O_RDONLY|O_CLOEXEC into *fd:
+ * whatever is loaded afterwards is read from that descriptor, so the checks
+ * cannot be raced. `what` ("plugin", "manifest", "program") names it in
+ * errors. `resolved` has PATH_MAX bytes. */
+brt_status _brt_bridge_open_checked(const brt_core *core, const char *what, const char *path,
+                                    char *resolved, struct stat *st, int *fd);
+/* Registers `count` algorithms as one plugin named `resolved` (identity
+ * st_dev/st_ino; `given` is the path as the host gave it, or NULL), all or
+ * nothing, as a shared object's init would. `image` is released with
+ * image_release(image) when the plugin is finally dropped (after its last
+ * in-flight call), and at once on failure. */
+brt_status _brt_bridge_plugin_adopt(brt_runtime *rt, brt_core *core, const char *resolved,
+                                    const char *given, const struct stat *st, void *image,
+                                    void (*image_release)(void *),
+                                    const brt_algorithm *algorithms, size_t count);
+
+/* --- isolated.c ------------------------------------------------------------- */
+
+/* Loads the checked plugin descriptor `fd` (taken) into worker processes
+ * and registers its algorithms as proxies (options->isolation is PROCESS or
+ * SANDBOX). */
+brt_status _brt_bridge_isolated_load(brt_runtime *rt, brt_core *core, int fd, const char *resolved,
+                                     const char *given, const struct stat *st,
+                                     const brt_plugin_options *options);
+
+/* --- observe_workers.c --------------------------------------------------------- */
+
+/* Adds the workers of isolated plugins to an export (*text, a managed
+ * block, is replaced) and to a health report (the level is raised to the
+ * workers' worst). Nothing changes when no plugin is isolated. */
+brt_status _brt_bridge_workers_export(brt_core *core, unsigned format, char **text);
+brt_status _brt_bridge_workers_health(brt_core *core, brt_health_level *level, char **report);
+
+/* --- manifest.c ------------------------------------------------------------- */
+
+/* Loads an external program's manifest (docs/isolation.md). */
+brt_status _brt_bridge_manifest_load(brt_runtime *rt, brt_core *core, const char *path,
+                                     const brt_plugin_options *options);
 
 /* --- call.c ----------------------------------------------------------------- */
 

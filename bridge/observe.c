@@ -39,6 +39,10 @@ brt_status brt_metrics_export(brt_runtime *rt, unsigned format, char **text) {
   if (!core) return BRT_E_INVALID_ARGUMENT;
   /* The monitor's texts are managed blocks already (freed with brt_release). */
   brt_status status = brt_monitor_export(core->monitor, format, text);
+  if (status == BRT_OK && (status = _brt_bridge_workers_export(core, format, text)) != BRT_OK) {
+    brt_release(*text);
+    *text = NULL;
+  }
   _brt_bridge_core_release(core);
   return status;
 }
@@ -50,7 +54,13 @@ brt_status brt_health_check_level(brt_runtime *rt, brt_health_level *level, char
   *report_json = NULL;
   brt_core *core = _brt_bridge_core_get(rt, "brt_health_check");
   if (!core) return BRT_E_INVALID_ARGUMENT;
-  brt_status status = brt_monitor_health_level(core->monitor, level, report_json);
+  brt_health_level own = BRT_HEALTHY;
+  brt_status status = brt_monitor_health_level(core->monitor, &own, report_json);
+  if (status == BRT_OK && (status = _brt_bridge_workers_health(core, &own, report_json)) != BRT_OK) {
+    brt_release(*report_json);
+    *report_json = NULL;
+  }
+  if (status == BRT_OK && level) *level = own;
   _brt_bridge_core_release(core);
   return status;
 }

@@ -27,9 +27,48 @@ void _brt_bridge_plugin_release(brt_plugin *plugin) {
   if (atomic_fetch_sub_explicit(&plugin->refs, 1, memory_order_acq_rel) != 1) return;
   /* The last entry, call and prepared handle are gone: no code of the
    * plugin can be running on behalf of bridgert any more. */
-  if (plugin->handle) dlclose(plugin->handle);
+  if (plugin->handle) {
+    dlclose(plugin->handle);
+    /* An image that stays mapped after dlclose (RTLD_NODELETE, or C++
+     * STB_GNU_UNIQUE symbols) keeps the name "/proc/self/fd/N/FILE" in the
+     * dynamic loader's list: its directory descriptor stays open for good,
+     * so that number can never name another directory whose FILE dlopen
+     * would then mistake for this one. */
+    char name[PATH_MAX + 32];
+    const char *base = strrchr(plugin->path, '/');
+    snprintf(name, sizeof name, "/proc/self/fd/%d/%s", plugin->fd, base ? base + 1 : plugin->path);
+    void *still = plugin->fd >= 0 ? dlopen(name, RTLD_LAZY | RTLD_NOLOAD) : NULL;
+    if (still) {
+      dlclose(still);
+      plugin->fd = -1;
+    }
+  }
+  if (plugin->image) plugin->image_release(plugin->image);
+  if (plugin->fd >= 0) close(plugin->fd);
   free(plugin->path);
+  free(plugin->given_path);
   free(plugin);
+}
+
+static brt_plugin *plugin_new(const char *resolved, const char *given, const struct stat *st) {
+  brt_plugin *plugin = calloc(1, sizeof *plugin);
+  char *path = strdup(resolved);
+  char *given_copy = given ? strdup(given) : NULL;
+  if (!plugin || !path || (given && !given_copy)) {
+    free(plugin);
+    free(path);
+    free(given_copy);
+    brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL, "out of memory loading plugin \"%s\"",
+                  resolved);
+    return NULL;
+  }
+  atomic_init(&plugin->refs, 1);
+  plugin->fd = -1;
+  plugin->path = path;
+  plugin->given_path = given_copy;
+  plugin->dev = st->st_dev;
+  plugin->ino = st->st_ino;
+  return plugin;
 }
 
 /* --- The load in progress on this thread ------------------------------------ */
@@ -111,15 +150,22 @@ static brt_status check_confinement(const brt_core *core, const char *path, cons
                        path, resolved, listed);
 }
 
-/* Not world-writable (unless allowed) and owned by root or by us: anyone
- * else could replace the code we are about to run. */
-static brt_status check_owner_and_mode(const brt_core *core, const char *what, const char *path,
-                                       const struct stat *st) {
-  if ((st->st_mode & S_IWOTH) && !core->config.allow_world_writable)
+/* Owned by root or by us, and writable by nobody else (unless allowed):
+ * anyone else could replace the code we are about to run. A directory that
+ * others may write to is accepted when it is sticky (/tmp): there, only an
+ * entry's owner can rename or remove it, and every entry we use is checked
+ * for its own owner; but not for the directory that holds the file. */
+static brt_status check_mode(const brt_core *core, const char *what, const char *path,
+                             const struct stat *st, bool sticky_allowed) {
+  bool sticky_directory = sticky_allowed && S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX);
+  if ((st->st_mode & (S_IWOTH | S_IWGRP)) && !core->config.allow_world_writable &&
+      !sticky_directory)
     return brt_error_set(BRT_E_PERMISSION, BRT_ORIGIN_C, NULL,
-                         "%s \"%s\" is world-writable (mode %04o): anyone could replace the plugin; "
+                         "%s \"%s\" is %s-writable (mode %04o): %s could replace the plugin; "
                          "fix its mode or set allow_world_writable",
-                         what, path, (unsigned)(st->st_mode & 07777));
+                         what, path, (st->st_mode & S_IWOTH) ? "world" : "group",
+                         (unsigned)(st->st_mode & 07777),
+                         (st->st_mode & S_IWOTH) ? "anyone" : "every member of its group");
   uid_t me = geteuid();
   if (st->st_uid != 0 && st->st_uid != me)
     return brt_error_set(BRT_E_PERMISSION, BRT_ORIGIN_C, NULL,
@@ -127,6 +173,13 @@ static brt_status check_owner_and_mode(const brt_core *core, const char *what, c
                          "user (uid %u)",
                          what, path, (unsigned)st->st_uid, (unsigned)me);
   return BRT_OK;
+}
+
+/* The file itself and the directory that holds it: strict (a sticky
+ * directory still lets anyone add files beside the plugin). */
+static brt_status check_owner_and_mode(const brt_core *core, const char *what, const char *path,
+                                       const struct stat *st) {
+  return check_mode(core, what, path, st, false);
 }
 
 static const char *file_kind(mode_t mode) {
@@ -138,33 +191,107 @@ static const char *file_kind(mode_t mode) {
   return "not a regular file";
 }
 
-static brt_status check_directory(const brt_core *core, const char *resolved_file) {
-  char dir[PATH_MAX];
-  snprintf(dir, sizeof dir, "%s", resolved_file);
-  char *slash = strrchr(dir, '/');
-  if (!slash) return BRT_OK;
-  if (slash == dir) slash[1] = '\0';
-  else *slash = '\0';
-  struct stat st;
-  if (stat(dir, &st) != 0) return path_error("cannot stat the plugin directory", dir);
-  return check_owner_and_mode(core, "plugin directory", dir, &st);
+/* A component that was a directory when realpath() resolved the path is a
+ * symbolic link or something else now: the path was swapped under us. */
+static brt_status walk_error(const char *what, const char *path, const char *prefix) {
+  int err = errno;
+  if (err == ELOOP || err == ENOTDIR || err == ENOENT)
+    return brt_error_set_os(BRT_E_PERMISSION, err,
+                            "%s \"%s\" changed while it was being checked (\"%s\": %s); "
+                            "refusing to load it",
+                            what, path, prefix, strerror(err));
+  return path_error("cannot open a directory of the plugin path", prefix);
 }
 
-/* Every check that needs no code of the plugin to run. Fills `resolved` and
- * `st` (of the file). */
-static brt_status check_file(const brt_core *core, const char *path, char *resolved,
-                             struct stat *st) {
+/* Opens `resolved` (absolute, no symbolic links, no "." or ".."), one
+ * component at a time from "/", checking each directory by descriptor; the
+ * last component is opened O_RDONLY|O_NOFOLLOW|O_NONBLOCK (a FIFO must not
+ * block us before it is recognised) and returned in *fd. */
+static brt_status walk_and_open(const brt_core *core, const char *what, const char *resolved,
+                                struct stat *st, int *fd_out, int *dir_out) {
+  char prefix[PATH_MAX];
+  size_t len = strlen(resolved);
+  int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return path_error("cannot open the root directory", "/");
+  size_t at = 1; /* resolved[0] == '/' */
+  brt_status status = BRT_OK;
+  struct stat dir_st;
+  if (fstat(dir, &dir_st) != 0) status = path_error("cannot stat the directory", "/");
+  else status = check_mode(core, "plugin directory", "/", &dir_st, strchr(resolved + 1, '/'));
+  while (status == BRT_OK) {
+    const char *slash = strchr(resolved + at, '/');
+    size_t end = slash ? (size_t)(slash - resolved) : len;
+    char name[NAME_MAX + 1];
+    if (end - at == 0 || end - at > NAME_MAX) {
+      status = brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                             "%s path \"%s\" has an empty or over-long component", what, resolved);
+      break;
+    }
+    memcpy(name, resolved + at, end - at);
+    name[end - at] = '\0';
+    memcpy(prefix, resolved, end);
+    prefix[end] = '\0';
+    if (!slash) {
+      int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+      if (fd < 0) {
+        status = errno == ELOOP ? walk_error(what, resolved, prefix)
+                                : path_error(errno == EACCES ? "cannot open" : "cannot open",
+                                             resolved);
+        break;
+      }
+      if (fstat(fd, st) != 0) {
+        status = path_error("cannot stat", resolved);
+      } else if (!S_ISREG(st->st_mode)) {
+        status = brt_error_set(BRT_E_PLUGIN, BRT_ORIGIN_C, NULL,
+                               "%s \"%s\" is %s; it must be a regular file", what, resolved,
+                               file_kind(st->st_mode));
+      } else {
+        char label[64];
+        snprintf(label, sizeof label, "%s file", what);
+        status = check_owner_and_mode(core, label, resolved, st);
+      }
+      if (status == BRT_OK) *fd_out = fd;
+      else close(fd);
+      if (status == BRT_OK && dir_out) {
+        *dir_out = dir; /* the caller's now */
+        dir = -1;
+      }
+      break;
+    }
+    int next = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0) {
+      status = walk_error(what, resolved, prefix);
+      break;
+    }
+    close(dir);
+    dir = next;
+    if (fstat(dir, &dir_st) != 0) status = path_error("cannot stat the directory", prefix);
+    else status = check_mode(core, "plugin directory", prefix, &dir_st, strchr(resolved + end + 1, '/'));
+    at = end + 1;
+  }
+  if (dir >= 0) close(dir);
+  return status;
+}
+
+brt_status _brt_bridge_open_checked(const brt_core *core, const char *what, const char *path,
+                                    char *resolved, struct stat *st, int *fd) {
+  char message[96];
+  snprintf(message, sizeof message, "cannot resolve %s path", what);
+  if (!realpath(path, resolved)) return path_error(message, path);
+  brt_status status = check_confinement(core, path, resolved);
+  if (status != BRT_OK) return status;
+  return walk_and_open(core, what, resolved, st, fd, NULL);
+}
+
+/* _brt_bridge_open_checked for a shared object: also returns the checked
+ * directory (O_PATH) in *dir. A plugin is loaded as "/proc/self/fd/DIR/NAME"
+ * so that $ORIGIN in its run path names its real directory. */
+static brt_status open_plugin(const brt_core *core, const char *path, char *resolved,
+                              struct stat *st, int *fd, int *dir) {
   if (!realpath(path, resolved)) return path_error("cannot resolve plugin path", path);
   brt_status status = check_confinement(core, path, resolved);
   if (status != BRT_OK) return status;
-  if (stat(resolved, st) != 0) return path_error("cannot stat plugin", resolved);
-  if (!S_ISREG(st->st_mode))
-    return brt_error_set(BRT_E_PLUGIN, BRT_ORIGIN_C, NULL,
-                         "plugin \"%s\" is %s; a plugin must be a regular shared object file",
-                         resolved, file_kind(st->st_mode));
-  status = check_owner_and_mode(core, "plugin file", resolved, st);
-  if (status != BRT_OK) return status;
-  return check_directory(core, resolved);
+  return walk_and_open(core, "plugin", resolved, st, fd, dir);
 }
 
 /* --- Loading --------------------------------------------------------------------- */
@@ -175,28 +302,49 @@ static brt_plugin *find_loaded(const brt_core *core, dev_t dev, ino_t ino) {
   return NULL;
 }
 
-/* dlopen()s the checked file and checks its exports. */
-static brt_status open_object(const char *resolved, const struct stat *checked,
-                              brt_plugin **out, brt_plugin_init_fn *init) {
-  dlerror();
-  void *handle = dlopen(resolved, RTLD_NOW | RTLD_LOCAL);
-  if (!handle) {
-    const char *why = dlerror();
-    return brt_error_set(BRT_E_PLUGIN, BRT_ORIGIN_C, NULL,
-                         "plugin \"%s\" is not a loadable shared object: %s", resolved,
-                         why ? why : "dlopen failed without a message");
+/* dlopen()s `file` in the checked directory `dir` through
+ * "/proc/self/fd/DIR/FILE": the directory is the one that was checked,
+ * whatever its path names now, nobody but root or us can change its
+ * entries, and $ORIGIN in the plugin's run path names it. The entry is
+ * compared with the checked file first. Checks the exports. Takes `dir`:
+ * the plugin keeps it (see _brt_bridge_plugin_release). */
+static brt_status open_object(int dir, const char *file, const char *resolved, const char *given,
+                              const struct stat *checked, brt_plugin **out,
+                              brt_plugin_init_fn *init) {
+  brt_plugin *plugin = plugin_new(resolved, given, checked);
+  if (!plugin) {
+    close(dir);
+    return BRT_E_OUT_OF_MEMORY;
   }
-  /* The file was checked by path; refuse it if it changed under us. */
+  plugin->fd = dir;
+  char name[PATH_MAX + 32];
+  snprintf(name, sizeof name, "/proc/self/fd/%d/%s", dir, file);
   struct stat now;
-  if (stat(resolved, &now) != 0 || now.st_dev != checked->st_dev || now.st_ino != checked->st_ino) {
-    dlclose(handle);
+  if (fstatat(dir, file, &now, AT_SYMLINK_NOFOLLOW) != 0 || now.st_dev != checked->st_dev ||
+      now.st_ino != checked->st_ino) {
+    _brt_bridge_plugin_release(plugin);
     return brt_error_set(BRT_E_PERMISSION, BRT_ORIGIN_C, NULL,
                          "plugin \"%s\" was replaced while it was being loaded", resolved);
   }
+  dlerror();
+  void *handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    const char *why = dlerror();
+    brt_status status =
+        brt_error_set(BRT_E_PLUGIN, BRT_ORIGIN_C, NULL,
+                      "plugin \"%s\" is not a loadable shared object: %s%s", resolved,
+                      why ? why : "dlopen failed without a message",
+                      access("/proc/self/fd", F_OK) != 0 ? " (is /proc mounted? plugins are "
+                                                           "loaded through /proc/self/fd)"
+                                                         : "");
+    _brt_bridge_plugin_release(plugin);
+    return status;
+  }
+  plugin->handle = handle;
   const uint32_t *abi = dlsym(handle, BRT_PLUGIN_ABI_SYMBOL);
   if (abi && *abi != BRT_ABI_VERSION) {
     uint32_t built = *abi;
-    dlclose(handle);
+    _brt_bridge_plugin_release(plugin);
     return brt_error_set(BRT_E_ABI_MISMATCH, BRT_ORIGIN_C, NULL,
                          "plugin \"%s\" was built for bridgert ABI %u; this runtime implements "
                          "ABI %u: rebuild the plugin against this bridgert",
@@ -204,27 +352,12 @@ static brt_status open_object(const char *resolved, const struct stat *checked,
   }
   void *symbol = dlsym(handle, BRT_PLUGIN_INIT_SYMBOL);
   if (!symbol) {
-    dlclose(handle);
+    _brt_bridge_plugin_release(plugin);
     return brt_error_set(BRT_E_PLUGIN, BRT_ORIGIN_C, NULL,
                          "plugin \"%s\" does not export " BRT_PLUGIN_INIT_SYMBOL
                          " (declare it extern \"C\" and visible, or use BRT_PLUGIN)",
                          resolved);
   }
-  brt_plugin *plugin = calloc(1, sizeof *plugin);
-  char *path = malloc(strlen(resolved) + 1);
-  if (!plugin || !path) {
-    free(plugin);
-    free(path);
-    dlclose(handle);
-    return brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
-                         "out of memory loading plugin \"%s\"", resolved);
-  }
-  strcpy(path, resolved);
-  atomic_init(&plugin->refs, 1);
-  plugin->handle = handle;
-  plugin->path = path;
-  plugin->dev = checked->st_dev;
-  plugin->ino = checked->st_ino;
   memcpy(init, &symbol, sizeof *init);
   *out = plugin;
   return BRT_OK;
@@ -277,21 +410,46 @@ static brt_status commit_load(brt_runtime *rt, brt_core *core, loading *load) {
   return status;
 }
 
-static brt_status load_checked(brt_runtime *rt, brt_core *core, const char *path) {
-  char resolved[PATH_MAX];
-  struct stat st;
-  brt_status status = check_file(core, path, resolved, &st);
-  if (status != BRT_OK) return status;
+/* How deep plugin inits may nest loads of other plugins. */
+#define LOAD_NESTING_MAX 8
+
+/* Refuses a file that is loaded already, or that is being loaded on this
+ * thread by an init that is still running (an init that loads its own file,
+ * directly or through others, would recurse without end). */
+static brt_status check_not_loaded(brt_core *core, const char *resolved, const struct stat *st) {
+  size_t depth = 0;
+  for (const loading *load = current_loading; load; load = load->outer, depth++) {
+    if (load->plugin && load->plugin->dev == st->st_dev && load->plugin->ino == st->st_ino)
+      return brt_error_set(BRT_E_EXISTS, BRT_ORIGIN_C, NULL,
+                           "plugin \"%s\" is being loaded already: its own init (or the init of "
+                           "a plugin it loads) loads it again, a cycle",
+                           resolved);
+  }
+  if (depth >= LOAD_NESTING_MAX)
+    return brt_error_set(BRT_E_PLUGIN, BRT_ORIGIN_C, NULL,
+                         "plugin \"%s\": plugin inits nest loads %zu deep, the most allowed is %d",
+                         resolved, depth, LOAD_NESTING_MAX);
   pthread_mutex_lock(&core->write_lock);
-  const brt_plugin *loaded = find_loaded(core, st.st_dev, st.st_ino);
+  const brt_plugin *loaded = find_loaded(core, st->st_dev, st->st_ino);
   pthread_mutex_unlock(&core->write_lock);
   if (loaded)
     return brt_error_set(BRT_E_EXISTS, BRT_ORIGIN_C, NULL,
                          "plugin \"%s\" is already loaded in this runtime", resolved);
+  return BRT_OK;
+}
 
+/* Loads `file` of the checked directory `dir` in this process. Takes
+ * `dir`. */
+static brt_status load_at(brt_runtime *rt, brt_core *core, int dir, const char *file,
+                          const char *resolved, const char *given, const struct stat *st) {
+  brt_status status = check_not_loaded(core, resolved, st);
+  if (status != BRT_OK) {
+    close(dir);
+    return status;
+  }
   loading load = {.core = core};
   brt_plugin_init_fn init = NULL;
-  status = open_object(resolved, &st, &load.plugin, &init);
+  status = open_object(dir, file, resolved, given, st, &load.plugin, &init);
   if (status != BRT_OK) return status;
   status = run_init(rt, &load, init);
   if (status == BRT_OK) status = commit_load(rt, core, &load);
@@ -301,22 +459,149 @@ static brt_status load_checked(brt_runtime *rt, brt_core *core, const char *path
   return status;
 }
 
-brt_status brt_plugin_load(brt_runtime *rt, const char *path) {
+brt_status _brt_bridge_plugin_adopt(brt_runtime *rt, brt_core *core, const char *resolved,
+                                    const char *given, const struct stat *st, void *image,
+                                    void (*image_release)(void *),
+                                    const brt_algorithm *algorithms, size_t count) {
+  brt_status status = check_not_loaded(core, resolved, st);
+  brt_plugin *plugin = status == BRT_OK ? plugin_new(resolved, given, st) : NULL;
+  if (!plugin) {
+    image_release(image);
+    return status != BRT_OK ? status : BRT_E_OUT_OF_MEMORY;
+  }
+  plugin->image = image;
+  plugin->image_release = image_release;
+  loading load = {.core = core, .plugin = plugin};
+  load.outer = current_loading;
+  current_loading = &load;
+  for (size_t i = 0; status == BRT_OK && i < count; i++) status = brt_register(rt, &algorithms[i]);
+  current_loading = load.outer;
+  if (status == BRT_OK) status = commit_load(rt, core, &load);
+  for (size_t i = 0; i < load.count; i++) _brt_bridge_entry_release(load.staged[i]);
+  free(load.staged);
+  _brt_bridge_plugin_release(plugin); /* releases the image when the load failed */
+  return status;
+}
+
+static bool has_suffix(const char *name, const char *suffix) {
+  size_t len = strlen(name), suffix_len = strlen(suffix);
+  return len > suffix_len && strcmp(name + len - suffix_len, suffix) == 0;
+}
+
+/* Checks `options` (NULL: the config's isolation, defaults otherwise) into
+ * *out. */
+static brt_status options_resolve(const brt_core *core, const brt_plugin_options *options,
+                                  brt_plugin_options *out) {
+  memset(out, 0, sizeof *out);
+  out->struct_size = sizeof *out;
+  out->isolation = core->config.isolation;
+  if (!options) return BRT_OK;
+  if (options->struct_size < sizeof *options)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "brt_plugin_load_ex: options->struct_size is %u, expected "
+                         "sizeof(brt_plugin_options) = %zu",
+                         options->struct_size, sizeof *options);
+  if ((unsigned)options->isolation > BRT_ISOLATION_SANDBOX)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "brt_plugin_load_ex: options->isolation is %u; expected "
+                         "BRT_ISOLATION_NONE, _PROCESS or _SANDBOX",
+                         (unsigned)options->isolation);
+  if (options->flags)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "brt_plugin_load_ex: options->flags is 0x%x; it must be 0 in this version",
+                         options->flags);
+  if (options->workers > BRT_PLUGIN_WORKERS_MAX)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "brt_plugin_load_ex: options->workers is %u; at most %d",
+                         options->workers, BRT_PLUGIN_WORKERS_MAX);
+  if (options->isolation == BRT_ISOLATION_NONE &&
+      (options->workers > 1 || options->memory_limit || options->timeout_ms))
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "brt_plugin_load_ex: workers, memory_limit and timeout_ms need "
+                         "isolation PROCESS or SANDBOX; an in-process plugin cannot be limited or "
+                         "killed");
+  *out = *options;
+  out->struct_size = sizeof *out;
+  return BRT_OK;
+}
+
+static brt_status load_path(brt_runtime *rt, brt_core *core, const char *path,
+                            const brt_plugin_options *options) {
+  if (has_suffix(path, BRT_MANIFEST_SUFFIX))
+    return _brt_bridge_manifest_load(rt, core, path, options);
+  char resolved[PATH_MAX];
+  struct stat st;
+  int fd = -1, dir = -1;
+  brt_status status = open_plugin(core, path, resolved, &st, &fd, &dir);
+  if (status != BRT_OK) return status;
+  close(fd); /* the directory and the entry's identity are what is loaded */
+  const char *file = strrchr(resolved, '/') + 1;
+  if (options->isolation != BRT_ISOLATION_NONE)
+    return _brt_bridge_isolated_load(rt, core, dir, resolved, path, &st, options);
+  return load_at(rt, core, dir, file, resolved, path, &st);
+}
+
+brt_status brt_plugin_load_ex(brt_runtime *rt, const char *path,
+                              const brt_plugin_options *options) {
   brt_core *core = _brt_bridge_core_get(rt, "brt_plugin_load");
   if (!core) return BRT_E_INVALID_ARGUMENT;
   brt_status status;
+  brt_plugin_options resolved_options;
   if (!path || !*path)
     status = brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                           "brt_plugin_load: path is %s; expected the path of a shared object",
+                           "brt_plugin_load: path is %s; expected the path of a shared object "
+                           "or of a manifest",
                            path ? "empty" : "NULL");
   else if (strlen(path) >= PATH_MAX)
     status = brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                            "brt_plugin_load: path is %zu bytes long; at most %d expected",
                            strlen(path), PATH_MAX - 1);
-  else
-    status = load_checked(rt, core, path);
+  else if ((status = options_resolve(core, options, &resolved_options)) == BRT_OK)
+    status = load_path(rt, core, path, &resolved_options);
   _brt_bridge_core_release(core);
   return status;
+}
+
+brt_status brt_plugin_load_at(brt_runtime *rt, int dir_fd, const char *file) {
+  brt_core *core = _brt_bridge_core_get(rt, "brt_plugin_load_at");
+  if (!core) return BRT_E_INVALID_ARGUMENT;
+  brt_status status = BRT_OK;
+  struct stat st;
+  int own = -1;
+  char dir_path[PATH_MAX], link[64], resolved[PATH_MAX];
+  ssize_t dir_len = -1;
+  if (!file || !*file || strchr(file, '/') || strlen(file) > NAME_MAX)
+    status = brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                           "brt_plugin_load_at: file is %s; expected the name of a file in the "
+                           "directory (no '/')",
+                           !file ? "NULL" : !*file ? "empty" : "not a plain file name");
+  else if (dir_fd < 0 || (own = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3)) < 0)
+    status = brt_error_set_os(BRT_E_INVALID_ARGUMENT, dir_fd < 0 ? EBADF : errno,
+                              "brt_plugin_load_at: %d is not an open descriptor", dir_fd);
+  else if (snprintf(link, sizeof link, "/proc/self/fd/%d", own) < 0 ||
+           (dir_len = readlink(link, dir_path, sizeof dir_path - 1)) <= 0)
+    status = brt_error_set_os(BRT_E_IO, errno, "brt_plugin_load_at: cannot name directory "
+                              "descriptor %d through /proc (is /proc mounted?)", dir_fd);
+  else if (fstatat(own, file, &st, AT_SYMLINK_NOFOLLOW) != 0)
+    status = path_error("brt_plugin_load_at: cannot stat", file);
+  else if (!S_ISREG(st.st_mode))
+    status = brt_error_set(BRT_E_PLUGIN, BRT_ORIGIN_C, NULL,
+                           "brt_plugin_load_at: \"%s\" is %s; a plugin must be a regular shared "
+                           "object file",
+                           file, file_kind(st.st_mode));
+  if (status == BRT_OK) {
+    dir_path[dir_len] = '\0';
+    snprintf(resolved, sizeof resolved, "%s/%s", strcmp(dir_path, "/") ? dir_path : "", file);
+    status = load_at(rt, core, own, file, resolved, NULL, &st);
+    own = -1;
+  }
+  if (own >= 0) close(own);
+  _brt_bridge_core_release(core);
+  return status;
+}
+
+brt_status brt_plugin_load(brt_runtime *rt, const char *path) {
+  return brt_plugin_load_ex(rt, path, NULL);
 }
 
 /* --- Directories ------------------------------------------------------------------ */
@@ -334,12 +619,8 @@ static int name_order(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static bool has_so_suffix(const char *name) {
-  size_t len = strlen(name);
-  return len > 3 && strcmp(name + len - 3, ".so") == 0;
-}
-
-/* Lists the "*.so" names in `dir`, sorted; caller frees. */
+/* Lists the "*.so" and "*.algorithm.json" names in `dir`, sorted; caller
+ * frees. */
 static brt_status list_plugins(const char *dir, char ***names_out, size_t *count_out) {
   DIR *stream = opendir(dir);
   if (!stream) return path_error("cannot open plugin directory", dir);
@@ -348,7 +629,8 @@ static brt_status list_plugins(const char *dir, char ***names_out, size_t *count
   brt_status status = BRT_OK;
   bool out_of_memory = false;
   for (struct dirent *item; !out_of_memory && (item = readdir(stream));) {
-    if (!has_so_suffix(item->d_name)) continue;
+    if (!has_suffix(item->d_name, ".so") && !has_suffix(item->d_name, BRT_MANIFEST_SUFFIX))
+      continue;
     if (count == capacity) {
       char **grown = realloc(names, (capacity ? capacity * 2 : 16) * sizeof *grown);
       if (!grown) {
@@ -419,6 +701,8 @@ brt_status brt_plugin_load_dir(brt_runtime *rt, const char *dir) {
     status = brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                            "brt_plugin_load_dir: \"%s\" is %s, not a directory", resolved,
                            file_kind(st.st_mode));
+  brt_plugin_options options;
+  if (status == BRT_OK) status = options_resolve(core, NULL, &options);
   if (status == BRT_OK) status = check_confinement(core, dir, resolved);
   if (status == BRT_OK) status = check_owner_and_mode(core, "plugin directory", resolved, &st);
   char **names = NULL;
@@ -437,7 +721,7 @@ brt_status brt_plugin_load_dir(brt_runtime *rt, const char *dir) {
     char path[PATH_MAX];
     brt_status loaded =
         text_format(path, sizeof path, "%s/%s", resolved, names[i])
-            ? load_checked(rt, core, path)
+            ? load_path(rt, core, path, &options)
             : brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                             "plugin path \"%s/%s\" is longer than PATH_MAX", resolved, names[i]);
     if (loaded == BRT_OK) continue;
@@ -476,23 +760,42 @@ static bool belongs_to(const brt_entry *entry, const void *plugin) {
   return entry->plugin == plugin;
 }
 
+/* The plugin loaded from `path`: the same file (device and inode) if the
+ * path still names one, else the one loaded under that path, as given or
+ * resolved, so a plugin whose file was replaced or deleted can still be
+ * unloaded by the path it was loaded from. Under write_lock. */
+static brt_plugin **find_by_path(brt_core *core, const char *path) {
+  char resolved[PATH_MAX];
+  struct stat st;
+  bool exists = realpath(path, resolved) && stat(resolved, &st) == 0;
+  for (brt_plugin **link = &core->plugins; *link; link = &(*link)->next)
+    if (exists && (*link)->dev == st.st_dev && (*link)->ino == st.st_ino) return link;
+  for (brt_plugin **link = &core->plugins; *link; link = &(*link)->next) {
+    const brt_plugin *plugin = *link;
+    if (strcmp(plugin->path, path) == 0 ||
+        (plugin->given_path && strcmp(plugin->given_path, path) == 0) ||
+        (exists && strcmp(plugin->path, resolved) == 0))
+      return link;
+  }
+  return NULL;
+}
+
 brt_status brt_plugin_unload(brt_runtime *rt, const char *path) {
   brt_core *core = _brt_bridge_core_get(rt, "brt_plugin_unload");
   if (!core) return BRT_E_INVALID_ARGUMENT;
-  char resolved[PATH_MAX];
-  struct stat st;
   brt_status status = BRT_OK;
   if (!path || !*path)
     status = brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                            "brt_plugin_unload: path is %s", path ? "empty" : "NULL");
-  else if (!realpath(path, resolved) || stat(resolved, &st) != 0)
-    status = path_error("brt_plugin_unload: cannot resolve plugin path", path);
+  else if (strlen(path) >= PATH_MAX)
+    status = brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                           "brt_plugin_unload: path is %zu bytes long; at most %d expected",
+                           strlen(path), PATH_MAX - 1);
   brt_plugin *plugin = NULL;
   if (status == BRT_OK) {
     pthread_mutex_lock(&core->write_lock);
-    brt_plugin **link = &core->plugins;
-    while (*link && ((*link)->dev != st.st_dev || (*link)->ino != st.st_ino)) link = &(*link)->next;
-    if (*link && !core->closed) {
+    brt_plugin **link = core->closed ? NULL : find_by_path(core, path);
+    if (link) {
       plugin = *link;
       status = _brt_bridge_registry_update(core, NULL, 0, belongs_to, plugin, NULL);
       if (status == BRT_OK) {
@@ -503,8 +806,8 @@ brt_status brt_plugin_unload(brt_runtime *rt, const char *path) {
       }
     } else {
       status = brt_error_set(BRT_E_NOT_FOUND, BRT_ORIGIN_C, NULL,
-                             "brt_plugin_unload: no plugin \"%s\" is loaded in this runtime",
-                             resolved);
+                             "brt_plugin_unload: no plugin loaded from \"%s\" in this runtime",
+                             path);
     }
     pthread_mutex_unlock(&core->write_lock);
   }

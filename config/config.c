@@ -26,7 +26,9 @@
 /* Sizes are kept below 2^62 so that sums of them cannot overflow. */
 #define SIZE_LIMIT (UINT64_C(1) << 62)
 
-typedef enum key_kind { KIND_SIZE, KIND_U32, KIND_BOOL, KIND_FRACTION, KIND_TRACKING, KIND_PATHS } key_kind;
+/* KIND_NAMED: an enum field (stored as an int-sized enum) whose JSON and
+ * environment form is one of `names`, the value being the name's index. */
+typedef enum key_kind { KIND_SIZE, KIND_U32, KIND_BOOL, KIND_FRACTION, KIND_NAMED, KIND_PATHS } key_kind;
 
 typedef struct config_key {
   const char *name;
@@ -34,14 +36,22 @@ typedef struct config_key {
   size_t offset;
   uint64_t min, max; /* KIND_SIZE and KIND_U32 */
   const char *meaning;
+  const char *const *names; /* KIND_NAMED: the names, index = value */
+  unsigned name_count;
 } config_key;
 
-#define KEY(field, kind, lo, hi, meaning) {#field, kind, offsetof(brt_config, field), lo, hi, meaning}
+static const char *const tracking_names[] = {"off", "counters", "blocks", "backtrace"};
+static const char *const isolation_names[] = {"none", "process", "sandbox"};
+
+#define KEY(field, kind, lo, hi, meaning) {#field, kind, offsetof(brt_config, field), lo, hi, meaning, NULL, 0}
+#define NAMED_KEY(field, names, meaning)                                                         \
+  {#field, KIND_NAMED, offsetof(brt_config, field), 0, 0, meaning, names,                       \
+   sizeof names / sizeof names[0]}
 static const config_key config_keys[] = {
     KEY(max_memory, KIND_SIZE, 0, SIZE_LIMIT, "bytes the allocator may commit, 0 = unlimited"),
     KEY(gc_threshold, KIND_SIZE, 0, SIZE_LIMIT, "committed bytes that trigger a collection, 0 = never"),
     KEY(gc_interval_ms, KIND_U32, 0, MS_PER_DAY, "milliseconds between automatic collections"),
-    KEY(tracking, KIND_TRACKING, 0, 0, "one of \"off\", \"counters\", \"blocks\", \"backtrace\""),
+    NAMED_KEY(tracking, tracking_names, "one of \"off\", \"counters\", \"blocks\", \"backtrace\""),
     KEY(hardened, KIND_BOOL, 0, 0, "true or false"),
     KEY(plugin_dirs, KIND_PATHS, 0, 0, "an array of directory paths"),
     KEY(allow_world_writable, KIND_BOOL, 0, 0, "true or false"),
@@ -51,11 +61,11 @@ static const config_key config_keys[] = {
     KEY(cooldown_ms, KIND_U32, 0, MS_PER_DAY, "milliseconds"),
     KEY(health_memory_degraded, KIND_FRACTION, 0, 0, "a fraction of max_memory in (0, 1]"),
     KEY(health_memory_unhealthy, KIND_FRACTION, 0, 0, "a fraction of max_memory in (0, 1]"),
+    NAMED_KEY(isolation, isolation_names, "one of \"none\", \"process\", \"sandbox\""),
 };
 #undef KEY
+#undef NAMED_KEY
 enum { CONFIG_KEY_COUNT = sizeof config_keys / sizeof config_keys[0] };
-
-static const char *const tracking_names[] = {"off", "counters", "blocks", "backtrace"};
 
 const char *brt_tracking_name(brt_tracking tracking) {
   unsigned value = (unsigned)tracking;
@@ -237,9 +247,12 @@ static bool parse_fraction_text(const char *text, double *out) {
   return true;
 }
 
-static bool parse_tracking_text(const char *text, brt_tracking *out) {
-  for (unsigned i = 0; i < 4; i++)
-    if (strcmp(text, tracking_names[i]) == 0) return *out = (brt_tracking)i, true;
+/* Stores the index of `text` among the key's names; false when none is it. */
+static bool parse_named_text(const config_key *key, const char *text, void *field) {
+  _Static_assert(sizeof(brt_tracking) == sizeof(unsigned) && sizeof(brt_isolation) == sizeof(unsigned),
+                 "KIND_NAMED fields are stored as unsigned");
+  for (unsigned i = 0; i < key->name_count; i++)
+    if (strcmp(text, key->names[i]) == 0) return memcpy(field, &i, sizeof i), true;
   return false;
 }
 
@@ -337,16 +350,13 @@ static brt_status apply_json_value(brt_config *cfg, const config_key *key, const
       if (status == BRT_OK) *(double *)field_at(cfg, key) = item->valuedouble;
       return status;
     }
-    case KIND_TRACKING: {
-      brt_tracking tracking;
-      if (!cJSON_IsString(item) || !parse_tracking_text(item->valuestring, &tracking))
-        return invalid("%s: key \"tracking\": expected %s, got %s%s%s", source, key->meaning,
+    case KIND_NAMED:
+      if (!cJSON_IsString(item) || !parse_named_text(key, item->valuestring, field_at(cfg, key)))
+        return invalid("%s: key \"%s\": expected %s, got %s%s%s", source, key->name, key->meaning,
                        cJSON_IsString(item) ? "\"" : json_kind(item),
                        cJSON_IsString(item) ? item->valuestring : "",
                        cJSON_IsString(item) ? "\"" : "");
-      cfg->tracking = tracking;
       return BRT_OK;
-    }
     case KIND_PATHS: {
       if (!cJSON_IsArray(item))
         return invalid("%s: key \"plugin_dirs\": expected an array of directory paths, got %s",
@@ -553,8 +563,8 @@ static brt_status apply_env_value(brt_config *cfg, const config_key *key, const 
       if (status == BRT_OK) *(double *)field_at(cfg, key) = value;
       return status;
     }
-    case KIND_TRACKING:
-      if (!parse_tracking_text(text, &cfg->tracking))
+    case KIND_NAMED:
+      if (!parse_named_text(key, text, field_at(cfg, key)))
         return invalid("%s: \"%s\" is not valid; expected %s", source, text, key->meaning);
       return BRT_OK;
     case KIND_PATHS: {
@@ -629,11 +639,14 @@ brt_status brt_config_validate(const brt_config *cfg) {
       case KIND_SIZE: status = check_u64_range(key, *(const uint64_t *)field, source); break;
       case KIND_U32: status = check_u64_range(key, *(const uint32_t *)field, source); break;
       case KIND_FRACTION: status = check_fraction(key, *(const double *)field, source); break;
-      case KIND_TRACKING:
-        if ((unsigned)cfg->tracking > BRT_TRACKING_BACKTRACE)
-          status = invalid("%s: key \"tracking\": %u is not a brt_tracking value", source,
-                           (unsigned)cfg->tracking);
+      case KIND_NAMED: {
+        unsigned value;
+        memcpy(&value, field, sizeof value);
+        if (value >= key->name_count)
+          status = invalid("%s: key \"%s\": %u is not one of its values (%s)", source, key->name,
+                           value, key->meaning);
         break;
+      }
       case KIND_PATHS:
         if (cfg->plugin_dir_count > BRT_CONFIG_MAX_PLUGIN_DIRS || (cfg->plugin_dir_count && !cfg->plugin_dirs))
           status = invalid("%s: plugin_dirs: %zu entries with %s array", source,

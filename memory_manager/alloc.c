@@ -228,7 +228,8 @@ BRT_NOINLINE __attribute__((cold)) void *_brt_mem_alloc_slow(size_t size, size_t
   }
   if (type == BRT_MEM_MAPPED) {
     brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                  "brt_alloc: BRT_MEM_MAPPED blocks are made by brt_map_file, not brt_alloc");
+                  "brt_alloc: BRT_MEM_MAPPED blocks are made by brt_map_file or brt_map_fd, not "
+                  "brt_alloc");
     return NULL;
   }
   if (flags & ~(unsigned)BRT_ALLOC_ZERO) {

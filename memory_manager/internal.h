@@ -532,7 +532,12 @@ BRT_INLINE void heap_busy_leave(heap *h) {
  * Each returns NULL / false on failure with errno set and records nothing;
  * callers turn failures into brt_error records. */
 void *_brt_os_map_aligned(size_t size, size_t align);
-bool _brt_os_map_fd_fixed(void *addr, size_t len, int fd, bool shared_writable);
+typedef enum os_fd_map {
+  OS_FD_PRIVATE_READ, /* a file, copy-on-write, read-only */
+  OS_FD_SHARED_READ,  /* the file's own pages, read-only */
+  OS_FD_SHARED_WRITE  /* the file's own pages, read-write */
+} os_fd_map;
+bool _brt_os_map_fd_fixed(void *addr, size_t len, int fd, uint64_t offset, os_fd_map how);
 bool _brt_os_unmap(void *p, size_t size);
 bool _brt_os_decommit(void *p, size_t size);
 bool _brt_os_punch_hole(int fd, uint64_t offset, size_t len);
@@ -551,6 +556,11 @@ void _brt_mem_segment_map_set(segment *s, bool present);
 segment *_brt_mem_segment_new(heap *h, segment_kind kind, size_t request);
 segment *_brt_mem_single_segment_new(segment_kind kind, size_t size, size_t align, int fd,
                                      size_t request);
+/* A MAPPED single-block segment over `len` bytes of `fd` from `offset`,
+ * which need not be page aligned: the mapping starts at the page below, so
+ * the block starts `offset % OS_PAGE` bytes into the segment's second page.
+ * The fd is not kept. Records the error on failure. */
+segment *_brt_mem_fd_segment_new(int fd, uint64_t offset, size_t len, bool writable);
 void _brt_mem_single_segment_free(segment *s);
 segment *_brt_mem_shared_segment_new(size_t request);
 void _brt_mem_shared_segment_free(segment *s);

@@ -1,5 +1,5 @@
 /* MemoryMapper: zero-copy sharing of a block, copies into another type,
- * read-only file mappings (MAPPED) and memfd-backed blocks (SHARED).
+ * file and memfd mappings (MAPPED) and memfd-backed blocks (SHARED).
  * SHARED blocks up to 64 KiB come from the shared arena (shared.c); larger
  * ones, and MAPPED blocks, are single-block segments, so brt_release,
  * brt_owns and brt_block_info_get treat them like every other block. */
@@ -50,7 +50,9 @@ void *_brt_mem_alloc_shared_block(size_t size, size_t align, size_t request) {
   if (!h) return NULL;
   size_t bin = _brt_mem_bin_for(size, align);
   if (bin < BIN_COUNT) return _brt_mem_shared_arena_alloc(h, bin, request);
-  int fd = memfd_create("bridgert-shared", MFD_CLOEXEC);
+  /* Sealable: whoever hands the fd to another process can seal it against
+   * shrinking (F_SEAL_SHRINK), and the allocator never shrinks it. */
+  int fd = memfd_create("bridgert-shared", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   size_t length = (size + OS_PAGE - 1) & ~(size_t)(OS_PAGE - 1);
   if (fd < 0 || ftruncate(fd, (off_t)length) != 0) {
     int saved = errno;
@@ -154,5 +156,90 @@ void *brt_map_file(const char *path, size_t *len, unsigned flags) {
   _brt_mem_block_start(h, pg, (void *)pg->block_start, (size_t)st.st_size, BRT_MEM_MAPPED);
   atomic_fetch_add(&_brt_mem.mapped_files, 1);
   *len = (size_t)st.st_size;
+  return (void *)pg->block_start;
+}
+
+/* What kind of file a non-regular fd is, for messages. */
+static const char *file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a pipe or FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  return "not a regular file";
+}
+
+void *brt_map_fd(int fd, uint64_t offset, size_t len, unsigned flags) {
+  static const char fn[] = "brt_map_fd";
+  if (fd < 0 || len == 0 || (flags & ~(unsigned)BRT_MAP_WRITABLE)) {
+    if (fd < 0)
+      brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL, "%s: fd %d is not a descriptor",
+                    fn, fd);
+    else if (len == 0)
+      brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                    "%s: len is 0; map at least 1 byte", fn);
+    else
+      brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                    "%s: flags 0x%x has unknown bits 0x%x (known: BRT_MAP_WRITABLE)", fn, flags,
+                    flags & ~(unsigned)BRT_MAP_WRITABLE);
+    return NULL;
+  }
+  /* off_t is signed: the range must end at or below INT64_MAX, which also
+   * keeps the page-rounded span far from overflowing size_t. */
+  if (offset > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - offset) {
+    brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                  "%s: offset %llu + len %zu overflows a file offset", fn,
+                  (unsigned long long)offset, len);
+    return NULL;
+  }
+  int access_mode = fcntl(fd, F_GETFL);
+  if (access_mode < 0) {
+    int err = errno;
+    brt_error_set_os(BRT_E_INVALID_ARGUMENT, err, "%s: fd %d is not an open descriptor: %s", fn,
+                     fd, strerror(err));
+    return NULL;
+  }
+  access_mode &= O_ACCMODE;
+  bool writable = (flags & BRT_MAP_WRITABLE) != 0;
+  if (access_mode == O_WRONLY || (writable && access_mode != O_RDWR)) {
+    brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                  "%s: fd %d is open %s, but a %s mapping needs it open %s", fn, fd,
+                  access_mode == O_WRONLY ? "write-only" : "read-only",
+                  writable ? "writable (BRT_MAP_WRITABLE)" : "read-only",
+                  writable ? "read-write (O_RDWR)" : "for reading");
+    return NULL;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int err = errno;
+    brt_error_set_os(BRT_E_IO, err, "%s: cannot stat fd %d: %s", fn, fd, strerror(err));
+    return NULL;
+  }
+  /* A memfd is a regular file (of tmpfs); pipes, sockets, directories and
+   * devices are refused rather than mapped or faulted on. */
+  if (!S_ISREG(st.st_mode)) {
+    brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                  "%s: fd %d is %s; only regular files and memfds can be mapped", fn, fd,
+                  file_kind(st.st_mode));
+    return NULL;
+  }
+  /* Touching a mapped page beyond the end of the file raises SIGBUS, so the
+   * whole range must lie inside the file now. */
+  if (offset + len > (uint64_t)st.st_size) {
+    brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                  "%s: the range [%llu, %llu) lies beyond the end of fd %d, which holds %lld "
+                  "bytes", fn, (unsigned long long)offset, (unsigned long long)(offset + len), fd,
+                  (long long)st.st_size);
+    return NULL;
+  }
+  _brt_mem_init();
+  heap *h = _brt_mem_heap_get();
+  if (!h) return NULL;
+  segment *s = _brt_mem_fd_segment_new(fd, offset, len, writable);
+  if (!s) return NULL;
+  page *pg = &s->pages[0];
+  _brt_mem_page_apply_flags(pg);
+  _brt_mem_block_start(h, pg, (void *)pg->block_start, len, BRT_MEM_MAPPED);
+  atomic_fetch_add(&_brt_mem.mapped_files, 1);
   return (void *)pg->block_start;
 }

@@ -33,11 +33,14 @@ void *_brt_os_map_aligned(size_t size, size_t align) {
   return (void *)start;
 }
 
-/* Replaces [addr, addr + len) of one of our mappings by the fd from offset
- * 0: shared and writable (a memfd), or private and read-only (a file). */
-bool _brt_os_map_fd_fixed(void *addr, size_t len, int fd, bool shared_writable) {
-  void *got = mmap(addr, len, shared_writable ? PROT_READ | PROT_WRITE : PROT_READ,
-                   (shared_writable ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED, fd, 0);
+/* Replaces [addr, addr + len) of one of our mappings by the fd from
+ * `offset` (a multiple of the page size): private and read-only (a file
+ * brt_map_file maps), or shared, read-only or writable (a memfd, whose
+ * bytes other processes see). */
+bool _brt_os_map_fd_fixed(void *addr, size_t len, int fd, uint64_t offset, os_fd_map how) {
+  int prot = how == OS_FD_SHARED_WRITE ? PROT_READ | PROT_WRITE : PROT_READ;
+  int flags = (how == OS_FD_PRIVATE_READ ? MAP_PRIVATE : MAP_SHARED) | MAP_FIXED;
+  void *got = mmap(addr, len, prot, flags, fd, (off_t)offset);
   return got != MAP_FAILED;
 }
 

@@ -222,6 +222,49 @@ void _brt_mem_segment_release(segment *s) { segment_release(s); }
 
 /* --- Single-block segments ---------------------------------------------------- */
 
+/* The address space of a single-block segment: `mapping` bytes aligned to
+ * max(align, 4 MiB), from the pool when that is one plain segment. Records
+ * the error on failure. */
+static segment *single_segment_reserve(size_t mapping, size_t align, size_t request) {
+  if (mapping == SEGMENT_SIZE && align <= SEGMENT_SIZE) return segment_reserve();
+  segment *s = _brt_os_map_aligned(mapping, align > SEGMENT_SIZE ? align : SEGMENT_SIZE);
+  if (!s)
+    brt_error_set_os(BRT_E_OUT_OF_MEMORY, errno,
+                     "the OS refused %zu bytes for a %zu-byte block (mmap: %s)", mapping, request,
+                     strerror(errno));
+  return s;
+}
+
+/* Writes the header of a single-block segment whose one block of
+ * `block_size` bytes starts `block_offset` bytes into it, aligned to
+ * `block_align`, and publishes the segment. */
+static void single_segment_init(segment *s, segment_kind kind, size_t block_offset,
+                                size_t block_size, size_t block_align, size_t mapping, int fd) {
+  s->kind = kind;
+  s->page_shift = SEGMENT_SHIFT;
+  s->page_count = 1;
+  s->mapping_size = mapping;
+  s->header_size = header_size_for(1, sizeof(uint64_t) + sizeof(track_entry));
+  s->fd = fd;
+  segment_owner_set(s, NULL);
+  page *pg = &s->pages[0];
+  memset(pg, 0, sizeof *pg);
+  pg->block_start = (uintptr_t)s + block_offset;
+  page_layout_set(pg, block_size, 1);
+  pg->capacity = 1;
+  pg->extended = 1;
+  page_flags_store(pg, PAGE_SINGLE);
+  pg->in_use = 1;
+  pg->committed = 1;
+  pg->block_align = block_align;
+  pg->meta = (_Atomic uint32_t *)(void *)&s->pages[1];
+  pg->track = (track_entry *)(void *)((char *)&s->pages[1] + sizeof(uint64_t));
+  memset(pg->track, 0, sizeof *pg->track);
+  atomic_store_explicit(pg->meta, 0, memory_order_relaxed);
+  _brt_mem_registry_add(s);
+  _brt_mem_segment_map_set(s, true);
+}
+
 /* A segment holding one block of `size` bytes at offset max(OS_PAGE, align):
  * LARGE (anonymous), SHARED (fd is a memfd mapped shared) or MAPPED (fd is
  * a file mapped private read-only). The block's metadata word and tracking
@@ -234,21 +277,13 @@ segment *_brt_mem_single_segment_new(segment_kind kind, size_t size, size_t alig
   size_t mapping = end > SEGMENT_SIZE ? end : SEGMENT_SIZE;
   size_t charge = kind == SEGMENT_MAPPED ? OS_PAGE : end;
   if (!_brt_mem_charge(charge, request)) return NULL;
-  segment *s = NULL;
-  if (mapping == SEGMENT_SIZE && align <= SEGMENT_SIZE) {
-    s = segment_reserve();
-  } else {
-    s = _brt_os_map_aligned(mapping, align > SEGMENT_SIZE ? align : SEGMENT_SIZE);
-    if (!s)
-      brt_error_set_os(BRT_E_OUT_OF_MEMORY, errno,
-                       "the OS refused %zu bytes for a %zu-byte block (mmap: %s)", mapping, request,
-                       strerror(errno));
-  }
+  segment *s = single_segment_reserve(mapping, align, request);
   if (!s) {
     _brt_mem_uncharge(charge);
     return NULL;
   }
-  if (fd >= 0 && !_brt_os_map_fd_fixed((char *)s + offset, usable, fd, kind == SEGMENT_SHARED)) {
+  os_fd_map how = kind == SEGMENT_SHARED ? OS_FD_SHARED_WRITE : OS_FD_PRIVATE_READ;
+  if (fd >= 0 && !_brt_os_map_fd_fixed((char *)s + offset, usable, fd, 0, how)) {
     int saved = errno;
     _brt_os_unmap(s, mapping);
     _brt_mem_uncharge(charge);
@@ -256,29 +291,41 @@ segment *_brt_mem_single_segment_new(segment_kind kind, size_t size, size_t alig
                      strerror(saved));
     return NULL;
   }
-  s->kind = kind;
-  s->page_shift = SEGMENT_SHIFT;
-  s->page_count = 1;
-  s->mapping_size = mapping;
-  s->header_size = header_size_for(1, sizeof(uint64_t) + sizeof(track_entry));
-  s->fd = kind == SEGMENT_SHARED ? fd : -1;
-  segment_owner_set(s, NULL);
-  page *pg = &s->pages[0];
-  memset(pg, 0, sizeof *pg);
-  pg->block_start = (uintptr_t)s + offset;
-  page_layout_set(pg, kind == SEGMENT_MAPPED ? size : usable, 1);
-  pg->capacity = 1;
-  pg->extended = 1;
-  page_flags_store(pg, PAGE_SINGLE);
-  pg->in_use = 1;
-  pg->committed = 1;
-  pg->block_align = offset;
-  pg->meta = (_Atomic uint32_t *)(void *)&s->pages[1];
-  pg->track = (track_entry *)(void *)((char *)&s->pages[1] + sizeof(uint64_t));
-  memset(pg->track, 0, sizeof *pg->track);
-  atomic_store_explicit(pg->meta, 0, memory_order_relaxed);
-  _brt_mem_registry_add(s);
-  _brt_mem_segment_map_set(s, true);
+  single_segment_init(s, kind, offset, kind == SEGMENT_MAPPED ? size : usable, offset, mapping,
+                      kind == SEGMENT_SHARED ? fd : -1);
+  return s;
+}
+
+/* Like a MAPPED segment of brt_map_file, charged the header page only (the
+ * bytes are the file's), but MAP_SHARED so that the block is the file's own
+ * pages. A block start that is not page aligned is still a block start:
+ * resolving a pointer needs only p == block_start (the block index is 0),
+ * so the lead bytes of the first mapped page simply belong to no block. */
+segment *_brt_mem_fd_segment_new(int fd, uint64_t offset, size_t len, bool writable) {
+  size_t lead = (size_t)(offset % OS_PAGE);
+  size_t span = (lead + len + OS_PAGE - 1) & ~(size_t)(OS_PAGE - 1);
+  size_t end = OS_PAGE + span;
+  size_t mapping = end > SEGMENT_SIZE ? end : SEGMENT_SIZE;
+  if (!_brt_mem_charge(OS_PAGE, len)) return NULL;
+  segment *s = single_segment_reserve(mapping, SEGMENT_SIZE, len);
+  if (!s) {
+    _brt_mem_uncharge(OS_PAGE);
+    return NULL;
+  }
+  if (!_brt_os_map_fd_fixed((char *)s + OS_PAGE, span, fd, offset - lead,
+                            writable ? OS_FD_SHARED_WRITE : OS_FD_SHARED_READ)) {
+    int saved = errno;
+    _brt_os_unmap(s, mapping);
+    _brt_mem_uncharge(OS_PAGE);
+    brt_error_set_os(BRT_E_IO, saved, "brt_map_fd: mapping %zu bytes of fd %d from offset %llu "
+                     "(%s) failed: %s", len, fd, (unsigned long long)offset,
+                     writable ? "read-write" : "read-only", strerror(saved));
+    return NULL;
+  }
+  /* The block's alignment is that of its offset in the page (the lowest set
+   * bit of `lead`), or the page's when it starts one. */
+  size_t block_align = lead ? lead & -lead : OS_PAGE;
+  single_segment_init(s, SEGMENT_MAPPED, OS_PAGE + lead, len, block_align, mapping, -1);
   return s;
 }
 
@@ -311,7 +358,10 @@ void _brt_mem_single_segment_free(segment *s) {
 segment *_brt_mem_shared_segment_new(size_t request) {
   size_t header = header_size_for(PAGES_PER_SEGMENT_MAX, 0);
   if (!_brt_mem_charge(header, request)) return NULL;
-  int fd = memfd_create("bridgert-shared-arena", MFD_CLOEXEC);
+  /* Sealable, so that a process handing the fd to another can seal it
+   * against shrinking (F_SEAL_SHRINK): the allocator never shrinks it (an
+   * empty page gets a hole punched, which keeps the size). */
+  int fd = memfd_create("bridgert-shared-arena", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd < 0 || ftruncate(fd, (off_t)SHARED_AREA_BYTES) != 0) {
     int saved = errno;
     if (fd >= 0) close(fd);
@@ -327,7 +377,8 @@ segment *_brt_mem_shared_segment_new(size_t request) {
     _brt_mem_uncharge(header);
     return NULL;
   }
-  if (!_brt_os_map_fd_fixed((char *)s + SHARED_AREA_OFFSET, SHARED_AREA_BYTES, fd, true)) {
+  if (!_brt_os_map_fd_fixed((char *)s + SHARED_AREA_OFFSET, SHARED_AREA_BYTES, fd, 0,
+                            OS_FD_SHARED_WRITE)) {
     int saved = errno;
     _brt_os_unmap(s, SEGMENT_SIZE);
     close(fd);

@@ -63,6 +63,10 @@ static void print_config_h(void) {
   CONST(BRT_TRACKING_COUNTERS);
   CONST(BRT_TRACKING_BLOCKS);
   CONST(BRT_TRACKING_BACKTRACE);
+  ENUM(brt_isolation);
+  CONST(BRT_ISOLATION_NONE);
+  CONST(BRT_ISOLATION_PROCESS);
+  CONST(BRT_ISOLATION_SANDBOX);
   CONST(BRT_CONFIG_MAX_PLUGIN_DIRS);
   STRUCT(brt_config);
   FIELD(brt_config, struct_size);
@@ -80,6 +84,7 @@ static void print_config_h(void) {
   FIELD(brt_config, cooldown_ms);
   FIELD(brt_config, health_memory_degraded);
   FIELD(brt_config, health_memory_unhealthy);
+  FIELD(brt_config, isolation);
 }
 
 static void print_value_h(void) {
@@ -172,6 +177,7 @@ static void print_memory_h(void) {
   CONST(BRT_MEM_MAPPED);
   CONST(BRT_MEM_TYPE_COUNT);
   CONST(BRT_ALLOC_ZERO);
+  CONST(BRT_MAP_WRITABLE);
   CONST(BRT_REFCOUNT_MAX);
   CONST(BRT_ALLOC_SIZE_MAX);
   CONST(BRT_ALLOC_ALIGN_MAX);
@@ -228,6 +234,13 @@ static void print_runtime_h(void) {
   CONST(BRT_SIGNATURE_MAX_ARGS);
   CONST(BRT_ALGORITHM_NAME_MAX);
   CONST(BRT_ALGORITHM_VERSION_MAX);
+  STRUCT(brt_plugin_options);
+  FIELD(brt_plugin_options, struct_size);
+  FIELD(brt_plugin_options, isolation);
+  FIELD(brt_plugin_options, workers);
+  FIELD(brt_plugin_options, memory_limit);
+  FIELD(brt_plugin_options, timeout_ms);
+  FIELD(brt_plugin_options, flags);
   STRUCT(brt_algorithm);
   FIELD(brt_algorithm, struct_size);
   FIELD(brt_algorithm, name);

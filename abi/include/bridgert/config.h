@@ -28,6 +28,13 @@ typedef enum brt_tracking {
   BRT_TRACKING_BACKTRACE = 3 /* + sampled allocation backtraces */
 } brt_tracking;
 
+/* Where a plugin's code runs (docs/isolation.md). */
+typedef enum brt_isolation {
+  BRT_ISOLATION_NONE = 0,    /* in the host process */
+  BRT_ISOLATION_PROCESS = 1, /* in worker processes: crashes, hangs and limits are contained */
+  BRT_ISOLATION_SANDBOX = 2  /* PROCESS + namespaces, no network, read-only file system, seccomp */
+} brt_isolation;
+
 /* How many plugin directories a config may name. */
 #define BRT_CONFIG_MAX_PLUGIN_DIRS 64
 
@@ -51,6 +58,8 @@ typedef struct brt_config {
   uint32_t cooldown_ms;        /* isolation time before a probe call */
   double health_memory_degraded;  /* fraction of max_memory, default 0.80 */
   double health_memory_unhealthy; /* default 0.95 */
+  /* isolation */
+  brt_isolation isolation; /* what brt_plugin_load and brt_plugin_load_dir use; default NONE */
 } brt_config;
 
 BRT_BEGIN_DECLS

@@ -32,7 +32,7 @@ typedef enum brt_mem_type {
   BRT_MEM_RUST_HEAP = 1,
   BRT_MEM_CPP_HEAP = 2,
   BRT_MEM_SHARED = 3, /* memfd-backed: can be mapped by another process */
-  BRT_MEM_MAPPED = 4, /* a read-only file mapping (brt_map_file) */
+  BRT_MEM_MAPPED = 4, /* a file or memfd mapping (brt_map_file, brt_map_fd) */
   BRT_MEM_TYPE_COUNT
 } brt_mem_type;
 
@@ -77,7 +77,7 @@ typedef struct brt_mem_stats {
   uint64_t limit_bytes;       /* current limit, 0 = unlimited */
   uint64_t active_shares;     /* live blocks that were shared with brt_map_share */
   uint64_t total_shares;      /* brt_map_share calls that succeeded */
-  uint64_t mapped_files;      /* live brt_map_file blocks */
+  uint64_t mapped_files;      /* live MAPPED blocks (brt_map_file, brt_map_fd) */
   uint64_t collections;       /* brt_mem_collect runs, explicit and automatic */
   uint64_t errors_use_after_free; /* hardened mode: poison found damaged */
   uint64_t abandoned_segments;    /* segments of exited threads not yet reclaimed */
@@ -94,7 +94,7 @@ BRT_BEGIN_DECLS
  * BRT_ALLOC_ALIGN_MAX; every block is at least 16-byte aligned), tagged
  * `type`, with a reference count of 1. flags: 0 or BRT_ALLOC_ZERO.
  * BRT_MEM_SHARED gives a memfd-backed block (as brt_alloc_shared);
- * BRT_MEM_MAPPED is only made by brt_map_file.
+ * BRT_MEM_MAPPED is only made by brt_map_file and brt_map_fd.
  * Errors (NULL returned): size 0, a non-power-of-two align, an unknown type
  * or flag: BRT_E_INVALID_ARGUMENT; size > BRT_ALLOC_SIZE_MAX or the OS
  * refusing memory: BRT_E_OUT_OF_MEMORY; the limit: BRT_E_LIMIT_EXCEEDED.
@@ -178,6 +178,28 @@ BRT_API void *brt_alloc_shared(size_t size);
  * BRT_E_INVALID_ARGUMENT; p not a live block: BRT_E_INVALID_POINTER or
  * BRT_E_DOUBLE_FREE; not a SHARED block: BRT_E_TYPE_MISMATCH. Since 0.1.0. */
 BRT_API brt_status brt_shared_fd(const void *p, int *fd, uint64_t *offset);
+
+/* brt_map_fd flags. */
+enum { BRT_MAP_WRITABLE = 1u << 0 /* map read-write (the fd must be open O_RDWR) */ };
+/* Maps `len` bytes of the regular file or memfd `fd` from `offset` as a
+ * MAPPED block of refcount 1, released with brt_release (which unmaps it).
+ * The mapping is MAP_SHARED: the block's bytes are the file's, so another
+ * process that maps the same memfd (from brt_shared_fd) sees and writes the
+ * same bytes. Read-only unless flags has BRT_MAP_WRITABLE. `offset` need not
+ * be page aligned: the returned pointer is the first requested byte and a
+ * block start like any other (brt_owns, brt_block_info_get with size `len`,
+ * brt_tensor_wrap); its alignment is that of `offset` within a page. The fd
+ * is not taken: the caller may close it at once. Counted in mapped_files;
+ * charged one page against the memory limit (the bytes are the file's, as
+ * for brt_map_file). A file that shrinks while mapped makes an access past
+ * its new end raise SIGBUS: seal a memfd with F_SEAL_SHRINK first. Errors
+ * (NULL returned, nothing mapped): fd < 0 or not open, len 0, unknown flags,
+ * offset + len overflowing a file offset, the range beyond the file's size,
+ * an fd that is not a regular file or memfd (pipe, socket, directory,
+ * device), or an access mode the mapping cannot have (BRT_MAP_WRITABLE on a
+ * read-only fd): BRT_E_INVALID_ARGUMENT; fstat or mmap failing: BRT_E_IO
+ * with the OS error; the limit: BRT_E_LIMIT_EXCEEDED. Since 0.1.0. */
+BRT_API void *brt_map_fd(int fd, uint64_t offset, size_t len, unsigned flags);
 
 /* Sums the per-thread statistics into *out. out->struct_size must be set
  * (at least up to errors_layout_mismatch; fields beyond the caller's size

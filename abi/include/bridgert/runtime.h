@@ -165,6 +165,45 @@ BRT_API void brt_runtime_close(brt_runtime *rt);
  * since the checks (it was replaced), the load is refused with PERMISSION.
  * Since 0.1.0. */
 BRT_API brt_status brt_plugin_load(brt_runtime *rt, const char *path);
+/* Options of brt_plugin_load_ex (docs/isolation.md). */
+typedef struct brt_plugin_options {
+  uint32_t struct_size;    /* sizeof(brt_plugin_options) */
+  brt_isolation isolation; /* NONE: in this process; PROCESS: in worker processes; SANDBOX:
+                              PROCESS inside namespaces with seccomp */
+  uint32_t workers;        /* worker processes for this plugin; 0 = 1 */
+  uint64_t memory_limit;   /* bytes per worker; 0 = none */
+  uint32_t timeout_ms;     /* hard deadline of each call: past it the worker is killed;
+                              0 = the algorithm's timeout_ms, else the runtime default */
+  uint32_t flags;          /* 0 in this version */
+} brt_plugin_options;
+
+/* brt_plugin_load with options. NULL options behave as brt_plugin_load
+ * (which uses the config's `isolation`). With PROCESS or SANDBOX the file
+ * passes the same checks, is opened once by the host, and that descriptor
+ * is loaded by each worker (a fresh process started by exec of the worker
+ * program, never a fork of the host); the plugin's algorithms are
+ * registered under their own names, versions, schemas and signatures and
+ * are called as usual. A crash, exit, hang past the hard deadline or
+ * memory exhaustion in a worker fails the calls on it (CRASHED, TIMEOUT,
+ * OUT_OF_MEMORY) and the worker is restarted; the host is unaffected.
+ * `path` may also name an external program's manifest
+ * ("NAME.algorithm.json"). Errors: as brt_plugin_load, plus
+ * INVALID_ARGUMENT for bad options (naming the field), UNSUPPORTED when
+ * the sandbox cannot be built here (the reason given; never a silent
+ * fallback to less isolation), CRASHED when the worker dies while loading.
+ * Since 0.1.0. */
+BRT_API brt_status brt_plugin_load_ex(brt_runtime *rt, const char *path,
+                                      const brt_plugin_options *options);
+/* Loads the shared object `file` (a plain name) of the directory open at
+ * `dir_fd` in this process, through "/proc/self/fd/DIR/FILE": the
+ * directory the descriptor names, not a path that could be swapped, and
+ * $ORIGIN in the plugin's run path resolves to it. The caller vouches for
+ * the directory (who may write to it); only that `file` is a regular file
+ * (not a symbolic link) is checked here. The plugin is named by the
+ * directory's path and `file` in errors, listings and brt_plugin_unload.
+ * The runtime does not take `dir_fd`. This is how a worker process loads
+ * the plugin its host checked. Since 0.1.0. */
+BRT_API brt_status brt_plugin_load_at(brt_runtime *rt, int dir_fd, const char *file);
 /* Loads every regular "*.so" file directly in `dir`, in name order (strcmp),
  * and goes on after a failure. BRT_OK when all loaded (an empty directory
  * too). Otherwise returns the status of the first failure and records one

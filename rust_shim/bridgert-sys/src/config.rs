@@ -10,6 +10,12 @@ pub const BRT_TRACKING_COUNTERS: brt_tracking = 1;
 pub const BRT_TRACKING_BLOCKS: brt_tracking = 2;
 pub const BRT_TRACKING_BACKTRACE: brt_tracking = 3;
 
+/// `brt_isolation`: where a plugin's code runs.
+pub type brt_isolation = c_uint;
+pub const BRT_ISOLATION_NONE: brt_isolation = 0;
+pub const BRT_ISOLATION_PROCESS: brt_isolation = 1;
+pub const BRT_ISOLATION_SANDBOX: brt_isolation = 2;
+
 /// How many plugin directories a config may name.
 pub const BRT_CONFIG_MAX_PLUGIN_DIRS: usize = 64;
 
@@ -33,6 +39,7 @@ pub struct brt_config {
     pub cooldown_ms: u32,
     pub health_memory_degraded: f64,
     pub health_memory_unhealthy: f64,
+    pub isolation: brt_isolation,
 }
 
 extern "C" {

@@ -16,6 +16,9 @@ pub const BRT_MEM_TYPE_COUNT: brt_mem_type = 5;
 /// `brt_alloc` flag: the block's bytes are zero.
 pub const BRT_ALLOC_ZERO: c_uint = 1 << 0;
 
+/// `brt_map_fd` flag: map read-write (the fd must be open read-write).
+pub const BRT_MAP_WRITABLE: c_uint = 1 << 0;
+
 /// The largest reference count a block can hold.
 pub const BRT_REFCOUNT_MAX: u32 = (1 << 23) - 1;
 /// The largest size `brt_alloc` accepts (1 TiB).
@@ -117,6 +120,7 @@ extern "C" {
     pub fn brt_map_file(path: *const c_char, len: *mut usize, flags: c_uint) -> *mut c_void;
     pub fn brt_alloc_shared(size: usize) -> *mut c_void;
     pub fn brt_shared_fd(p: *const c_void, fd: *mut c_int, offset: *mut u64) -> brt_status;
+    pub fn brt_map_fd(fd: c_int, offset: u64, len: usize, flags: c_uint) -> *mut c_void;
     pub fn brt_mem_stats_get(out: *mut brt_mem_stats) -> brt_status;
     pub fn brt_mem_set_limit(bytes: usize) -> brt_status;
     pub fn brt_mem_collect() -> brt_status;

@@ -2,7 +2,7 @@
 use core::ffi::{c_char, c_int, c_uint, c_void};
 use core::marker::{PhantomData, PhantomPinned};
 
-use crate::config::brt_config;
+use crate::config::{brt_config, brt_isolation};
 use crate::monitor::brt_health_level;
 use crate::status::brt_status;
 use crate::value::brt_value;
@@ -60,6 +60,18 @@ pub type brt_algorithm_visitor =
 pub type brt_plugin_init_fn =
     Option<unsafe extern "C" fn(rt: *mut brt_runtime, abi_version: u32) -> brt_status>;
 
+/// `brt_plugin_options`: how `brt_plugin_load_ex` runs a plugin.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct brt_plugin_options {
+    pub struct_size: u32,
+    pub isolation: brt_isolation,
+    pub workers: u32,
+    pub memory_limit: u64,
+    pub timeout_ms: u32,
+    pub flags: u32,
+}
+
 pub const BRT_PLUGIN_INIT_SYMBOL: &str = "brt_plugin_init_v1";
 pub const BRT_PLUGIN_ABI_SYMBOL: &str = "brt_plugin_abi_version";
 
@@ -67,6 +79,12 @@ extern "C" {
     pub fn brt_runtime_open(cfg: *const brt_config) -> *mut brt_runtime;
     pub fn brt_runtime_close(rt: *mut brt_runtime);
     pub fn brt_plugin_load(rt: *mut brt_runtime, path: *const c_char) -> brt_status;
+    pub fn brt_plugin_load_ex(
+        rt: *mut brt_runtime,
+        path: *const c_char,
+        options: *const brt_plugin_options,
+    ) -> brt_status;
+    pub fn brt_plugin_load_at(rt: *mut brt_runtime, dir_fd: c_int, file: *const c_char) -> brt_status;
     pub fn brt_plugin_load_dir(rt: *mut brt_runtime, dir: *const c_char) -> brt_status;
     pub fn brt_plugin_unload(rt: *mut brt_runtime, path: *const c_char) -> brt_status;
     pub fn brt_register(rt: *mut brt_runtime, algorithm: *const brt_algorithm) -> brt_status;

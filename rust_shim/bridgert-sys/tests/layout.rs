@@ -58,7 +58,7 @@ fn rust_facts() -> BTreeSet<String> {
             brt_config { struct_size, max_memory, gc_threshold, gc_interval_ms, tracking, hardened,
                          plugin_dirs, plugin_dir_count, allow_world_writable, default_timeout_ms,
                          error_rate_threshold, error_window, cooldown_ms, health_memory_degraded,
-                         health_memory_unhealthy }
+                         health_memory_unhealthy, isolation }
             brt_block_info { struct_size, size, usable, align, type_, refcount, id, age_ns }
             brt_mem_stats { struct_size, live_blocks, live_bytes, peak_bytes, committed_bytes,
                             total_allocs, total_frees, live_bytes_by_type, errors_invalid_pointer,
@@ -68,6 +68,7 @@ fn rust_facts() -> BTreeSet<String> {
             brt_mem_class_stats { struct_size, class_index, block_size, allocs, frees, live_blocks,
                                   live_bytes }
             brt_mem_budget { struct_size, limit, label, used, peak, refused, internal_baseline, internal_outer }
+            brt_plugin_options { struct_size, isolation, workers, memory_limit, timeout_ms, flags }
             brt_algorithm { struct_size, name, version, description, input_schema, value_fn,
                             native_fn, signature, timeout_ms, memory_limit, flags, ctx,
                             native_thunk }
@@ -78,7 +79,7 @@ fn rust_facts() -> BTreeSet<String> {
                                 p50_ns, p95_ns, p99_ns, max_ns, state, window_calls, window_errors,
                                 latency_count }
         }
-        enums { brt_status, brt_origin, brt_tracking, brt_health_level, brt_circuit_state,
+        enums { brt_status, brt_origin, brt_tracking, brt_isolation, brt_health_level, brt_circuit_state,
                 brt_mem_type, brt_kind, brt_dtype }
         consts {
             BRT_OK, BRT_E_INVALID_ARGUMENT, BRT_E_OUT_OF_MEMORY, BRT_E_LIMIT_EXCEEDED,
@@ -93,9 +94,10 @@ fn rust_facts() -> BTreeSet<String> {
             BRT_VERSION_HEX,
             BRT_ERROR_MESSAGE_MAX, BRT_ERROR_NAME_MAX, BRT_ERROR_CAUSE_DEPTH_MAX,
             BRT_TRACKING_OFF, BRT_TRACKING_COUNTERS, BRT_TRACKING_BLOCKS, BRT_TRACKING_BACKTRACE,
+            BRT_ISOLATION_NONE, BRT_ISOLATION_PROCESS, BRT_ISOLATION_SANDBOX,
             BRT_CONFIG_MAX_PLUGIN_DIRS,
             BRT_MEM_C_HEAP, BRT_MEM_RUST_HEAP, BRT_MEM_CPP_HEAP, BRT_MEM_SHARED, BRT_MEM_MAPPED,
-            BRT_MEM_TYPE_COUNT, BRT_ALLOC_ZERO, BRT_REFCOUNT_MAX, BRT_ALLOC_SIZE_MAX,
+            BRT_MEM_TYPE_COUNT, BRT_ALLOC_ZERO, BRT_MAP_WRITABLE, BRT_REFCOUNT_MAX, BRT_ALLOC_SIZE_MAX,
             BRT_ALLOC_ALIGN_MAX, BRT_MEM_CLASS_COUNT,
             BRT_KIND_NULL, BRT_KIND_BOOL, BRT_KIND_INT, BRT_KIND_FLOAT, BRT_KIND_STRING,
             BRT_KIND_BYTES, BRT_KIND_ARRAY, BRT_KIND_OBJECT, BRT_KIND_TENSOR, BRT_KIND_INVALID,

@@ -19,6 +19,18 @@ pub enum Tracking {
     Backtrace = sys::BRT_TRACKING_BACKTRACE,
 }
 
+/// Where a plugin's code runs (`brt_isolation`, docs/isolation.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Isolation {
+    /// In the host process.
+    None = sys::BRT_ISOLATION_NONE,
+    /// In worker processes: crashes, hangs and limits are contained.
+    Process = sys::BRT_ISOLATION_PROCESS,
+    /// Worker processes in namespaces with seccomp, no network, a read-only file system.
+    Sandbox = sys::BRT_ISOLATION_SANDBOX,
+}
+
 /// An owned `brt_config`. Cloning deep-copies its plugin directories.
 #[derive(Debug)]
 pub struct Config {
@@ -119,6 +131,16 @@ impl Config {
     }
     pub fn set_tracking(&mut self, tracking: Tracking) -> &mut Config {
         self.raw.tracking = tracking as u32;
+        self
+    }
+    /// Where `load_plugin` and `load_plugin_dir` run plugins.
+    pub fn isolation(&self) -> Option<Isolation> {
+        [Isolation::None, Isolation::Process, Isolation::Sandbox]
+            .into_iter()
+            .find(|i| *i as u32 == self.raw.isolation)
+    }
+    pub fn set_isolation(&mut self, isolation: Isolation) -> &mut Config {
+        self.raw.isolation = isolation as u32;
         self
     }
     /// Deadline of a call in milliseconds; 0 is none.
