@@ -49,6 +49,7 @@ typedef struct cli_options {
   cli_command command;
   bool help, version, json;
   const char *config_path;
+  int isolation; /* --isolation: a brt_isolation, or -1 for the config's */
   const char *plugin_dirs[CLI_MAX_PLUGIN_DIRS];
   size_t plugin_dir_count;
   const char *name;        /* call: the algorithm */
@@ -106,7 +107,7 @@ int cli_print_summary(brt_runtime *rt);
 int cli_print_health(const char *report, brt_health_level level);
 
 /* demo.c */
-int cli_demo(brt_runtime *rt);
+int cli_demo(const cli_options *options, brt_runtime *rt);
 
 /* call.c */
 int cli_call(brt_runtime *rt, const cli_options *options);

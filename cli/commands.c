@@ -187,7 +187,7 @@ int cli_run(const cli_options *options) {
     case CLI_METRICS: code = run_metrics(rt, options); break;
     case CLI_CALL: code = cli_call(rt, options); break;
     case CLI_SERVE: code = cli_serve(rt, options->listen); break;
-    case CLI_DEMO: code = cli_demo(rt); break;
+    case CLI_DEMO: code = cli_demo(options, rt); break;
     case CLI_NONE: code = CLI_EXIT_USAGE; break;
   }
   if (fflush(stdout) != 0 && code == CLI_EXIT_OK) {

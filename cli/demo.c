@@ -2,7 +2,9 @@
  * (the build tree's examples/matrix_plugin, or --plugin-dir), lists them,
  * calls `matrix_multiplication` with JSON, `dot` on two vectors in managed
  * memory through a prepared handle, `fail` so a C++ exception comes back as
- * a typed error, and prints the health report and a metrics summary. */
+ * a typed error, `crash` in a worker process so a segmentation fault comes
+ * back as BRT_E_CRASHED, and prints the health report and a metrics
+ * summary. */
 #include "cli.h"
 
 #include <stdalign.h>
@@ -103,7 +105,52 @@ static int demo_failure(brt_runtime *rt) {
   return CLI_EXIT_OK;
 }
 
-int cli_demo(brt_runtime *rt) {
+/* The same plugin in a worker process: `crash` kills the worker with
+ * SIGSEGV, the host gets a typed error, and the next call runs in a new
+ * worker; then the example program runs as an algorithm. */
+static int demo_isolation(const cli_options *options) {
+  cli_options isolated = *options;
+  isolated.isolation = BRT_ISOLATION_PROCESS;
+  brt_runtime *rt = NULL;
+  int code = cli_open_runtime(&isolated, &rt);
+  if (code) return code;
+  brt_prepared *crash = brt_prepare(rt, "crash");
+  if (!crash) {
+    cli_print_error("demo: the example algorithm 'crash' is not loaded in a worker");
+    brt_runtime_close(rt);
+    return CLI_EXIT_UNAVAILABLE;
+  }
+  brt_status status = brt_invoke(crash, NULL, NULL);
+  brt_prepared_free(crash);
+  if (status == BRT_OK || !brt_last_error()) {
+    fprintf(stderr, "bridgert demo: 'crash' was expected to fail and returned %s\n",
+            brt_status_name(status));
+    brt_runtime_close(rt);
+    return CLI_EXIT_SOFTWARE;
+  }
+  printf("crash() in a worker process (--isolation process) failed, on purpose; the host lives on:\n");
+  cli_describe_error(stdout, brt_last_error());
+  brt_error_clear();
+  static const char params[] = "{\"matrix_a\": [[1, 2], [3, 4]], \"matrix_b\": [[5, 6], [7, 8]]}";
+  char *result = NULL;
+  if (brt_call_json(rt, "matrix_multiplication@1.0.0", params, &result) != BRT_OK) {
+    cli_print_error("demo: matrix_multiplication failed in the restarted worker");
+    brt_runtime_close(rt);
+    return cli_exit_code(brt_error_code(brt_last_error()));
+  }
+  printf("matrix_multiplication in the restarted worker = %s\n", result);
+  brt_release(result);
+  result = NULL;
+  if (brt_call_json(rt, "matrix_multiplication@2.0.0", params, &result) == BRT_OK) {
+    printf("matrix_multiplication@2.0.0, an external program (files protocol) = %s\n", result);
+    brt_release(result);
+  }
+  brt_error_clear();
+  brt_runtime_close(rt);
+  return CLI_EXIT_OK;
+}
+
+int cli_demo(const cli_options *options, brt_runtime *rt) {
   printf("bridgert %s demo: a C++ plugin, called from C, watched by the monitor.\n",
          brt_version_string());
   heading("Algorithms loaded");
@@ -115,6 +162,9 @@ int cli_demo(brt_runtime *rt) {
   int code = demo_matrix(rt);
   if (!code) code = demo_dot(rt);
   if (!code) code = demo_failure(rt);
+  if (code) return code;
+  heading("Isolation");
+  code = demo_isolation(options);
   if (code) return code;
   heading("Health (bridgert health)");
   brt_health_level level = BRT_UNHEALTHY;

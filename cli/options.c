@@ -37,6 +37,9 @@ static const char overview_help[] =
     "  --plugin-dir DIR    load every *.so plugin in DIR (repeatable); default: the\n"
     "                      config's plugin_dirs, else the example plugins when run\n"
     "                      from the build tree\n"
+    "  --isolation MODE    run plugins 'none' (in this process), 'process' (in worker\n"
+    "                      processes) or 'sandbox' (workers in a sandbox); default: the\n"
+    "                      config's isolation (docs/isolation.md)\n"
     "  -h, --help          show help (of a command: bridgert COMMAND --help)\n"
     "  -V, --version       print the version of bridgert and of its library\n"
     "\n"
@@ -205,6 +208,7 @@ static int parse_option(parser *p, const char *arg) {
   size_t length = option_name_length(arg);
   int status = 0;
   bool takes_value = option_is(arg, length, "--config") || option_is(arg, length, "--plugin-dir") ||
+                     option_is(arg, length, "--isolation") ||
                      option_is(arg, length, "--params") || option_is(arg, length, "--params-file") ||
                      option_is(arg, length, "--format") || option_is(arg, length, "--listen");
   if (!takes_value && arg[length] == '=')
@@ -218,6 +222,16 @@ static int parse_option(parser *p, const char *arg) {
     if (!value) return status;
     if (!*value) return usage_error(p, "option '--config' needs a file name, got ''");
     o->config_path = value;
+  } else if (option_is(arg, length, "--isolation")) {
+    const char *value = option_value(p, arg, length, &status);
+    if (!value) return status;
+    static const char *const modes[] = {"none", "process", "sandbox"};
+    o->isolation = -1;
+    for (int i = 0; i < 3; i++)
+      if (strcmp(value, modes[i]) == 0) o->isolation = i;
+    if (o->isolation < 0)
+      return usage_error(p, "option '--isolation' is 'none', 'process' or 'sandbox', got '%s'",
+                         value);
   } else if (option_is(arg, length, "--plugin-dir")) {
     const char *value = option_value(p, arg, length, &status);
     if (!value) return status;
@@ -287,6 +301,7 @@ static int parse_word(parser *p, const char *word) {
 int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t error_size) {
   memset(options, 0, sizeof *options);
   options->format = BRT_FORMAT_PROMETHEUS;
+  options->isolation = -1;
   if (error_size) error[0] = '\0';
   parser p = {argc, argv, 1, options, error, error_size};
   bool options_ended = false;

@@ -72,6 +72,7 @@ int cli_open_runtime(const cli_options *options, brt_runtime **out) {
     brt_config_dispose(&cfg);
     return code;
   }
+  if (options->isolation >= 0) cfg.isolation = (brt_isolation)options->isolation;
   brt_runtime *rt = brt_runtime_open(&cfg);
   if (!rt) {
     cli_print_error("cannot open the runtime");

@@ -8,6 +8,10 @@
 //                          f64 vectors, called through a compiled thunk
 //   fail                   native  void(str): throws the standard exception
 //                          its argument names, to show the error model
+//   crash                  native  void(): writes through a null pointer, to
+//                          show what isolation contains (load the plugin with
+//                          --isolation process: the worker dies of SIGSEGV,
+//                          the host gets BRT_E_CRASHED and carries on)
 #include <bridgert/memory.hpp>
 #include <bridgert/plugin.hpp>
 
@@ -151,6 +155,12 @@ void fail(const char *which) {
                               "\"; expected e.g. std::out_of_range, std::bad_alloc or int");
 }
 
+// A real invalid memory access: without isolation it ends the host.
+void crash() {
+  volatile int *volatile nowhere = nullptr; // both volatile: neither load nor store is elided
+  *nowhere = 1;
+}
+
 }  // namespace
 
 BRT_PLUGIN(rt) {
@@ -159,4 +169,5 @@ BRT_PLUGIN(rt) {
   rt.value("matrix_multiplication", "1.0.0", matrix_schema, &matrix_multiplication, matmul);
   rt.native<&dot>("dot", "1.0.0", "dot product of two f64 vectors: f64(ptr a, ptr b, u64 n)");
   rt.native<&fail>("fail", "1.0.0", "throws the standard exception its argument names");
+  rt.native<&crash>("crash", "1.0.0", "writes through a null pointer (try it with --isolation process)");
 }

@@ -39,7 +39,7 @@ brt_value *echo(const brt_value *params) {
 brt_value *pid(const brt_value *) { return brt_value_int(getpid()); }
 
 brt_value *segv(const brt_value *) {
-  volatile int *nowhere = nullptr;
+  volatile int *volatile nowhere = nullptr; // both volatile: neither load nor store is elided
   *nowhere = 1;
   return brt_value_null();
 }
