@@ -15,11 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A worker's result tensor travels by reference only when its SHARED block
- * has a memfd of its own (blocks above the shared arena's 64 KiB): a block
- * of the arena is reused by the worker once its result is released, while
- * a memfd of its own lives on in our mapping. */
-#define RESULT_BY_REF_MIN ((size_t)64 * 1024 + 1)
+/* Tensor data and `ptr` arguments travel by reference only when their
+ * SHARED block has a memfd of its own (blocks above the shared arena's
+ * 64 KiB): an arena segment's memfd holds other blocks too (the host's
+ * blocks the worker must not see; the worker's blocks it reuses once its
+ * result is released), while a memfd of its own lives on in the mapping. */
+#define BY_REF_MIN ((size_t)64 * 1024 + 1)
 
 /* --- Signatures ---------------------------------------------------------------- */
 
@@ -125,7 +126,9 @@ static brt_status proxy_value(void *ctx, const brt_value *params, brt_value **re
   brt_wire_fds fds = {0};
   _brt_isolation_wire_put_u32(&body, p->index);
   _brt_isolation_wire_put_u64(&body, ms_left(deadline));
-  brt_status status = _brt_isolation_wire_value_put(&body, &fds, params, 1);
+  /* Only blocks with a memfd of their own go by reference: an arena
+   * segment's memfd would show the worker every small SHARED block. */
+  brt_status status = _brt_isolation_wire_value_put(&body, &fds, params, BY_REF_MIN);
   brt_message reply;
   brt_wire_reader r;
   if (status == BRT_OK) status = run_call(p, BRT_MSG_CALL_VALUE, &body, &fds, deadline, &reply, &r);
@@ -148,11 +151,20 @@ static brt_status proxy_value(void *ctx, const brt_value *params, brt_value **re
   return BRT_OK;
 }
 
-/* Adds a `ptr` argument: the SHARED block it starts, by reference. */
+/* How a `ptr` argument travels (the u32 that starts it). */
+#define PTR_NULL UINT32_MAX
+#define PTR_COPIED (UINT32_MAX - 1)
+
+/* Adds a `ptr` argument, which must start a SHARED block. A block with a
+ * memfd of its own (above 64 KiB) travels by reference: the worker maps it.
+ * A smaller one lives in a shared arena segment whose memfd also holds
+ * every other small SHARED block of this process, which the worker must
+ * not see: its bytes are copied there and back (*copied is set). */
 static brt_status put_pointer(const proxy *p, uint32_t i, const void *pointer, brt_wire_buf *body,
-                              brt_wire_fds *fds) {
+                              brt_wire_fds *fds, bool *copied) {
+  *copied = false;
   if (!pointer) {
-    _brt_isolation_wire_put_u32(body, UINT32_MAX);
+    _brt_isolation_wire_put_u32(body, PTR_NULL);
     return BRT_OK;
   }
   int fd = -1;
@@ -164,6 +176,12 @@ static brt_status put_pointer(const proxy *p, uint32_t i, const void *pointer, b
                          "a ptr argument must be the start of a SHARED block (brt_alloc_shared), "
                          "whose memory the worker maps",
                          p->label, i, pointer);
+  if (info.size < BY_REF_MIN) {
+    _brt_isolation_wire_put_u32(body, PTR_COPIED);
+    _brt_isolation_wire_put_bytes(body, pointer, info.size);
+    *copied = true;
+    return BRT_OK;
+  }
   size_t index = 0;
   while (index < fds->count && fds->fd[index] != fd) index++;
   if (index == fds->count) {
@@ -177,6 +195,21 @@ static brt_status put_pointer(const proxy *p, uint32_t i, const void *pointer, b
   _brt_isolation_wire_put_u64(body, offset);
   _brt_isolation_wire_put_u64(body, info.size);
   return BRT_OK;
+}
+
+/* Copies the bytes of the copied `ptr` arguments back from the result:
+ * the worker wrote into its copies what the function wrote. */
+static bool copy_back(const proxy *p, void **args, const bool *copied, brt_wire_reader *r) {
+  for (uint32_t i = 0; i < p->arg_count; i++) {
+    if (!copied[i]) continue;
+    void *pointer = *(void *const *)args[i];
+    brt_block_info info = {.struct_size = sizeof info};
+    size_t len = 0;
+    const void *bytes = _brt_isolation_wire_get_bytes(r, &len);
+    if (r->failed || brt_block_info_get(pointer, &info) != BRT_OK || len != info.size) return false;
+    memcpy(pointer, bytes, len);
+  }
+  return true;
 }
 
 static brt_status proxy_native(void *native_fn, void *ret, void **args) {
@@ -193,6 +226,7 @@ static brt_status proxy_native(void *native_fn, void *ret, void **args) {
   _brt_isolation_wire_put_u64(&body, ms_left(deadline));
   _brt_isolation_wire_put_u32(&body, p->arg_count);
   brt_status status = BRT_OK;
+  bool copied[BRT_SIGNATURE_MAX_ARGS] = {false};
   for (uint32_t i = 0; status == BRT_OK && i < p->arg_count; i++) {
     if (p->args[i] == PT_STR) {
       const char *text = *(const char *const *)args[i];
@@ -202,7 +236,7 @@ static brt_status proxy_native(void *native_fn, void *ret, void **args) {
       else
         _brt_isolation_wire_put_bytes(&body, text, strlen(text));
     } else if (p->args[i] == PT_PTR) {
-      status = put_pointer(p, i, *(void *const *)args[i], &body, &fds);
+      status = put_pointer(p, i, *(void *const *)args[i], &body, &fds, &copied[i]);
     } else {
       uint64_t bits = 0;
       memcpy(&bits, args[i], type_table[p->args[i]].size);
@@ -216,7 +250,7 @@ static brt_status proxy_native(void *native_fn, void *ret, void **args) {
   _brt_isolation_wire_buf_free(&body);
   if (status != BRT_OK) return status;
   uint64_t bits = _brt_isolation_wire_get_u64(&r);
-  bool complete = !r.failed && r.pos == r.len;
+  bool complete = !r.failed && copy_back(p, args, copied, &r) && r.pos == r.len;
   _brt_isolation_message_free(&reply);
   if (!complete)
     return brt_error_set(BRT_E_PLUGIN, BRT_ORIGIN_PLUGIN, NULL,

@@ -165,11 +165,14 @@ typedef struct native_call {
   char *strings[BRT_SIGNATURE_MAX_ARGS];
   void *maps[BRT_SIGNATURE_MAX_ARGS];
   size_t map_sizes[BRT_SIGNATURE_MAX_ARGS];
+  void *copies[BRT_SIGNATURE_MAX_ARGS]; /* copied ptr arguments */
+  size_t copy_sizes[BRT_SIGNATURE_MAX_ARGS];
 } native_call;
 
 static void native_call_free(native_call *c, uint32_t count) {
   for (uint32_t i = 0; i < count; i++) {
     free(c->strings[i]);
+    free(c->copies[i]);
     if (c->maps[i]) munmap(c->maps[i], c->map_sizes[i]);
   }
 }
@@ -193,6 +196,18 @@ static brt_status native_argument(native_call *c, uint32_t i, const char *type, 
   if (len == 3 && memcmp(type, "ptr", 3) == 0) {
     uint32_t index = _brt_isolation_wire_get_u32(r);
     if (index == UINT32_MAX) return r->failed ? BRT_E_CONVERSION : BRT_OK; /* NULL */
+    if (index == UINT32_MAX - 1) { /* a small block, copied: sent back after the call */
+      size_t n = 0;
+      const void *bytes = _brt_isolation_wire_get_bytes(r, &n);
+      if (r->failed) return BRT_E_CONVERSION;
+      c->copies[i] = malloc(n ? n : 1);
+      if (!c->copies[i])
+        return brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL, "out of memory for argument %u", i);
+      memcpy(c->copies[i], bytes, n);
+      c->copy_sizes[i] = n;
+      memcpy(&c->slots[i], &c->copies[i], sizeof(void *));
+      return BRT_OK;
+    }
     uint64_t offset = _brt_isolation_wire_get_u64(r), length = _brt_isolation_wire_get_u64(r);
     if (r->failed) return BRT_E_CONVERSION;
     if (index >= call->fd_count || length == 0 || length > SIZE_MAX / 2)
@@ -240,11 +255,17 @@ static int serve_native(const served *entry, brt_message *call, brt_wire_reader 
   if (status == BRT_OK) status = brt_invoke(entry->prepared, ret_size ? &ret : NULL, c.args);
   else if (!brt_last_error())
     brt_error_set(BRT_E_CONVERSION, BRT_ORIGIN_C, NULL, "the host's native call was malformed");
-  native_call_free(&c, decoded);
-  if (status != BRT_OK) return send_error(BRT_MSG_RESULT, call->id);
+  if (status != BRT_OK) {
+    native_call_free(&c, decoded);
+    return send_error(BRT_MSG_RESULT, call->id);
+  }
   brt_wire_buf body = {0};
   _brt_isolation_wire_put_u8(&body, 0);
   _brt_isolation_wire_put_u64(&body, ret);
+  /* What the function wrote into copied ptr arguments goes back. */
+  for (uint32_t i = 0; i < decoded; i++)
+    if (c.copies[i]) _brt_isolation_wire_put_bytes(&body, c.copies[i], c.copy_sizes[i]);
+  native_call_free(&c, decoded);
   int err = _brt_isolation_message_send(FD_SOCKET, BRT_MSG_RESULT, call->id, &body, NULL);
   _brt_isolation_wire_buf_free(&body);
   return err;

@@ -216,6 +216,16 @@ static void test_shared_tensors_and_pointers_are_not_copied(void **state) {
   void *args[] = {&pointer, &count, &by};
   assert_ok(brt_invoke(scale, NULL, args));
   assert_true(data[0] == 6.0 && data[n - 1] == 6.0);
+  /* A small SHARED block (in the shared arena, whose memfd the worker must
+   * not get) is copied there and back: the effect is the same. */
+  double *small = brt_alloc_shared(4 * sizeof(double));
+  for (int i = 0; i < 4; i++) small[i] = i;
+  pointer = small;
+  count = 4;
+  assert_ok(brt_invoke(scale, NULL, args));
+  assert_true(small[0] == 0.0 && small[1] == 3.0 && small[3] == 9.0);
+  brt_release(small);
+  count = n;
   /* Memory the worker cannot see is refused, naming the argument. */
   double *private_block = brt_alloc(64, 16, BRT_MEM_C_HEAP, 0);
   pointer = private_block;
