@@ -340,6 +340,61 @@ static void test_unload_and_config_isolation(void **state) {
   brt_config_dispose(&cfg);
 }
 
+/* The same faults in a sandbox, and what the sandbox refuses. */
+static void test_sandbox_contains_the_plugin(void **state) {
+  (void)state;
+  brt_runtime *rt = brt_runtime_open(NULL);
+  brt_plugin_options options = {.struct_size = sizeof options,
+                                .isolation = BRT_ISOLATION_SANDBOX,
+                                .timeout_ms = 20000};
+  brt_status loaded = brt_plugin_load_ex(rt, faulty_path, &options);
+  if (loaded == BRT_E_UNSUPPORTED) {
+    brt_runtime_close(rt);
+    skip(); /* no user namespaces here: the error says why */
+  }
+  assert_ok(loaded);
+  int64_t pid = call_int(rt, "pid");
+  assert_true(pid > 0 && pid <= 4); /* its own pid namespace */
+  expect_failure(rt, "segv", BRT_E_CRASHED, "SIGSEGV");
+  expect_failure(rt, "abort", BRT_E_CRASHED, "SIGABRT");
+  assert_true(call_int(rt, "pid") > 0);
+
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", faulty_path);
+  *strrchr(dir, '/') = '\0';
+  char params[4200];
+  snprintf(params, sizeof params, "{\"dir\": \"%s\"}", dir);
+  brt_value *in = brt_value_from_json(params, strlen(params), 0), *out = NULL;
+  assert_ok(brt_call(rt, "probe", in, &out));
+  int64_t inet = 0, root = 0, plugin_dir = 0, tmp = -1;
+  assert_ok(brt_value_get_int(brt_value_object_get(out, "inet", 4), &inet));
+  assert_ok(brt_value_get_int(brt_value_object_get(out, "write_root", 10), &root));
+  assert_ok(brt_value_get_int(brt_value_object_get(out, "write_plugin_dir", 16), &plugin_dir));
+  assert_ok(brt_value_get_int(brt_value_object_get(out, "tmp", 3), &tmp));
+  assert_true(inet != 0);       /* no AF_INET socket */
+  assert_true(root != 0);       /* read-only root */
+  assert_true(plugin_dir != 0); /* read-only plugin directory */
+  assert_int_equal(tmp, 0);     /* a private, writable /tmp */
+  brt_value_release(out);
+  brt_value_release(in);
+
+  /* A fork bomb stops at the bound, and the worker serves on. */
+  int64_t made = call_int(rt, "fork_bomb");
+  assert_true(made > 0 && made < 1024);
+  assert_true(call_int(rt, "pid") > 0);
+  brt_runtime_close(rt);
+
+  /* The hard deadline kills the whole sandbox, and leaves no process. */
+  int children = child_count();
+  rt = open_with(BRT_ISOLATION_SANDBOX, 1, 0, 300);
+  uint64_t start = now_ms();
+  expect_failure(rt, "hang", BRT_E_TIMEOUT, "hard deadline");
+  assert_true(now_ms() - start < 300 + 100 + 400);
+  assert_true(call_int(rt, "pid") > 0);
+  brt_runtime_close(rt);
+  assert_int_equal(child_count(), children);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_calls_cross_the_process_boundary),
@@ -352,6 +407,7 @@ int main(void) {
       cmocka_unit_test(test_threads_share_workers_while_one_crashes),
       cmocka_unit_test(test_options_are_checked),
       cmocka_unit_test(test_unload_and_config_isolation),
+      cmocka_unit_test(test_sandbox_contains_the_plugin),
   };
   return cmocka_run_group_tests(tests, setup_paths, NULL);
 }

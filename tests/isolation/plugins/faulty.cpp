@@ -15,6 +15,10 @@
 //   scale     native  void(ptr,u64,f64): multiplies in place (the host sees it)
 //   length    native  u64(str)
 //   fork_bomb value   forks until fork fails; returns how many it made
+//   probe     value   what the sandbox allows: {"inet": errno of socket(AF_INET),
+//                     "write_root": errno of creating a file in /, "write_plugin_dir":
+//                     errno of creating one beside the plugin ({"dir": path}),
+//                     "tmp": errno of creating one in /tmp (0: it worked)}
 #include <bridgert/plugin.hpp>
 
 #include <cerrno>
@@ -24,8 +28,11 @@
 #include <cstring>
 #include <new>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -123,6 +130,40 @@ brt_value *fork_bomb(const brt_value *) {
   return brt_value_int(made);
 }
 
+// 0 when `attempt` (a descriptor or -1) worked, else its errno.
+int outcome(int fd) {
+  if (fd < 0) return errno;
+  close(fd);
+  return 0;
+}
+
+int create_in(const std::string &dir) {
+  std::string path = dir + "/faulty-probe-" + std::to_string(getpid());
+  int fd = open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+  int result = outcome(fd);
+  if (result == 0) unlink(path.c_str());
+  return result;
+}
+
+brt_value *probe(const brt_value *params) {
+  const brt_value *dir = brt_value_object_get(params, "dir", 3);
+  const char *text = nullptr;
+  size_t len = 0;
+  std::string plugin_dir = dir && brt_value_get_string(dir, &text, &len) == BRT_OK
+                               ? std::string(text, len) : std::string("/nonexistent");
+  brt_value *out = brt::check(brt_value_object(4));
+  auto put = [&](const char *key, int value) {
+    brt_value *number = brt_value_int(value);
+    brt_value_object_set(out, key, std::strlen(key), number);
+    brt_value_release(number);
+  };
+  put("inet", outcome(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)));
+  put("write_root", create_in(""));
+  put("write_plugin_dir", create_in(plugin_dir));
+  put("tmp", create_in("/tmp"));
+  return out;
+}
+
 }  // namespace
 
 BRT_PLUGIN(rt) {
@@ -137,6 +178,7 @@ BRT_PLUGIN(rt) {
   rt.value("sum", "1.0.0", R"({"type": "object", "required": ["t"]})", &sum);
   rt.value("fill", "1.0.0", R"({"type": "object", "required": ["n"]})", &fill);
   rt.value("fork_bomb", "1.0.0", nullptr, &fork_bomb);
+  rt.value("probe", "1.0.0", nullptr, &probe);
   rt.native<&add>("add", "1.0.0", "i64(i64,i64)");
   rt.native<&dot>("dot", "1.0.0", "f64(ptr,ptr,u64)");
   rt.native<&scale>("scale", "1.0.0", "void(ptr,u64,f64)");
