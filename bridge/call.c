@@ -169,6 +169,21 @@ static bool arguments_present(const brt_entry *entry, const void *ret, void **ar
  * error (recorded by the thunk, the function or the boundary) becomes the
  * cause and keeps its status. Shared by native and value calls. */
 BRT_COLD brt_status _brt_bridge_algorithm_failed(const brt_entry *entry, brt_status status) {
+  if ((unsigned long long)status >= BRT_STATUS_COUNT) {
+    /* A code this library does not define cannot reach the caller: it
+     * would be no status at all. The algorithm's own error stays the cause. */
+    int code = (int)status;
+    if (!brt_last_error())
+      return brt_error_set(BRT_E_PLUGIN, BRT_ORIGIN_PLUGIN, NULL,
+                           "algorithm \"%s@%s\" failed with status %d, which is not a brt_status "
+                           "(0..%d)",
+                           entry->name, entry->version, code, BRT_STATUS_COUNT - 1);
+    return brt_error_wrap(BRT_E_PLUGIN, BRT_ORIGIN_C, NULL,
+                          "algorithm \"%s@%s\" failed with status %d, which is not a brt_status "
+                          "(0..%d): %s",
+                          entry->name, entry->version, code, BRT_STATUS_COUNT - 1,
+                          brt_error_message(brt_last_error()));
+  }
   if (!brt_last_error())
     return brt_error_set(status, BRT_ORIGIN_PLUGIN, NULL,
                          "algorithm \"%s@%s\" failed with %s without recording an error",

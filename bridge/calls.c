@@ -88,6 +88,12 @@ brt_status brt_call(brt_runtime *rt, const char *name, const brt_value *params,
   if (!params)
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                          "brt_call: params is NULL; pass a value (an empty object for none)");
+  /* brt_value_kind reads nothing the allocator does not own. */
+  if (brt_value_kind(params) == BRT_KIND_INVALID)
+    return brt_error_set(BRT_E_INVALID_POINTER, BRT_ORIGIN_C, NULL,
+                         "brt_call: params %p is not a live brt_value (freed, or not made by "
+                         "bridgert)",
+                         (const void *)params);
   brt_entry *entry = _brt_bridge_lookup(rt, name, "brt_call");
   if (!entry) return brt_error_code(brt_last_error());
   brt_status status;

@@ -128,6 +128,7 @@ struct brt_core {
   bool closed;                /* under write_lock */
   _Atomic(brt_snapshot *) snapshot;
   brt_plugin *plugins;        /* under write_lock */
+  brt_plugin *loading;        /* under write_lock: dlopen()ed plugins whose init runs */
   brt_config config;
   struct brt_monitor *monitor; /* owned; outlives every entry (they reference the core) */
 };
@@ -135,6 +136,9 @@ struct brt_core {
 /* Read sections (see the top of this file). Returns the slot to leave. */
 unsigned _brt_bridge_read_enter(void);
 void _brt_bridge_read_leave(unsigned slot);
+/* In a fork() child: the threads that were in read sections do not exist
+ * there (fork is never called inside one), so every slot is zero. */
+void _brt_bridge_read_slots_reset(void);
 /* Waits until every read section that began before the call has ended. */
 void _brt_bridge_grace_period(void);
 /* The core of an open runtime, retained, or NULL with INVALID_ARGUMENT
@@ -146,6 +150,13 @@ void _brt_bridge_core_retain(brt_core *core);
 void _brt_bridge_core_release(brt_core *core);
 /* The runtime handle is valid (magic), recording INVALID_ARGUMENT if not. */
 bool _brt_bridge_runtime_check(const brt_runtime *rt, const char *function);
+
+/* --- fork.c --------------------------------------------------------------- */
+
+/* Lists a new core (and installs the fork handlers once) / forgets a core
+ * being freed: every listed core's write_lock is held across fork(). */
+void _brt_bridge_fork_track(brt_core *core);
+void _brt_bridge_fork_forget(brt_core *core);
 
 /* --- calls.c -------------------------------------------------------------- */
 
@@ -171,6 +182,8 @@ struct brt_plugin {
   void (*image_release)(void *image);
   char *path;       /* realpath */
   char *given_path; /* the path as the host gave it, or NULL */
+  const void *base; /* where the shared object is mapped (dladdr's dli_fbase), or NULL */
+  brt_plugin *next_loading; /* in core->loading, under write_lock */
   dev_t dev;
   ino_t ino;
   brt_plugin *next; /* in core->plugins, under write_lock */
@@ -183,6 +196,11 @@ void _brt_bridge_plugin_release(brt_plugin *plugin);
 brt_plugin *_brt_bridge_loading_plugin(const brt_core *core);
 /* Stages an entry of the plugin being loaded; takes the reference. */
 brt_status _brt_bridge_loading_stage(brt_entry *entry);
+/* The loaded (or loading) plugin whose shared object holds one of the
+ * algorithm's functions, retained, or NULL: a registration made from
+ * inside a call or by a plugin's helper thread belongs to the plugin whose
+ * code it would run, and goes when that plugin goes. Under write_lock. */
+brt_plugin *_brt_bridge_plugin_of_code(brt_core *core, const brt_algorithm *algorithm);
 
 /* What names an external program's manifest. */
 #define BRT_MANIFEST_SUFFIX ".algorithm.json"

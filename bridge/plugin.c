@@ -71,6 +71,10 @@ static brt_plugin *plugin_new(const char *resolved, const char *given, const str
   return plugin;
 }
 
+static bool belongs_to(const brt_entry *entry, const void *plugin) {
+  return entry->plugin == plugin;
+}
+
 /* --- The load in progress on this thread ------------------------------------ */
 
 typedef struct loading {
@@ -188,6 +192,7 @@ static const char *file_kind(mode_t mode) {
   if (S_ISCHR(mode)) return "a character device";
   if (S_ISBLK(mode)) return "a block device";
   if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISREG(mode)) return "a regular file";
   return "not a regular file";
 }
 
@@ -359,8 +364,48 @@ static brt_status open_object(int dir, const char *file, const char *resolved, c
                          resolved);
   }
   memcpy(init, &symbol, sizeof *init);
+  Dl_info where;
+  if (dladdr(symbol, &where) && where.dli_fbase) plugin->base = where.dli_fbase;
   *out = plugin;
   return BRT_OK;
+}
+
+brt_plugin *_brt_bridge_plugin_of_code(brt_core *core, const brt_algorithm *algorithm) {
+  const void *code[3] = {NULL, NULL, NULL};
+  memcpy(&code[0], &algorithm->value_fn, sizeof code[0]);
+  code[1] = algorithm->native_fn;
+  if (algorithm->struct_size >= offsetof(brt_algorithm, native_thunk) + sizeof(brt_native_thunk))
+    memcpy(&code[2], &algorithm->native_thunk, sizeof code[2]);
+  for (int i = 0; i < 3; i++) {
+    Dl_info where;
+    if (!code[i] || !dladdr(code[i], &where) || !where.dli_fbase) continue;
+    brt_plugin *lists[2] = {core->plugins, core->loading};
+    for (int l = 0; l < 2; l++)
+      for (brt_plugin *p = lists[l]; p; p = l ? p->next_loading : p->next)
+        if (p->base == where.dli_fbase) {
+          _brt_bridge_plugin_retain(p);
+          return p;
+        }
+  }
+  return NULL;
+}
+
+/* Lists a plugin whose init is about to run (or removes it, and whatever a
+ * failed load's helper threads registered for it). */
+static void loading_list(brt_core *core, brt_plugin *plugin, bool add, bool failed) {
+  pthread_mutex_lock(&core->write_lock);
+  if (add) {
+    plugin->next_loading = core->loading;
+    core->loading = plugin;
+  } else {
+    for (brt_plugin **link = &core->loading; *link; link = &(*link)->next_loading)
+      if (*link == plugin) {
+        *link = plugin->next_loading;
+        break;
+      }
+    if (failed) (void)_brt_bridge_registry_update(core, NULL, 0, belongs_to, plugin, NULL);
+  }
+  pthread_mutex_unlock(&core->write_lock);
 }
 
 /* Runs the init with this thread's loading context; leaves the staged
@@ -451,8 +496,10 @@ static brt_status load_at(brt_runtime *rt, brt_core *core, int dir, const char *
   brt_plugin_init_fn init = NULL;
   status = open_object(dir, file, resolved, given, st, &load.plugin, &init);
   if (status != BRT_OK) return status;
+  loading_list(core, load.plugin, true, false);
   status = run_init(rt, &load, init);
   if (status == BRT_OK) status = commit_load(rt, core, &load);
+  loading_list(core, load.plugin, false, status != BRT_OK);
   for (size_t i = 0; i < load.count; i++) _brt_bridge_entry_release(load.staged[i]);
   free(load.staged);
   _brt_bridge_plugin_release(load.plugin); /* dlclose()s it when the load failed */
@@ -591,9 +638,17 @@ brt_status brt_plugin_load_at(brt_runtime *rt, int dir_fd, const char *file) {
                            file, file_kind(st.st_mode));
   if (status == BRT_OK) {
     dir_path[dir_len] = '\0';
-    snprintf(resolved, sizeof resolved, "%s/%s", strcmp(dir_path, "/") ? dir_path : "", file);
-    status = load_at(rt, core, own, file, resolved, NULL, &st);
-    own = -1;
+    const char *parent = strcmp(dir_path, "/") ? dir_path : "";
+    if (strlen(parent) + 1 + strlen(file) >= sizeof resolved) {
+      status = brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                             "brt_plugin_load_at: \"%s/%s\" is longer than PATH_MAX", parent, file);
+    } else {
+      memcpy(resolved, parent, strlen(parent));
+      resolved[strlen(parent)] = '/';
+      strcpy(resolved + strlen(parent) + 1, file);
+      status = load_at(rt, core, own, file, resolved, NULL, &st);
+      own = -1;
+    }
   }
   if (own >= 0) close(own);
   _brt_bridge_core_release(core);
@@ -756,9 +811,6 @@ brt_status brt_plugin_load_dir(brt_runtime *rt, const char *dir) {
 
 /* --- Unloading ---------------------------------------------------------------- */
 
-static bool belongs_to(const brt_entry *entry, const void *plugin) {
-  return entry->plugin == plugin;
-}
 
 /* The plugin loaded from `path`: the same file (device and inode) if the
  * path still names one, else the one loaded under that path, as given or

@@ -447,6 +447,9 @@ brt_status brt_register(brt_runtime *rt, const brt_algorithm *algorithm) {
     status = _brt_bridge_loading_stage(entry); /* takes our reference */
   } else {
     pthread_mutex_lock(&core->write_lock);
+    /* Registered from inside a call or by a helper thread: an algorithm
+     * whose code lives in a plugin belongs to it and goes with it. */
+    entry->plugin = _brt_bridge_plugin_of_code(core, algorithm);
     status = core->closed ? brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                                           "brt_register: runtime %p is closed", (void *)rt)
                           : _brt_bridge_registry_update(core, &entry, 1, NULL, NULL, NULL);

@@ -48,6 +48,10 @@ unsigned _brt_bridge_read_enter(void) {
   return slot - 1;
 }
 
+void _brt_bridge_read_slots_reset(void) {
+  for (unsigned i = 0; i < READ_SLOTS; i++) atomic_store(&read_slots[i].active, 0);
+}
+
 void _brt_bridge_read_leave(unsigned slot) {
   atomic_fetch_sub_explicit(&read_slots[slot].active, 1, memory_order_release);
 }
@@ -85,6 +89,7 @@ void _brt_bridge_core_release(brt_core *core) {
   _brt_bridge_monitor_free(core);
   free(atomic_load_explicit(&core->snapshot, memory_order_relaxed));
   brt_config_dispose(&core->config);
+  _brt_bridge_fork_forget(core);
   pthread_mutex_destroy(&core->write_lock);
   free(core);
 }
@@ -151,6 +156,7 @@ brt_runtime *brt_runtime_open(const brt_config *cfg) {
   atomic_init(&core->refs, 1);
   pthread_mutex_init(&core->write_lock, NULL);
   atomic_init(&core->snapshot, empty);
+  _brt_bridge_fork_track(core);
   rt->magic = RUNTIME_MAGIC;
   atomic_init(&rt->core, core);
   return rt;

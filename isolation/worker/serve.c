@@ -17,6 +17,7 @@
 
 #include <bridgert.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -345,11 +346,19 @@ static brt_status confine(const serve_options *options) {
     if (fstat(FD_PLUGIN, &host_dir) != 0)
       return brt_error_set_os(BRT_E_IO, errno, "the plugin directory descriptor: %s",
                               strerror(errno));
-    char dir[PATH_MAX];
+    /* Visible read-only: the plugin's directory, and the directory of the
+     * libbridgert it links (a build tree under /tmp would be hidden by the
+     * sandbox's own /tmp; an installed one is visible anyway). */
+    char dir[PATH_MAX], library[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", options->name);
-    const char *readonly[] = {dirname(dir)};
+    const char *readonly[2] = {dirname(dir), NULL};
+    size_t readonly_count = 1;
+    Dl_info where;
+    if (dladdr((void *)(uintptr_t)&brt_version, &where) && where.dli_fname &&
+        realpath(where.dli_fname, library))
+      readonly[readonly_count++] = dirname(library);
     brt_sandbox_spec spec = {.readonly_paths = readonly,
-                             .readonly_count = 1,
+                             .readonly_count = readonly_count,
                              .memory_limit = options->memory_limit};
     char why[512];
     if (_brt_sandbox_enter(&spec, why, sizeof why) != 0)
