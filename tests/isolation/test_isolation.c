@@ -19,6 +19,7 @@ static int setup_paths(void **state) {
   /* Under AddressSanitizer the worker would turn a SIGSEGV or an abort into
    * a report and an exit status; the tests check the signal itself. */
   setenv("ASAN_OPTIONS", "handle_segv=0:handle_abort=0:handle_sigbus=0:detect_leaks=0", 1);
+  setenv("TSAN_OPTIONS", "handle_segv=0:handle_abort=0:handle_sigbus=0", 1);
   return 0;
 }
 
@@ -249,12 +250,19 @@ static void test_shared_tensors_and_pointers_are_not_copied(void **state) {
   brt_runtime_close(rt);
 }
 
+/* A worker start under a sanitizer takes a good part of a second. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CRASH_CYCLES 100
+#else
+#define CRASH_CYCLES 1000
+#endif
+
 static void test_a_thousand_crashes_leak_nothing(void **state) {
   (void)state;
   brt_runtime *rt = open_with(BRT_ISOLATION_PROCESS, 1, 0, 0);
   assert_true(call_int(rt, "pid") > 0);
   int fds = brt_test_open_fds(), children = child_count();
-  for (int i = 0; i < 1000; i++) {
+  for (int i = 0; i < CRASH_CYCLES; i++) {
     brt_value *params = brt_value_object(0), *result = NULL;
     assert_status(brt_call(rt, i % 2 ? "segv" : "abort", params, &result), BRT_E_CRASHED);
     brt_value_release(params);
