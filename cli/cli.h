@@ -57,7 +57,18 @@ typedef struct cli_options {
   const char *params_file; /* call --params-file */
   unsigned format;         /* metrics: BRT_FORMAT_PROMETHEUS (default), _JSON or CLI_FORMAT_SUMMARY */
   const char *listen;      /* serve --listen ADDRESS:PORT */
+  unsigned max_connections;   /* serve --max-connections (0: CLI_SERVE_MAX_CONNECTIONS) */
+  unsigned max_per_address;   /* serve --max-connections-per-address (0: the default) */
+  unsigned header_timeout_ms; /* serve --header-timeout-ms (0: the default) */
 } cli_options;
+
+/* serve's defaults and the bounds of their options (docs/cli.md). */
+#define CLI_SERVE_MAX_CONNECTIONS 64
+#define CLI_SERVE_MAX_PER_ADDRESS 16
+#define CLI_SERVE_HEADER_TIMEOUT_MS 10000
+#define CLI_SERVE_CONNECTIONS_CEILING 4096
+#define CLI_SERVE_HEADER_TIMEOUT_MIN_MS 10
+#define CLI_SERVE_HEADER_TIMEOUT_MAX_MS 3600000
 
 /* options.c */
 /* Parses argv (argv[0] is the program). Returns 0, or CLI_EXIT_USAGE with a
@@ -89,6 +100,12 @@ void cli_describe_error(FILE *out, const brt_error *error);
 void cli_print_error(const char *context);
 /* The exit code for a failed call's status (docs/cli.md). */
 int cli_exit_code(brt_status status);
+/* Checks that standard output reached its destination: fflush, and ferror
+ * for a write that failed earlier (glibc then drops the buffer, so a later
+ * fflush succeeds). On failure an answer's exit code (0, 1 or 2) becomes
+ * CLI_EXIT_IO, reported on standard error; other codes stand (their error
+ * is reported already). */
+int cli_check_output(int code);
 
 /* runtime.c */
 /* Opens the runtime and loads the plugins; prints what went wrong and
@@ -114,6 +131,6 @@ int cli_call(brt_runtime *rt, const cli_options *options);
 
 
 /* serve.c */
-int cli_serve(brt_runtime *rt, const char *listen);
+int cli_serve(brt_runtime *rt, const cli_options *options);
 
 #endif /* BRT_CLI_H */

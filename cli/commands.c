@@ -186,14 +186,11 @@ int cli_run(const cli_options *options) {
     case CLI_LIST: code = run_list(rt, options); break;
     case CLI_METRICS: code = run_metrics(rt, options); break;
     case CLI_CALL: code = cli_call(rt, options); break;
-    case CLI_SERVE: code = cli_serve(rt, options->listen); break;
+    case CLI_SERVE: code = cli_serve(rt, options); break;
     case CLI_DEMO: code = cli_demo(options, rt); break;
     case CLI_NONE: code = CLI_EXIT_USAGE; break;
   }
-  if (fflush(stdout) != 0 && code == CLI_EXIT_OK) {
-    perror("bridgert: writing the output");
-    code = CLI_EXIT_IO;
-  }
+  code = cli_check_output(code);
   brt_runtime_close(rt);
   return code;
 }

@@ -74,8 +74,11 @@ static const char call_help[] =
     "\n"
     "Calls algorithm NAME (\"name\" for the highest version, \"name@1.2.0\" for\n"
     "one) and prints its result as JSON. A value algorithm takes a JSON\n"
-    "object; a native one a JSON array of its arguments (numbers, booleans,\n"
-    "strings; pointers cannot be given on the command line).\n"
+    "object; a native one a JSON array of its arguments: integers, exact and\n"
+    "within their type's range (i8..i64, u8..u64); numbers; booleans; strings\n"
+    "without NUL (they are passed as C strings). Pointers cannot be given on\n"
+    "the command line. A NaN or infinite float result prints null, with a\n"
+    "warning on standard error (JSON has no such numbers).\n"
     "\n"
     "  --params JSON        the parameters as JSON text (default: {} or [])\n"
     "  --params -           read the parameters from standard input\n"
@@ -95,8 +98,11 @@ static const char metrics_help[] =
     "  --format json        the same content as one JSON object (docs/monitor.md)\n"
     "  --format summary     tables for people: calls, latency, memory, errors\n";
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 static const char serve_help[] =
-    "Usage: bridgert serve [--listen ADDRESS:PORT] [OPTIONS]\n"
+    "Usage: bridgert serve [--listen ADDRESS:PORT] [LIMITS] [OPTIONS]\n"
     "\n"
     "Serves the runtime over HTTP until SIGINT or SIGTERM:\n"
     "  GET /metrics   Prometheus text (for a Prometheus server to scrape)\n"
@@ -105,7 +111,23 @@ static const char serve_help[] =
     "\n"
     "  --listen ADDRESS:PORT   an IPv4 address and port (default 127.0.0.1:9464;\n"
     "                          port 0 picks a free one). The bound address is\n"
-    "                          printed on the first line of standard output.\n";
+    "                          printed on the first line of standard output.\n"
+    "\n"
+    "Limits, so that slow or many clients cannot hold the server:\n"
+    "  --max-connections N     connections open at once (default "
+    STR(CLI_SERVE_MAX_CONNECTIONS) ", 1.." STR(CLI_SERVE_CONNECTIONS_CEILING) ");\n"
+    "                          more wait unaccepted until one closes\n"
+    "  --max-connections-per-address N\n"
+    "                          connections from one IP address (default "
+    STR(CLI_SERVE_MAX_PER_ADDRESS) ",\n"
+    "                          1.." STR(CLI_SERVE_CONNECTIONS_CEILING) "); more are closed at once\n"
+    "  --header-timeout-ms MS  close a connection whose request headers are not\n"
+    "                          complete MS ms after it opened (or after its\n"
+    "                          previous response), however steadily they\n"
+    "                          trickle in (default " STR(CLI_SERVE_HEADER_TIMEOUT_MS) ", "
+    STR(CLI_SERVE_HEADER_TIMEOUT_MIN_MS) ".." STR(CLI_SERVE_HEADER_TIMEOUT_MAX_MS) ");\n"
+    "                          an idle connection is closed after MS rounded\n"
+    "                          up to whole seconds\n";
 
 static const char demo_help[] =
     "Usage: bridgert demo [OPTIONS]\n"
@@ -197,6 +219,8 @@ static bool command_accepts(cli_command command, const char *option) {
   } accepted[] = {
       {CLI_HEALTH, "--json"},  {CLI_LIST, "--json"},          {CLI_CALL, "--params"},
       {CLI_CALL, "--params-file"}, {CLI_METRICS, "--format"}, {CLI_SERVE, "--listen"},
+      {CLI_SERVE, "--max-connections"}, {CLI_SERVE, "--max-connections-per-address"},
+      {CLI_SERVE, "--header-timeout-ms"},
   };
   for (size_t i = 0; i < sizeof accepted / sizeof *accepted; i++)
     if (accepted[i].command == command && strcmp(accepted[i].option, option) == 0) return true;
@@ -210,7 +234,10 @@ static int parse_option(parser *p, const char *arg) {
   bool takes_value = option_is(arg, length, "--config") || option_is(arg, length, "--plugin-dir") ||
                      option_is(arg, length, "--isolation") ||
                      option_is(arg, length, "--params") || option_is(arg, length, "--params-file") ||
-                     option_is(arg, length, "--format") || option_is(arg, length, "--listen");
+                     option_is(arg, length, "--format") || option_is(arg, length, "--listen") ||
+                     option_is(arg, length, "--max-connections") ||
+                     option_is(arg, length, "--max-connections-per-address") ||
+                     option_is(arg, length, "--header-timeout-ms");
   if (!takes_value && arg[length] == '=')
     return usage_error(p, "option '%.*s' takes no value", (int)length, arg);
   if (option_is(arg, length, "--help") || option_is(arg, length, "-h")) {
@@ -271,6 +298,23 @@ static int parse_option(parser *p, const char *arg) {
         return usage_error(p, "--listen '%s' is not ADDRESS:PORT with an IPv4 address and a port "
                               "0..65535, e.g. %s", value, CLI_DEFAULT_LISTEN);
       o->listen = value;
+    } else {
+      /* serve's limits: a decimal count in range, nothing else. */
+      bool timeout = strcmp(name, "--header-timeout-ms") == 0;
+      unsigned long low = timeout ? CLI_SERVE_HEADER_TIMEOUT_MIN_MS : 1;
+      unsigned long high = timeout ? CLI_SERVE_HEADER_TIMEOUT_MAX_MS : CLI_SERVE_CONNECTIONS_CEILING;
+      unsigned long number = 0;
+      bool valid = *value != '\0' && strlen(value) <= 10;
+      for (const char *c = value; valid && *c; c++) {
+        if (*c < '0' || *c > '9') valid = false;
+        else number = number * 10 + (unsigned long)(*c - '0');
+      }
+      if (!valid || number < low || number > high)
+        return usage_error(p, "option '%s' is a whole number in %lu..%lu, got '%s'", name, low, high,
+                           value);
+      if (timeout) o->header_timeout_ms = (unsigned)number;
+      else if (strcmp(name, "--max-connections") == 0) o->max_connections = (unsigned)number;
+      else o->max_per_address = (unsigned)number;
     }
   }
   return 0;

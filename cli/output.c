@@ -2,6 +2,7 @@
  * their causes, and the exit code of a failure. */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,4 +144,15 @@ int cli_exit_code(brt_status status) {
     case BRT_E_PERMISSION: return CLI_EXIT_PERMISSION;
     default: return CLI_EXIT_SOFTWARE; /* exceptions, panics, crashes, internal errors */
   }
+}
+
+int cli_check_output(int code) {
+  errno = 0;
+  bool failed = fflush(stdout) != 0;
+  int saved = failed ? errno : 0;
+  if (ferror(stdout)) failed = true;
+  if (!failed || code > CLI_EXIT_UNHEALTHY) return code;
+  fprintf(stderr, "bridgert: writing the output failed: %s\n",
+          saved ? strerror(saved) : "standard output reported a write error");
+  return CLI_EXIT_IO;
 }

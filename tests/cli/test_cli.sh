@@ -17,6 +17,17 @@ run() {
   rc=$?
   last="bridgert $*"
 }
+# run_full ARGS...: runs bridgert with its standard output on /dev/full, where
+# every write fails (ENOSPC): the command must fail with 74, not exit 0.
+run_full() {
+  "$BRIDGERT" "$@" >/dev/full 2>"$work/err" </dev/null
+  rc=$?
+  : >"$work/out"
+  last="bridgert $* >/dev/full"
+}
+expect_full() { # expect_full ARGS...: fails with 74 and says so
+  run_full "$@"; expect_rc 74; expect_err "bridgert: writing the output failed"
+}
 run_stdin() { # run_stdin TEXT ARGS...
   input=$1
   shift
@@ -34,6 +45,7 @@ expect_rc() { [ "$rc" -eq "$1" ] || fail "exit code $rc, expected $1"; }
 expect_out() { grep -qF -- "$1" "$work/out" || fail "stdout lacks '$1'"; }
 expect_err() { grep -qF -- "$1" "$work/err" || fail "stderr lacks '$1'"; }
 expect_no_err() { [ ! -s "$work/err" ] || fail "unexpected stderr"; }
+expect_out_is() { [ "$(cat "$work/out")" = "$1" ] || fail "stdout is not exactly '$1'"; }
 json_check() { # json_check PYTHON-EXPRESSION over `d`, the parsed stdout
   python3 -c "import json,sys; d=json.load(open('$work/out')); sys.exit(0 if ($1) else 1)" ||
     fail "JSON check failed: $1"
@@ -73,12 +85,32 @@ usage)
   printf '{"error_window": 10, "colour": "blue"}' >"$work/bad.json"
   run --config "$work/bad.json" list; expect_rc 78; expect_err "the configuration is not valid"; expect_err "colour"
   run --config="$work/bad.json" health; expect_rc 78
+  expect_full --version
+  expect_full --help
+  expect_full list --help
+  # serve's limits take a whole number in range
+  run serve --max-connections 0; expect_rc 64
+  expect_err "option '--max-connections' is a whole number in 1..4096, got '0'"
+  run serve --max-connections=4097; expect_rc 64; expect_err "in 1..4096, got '4097'"
+  run serve --max-connections ' 5'; expect_rc 64
+  run serve --max-connections 5x; expect_rc 64
+  run serve --max-connections-per-address -1; expect_rc 64
+  expect_err "option '--max-connections-per-address' is a whole number in 1..4096, got '-1'"
+  run serve --header-timeout-ms 9; expect_rc 64
+  expect_err "option '--header-timeout-ms' is a whole number in 10..3600000, got '9'"
+  run serve --header-timeout-ms 99999999999; expect_rc 64
+  run serve --header-timeout-ms; expect_rc 64; expect_err "option '--header-timeout-ms' needs a value"
+  run list --max-connections 5; expect_rc 64; expect_err "unknown option '--max-connections' for 'list'"
+  run serve --help; expect_rc 0; expect_out "--max-connections N"; expect_out "default 64"
+  expect_out "default 16"; expect_out "default 10000"
   ;;
 health)
   run $P health; expect_rc 0; expect_out "Status: HEALTHY"; expect_out "algorithm_error_rate"
   expect_out "add@1.0.0"; expect_out "allocator_consistency"; expect_out "memory_limit"
   run $P health --json; expect_rc 0
   json_check "d['status'] == 'HEALTHY' and any(c.get('subject') == 'sleepy@1.0.0' for c in d['checks'])"
+  expect_full $P health
+  expect_full $P health --json
   committed=$(committed_with_ballast)
   [ -n "$committed" ] && [ "$committed" -ge 4194304 ] || { last=metrics; fail "ballast committed '$committed'"; }
   BRT_MAX_MEMORY=$((committed * 100 / 85)) run --plugin-dir "$CLI_BALLAST" health
@@ -99,9 +131,11 @@ list)
   # Aligned: each row's VERSION column starts where its header does.
   awk 'NR == 1 {col = index($0, "VERSION")} NR > 1 && substr($0, col, 5) != "1.0.0" {exit 1}' "$work/out" ||
     fail "columns are not aligned"
-  [ "$(wc -l <"$work/out")" -eq 7 ] || fail "expected a header and 6 rows"
+  [ "$(wc -l <"$work/out")" -eq 12 ] || fail "expected a header and 11 rows"
   run $P list --json; expect_rc 0
-  json_check "len(d) == 6 and d[0]['name'] == 'add' and d[0]['kind'] == 'native' and d[0]['signature'] == 'i64(i64,i64)'"
+  json_check "len(d) == 11 and d[0]['name'] == 'add' and d[0]['kind'] == 'native' and d[0]['signature'] == 'i64(i64,i64)'"
+  expect_full $P list
+  expect_full $P list --json
   mkdir "$work/empty"
   run --plugin-dir "$work/empty" list --json; expect_rc 0; json_check "d == []"
   ;;
@@ -127,20 +161,60 @@ call)
   run $P call sum --params '[0, 3]'; expect_rc 65; expect_err "cannot be given on the command line"
   run $P call sleepy --params '[0]'; expect_rc 0; expect_out "0"
   run $P call sleepy --params '[150]'; expect_rc 75; expect_err "code:    BRT_E_TIMEOUT"; expect_err "sleepy"
+  # Integers are passed exactly (never through a double), over each type's whole range.
+  run $P call add --params '[9007199254740993, 0]'; expect_rc 0; expect_out_is 9007199254740993
+  run $P call add --params '[9223372036854775806, 1]'; expect_rc 0; expect_out_is 9223372036854775807
+  run $P call add --params '[-9223372036854775808, 0]'; expect_rc 0; expect_out_is -9223372036854775808
+  run $P call add --params '[9223372036854775808, 0]'; expect_rc 65
+  expect_err "'add' argument 1 (i64): expected an integer in [-9223372036854775808, 9223372036854775807], got 9223372036854775808"
+  run $P call add --params '[0, -9223372036854775809]'; expect_rc 65
+  expect_err "argument 2 (i64): expected an integer in [-9223372036854775808, 9223372036854775807], got -9223372036854775809"
+  run $P call echo_u64 --params '[18446744073709551615]'; expect_rc 0; expect_out_is 18446744073709551615
+  run $P call echo_u64 --params '[9223372036854775808]'; expect_rc 0; expect_out_is 9223372036854775808
+  run $P call echo_u64 --params '[9007199254740993]'; expect_rc 0; expect_out_is 9007199254740993
+  run $P call echo_u64 --params '[18446744073709551616]'; expect_rc 65
+  expect_err "(u64): expected an integer in [0, 18446744073709551615], got 18446744073709551616"
+  run $P call echo_u64 --params '[-1]'; expect_rc 65; expect_err "in [0, 18446744073709551615], got -1"
+  run $P call echo_i8 --params '[-128]'; expect_rc 0; expect_out_is -128
+  run $P call echo_i8 --params '[127]'; expect_rc 0; expect_out_is 127
+  run $P call echo_i8 --params '[128]'; expect_rc 65; expect_err "(i8): expected an integer in [-128, 127], got 128"
+  run $P call echo_i8 --params '[-129]'; expect_rc 65; expect_err "got -129"
+  run $P call echo_i8 --params '[1e2]'; expect_rc 0; expect_out_is 100
+  run $P call add --params '[9007199254740993.0, 0]'; expect_rc 65; expect_err "may have been rounded"
+  run $P call is_even --params '[4294967295]'; expect_rc 0; expect_out_is false
+  run $P call is_even --params '[4294967296]'; expect_rc 65; expect_err "(u32): expected an integer in [0, 4294967295], got 4294967296"
+  run $P call is_even --params '[true]'; expect_rc 65; expect_err "got a boolean"
+  run $P call echo_f32 --params '[0.1]'; expect_rc 0; expect_out_is 0.1
+  run $P call echo_f32 --params '[1e39]'; expect_rc 65; expect_err "(f32): expected a number in [-3.40282347e+38, 3.40282347e+38], got 1e+39"
+  run $P call scale --params '[0.1, 3]'; expect_rc 0; expect_out_is 0.30000000000000004
+  # A str argument is a C string: a NUL inside is refused, not cut.
+  run $P call length --params '["ab\u0000cd"]'; expect_rc 65
+  expect_err "'length' argument 1 (str): expected a string without NUL characters, got \u0000 at byte 2 of 5"
+  expect_out_is ""
+  # JSON has no infinities or NaN: null, with a warning.
+  run $P call infinity; expect_rc 0; expect_out_is null
+  expect_err "warning: 'infinity' returned +infinity, which JSON cannot represent; printed null"
+  run $P call nan; expect_rc 0; expect_out_is null; expect_err "'nan' returned NaN"
+  run $P call scale --params '[1e308, -10]'; expect_rc 0; expect_out_is null; expect_err "returned -infinity"
+  expect_full $P call add --params '[2, 40]'
   ;;
 metrics)
   run $P metrics; expect_rc 0; expect_no_err
   expect_out "# TYPE bridgert_calls_total counter"; expect_out 'bridgert_calls_total{algorithm="add",version="1.0.0",status="BRT_OK"} 0'
-  expect_out "bridgert_algorithms_registered 6"; expect_out 'bridgert_memory_live_bytes{type="c_heap"}'
+  expect_out "bridgert_algorithms_registered 11"; expect_out 'bridgert_memory_live_bytes{type="c_heap"}'
   if [ -n "$PROMTOOL" ]; then "$PROMTOOL" check metrics <"$work/out" || fail "promtool check metrics"; fi
   run $P metrics --format json; expect_rc 0
-  json_check "len(d['algorithms']) == 6 and 'memory' in d and d['gauges']['algorithms_registered'] == 6"
+  json_check "len(d['algorithms']) == 11 and 'memory' in d and d['gauges']['algorithms_registered'] == 11"
   run $P metrics --format=prometheus; expect_rc 0; expect_out "bridgert_uptime_seconds"
   run $P metrics --format summary; expect_rc 0; expect_no_err
-  expect_out "algorithms_registered 6"; expect_out "ALGORITHM"; expect_out "add@1.0.0"
+  expect_out "algorithms_registered 11"; expect_out "ALGORITHM"; expect_out "add@1.0.0"
   expect_out "Memory: "; expect_out "by type: c_heap"
   awk '/^ALGORITHM/ {col = index($0, "STATE"); next} col && /@1.0.0/ && substr($0, col, 6) != "closed" {exit 1}' "$work/out" ||
     fail "summary columns are not aligned"
+  # Output that cannot be written is an I/O error (74), in every format.
+  expect_full $P metrics
+  expect_full $P metrics --format json
+  expect_full $P metrics --format summary
   ;;
 serve)
   [ -n "$CURL" ] || { echo "curl is not installed: skipping serve" >&2; exit 77; }
@@ -196,6 +270,16 @@ serve)
   run serve --listen 127.0.0.1:-1; expect_rc 64
   run serve --listen 127.0.0.1:; expect_rc 64
   run serve --listen 300.0.0.1:80; expect_rc 64
+  # The bound address cannot be written: the server is of no use, 74 (at
+  # once; `timeout` bounds the check should the server keep running).
+  timeout 20 "$BRIDGERT" $P serve --listen 127.0.0.1:0 >/dev/full 2>"$work/err" </dev/null
+  rc=$?; : >"$work/out"; last="bridgert serve >/dev/full"
+  expect_rc 74; expect_err "bridgert: writing the output failed"
+  ;;
+serve_limits)
+  # Slow and many clients: per-address and total connection limits, and the
+  # request-header deadline (a few seconds, loopback only).
+  python3 "$CLI_TEST_DIR/serve_limits.py" "$BRIDGERT" "$CLI_PLUGINS" || { last="serve_limits.py"; fail "see above"; }
   ;;
 demo)
   mkdir "$work/empty"
@@ -206,6 +290,7 @@ demo)
   expect_out "= [[19,22],[43,50]]"; expect_out "Status: HEALTHY"
   grep -Eq '^dot@1.0.0 +closed +1000 +0 +0 ' "$work/out" || fail "no summary row for dot"
   grep -Eq '^fail@1.0.0 +closed +1 +1 +0 .*BRT_E_OUT_OF_RANGE' "$work/out" || fail "no summary row for fail"
+  expect_full --plugin-dir "$EXAMPLE_PLUGINS" demo
   run demo; expect_rc 0; expect_out "== Metrics"  # the build tree's examples by default
   run --plugin-dir "$EXAMPLE_PLUGINS" call fail --params '["int"]'; expect_rc 70
   expect_err "type:    int"; expect_err "code:    BRT_E_CPP_EXCEPTION"

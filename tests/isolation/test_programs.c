@@ -1,12 +1,13 @@
 /* External programs as algorithms (manifests), through the public ABI:
  * every outcome of a call in "process" and in "sandbox" mode, the
- * refusals of a manifest, the per-call directory's removal, descriptors and
- * children after many calls, concurrent calls, and the example program.
+ * per-call directory's removal, descriptors and children after many calls,
+ * concurrent calls, the isolation a load gets, and the example program
+ * (the manifests' refusals are in test_manifests.c).
  *
  * The programs are tests/isolation/programs/behave (one mode per manifest
  * there) and examples/matrix_program. TMPDIR points at a directory of this
  * run, so that every test can check that no per-call directory is left. */
-#include "brt_test.h"
+#include "programs_test.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,9 +20,8 @@
 
 #define SECRET "TOP-SECRET-bridgert-host-file"
 
-static char programs_dir[4096]; /* the build tree's tests/isolation/programs */
-static char example_dir[4096];  /* the build tree's examples/matrix_program */
-static char tmp_dir[4096];      /* TMPDIR of this run */
+static char example_dir[4096]; /* the build tree's examples/matrix_program */
+static char tmp_dir[4096];     /* TMPDIR of this run */
 static bool sandbox_works;
 static char sandbox_why[1024];
 
@@ -52,25 +52,6 @@ static brt_isolation test_mode(void **state) {
     skip();
   }
   return mode;
-}
-
-static brt_runtime *runtime_open(void) {
-  brt_config cfg;
-  assert_ok(brt_config_default(&cfg));
-  cfg.error_rate_threshold = 1.0; /* failing on purpose must not isolate an algorithm */
-  brt_runtime *rt = brt_runtime_open(&cfg);
-  brt_config_dispose(&cfg);
-  assert_non_null(rt);
-  return rt;
-}
-
-static brt_status load(brt_runtime *rt, const char *path, brt_isolation mode, uint32_t timeout_ms,
-                       uint64_t memory_limit) {
-  brt_plugin_options options = {.struct_size = sizeof options,
-                                .isolation = mode,
-                                .timeout_ms = timeout_ms,
-                                .memory_limit = memory_limit};
-  return brt_plugin_load_ex(rt, path, &options);
 }
 
 /* A runtime with programs/<name>.algorithm.json loaded in `mode`. */
@@ -336,22 +317,6 @@ static void test_threads(void **state) {
 
 /* --- Loading ------------------------------------------------------------------------- */
 
-static int count_algorithms(void *ctx, const brt_algorithm *algorithm) {
-  (void)algorithm;
-  ++*(int *)ctx;
-  return 0;
-}
-
-static void test_load_dir(void **state) {
-  (void)state;
-  brt_runtime *rt = runtime_open();
-  assert_ok(brt_plugin_load_dir(rt, programs_dir));
-  int count = 0;
-  assert_ok(brt_algorithms_list(rt, count_algorithms, &count));
-  assert_int_equal(count, 17);
-  brt_runtime_close(rt);
-}
-
 static void test_example(void **state) {
   brt_isolation mode = test_mode(state);
   brt_runtime *rt = runtime_open();
@@ -370,118 +335,6 @@ static void test_example(void **state) {
               "{\"matrix_a\": [[1, 2, 3]], \"matrix_b\": [[5, 6], [7, 8]]}", BRT_E_PLUGIN,
               "cannot multiply a 1x3 matrix by a 2x2 one");
   call_expect(rt, "matrix_multiplication", "{\"matrix_a\": [[1]]}", BRT_E_VALIDATION, "matrix_b");
-  brt_runtime_close(rt);
-}
-
-/* A scratch directory (0755) with a copy of behave and `manifest` as
- * NAME.algorithm.json; returns the manifest's path in `path`. */
-static void scratch_manifest(char *dir, size_t dir_size, const char *manifest, char *path,
-                             size_t path_size) {
-  const char *root = getenv("BRT_BUILD_ROOT");
-  snprintf(dir, dir_size, "%s/tests/isolation/scratch-XXXXXX", root ? root : ".");
-  assert_non_null(mkdtemp(dir));
-  assert_int_equal(chmod(dir, 0755), 0);
-  char from[8192], to[8192], command[24700];
-  snprintf(from, sizeof from, "%s/behave", programs_dir);
-  snprintf(to, sizeof to, "%s/behave", dir);
-  snprintf(command, sizeof command, "cp '%s' '%s' && chmod 0755 '%s'", from, to, to);
-  assert_int_equal(system(command), 0);
-  snprintf(path, path_size, "%s/test.algorithm.json", dir);
-  FILE *out = fopen(path, "w");
-  assert_non_null(out);
-  fputs(manifest, out);
-  assert_int_equal(fclose(out), 0);
-  assert_int_equal(chmod(path, 0644), 0);
-}
-
-static void remove_scratch(const char *dir) {
-  char command[8300];
-  snprintf(command, sizeof command, "rm -rf '%s'", dir);
-  assert_int_equal(system(command), 0);
-}
-
-#define MANIFEST_HEAD "{\"name\": \"t\", \"version\": \"1.0.0\", \"protocol\": \"files\", "
-
-/* Loading `manifest` (as a scratch manifest) fails with `want` and
- * `needle`; the error names the manifest. */
-static void expect_refusal(const char *manifest, brt_status want, const char *needle) {
-  char dir[4096], path[8192];
-  scratch_manifest(dir, sizeof dir, manifest, path, sizeof path);
-  brt_runtime *rt = runtime_open();
-  assert_status(load(rt, path, BRT_ISOLATION_PROCESS, 0, 0), want);
-  char text[4096];
-  brt_error_format(brt_last_error(), text, sizeof text);
-  if (!strstr(text, needle)) fail_msg("error \"%s\" does not contain \"%s\"", text, needle);
-  if (!strstr(text, "test.algorithm.json"))
-    fail_msg("error \"%s\" does not name the manifest", text);
-  brt_runtime_close(rt);
-  remove_scratch(dir);
-}
-
-static void test_manifest_refusals(void **state) {
-  (void)state;
-  expect_refusal(MANIFEST_HEAD "\"command\": [\"behave\"], \"colour\": 1}", BRT_E_PLUGIN,
-                 "unknown key \"colour\"");
-  expect_refusal(MANIFEST_HEAD "\"description\": \"no command\"}", BRT_E_PLUGIN,
-                 "\"command\" is missing");
-  expect_refusal(MANIFEST_HEAD "\"command\": [\"behave\"], \"command\": [\"behave\"]}",
-                 BRT_E_PLUGIN, "duplicate key \"command\"");
-  expect_refusal(MANIFEST_HEAD "\"command\": [\"behave\"], \"timeout_ms\": \"5\"}", BRT_E_PLUGIN,
-                 "\"timeout_ms\" must be an integer");
-  expect_refusal(MANIFEST_HEAD "\"command\": []}", BRT_E_PLUGIN, "\"command\" must name a program");
-  expect_refusal(MANIFEST_HEAD "\"command\": [\"../programs/behave\"]}", BRT_E_PERMISSION,
-                 "\"..\" component");
-  expect_refusal(MANIFEST_HEAD "\"command\": [\"/bin/true\"]}", BRT_E_PERMISSION, "absolute path");
-  expect_refusal(MANIFEST_HEAD "\"command\": [\"behave\"], \"isolation\": \"none\"}", BRT_E_PLUGIN,
-                 "always runs in its own process");
-  expect_refusal(
-      "{\"name\": \"t\", \"version\": \"1.0.0\", \"protocol\": \"pipes\", "
-      "\"command\": [\"behave\"]}",
-      BRT_E_PLUGIN, "\"protocol\" is \"pipes\"");
-  expect_refusal(MANIFEST_HEAD "\"command\": [\"missing\"]}", BRT_E_NOT_FOUND, "missing");
-  expect_refusal("[1, 2]", BRT_E_PLUGIN, "must be an object");
-  expect_refusal(MANIFEST_HEAD "\"command\": [\"behave\"],\n \"x\" }", BRT_E_PLUGIN, "line 2");
-}
-
-static void test_manifest_file_refusals(void **state) {
-  (void)state;
-  char dir[4096], path[8192], program[8192];
-  brt_runtime *rt = runtime_open();
-  /* The program is a symbolic link out of the manifest's directory. */
-  scratch_manifest(dir, sizeof dir, MANIFEST_HEAD "\"command\": [\"link\"]}", path, sizeof path);
-  snprintf(program, sizeof program, "%s/link", dir);
-  char target[8192];
-  snprintf(target, sizeof target, "%s/behave", programs_dir);
-  assert_int_equal(symlink(target, program), 0);
-  assert_status(load(rt, path, BRT_ISOLATION_PROCESS, 0, 0), BRT_E_PERMISSION);
-  assert_last_error(BRT_E_PERMISSION, "outside the manifest's directory");
-  remove_scratch(dir);
-  /* A world-writable manifest, then a program that is not executable. */
-  scratch_manifest(dir, sizeof dir, MANIFEST_HEAD "\"command\": [\"behave\"]}", path, sizeof path);
-  assert_int_equal(chmod(path, 0666), 0);
-  assert_status(load(rt, path, BRT_ISOLATION_PROCESS, 0, 0), BRT_E_PERMISSION);
-  assert_last_error(BRT_E_PERMISSION, "world-writable");
-  assert_int_equal(chmod(path, 0644), 0);
-  snprintf(program, sizeof program, "%s/behave", dir);
-  assert_int_equal(chmod(program, 0644), 0);
-  assert_status(load(rt, path, BRT_ISOLATION_PROCESS, 0, 0), BRT_E_PERMISSION);
-  assert_last_error(BRT_E_PERMISSION, "not executable");
-  assert_int_equal(chmod(program, 0755), 0);
-  /* Now it loads, once. */
-  assert_ok(load(rt, path, BRT_ISOLATION_PROCESS, 0, 0));
-  assert_status(load(rt, path, BRT_ISOLATION_PROCESS, 0, 0), BRT_E_EXISTS);
-  assert_ok(brt_plugin_unload(rt, path));
-  remove_scratch(dir);
-  /* A manifest larger than 1 MiB is not read. */
-  char *huge = malloc((2u << 20) + 1);
-  assert_non_null(huge);
-  memset(huge, ' ', 2u << 20);
-  huge[2u << 20] = '\0';
-  memcpy(huge, "{}", 2);
-  scratch_manifest(dir, sizeof dir, huge, path, sizeof path);
-  free(huge);
-  assert_status(load(rt, path, BRT_ISOLATION_PROCESS, 0, 0), BRT_E_LIMIT_EXCEEDED);
-  remove_scratch(dir);
   brt_runtime_close(rt);
 }
 
@@ -561,9 +414,8 @@ static void test_no_silent_fallback(void **state) {
 }
 
 int main(int argc, char **argv) {
-  const char *root = getenv("BRT_BUILD_ROOT");
-  if (!root) root = ".";
-  snprintf(programs_dir, sizeof programs_dir, "%s/tests/isolation/programs", root);
+  const char *root = programs_test_setup();
+  if (!root) return 1;
   snprintf(example_dir, sizeof example_dir, "%s/examples/matrix_program", root);
   /* The per-call directories go here: readable by others, as a sandboxed
    * program of a root host is uid 65534 on the host. */
@@ -613,9 +465,6 @@ int main(int argc, char **argv) {
       BOTH(test_no_leaks),
       BOTH(test_threads),
       BOTH(test_example),
-      cmocka_unit_test(test_load_dir),
-      cmocka_unit_test(test_manifest_refusals),
-      cmocka_unit_test(test_manifest_file_refusals),
       cmocka_unit_test_prestate(test_stronger_isolation_wins, &mode_sandbox),
       BOTH(test_not_a_program),
       cmocka_unit_test(test_no_silent_fallback),

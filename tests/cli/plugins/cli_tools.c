@@ -1,15 +1,24 @@
-/* The CLI tests' plugin: native algorithms of several signatures, and one
+/* The CLI tests' plugin: native algorithms of several signatures (the
+ * echo_* ones return their argument, to check that `bridgert call` passes
+ * every value of a type exactly), two that return a non-finite f64, and one
  * with a 100 ms deadline that fails with BRT_E_TIMEOUT when asked to sleep
  * longer. */
 #include <bridgert.h>
 
+#include <math.h>
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
 const uint32_t brt_plugin_abi_version = BRT_ABI_VERSION;
 
-static int64_t add(int64_t a, int64_t b) { return a + b; }
+/* Wraps around instead of overflowing (which would be undefined). */
+static int64_t add(int64_t a, int64_t b) { return (int64_t)((uint64_t)a + (uint64_t)b); }
+static int8_t echo_i8(int8_t x) { return x; }
+static uint64_t echo_u64(uint64_t x) { return x; }
+static float echo_f32(float x) { return x; }
+static double infinity(void) { return INFINITY; }
+static double not_a_number(void) { return NAN; }
 static double scale(double x, double factor) { return x * factor; }
 static bool is_even(uint32_t x) { return x % 2 == 0; }
 static uint64_t length(const char *text) { return strlen(text); }
@@ -39,6 +48,11 @@ brt_status brt_plugin_init_v1(brt_runtime *rt, uint32_t abi_version) {
       NATIVE("length", length, "u64(str)", 0, "Bytes in a string"),
       NATIVE("sum", sum, "f64(ptr,u64)", 0, "Sums an array of doubles"),
       NATIVE("sleepy", sleep_ms, "u32(u32)", 100, "Sleeps; its deadline is 100 ms"),
+      NATIVE("echo_i8", echo_i8, "i8(i8)", 0, "Returns its argument"),
+      NATIVE("echo_u64", echo_u64, "u64(u64)", 0, "Returns its argument"),
+      NATIVE("echo_f32", echo_f32, "f32(f32)", 0, "Returns its argument"),
+      NATIVE("infinity", infinity, "f64()", 0, "Returns +infinity"),
+      NATIVE("nan", not_a_number, "f64()", 0, "Returns NaN"),
   };
   for (size_t i = 0; i < sizeof algorithms / sizeof algorithms[0]; i++) {
     brt_status status = brt_register(rt, &algorithms[i]);
