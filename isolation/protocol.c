@@ -1,7 +1,9 @@
 /* Messages over a SOCK_SEQPACKET socket (protocol.h). Each message is one
  * datagram: a header, then the body inline or, when large, in a memfd sent
  * as the first descriptor. Every received field is checked before use: the
- * host reads what a hostile worker sends. */
+ * host reads what a hostile worker sends. A call costs five system calls:
+ * the host's sendmsg, poll (for its deadline) and recvmsg, the worker's
+ * blocking recvmsg and its sendmsg. */
 #include "protocol.h"
 
 #include <errno.h>
@@ -135,43 +137,30 @@ int _brt_isolation_message_receive(int sock, uint64_t deadline_ns, brt_message *
                                    size_t why_size) {
   memset(out, 0, sizeof *out);
   why[0] = '\0';
-  for (;;) {
-    int timeout = -1;
-    if (deadline_ns) {
-      uint64_t now = _brt_isolation_now_ns();
-      if (now >= deadline_ns) return ETIMEDOUT;
-      uint64_t left_ms = (deadline_ns - now + 999999u) / 1000000u;
-      timeout = left_ms > 86400000u ? 86400000 : (int)left_ms;
-    }
+  /* Without a deadline (a worker waiting for its next call) the receive
+   * itself blocks: one system call per message. */
+  while (deadline_ns) {
+    uint64_t now = _brt_isolation_now_ns();
+    if (now >= deadline_ns) return ETIMEDOUT;
+    uint64_t left_ms = (deadline_ns - now + 999999u) / 1000000u;
+    int timeout = left_ms > 86400000u ? 86400000 : (int)left_ms;
     struct pollfd pfd = {.fd = sock, .events = POLLIN};
     int ready = poll(&pfd, 1, timeout);
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) return errno;
-    if (ready == 0) continue; /* re-check the deadline */
-    break;
+    if (ready > 0) break;
   }
-  /* Peek at the datagram's size first, so the buffer fits it exactly. */
+  /* Every datagram fits a header and an inline body: receive it in one
+   * call into a buffer of that size (a larger body comes in a memfd). */
   message_header header;
-  ssize_t size;
-  do size = recv(sock, &header, sizeof header, MSG_PEEK | MSG_TRUNC);
-  while (size < 0 && errno == EINTR);
-  if (size == 0) return ECONNRESET;
-  if (size < 0) return errno == EPIPE ? ECONNRESET : errno;
-  if ((size_t)size < sizeof header) {
-    /* Consume the runt so the next receive does not see it again. */
-    (void)recv(sock, &header, 0, MSG_TRUNC);
-    snprintf(why, why_size, "a message of %zd bytes is shorter than its header", size);
-    return EPROTO;
-  }
-  size_t inline_len = (size_t)size - sizeof header;
-  uint8_t *inline_body = malloc(inline_len ? inline_len : 1);
+  uint8_t *inline_body = malloc(BRT_PROTOCOL_INLINE_MAX);
   if (!inline_body) return ENOMEM;
   union {
     char buf[CMSG_SPACE(sizeof(int) * (BRT_WIRE_FDS_MAX + 1))];
     struct cmsghdr align;
   } control;
   struct iovec iov[2] = {{.iov_base = &header, .iov_len = sizeof header},
-                         {.iov_base = inline_body, .iov_len = inline_len}};
+                         {.iov_base = inline_body, .iov_len = BRT_PROTOCOL_INLINE_MAX}};
   struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2, .msg_control = control.buf,
                        .msg_controllen = sizeof control.buf};
   ssize_t got;
@@ -179,7 +168,7 @@ int _brt_isolation_message_receive(int sock, uint64_t deadline_ns, brt_message *
   while (got < 0 && errno == EINTR);
   if (got <= 0) {
     free(inline_body);
-    return got == 0 ? ECONNRESET : errno;
+    return got == 0 || errno == EPIPE ? ECONNRESET : errno;
   }
   int fds[BRT_WIRE_FDS_MAX + 1];
   size_t fd_count = 0;
@@ -194,7 +183,11 @@ int _brt_isolation_message_receive(int sock, uint64_t deadline_ns, brt_message *
     }
   }
   int err = 0;
-  if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+  size_t inline_len = (size_t)got >= sizeof header ? (size_t)got - sizeof header : 0;
+  if ((size_t)got < sizeof header) {
+    snprintf(why, why_size, "a message of %zd bytes is shorter than its header", got);
+    err = EPROTO;
+  } else if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
     snprintf(why, why_size, "a message arrived truncated (more descriptors than %d?)",
              BRT_WIRE_FDS_MAX);
     err = EPROTO;
