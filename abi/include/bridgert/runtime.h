@@ -66,9 +66,17 @@ typedef brt_status (*brt_native_thunk)(void *native_fn, void *ret, void **args);
  *             str, e.g. "f64(ptr,ptr,u64)"; "(void)" means no arguments
  * timeout_ms  deadline of each call; 0: the runtime's default_timeout_ms for
  *             value calls, and no deadline for native calls (which then skip
- *             the clock entirely: that is the fast path)
- * memory_limit reserved: must be 0 in this version (BRT_E_UNSUPPORTED
- *             otherwise); the process-wide limit is max_memory
+ *             the clock entirely: that is the fast path). In process a late
+ *             call is reported TIMEOUT when it returns; an isolated plugin's
+ *             worker is killed at the deadline
+ * memory_limit bytes one call may hold, 0: none. A per-call budget of the
+ *             net bridgert heap bytes (C, Rust, C++ heap blocks) the
+ *             calling thread allocates during the call; an allocation past
+ *             it fails with BRT_E_LIMIT_EXCEEDED. Not counted: plain
+ *             malloc, other threads the algorithm starts, SHARED and MAPPED
+ *             blocks (docs/plugins.md). For a hard limit on everything a
+ *             plugin allocates, run it isolated (brt_plugin_options
+ *             memory_limit, per worker process)
  * flags       must be 0 in this version
  * ctx         passed to value_fn as is
  * native_thunk (since struct_size covers it) a compiled thunk for native_fn;
@@ -131,8 +139,11 @@ BRT_PLUGIN_EXPORT extern const uint32_t brt_plugin_abi_version;
 
 /* Opens a runtime with a copy of `cfg` (validated), or with the defaults
  * overridden by the BRT_CONFIG file and the environment when `cfg` is NULL.
- * NULL on failure (INVALID_ARGUMENT for a bad config, OUT_OF_MEMORY).
- * Since 0.1.0. */
+ * Its allocator settings (max_memory, gc_*, tracking, hardened) apply to
+ * the process's allocator until it is closed, the strictest of the open
+ * runtimes' winning (config.h). NULL on failure (INVALID_ARGUMENT for a bad
+ * config; the BRT_CONFIG file's IO or NOT_FOUND; OUT_OF_MEMORY); nothing
+ * is applied then. Since 0.1.0. */
 BRT_API brt_runtime *brt_runtime_open(const brt_config *cfg);
 /* Closes a runtime: unregisters everything and drops its plugins (each is
  * dlclose()d when its last in-flight call or prepared handle is gone).
