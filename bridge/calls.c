@@ -17,26 +17,43 @@
 #include <stdlib.h>
 #include <string.h>
 
-brt_status _brt_bridge_entry_attach_value(brt_entry *entry, const char *input_schema) {
-  if (!input_schema) return BRT_OK;
-  brt_schema *schema = brt_schema_compile(input_schema);
-  if (!schema) {
+/* Compiles `text` (which) into *schema and keeps a copy of it in *copy. */
+static brt_status attach_schema(brt_entry *entry, const char *which, const char *text,
+                                struct brt_schema **schema, char **copy) {
+  brt_schema *compiled = brt_schema_compile(text);
+  if (!compiled) {
     brt_status code = brt_error_code(brt_last_error());
     return brt_error_wrap(code ? code : BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                          "brt_register: algorithm \"%s\": input_schema does not compile: %s",
-                          entry->name, brt_error_message(brt_last_error()));
+                          "brt_register: algorithm \"%s\": %s does not compile: %s", entry->name,
+                          which, brt_error_message(brt_last_error()));
   }
-  size_t len = strlen(input_schema) + 1;
-  entry->schema_text = malloc(len);
-  if (!entry->schema_text) {
-    brt_schema_free(schema);
+  size_t len = strlen(text) + 1;
+  *copy = malloc(len);
+  if (!*copy) {
+    brt_schema_free(compiled);
     return brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
-                         "brt_register: out of memory copying the input schema of \"%s\"",
+                         "brt_register: out of memory copying the %s of \"%s\"", which,
                          entry->name);
   }
-  memcpy(entry->schema_text, input_schema, len);
-  entry->schema = schema;
-  entry->desc.input_schema = entry->schema_text; /* listed by brt_algorithms_list */
+  memcpy(*copy, text, len);
+  *schema = compiled;
+  return BRT_OK;
+}
+
+brt_status _brt_bridge_entry_attach_value(brt_entry *entry, const char *input_schema,
+                                          const char *output_schema) {
+  if (input_schema) {
+    brt_status status =
+        attach_schema(entry, "input_schema", input_schema, &entry->schema, &entry->schema_text);
+    if (status != BRT_OK) return status;
+    entry->desc.input_schema = entry->schema_text; /* listed by brt_algorithms_list */
+  }
+  if (output_schema) {
+    brt_status status = attach_schema(entry, "output_schema", output_schema,
+                                      &entry->output_schema, &entry->output_schema_text);
+    if (status != BRT_OK) return status;
+    entry->desc.output_schema = entry->output_schema_text;
+  }
   return BRT_OK;
 }
 
@@ -45,6 +62,10 @@ void _brt_bridge_entry_detach_value(brt_entry *entry) {
   entry->schema = NULL;
   free(entry->schema_text);
   entry->schema_text = NULL;
+  brt_schema_free(entry->output_schema);
+  entry->output_schema = NULL;
+  free(entry->output_schema_text);
+  entry->output_schema_text = NULL;
 }
 
 static brt_status run_value(const brt_entry *entry, const brt_value *params, brt_value **result) {
@@ -72,6 +93,12 @@ static brt_status run_value(const brt_entry *entry, const brt_value *params, brt
     status = _brt_bridge_algorithm_failed(entry, status);
   else if (deadline)
     status = _brt_bridge_deadline_check(entry, started, deadline, _brt_bridge_now_ns());
+  if (status == BRT_OK && entry->output_schema &&
+      (status = brt_validate(entry->output_schema, out)) != BRT_OK)
+    status = brt_error_wrap(status, BRT_ORIGIN_C, NULL,
+                            "algorithm \"%s@%s\" returned a result that does not match its "
+                            "output_schema: %s",
+                            entry->name, entry->version, brt_error_message(brt_last_error()));
   if (status != BRT_OK) {
     if (out) brt_value_release(out);
     return status;

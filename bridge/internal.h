@@ -90,6 +90,8 @@ typedef struct brt_entry {
   char *label; /* "algorithm \"name@version\"": names its memory budget in errors */
   brt_semver semver;
   struct brt_schema *schema; /* compiled input schema, or NULL */
+  struct brt_schema *output_schema; /* compiled output schema, or NULL */
+  char *output_schema_text;
   struct brt_algo_stats *stats; /* owned by core->monitor; every call records here */
   bool has_native;
   brt_signature sig;
@@ -160,8 +162,9 @@ void _brt_bridge_fork_forget(brt_core *core);
 
 /* --- calls.c -------------------------------------------------------------- */
 
-/* Compiles the input schema (NULL: none) into the entry. */
-brt_status _brt_bridge_entry_attach_value(brt_entry *entry, const char *input_schema);
+/* Compiles the input and output schemas (NULL: none) into the entry. */
+brt_status _brt_bridge_entry_attach_value(brt_entry *entry, const char *input_schema,
+                                          const char *output_schema);
 void _brt_bridge_entry_detach_value(brt_entry *entry);
 
 /* --- observe.c ------------------------------------------------------------ */

@@ -120,10 +120,13 @@ int _brt_bridge_semver_compare(const brt_semver *a, const brt_semver *b) {
   return prerelease_compare(a, b);
 }
 
-/* The Rust shim mirrors brt_algorithm; its layout is part of the ABI. */
+/* The Rust shim mirrors brt_algorithm; its layout is part of the ABI.
+ * Fields are only ever appended (callers say how much they have in
+ * struct_size): output_schema came after native_thunk. */
 #if UINTPTR_MAX == UINT64_MAX
 _Static_assert(offsetof(brt_algorithm, timeout_ms) == 64 && offsetof(brt_algorithm, ctx) == 88 &&
-                   offsetof(brt_algorithm, native_thunk) == 96 && sizeof(brt_algorithm) == 104,
+                   offsetof(brt_algorithm, native_thunk) == 96 &&
+                   offsetof(brt_algorithm, output_schema) == 104 && sizeof(brt_algorithm) == 112,
                "brt_algorithm's layout changed: that is an ABI change");
 #endif
 
@@ -207,6 +210,7 @@ brt_entry *_brt_bridge_entry_create(brt_core *core, const brt_algorithm *a) {
   entry->desc.version = entry->version;
   entry->desc.description = entry->description;
   entry->desc.input_schema = NULL;
+  entry->desc.output_schema = NULL;
   entry->desc.signature = NULL;
   /* The prerelease points into our own copy of the version text. */
   if (_brt_bridge_semver_parse(entry->version, &entry->semver) != BRT_OK) {
@@ -228,7 +232,11 @@ brt_entry *_brt_bridge_entry_create(brt_core *core, const brt_algorithm *a) {
     entry_free(entry);
     return NULL;
   }
-  if (_brt_bridge_entry_attach_value(entry, a->input_schema) != BRT_OK) {
+  const char *output_schema =
+      a->struct_size >= offsetof(brt_algorithm, output_schema) + sizeof a->output_schema
+          ? a->output_schema
+          : NULL;
+  if (_brt_bridge_entry_attach_value(entry, a->input_schema, output_schema) != BRT_OK) {
     entry_free(entry);
     return NULL;
   }

@@ -1,6 +1,7 @@
 /* Runtime handles, their cores, and the read sections that let calls look up
  * algorithms without a lock (see internal.h for the whole scheme). */
 #include "internal.h"
+#include "../memory_manager/settings.h"
 
 #include <sched.h>
 #include <stdlib.h>
@@ -16,6 +17,9 @@ struct brt_runtime {
   uint64_t magic;
   _Atomic(brt_core *) core;
   brt_runtime *next_closed;
+  /* The config's allocator settings, held from open to close
+   * (memory_manager/settings.h). */
+  brt_mem_hold *memory;
 };
 
 static pthread_mutex_t closed_shells_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -144,6 +148,15 @@ brt_runtime *brt_runtime_open(const brt_config *cfg) {
                                      : brt_config_resolve(&core->config);
   if (status == BRT_OK) status = brt_config_validate(&core->config);
   if (status == BRT_OK) status = _brt_bridge_monitor_create(core);
+  /* Last, so that a runtime that does not open changes nothing: the
+   * allocator is the process's, and this runtime's max_memory, gc_*,
+   * tracking and hardened join those of the base and the other open
+   * runtimes, the strictest of each applying (config.h). */
+  brt_mem_hold *memory = NULL;
+  if (status == BRT_OK) {
+    status = _brt_mem_settings_hold(&core->config, &memory);
+    if (status != BRT_OK) _brt_bridge_monitor_free(core);
+  }
   if (status != BRT_OK) {
     brt_error_wrap(status, BRT_ORIGIN_C, NULL, "brt_runtime_open: %s configuration refused",
                    cfg ? "the given" : "the BRT_CONFIG file / environment");
@@ -158,6 +171,7 @@ brt_runtime *brt_runtime_open(const brt_config *cfg) {
   atomic_init(&core->snapshot, empty);
   _brt_bridge_fork_track(core);
   rt->magic = RUNTIME_MAGIC;
+  rt->memory = memory;
   atomic_init(&rt->core, core);
   return rt;
 }
@@ -187,6 +201,11 @@ void brt_runtime_close(brt_runtime *rt) {
     _brt_bridge_plugin_release(plugin);
     plugin = next;
   }
+
+  /* Only the thread that took the core gets here: the settings this
+   * runtime asked for stop applying. */
+  _brt_mem_settings_release(rt->memory);
+  rt->memory = NULL;
 
   pthread_mutex_lock(&closed_shells_lock);
   rt->next_closed = closed_shells;

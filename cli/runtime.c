@@ -1,7 +1,11 @@
 /* Opening the runtime the way every command does: the configuration
  * (--config, else BRT_CONFIG; BRT_* variables on top), then the plugins of
  * each --plugin-dir (else the config's plugin_dirs, else the example
- * plugins when the tool runs from its build tree). */
+ * plugins when the tool runs from its build tree). brt_runtime_open hands
+ * the config's memory keys (max_memory, gc_*, tracking, hardened) to the
+ * allocator before any plugin loads, so plugins allocate under the file's
+ * limit; the loader refuses a FIFO or a device as the file without
+ * waiting on it. */
 #include "cli.h"
 
 #include <errno.h>

@@ -3,17 +3,21 @@
  * One table (config_keys) describes every key: its name, kind, offset in
  * brt_config and range. The JSON loader, the environment loader and
  * brt_config_validate all read that table, so a key is added in one place.
- * Loading works on a private copy that replaces the caller's config only
- * when every key was accepted: nothing is ever half-applied. */
+ * Values are read by the same strict readers whatever their source (one
+ * exact reader of whole numbers, one of sizes, one of fractions), and JSON
+ * by this file's own strict reader (below). Loading works on a private
+ * copy that replaces the caller's config only when every key was accepted:
+ * nothing is ever half-applied. */
 #include "bridgert/config.h"
 #include "bridgert/error.h"
 
-#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <math.h>
+#include <locale.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,41 +195,142 @@ brt_status brt_config_copy(brt_config *dst, const brt_config *src) {
   return BRT_OK;
 }
 
-/* --- Parsing single values ------------------------------------------------ */
+/* --- Reading single values ---------------------------------------------------
+ * Every source (JSON numbers, JSON strings, environment variables) goes
+ * through the same readers, which work on (text, length) so that a NUL
+ * inside a value is seen rather than ending it. No value passes through a
+ * double except fractions, and nothing is skipped: no white space, no
+ * sign, no other base. */
 
-/* "512", "512B", "64KiB", "1.5GiB", "10MB" (decimal units are powers of 1000). */
-static bool parse_size_text(const char *text, uint64_t *out) {
-  while (isspace((unsigned char)*text)) text++;
-  if (!isdigit((unsigned char)*text)) return false;
-  errno = 0;
-  char *end;
-  double number = strtod(text, &end);
-  if (errno || end == text || !isfinite(number) || number < 0) return false;
-  while (isspace((unsigned char)*end)) end++;
-  static const struct { const char *suffix; double factor; } units[] = {
-      {"", 1}, {"B", 1}, {"K", 1024.0}, {"KiB", 1024.0}, {"KB", 1e3}, {"M", 1048576.0},
-      {"MiB", 1048576.0}, {"MB", 1e6}, {"G", 1073741824.0}, {"GiB", 1073741824.0}, {"GB", 1e9},
-      {"T", 1099511627776.0}, {"TiB", 1099511627776.0}, {"TB", 1e12},
-  };
-  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-    if (strcmp(end, units[i].suffix) == 0) {
-      double bytes = number * units[i].factor;
-      if (bytes > (double)SIZE_LIMIT || bytes != floor(bytes)) return false;
-      *out = (uint64_t)bytes;
-      return true;
-    }
-  }
-  return false;
+typedef enum uint_read { UINT_OK, UINT_EMPTY, UINT_NOT_DIGITS, UINT_LEADING_ZERO, UINT_OVERFLOW } uint_read;
+
+/* The one reader of whole numbers: decimal digits only — no sign (not even
+ * '+'), no white space, no fraction, exponent or hex, no leading zero (010
+ * is ten to some readers and eight to others) — read exactly into 64 bits,
+ * larger values refused. */
+static uint_read read_uint(const char *text, size_t len, uint64_t *out) {
+  if (len == 0) return UINT_EMPTY;
+  for (size_t i = 0; i < len; i++)
+    if (text[i] < '0' || text[i] > '9') return UINT_NOT_DIGITS;
+  if (text[0] == '0' && len > 1) return UINT_LEADING_ZERO;
+  uint64_t value = 0;
+  for (size_t i = 0; i < len; i++)
+    if (__builtin_mul_overflow(value, 10u, &value) ||
+        __builtin_add_overflow(value, (uint64_t)(text[i] - '0'), &value))
+      return UINT_OVERFLOW;
+  *out = value;
+  return UINT_OK;
 }
 
-static bool parse_u64_text(const char *text, uint64_t *out) {
-  if (!isdigit((unsigned char)*text)) return false;
-  errno = 0;
+typedef enum size_read { SIZE_OK, SIZE_BAD, SIZE_OVERFLOW } size_read;
+
+static uint64_t gcd_u64(uint64_t a, uint64_t b) {
+  while (b) {
+    uint64_t t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
+/* Sizes: a whole number (read_uint), or digits with an optional fraction
+ * and then a unit: "512MiB", "1.5GiB", "10MB" (B; K, KiB; M, MiB; G, GiB;
+ * T, TiB are powers of 1024; KB, MB, GB, TB powers of 1000). Nothing else:
+ * no white space, no sign, no exponent. The result is computed exactly and
+ * must be a whole number of bytes. */
+static size_read parse_size_text(const char *text, size_t len, uint64_t *out) {
+  static const struct { const char *suffix; uint64_t factor; } units[] = {
+      {"B", 1},
+      {"K", UINT64_C(1) << 10}, {"KiB", UINT64_C(1) << 10}, {"KB", UINT64_C(1000)},
+      {"M", UINT64_C(1) << 20}, {"MiB", UINT64_C(1) << 20}, {"MB", UINT64_C(1000000)},
+      {"G", UINT64_C(1) << 30}, {"GiB", UINT64_C(1) << 30}, {"GB", UINT64_C(1000000000)},
+      {"T", UINT64_C(1) << 40}, {"TiB", UINT64_C(1) << 40}, {"TB", UINT64_C(1000000000000)},
+  };
+  size_t digits = 0;
+  while (digits < len && text[digits] >= '0' && text[digits] <= '9') digits++;
+  if (digits == 0) return SIZE_BAD;
+  size_t at = digits, fraction = 0, fraction_len = 0;
+  if (at < len && text[at] == '.') {
+    fraction = ++at;
+    while (at < len && text[at] >= '0' && text[at] <= '9') at++;
+    fraction_len = at - fraction;
+    if (fraction_len == 0) return SIZE_BAD;
+  }
+  uint64_t whole;
+  if (at == len) { /* no unit: a plain whole number */
+    if (fraction_len) return SIZE_BAD;
+    uint_read read = read_uint(text, len, out);
+    return read == UINT_OK ? SIZE_OK : read == UINT_OVERFLOW ? SIZE_OVERFLOW : SIZE_BAD;
+  }
+  uint64_t factor = 0;
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+    if (strlen(units[i].suffix) == len - at && memcmp(units[i].suffix, text + at, len - at) == 0)
+      factor = units[i].factor;
+  if (!factor) return SIZE_BAD;
+  uint_read read = read_uint(text, digits, &whole);
+  if (read == UINT_OVERFLOW) return SIZE_OVERFLOW;
+  if (read != UINT_OK) return SIZE_BAD;
+  uint64_t bytes;
+  if (__builtin_mul_overflow(whole, factor, &bytes)) return SIZE_OVERFLOW;
+  /* The fraction f / 10^k of a unit is whole iff (10^k / g) divides f,
+   * g = gcd(factor, 10^k); it adds (f / (10^k / g)) * (factor / g) bytes,
+   * less than one unit. Trailing zeros change nothing; more than 19
+   * digits after the point are refused (10^k would not fit 64 bits, and
+   * no size anyone writes needs them). */
+  while (fraction_len > 0 && text[fraction + fraction_len - 1] == '0') fraction_len--;
+  if (fraction_len > 19) return SIZE_BAD;
+  uint64_t f = 0, power = 1;
+  for (size_t i = 0; i < fraction_len; i++) {
+    f = f * 10 + (uint64_t)(text[fraction + i] - '0');
+    power *= 10;
+  }
+  uint64_t g = gcd_u64(factor, power);
+  if (f % (power / g) != 0) return SIZE_BAD;
+  if (__builtin_add_overflow(bytes, f / (power / g) * (factor / g), &bytes)) return SIZE_OVERFLOW;
+  *out = bytes;
+  return SIZE_OK;
+}
+
+/* The numbers C reads as "C" whatever LC_NUMERIC the process set. */
+static locale_t c_numeric;
+static pthread_once_t c_numeric_once = PTHREAD_ONCE_INIT;
+static void c_numeric_create(void) { c_numeric = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0); }
+
+/* Fractions have their own reader: the JSON number syntax, exactly (also
+ * for the environment) — an optional '-', digits without a leading zero,
+ * an optional fraction and exponent; no '+', no white space, no hex, inf
+ * or nan — read correctly rounded in the C locale. The range is the
+ * caller's (check_fraction). */
+static bool parse_fraction_text(const char *text, size_t len, double *out) {
+  size_t i = 0;
+#define DIGIT_AT(i) ((i) < len && text[i] >= '0' && text[i] <= '9')
+  if (i < len && text[i] == '-') i++;
+  if (!DIGIT_AT(i)) return false;
+  if (text[i] == '0') i++;
+  else
+    while (DIGIT_AT(i)) i++;
+  if (i < len && text[i] == '.') {
+    if (!DIGIT_AT(i + 1)) return false;
+    for (i++; DIGIT_AT(i); i++) {
+    }
+  }
+  if (i < len && (text[i] == 'e' || text[i] == 'E')) {
+    i++;
+    if (i < len && (text[i] == '+' || text[i] == '-')) i++;
+    if (!DIGIT_AT(i)) return false;
+    while (DIGIT_AT(i)) i++;
+  }
+#undef DIGIT_AT
+  if (i != len) return false;
+  pthread_once(&c_numeric_once, c_numeric_create);
+  char *copy = c_numeric ? strndup(text, len) : NULL;
+  if (!copy) return false;
   char *end;
-  unsigned long long value = strtoull(text, &end, 10);
-  if (errno || *end) return false;
-  *out = value;
-  return true;
+  double value = strtod_l(copy, &end, c_numeric);
+  bool ok = end == copy + len;
+  free(copy);
+  if (ok) *out = value;
+  return ok;
 }
 
 static bool parse_bool_text(const char *text, bool *out) {
@@ -238,25 +343,69 @@ static bool parse_bool_text(const char *text, bool *out) {
   return false;
 }
 
-static bool parse_fraction_text(const char *text, double *out) {
-  errno = 0;
-  char *end;
-  double value = strtod(text, &end);
-  if (errno || end == text || *end) return false;
-  *out = value;
-  return true;
-}
-
-/* Stores the index of `text` among the key's names; false when none is it. */
-static bool parse_named_text(const config_key *key, const char *text, void *field) {
+/* Stores the index of `text` among the key's names; false when none is it
+ * (a name with a NUL after it is not that name). */
+static bool parse_named_text(const config_key *key, const char *text, size_t len, void *field) {
   _Static_assert(sizeof(brt_tracking) == sizeof(unsigned) && sizeof(brt_isolation) == sizeof(unsigned),
                  "KIND_NAMED fields are stored as unsigned");
   for (unsigned i = 0; i < key->name_count; i++)
-    if (strcmp(text, key->names[i]) == 0) return memcpy(field, &i, sizeof i), true;
+    if (strlen(key->names[i]) == len && memcmp(text, key->names[i], len) == 0)
+      return memcpy(field, &i, sizeof i), true;
   return false;
 }
 
 static void *field_at(brt_config *cfg, const config_key *key) { return (char *)cfg + key->offset; }
+
+/* Length of the valid UTF-8 sequence at s (n bytes there), 0 if invalid:
+ * no overlong forms, no surrogates, nothing above U+10FFFF. */
+static size_t utf8_sequence(const unsigned char *s, size_t n) {
+  unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+  size_t len;
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) len = 2;
+  else if (c == 0xE0) len = 3, lo = 0xA0;
+  else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) len = 3;
+  else if (c == 0xED) len = 3, hi = 0x9F;
+  else if (c == 0xF0) len = 4, lo = 0x90;
+  else if (c >= 0xF1 && c <= 0xF3) len = 4;
+  else if (c == 0xF4) len = 4, hi = 0x8F;
+  else return 0;
+  if (n < len || s[1] < lo || s[1] > hi) return 0;
+  for (size_t i = 2; i < len; i++)
+    if (s[i] < 0x80 || s[i] > 0xBF) return 0;
+  return len;
+}
+
+/* `text` (len bytes) as it can be shown inside quotes in a message: '"'
+ * and '\' escaped, control characters and NUL as \u00XX, bytes that are
+ * not UTF-8 as \xXX; cut with "..." past about 80 bytes. Returns buf. */
+static const char *shown(const char *text, size_t len, char *buf, size_t size) {
+  size_t n = 0;
+  for (size_t i = 0; i < len; ) {
+    if (n > 80 || n + 10 > size) { /* an escape is at most 6 bytes: "..." still fits */
+      memcpy(buf + n, "...", 4);
+      return buf;
+    }
+    unsigned char c = (unsigned char)text[i];
+    size_t k = utf8_sequence((const unsigned char *)text + i, len - i);
+    if (c == '"' || c == '\\') {
+      buf[n++] = '\\';
+      buf[n++] = (char)c;
+    } else if (c < 0x20 || c == 0x7F) {
+      n += (size_t)snprintf(buf + n, size - n, "\\u%04x", c);
+    } else if (k == 0) {
+      n += (size_t)snprintf(buf + n, size - n, "\\x%02X", c);
+      k = 1;
+    } else {
+      memcpy(buf + n, text + i, k);
+      n += k;
+    }
+    i += k ? k : 1;
+  }
+  buf[n] = '\0';
+  return buf;
+}
+#define SHOWN_MAX 128
 
 /* Range checks shared by every source. `source` and `name` go into messages. */
 static brt_status check_u64_range(const config_key *key, uint64_t value, const char *source) {
@@ -265,6 +414,15 @@ static brt_status check_u64_range(const config_key *key, uint64_t value, const c
                    source, key->name, (unsigned long long)value, key->meaning,
                    (unsigned long long)key->min, (unsigned long long)key->max);
   return BRT_OK;
+}
+
+/* A number too large for 64 bits, as written. */
+static brt_status out_of_range_text(const config_key *key, const char *text, size_t len,
+                                    const char *source) {
+  char buf[SHOWN_MAX];
+  return invalid("%s: key \"%s\": %s is out of range; expected %s between %llu and %llu", source,
+                 key->name, shown(text, len, buf, sizeof buf), key->meaning,
+                 (unsigned long long)key->min, (unsigned long long)key->max);
 }
 
 static brt_status check_fraction(const config_key *key, double value, const char *source) {
@@ -285,93 +443,486 @@ static brt_status store_u64(brt_config *cfg, const config_key *key, uint64_t val
   return BRT_OK;
 }
 
-/* --- JSON ----------------------------------------------------------------- */
+/* What whole numbers and sizes look like, for messages. */
+#define WHOLE_RULE "decimal digits only, with no sign, white space, fraction, exponent or leading zero"
+#define SIZE_RULE                                                                                \
+  "a whole number of bytes such as 1048576, or digits with a unit such as 512MiB, 1.5GiB or "  \
+  "2GB; no white space, sign or exponent"
 
+/* A whole-number or size key from text (a JSON string, an environment
+ * variable): `quoted` puts the text in quotes in messages. */
+static brt_status apply_number_text(brt_config *cfg, const config_key *key, const char *text,
+                                    size_t len, const char *source) {
+  char buf[SHOWN_MAX];
+  uint64_t value = 0;
+  if (key->kind == KIND_SIZE) {
+    size_read read = parse_size_text(text, len, &value);
+    if (read == SIZE_OVERFLOW)
+      return invalid("%s: key \"%s\": \"%s\" is out of range; expected %s between %llu and %llu",
+                     source, key->name, shown(text, len, buf, sizeof buf), key->meaning,
+                     (unsigned long long)key->min, (unsigned long long)key->max);
+    if (read != SIZE_OK)
+      return invalid("%s: key \"%s\": \"%s\" is not a size; expected %s (%s)", source, key->name,
+                     shown(text, len, buf, sizeof buf), key->meaning, SIZE_RULE);
+  } else {
+    uint_read read = read_uint(text, len, &value);
+    if (read == UINT_OVERFLOW)
+      return invalid("%s: key \"%s\": \"%s\" is out of range; expected %s between %llu and %llu",
+                     source, key->name, shown(text, len, buf, sizeof buf), key->meaning,
+                     (unsigned long long)key->min, (unsigned long long)key->max);
+    if (read != UINT_OK)
+      return invalid("%s: key \"%s\": \"%s\" is not a whole number; expected %s (%s)", source,
+                     key->name, shown(text, len, buf, sizeof buf), key->meaning, WHOLE_RULE);
+  }
+  return store_u64(cfg, key, value, source);
+}
+
+/* --- JSON ---------------------------------------------------------------------
+ * Configuration sits on the lowest floor (docs/abi.md), below the allocator
+ * it configures, so it cannot use the converter's JSON reader (whose values
+ * live in that allocator). cJSON, used before, reads every number through
+ * a double (2^53 + 1 became 2^53, 2^62 - 1 was refused) and cuts keys and
+ * strings at \u0000 ({"max_memory\u0000x": 1} was read as max_memory).
+ * This reader gives the loader what it needs: strings decoded with their
+ * length, numbers as the text they were written as (read_uint reads them
+ * exactly), and where reading stopped. Strict RFC 8259: UTF-8 only, no
+ * comments, no trailing commas, no leading zeros, nesting bounded. It
+ * uses malloc, never the bridgert allocator. */
+
+#define JSON_MAX_DEPTH 64
+
+typedef enum jkind { J_NULL, J_FALSE, J_TRUE, J_NUMBER, J_STRING, J_ARRAY, J_OBJECT } jkind;
+
+typedef struct jvalue {
+  jkind kind;
+  char *key; /* a member's key, decoded (NUL-terminated; it may hold NULs too) */
+  size_t key_len;
+  char *str; /* J_STRING: decoded, NUL-terminated, str_len bytes */
+  size_t str_len;
+  const char *num; /* J_NUMBER: the number as written, in the text */
+  size_t num_len;
+  struct jvalue *child, *next; /* J_ARRAY, J_OBJECT: elements or members, in order */
+} jvalue;
+
+typedef struct jreader {
+  const char *text;
+  size_t len, pos;
+  const char *problem; /* why reading stopped at pos */
+  bool out_of_memory;
+} jreader;
+
+static void jvalue_free(jvalue *v) {
+  while (v) { /* siblings in a loop; children recurse at most JSON_MAX_DEPTH deep */
+    jvalue *next = v->next;
+    jvalue_free(v->child);
+    free(v->key);
+    free(v->str);
+    free(v);
+    v = next;
+  }
+}
+
+static bool jfail(jreader *r, const char *problem) {
+  if (!r->problem) r->problem = problem;
+  return false;
+}
+
+static int jpeek(const jreader *r) {
+  return r->pos < r->len ? (unsigned char)r->text[r->pos] : -1;
+}
+
+static void jskip_space(jreader *r) {
+  while (r->pos < r->len && strchr(" \t\r\n", r->text[r->pos]) && r->text[r->pos]) r->pos++;
+}
+
+static int hex_digit(int c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* Four hex digits after "\u" at r->pos. */
+static bool jread_hex4(jreader *r, unsigned *out) {
+  unsigned value = 0;
+  for (int i = 0; i < 4; i++) {
+    int digit = r->pos < r->len ? hex_digit((unsigned char)r->text[r->pos]) : -1;
+    if (digit < 0) return jfail(r, "a \\u escape needs four hexadecimal digits");
+    value = value * 16 + (unsigned)digit;
+    r->pos++;
+  }
+  *out = value;
+  return true;
+}
+
+static size_t utf8_encode(unsigned cp, char *out) {
+  if (cp < 0x80) return out[0] = (char)cp, 1;
+  if (cp < 0x800) {
+    out[0] = (char)(0xC0 | (cp >> 6));
+    out[1] = (char)(0x80 | (cp & 0x3F));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    out[0] = (char)(0xE0 | (cp >> 12));
+    out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[2] = (char)(0x80 | (cp & 0x3F));
+    return 3;
+  }
+  out[0] = (char)(0xF0 | (cp >> 18));
+  out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+  out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+  out[3] = (char)(0x80 | (cp & 0x3F));
+  return 4;
+}
+
+/* The string whose opening quote is at r->pos, decoded into a new buffer
+ * (a decoded string is never longer than its JSON form). */
+static bool jread_string(jreader *r, char **out, size_t *out_len) {
+  size_t end = ++r->pos; /* find the closing quote first, to size the buffer */
+  while (end < r->len && r->text[end] != '"') end += r->text[end] == '\\' ? 2 : 1;
+  if (end >= r->len) {
+    r->pos = r->len;
+    return jfail(r, "the string does not end (a '\"' is missing)");
+  }
+  char *buf = malloc(end - r->pos + 1);
+  if (!buf) {
+    r->out_of_memory = true;
+    return jfail(r, "out of memory");
+  }
+  size_t n = 0;
+  while (r->pos < end) {
+    unsigned char c = (unsigned char)r->text[r->pos];
+    if (c < 0x20) {
+      free(buf);
+      return jfail(r, "a control character inside a string (write it as an escape)");
+    }
+    if (c >= 0x80) {
+      size_t k = utf8_sequence((const unsigned char *)r->text + r->pos, end - r->pos);
+      if (!k) {
+        free(buf);
+        return jfail(r, "bytes that are not UTF-8 inside a string");
+      }
+      memcpy(buf + n, r->text + r->pos, k);
+      n += k;
+      r->pos += k;
+      continue;
+    }
+    r->pos++;
+    if (c != '\\') {
+      buf[n++] = (char)c;
+      continue;
+    }
+    char e = r->text[r->pos]; /* r->pos < end: a '\' never comes last */
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    const char *simple = e ? strchr(from, e) : NULL;
+    if (simple) {
+      buf[n++] = to[simple - from];
+      r->pos++;
+      continue;
+    }
+    if (e != 'u') {
+      free(buf);
+      return jfail(r, "an unknown escape (JSON has \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)");
+    }
+    r->pos++;
+    unsigned cp, low;
+    if (!jread_hex4(r, &cp)) {
+      free(buf);
+      return false;
+    }
+    if (cp >= 0xDC00 && cp <= 0xDFFF) {
+      free(buf);
+      return jfail(r, "a \\u escape of a lone low surrogate");
+    }
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+      if (r->pos + 2 > end || r->text[r->pos] != '\\' || r->text[r->pos + 1] != 'u') {
+        free(buf);
+        return jfail(r, "a high surrogate escape without its low surrogate");
+      }
+      r->pos += 2;
+      if (!jread_hex4(r, &low)) {
+        free(buf);
+        return false;
+      }
+      if (low < 0xDC00 || low > 0xDFFF) {
+        free(buf);
+        return jfail(r, "a high surrogate escape without its low surrogate");
+      }
+      cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+    }
+    n += utf8_encode(cp, buf + n);
+  }
+  buf[n] = '\0';
+  r->pos = end + 1;
+  *out = buf;
+  *out_len = n;
+  return true;
+}
+
+static bool jread_literal(jreader *r, const char *word) {
+  size_t len = strlen(word);
+  if (r->len - r->pos < len || memcmp(r->text + r->pos, word, len) != 0)
+    return jfail(r, "a value expected (a string, number, object, array, true, false or null)");
+  r->pos += len;
+  return true;
+}
+
+#define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
+
+static bool jread_number(jreader *r, jvalue *v) {
+  size_t start = r->pos;
+  if (jpeek(r) == '-') r->pos++;
+  if (jpeek(r) == '0') {
+    r->pos++;
+    if (IS_DIGIT(jpeek(r))) return jfail(r, "a number with a leading zero");
+  } else if (IS_DIGIT(jpeek(r))) {
+    while (IS_DIGIT(jpeek(r))) r->pos++;
+  } else {
+    return jfail(r, "a digit expected");
+  }
+  if (jpeek(r) == '.') {
+    r->pos++;
+    if (!IS_DIGIT(jpeek(r))) return jfail(r, "a digit expected after the decimal point");
+    while (IS_DIGIT(jpeek(r))) r->pos++;
+  }
+  if (jpeek(r) == 'e' || jpeek(r) == 'E') {
+    r->pos++;
+    if (jpeek(r) == '+' || jpeek(r) == '-') r->pos++;
+    if (!IS_DIGIT(jpeek(r))) return jfail(r, "a digit expected in the exponent");
+    while (IS_DIGIT(jpeek(r))) r->pos++;
+  }
+  v->num = r->text + start;
+  v->num_len = r->pos - start;
+  return true;
+}
+
+static jvalue *jread_value(jreader *r, unsigned depth);
+
+/* The members of an object or the elements of an array (r->pos at the
+ * opening bracket). */
+static bool jread_container(jreader *r, jvalue *v, unsigned depth) {
+  bool object = v->kind == J_OBJECT;
+  char close = object ? '}' : ']';
+  r->pos++;
+  jskip_space(r);
+  if (jpeek(r) == close) {
+    r->pos++;
+    return true;
+  }
+  jvalue **tail = &v->child;
+  for (;;) {
+    char *key = NULL;
+    size_t key_len = 0;
+    if (object) {
+      jskip_space(r);
+      if (jpeek(r) != '"') return jfail(r, "a key expected (a string in double quotes)");
+      if (!jread_string(r, &key, &key_len)) return false;
+      jskip_space(r);
+      if (jpeek(r) != ':') {
+        free(key);
+        return jfail(r, "':' expected after the key");
+      }
+      r->pos++;
+    }
+    jvalue *item = jread_value(r, depth + 1);
+    if (!item) {
+      free(key);
+      return false;
+    }
+    item->key = key;
+    item->key_len = key_len;
+    *tail = item;
+    tail = &item->next;
+    jskip_space(r);
+    int c = jpeek(r);
+    if (c == ',') {
+      r->pos++;
+      continue;
+    }
+    if (c == close) {
+      r->pos++;
+      return true;
+    }
+    return jfail(r, object ? "',' or '}' expected after a member" : "',' or ']' expected after an element");
+  }
+}
+
+/* The value at r->pos (after white space), or NULL with r->problem set. */
+static jvalue *jread_value(jreader *r, unsigned depth) {
+  jskip_space(r);
+  int c = jpeek(r);
+  if (c < 0) {
+    jfail(r, "a value expected");
+    return NULL;
+  }
+  jvalue *v = calloc(1, sizeof *v);
+  if (!v) {
+    r->out_of_memory = true;
+    jfail(r, "out of memory");
+    return NULL;
+  }
+  bool ok;
+  switch (c) {
+    case '{':
+    case '[':
+      v->kind = c == '{' ? J_OBJECT : J_ARRAY;
+      ok = depth < JSON_MAX_DEPTH ? jread_container(r, v, depth)
+                                  : jfail(r, "objects and arrays nested deeper than 64 levels");
+      break;
+    case '"':
+      v->kind = J_STRING;
+      ok = jread_string(r, &v->str, &v->str_len);
+      break;
+    case 't':
+      v->kind = J_TRUE;
+      ok = jread_literal(r, "true");
+      break;
+    case 'f':
+      v->kind = J_FALSE;
+      ok = jread_literal(r, "false");
+      break;
+    case 'n':
+      v->kind = J_NULL;
+      ok = jread_literal(r, "null");
+      break;
+    default:
+      v->kind = J_NUMBER;
+      ok = c == '-' || IS_DIGIT(c)
+               ? jread_number(r, v)
+               : jfail(r, "a value expected (a string, number, object, array, true, false or null)");
+  }
+  if (!ok) {
+    jvalue_free(v);
+    return NULL;
+  }
+  return v;
+}
+
+/* Line and column (in characters) of a byte offset. */
 static void position_of(const char *text, size_t offset, int *line, int *column) {
   *line = 1;
   *column = 1;
-  for (size_t i = 0; i < offset && text[i]; i++) {
+  for (size_t i = 0; i < offset; i++) {
     if (text[i] == '\n') {
       ++*line;
       *column = 1;
-    } else {
+    } else if (((unsigned char)text[i] & 0xC0) != 0x80) {
       ++*column;
     }
   }
 }
 
-static const char *json_kind(const cJSON *item) {
-  if (cJSON_IsNull(item)) return "null";
-  if (cJSON_IsBool(item)) return "a boolean";
-  if (cJSON_IsNumber(item)) return "a number";
-  if (cJSON_IsString(item)) return "a string";
-  if (cJSON_IsArray(item)) return "an array";
-  if (cJSON_IsObject(item)) return "an object";
+/* Reads one JSON value filling the whole text (white space around it). */
+static brt_status json_read(const char *text, size_t len, const char *source, jvalue **out) {
+  jreader r = {.text = text, .len = len};
+  jvalue *root = NULL;
+  if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+    jfail(&r, "the text starts with a UTF-8 byte order mark; save it without one");
+  else if ((root = jread_value(&r, 0)) != NULL) {
+    jskip_space(&r);
+    if (r.pos < len) {
+      jfail(&r, "only white space may follow the value");
+      jvalue_free(root);
+      root = NULL;
+    }
+  }
+  if (r.out_of_memory)
+    return brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL, "%s: out of memory reading it",
+                         source);
+  if (!root) {
+    int line, column;
+    position_of(text, r.pos, &line, &column);
+    char excerpt[24] = "";
+    size_t n = 0;
+    for (size_t i = r.pos; i < len && n < 20 && text[i] != '\n'; i++)
+      excerpt[n++] = isprint((unsigned char)text[i]) ? text[i] : '?';
+    excerpt[n] = '\0';
+    return invalid("%s: malformed JSON at line %d, column %d: %s (near \"%s\")", source, line,
+                   column, r.problem, r.pos >= len ? "end of input" : excerpt);
+  }
+  *out = root;
+  return BRT_OK;
+}
+
+static const char *json_kind(const jvalue *v) {
+  switch (v->kind) {
+    case J_NULL: return "null";
+    case J_FALSE:
+    case J_TRUE: return "a boolean";
+    case J_NUMBER: return "a number";
+    case J_STRING: return "a string";
+    case J_ARRAY: return "an array";
+    case J_OBJECT: return "an object";
+  }
   return "an invalid value";
 }
 
-static brt_status apply_json_value(brt_config *cfg, const config_key *key, const cJSON *item,
+static brt_status apply_json_value(brt_config *cfg, const config_key *key, const jvalue *item,
                                    const char *source) {
+  char buf[SHOWN_MAX];
   switch (key->kind) {
     case KIND_SIZE:
     case KIND_U32: {
-      uint64_t value;
-      if (cJSON_IsNumber(item)) {
-        double number = item->valuedouble;
-        if (number < 0 || number != floor(number) || number > 9007199254740992.0)
-          return invalid("%s: key \"%s\": %g is not valid; expected %s (a non-negative whole "
-                         "number%s)",
-                         source, key->name, number, key->meaning,
-                         key->kind == KIND_SIZE ? " or a size string such as \"512MiB\"" : "");
-        value = (uint64_t)number;
-      } else if (key->kind == KIND_SIZE && cJSON_IsString(item)) {
-        if (!parse_size_text(item->valuestring, &value))
-          return invalid("%s: key \"%s\": \"%s\" is not a size; expected %s, e.g. 1048576, "
-                         "\"512MiB\" or \"2GB\"",
-                         source, key->name, item->valuestring, key->meaning);
-      } else {
+      if (item->kind == J_STRING && key->kind == KIND_SIZE)
+        return apply_number_text(cfg, key, item->str, item->str_len, source);
+      if (item->kind != J_NUMBER)
         return invalid("%s: key \"%s\": expected %s (a number%s), got %s", source, key->name,
                        key->meaning, key->kind == KIND_SIZE ? " or a size string" : "",
                        json_kind(item));
-      }
+      uint64_t value = 0;
+      uint_read read = read_uint(item->num, item->num_len, &value);
+      if (read == UINT_OVERFLOW) return out_of_range_text(key, item->num, item->num_len, source);
+      if (read != UINT_OK)
+        return invalid("%s: key \"%s\": %s is not valid; expected %s (a whole number: %s%s)",
+                       source, key->name, shown(item->num, item->num_len, buf, sizeof buf),
+                       key->meaning, WHOLE_RULE,
+                       key->kind == KIND_SIZE ? "; or a size string such as \"512MiB\"" : "");
       return store_u64(cfg, key, value, source);
     }
     case KIND_BOOL:
-      if (!cJSON_IsBool(item))
+      if (item->kind != J_TRUE && item->kind != J_FALSE)
         return invalid("%s: key \"%s\": expected true or false, got %s", source, key->name,
                        json_kind(item));
-      *(bool *)field_at(cfg, key) = cJSON_IsTrue(item);
+      *(bool *)field_at(cfg, key) = item->kind == J_TRUE;
       return BRT_OK;
     case KIND_FRACTION: {
-      if (!cJSON_IsNumber(item))
+      double value;
+      if (item->kind != J_NUMBER)
         return invalid("%s: key \"%s\": expected %s, got %s", source, key->name, key->meaning,
                        json_kind(item));
-      brt_status status = check_fraction(key, item->valuedouble, source);
-      if (status == BRT_OK) *(double *)field_at(cfg, key) = item->valuedouble;
+      if (!parse_fraction_text(item->num, item->num_len, &value))
+        return invalid("%s: key \"%s\": %s cannot be read as a number; expected %s", source,
+                       key->name, shown(item->num, item->num_len, buf, sizeof buf), key->meaning);
+      brt_status status = check_fraction(key, value, source);
+      if (status == BRT_OK) *(double *)field_at(cfg, key) = value;
       return status;
     }
     case KIND_NAMED:
-      if (!cJSON_IsString(item) || !parse_named_text(key, item->valuestring, field_at(cfg, key)))
+      if (item->kind != J_STRING ||
+          !parse_named_text(key, item->str, item->str_len, field_at(cfg, key)))
         return invalid("%s: key \"%s\": expected %s, got %s%s%s", source, key->name, key->meaning,
-                       cJSON_IsString(item) ? "\"" : json_kind(item),
-                       cJSON_IsString(item) ? item->valuestring : "",
-                       cJSON_IsString(item) ? "\"" : "");
+                       item->kind == J_STRING ? "\"" : json_kind(item),
+                       item->kind == J_STRING ? shown(item->str, item->str_len, buf, sizeof buf) : "",
+                       item->kind == J_STRING ? "\"" : "");
       return BRT_OK;
     case KIND_PATHS: {
-      if (!cJSON_IsArray(item))
+      if (item->kind != J_ARRAY)
         return invalid("%s: key \"plugin_dirs\": expected an array of directory paths, got %s",
                        source, json_kind(item));
       paths_free(cfg->plugin_dirs, cfg->plugin_dir_count); /* a file replaces the list */
       cfg->plugin_dirs = NULL;
       cfg->plugin_dir_count = 0;
       int index = 0;
-      for (const cJSON *entry = item->child; entry; entry = entry->next, index++) {
+      for (const jvalue *entry = item->child; entry; entry = entry->next, index++) {
         char where[256];
         snprintf(where, sizeof where, "%s: key \"plugin_dirs[%d]\"", source, index);
-        if (!cJSON_IsString(entry))
+        if (entry->kind != J_STRING)
           return invalid("%s: expected a directory path (a string), got %s", where,
                          json_kind(entry));
-        brt_status status = paths_append(cfg, entry->valuestring, where);
+        if (memchr(entry->str, '\0', entry->str_len))
+          return invalid("%s: \"%s\" has a NUL character (\\u0000) in it, which no path can have",
+                         where, shown(entry->str, entry->str_len, buf, sizeof buf));
+        brt_status status = paths_append(cfg, entry->str, where);
         if (status != BRT_OK) return status;
       }
       return BRT_OK;
@@ -381,9 +932,11 @@ static brt_status apply_json_value(brt_config *cfg, const config_key *key, const
                        (int)key->kind);
 }
 
-static const config_key *key_named(const char *name) {
+/* The key called `name` (len bytes: a name with a NUL in it is no key). */
+static const config_key *key_named(const char *name, size_t len) {
   for (int i = 0; i < CONFIG_KEY_COUNT; i++)
-    if (strcmp(config_keys[i].name, name) == 0) return &config_keys[i];
+    if (strlen(config_keys[i].name) == len && memcmp(config_keys[i].name, name, len) == 0)
+      return &config_keys[i];
   return NULL;
 }
 
@@ -396,22 +949,25 @@ static brt_status validate_cross_fields(const brt_config *cfg, const char *sourc
 }
 
 /* Applies a parsed object to `work` (a private copy). */
-static brt_status apply_json_object(brt_config *work, const cJSON *root, const char *source) {
-  if (!cJSON_IsObject(root))
+static brt_status apply_json_object(brt_config *work, const jvalue *root, const char *source) {
+  if (root->kind != J_OBJECT)
     return invalid("%s: the configuration must be one JSON object, got %s", source,
                    json_kind(root));
-  for (const cJSON *item = root->child; item; item = item->next) {
-    for (const cJSON *other = root->child; other != item; other = other->next)
-      if (strcmp(other->string, item->string) == 0)
-        return invalid("%s: key \"%s\" appears twice", source, item->string);
-    const config_key *key = key_named(item->string);
+  char buf[SHOWN_MAX];
+  for (const jvalue *item = root->child; item; item = item->next) {
+    for (const jvalue *other = root->child; other != item; other = other->next)
+      if (other->key_len == item->key_len && memcmp(other->key, item->key, item->key_len) == 0)
+        return invalid("%s: key \"%s\" appears twice", source,
+                       shown(item->key, item->key_len, buf, sizeof buf));
+    const config_key *key = key_named(item->key, item->key_len);
     if (!key) {
       char known[512] = "";
       for (int i = 0; i < CONFIG_KEY_COUNT; i++) {
         strncat(known, config_keys[i].name, sizeof known - strlen(known) - 1);
         if (i + 1 < CONFIG_KEY_COUNT) strncat(known, ", ", sizeof known - strlen(known) - 1);
       }
-      return invalid("%s: unknown key \"%s\"; the known keys are: %s", source, item->string, known);
+      return invalid("%s: unknown key \"%s\"; the known keys are: %s", source,
+                     shown(item->key, item->key_len, buf, sizeof buf), known);
     }
     brt_status status = apply_json_value(work, key, item, source);
     if (status != BRT_OK) return status;
@@ -446,29 +1002,11 @@ static brt_status apply_json_text(brt_config *work, const void *arg) {
   if (memchr(job->text, '\0', job->len))
     return invalid("%s: the text contains a NUL byte; a configuration is UTF-8 JSON text",
                    job->source);
-  const char *end = NULL;
-  cJSON *root = cJSON_ParseWithLengthOpts(job->text, job->len, &end, false);
-  size_t offset = end ? (size_t)(end - job->text) : 0;
-  if (root) { /* only white space may follow the object */
-    while (offset < job->len && strchr(" \t\r\n", job->text[offset])) offset++;
-    if (offset < job->len) {
-      cJSON_Delete(root);
-      root = NULL;
-    }
-  }
-  if (!root) {
-    int line, column;
-    position_of(job->text, offset, &line, &column);
-    char excerpt[24] = "";
-    size_t n = 0;
-    for (size_t i = offset; i < job->len && n < 20 && job->text[i] != '\n'; i++)
-      excerpt[n++] = isprint((unsigned char)job->text[i]) ? job->text[i] : '?';
-    excerpt[n] = '\0';
-    return invalid("%s: malformed JSON at line %d, column %d (near \"%s\")", job->source, line,
-                   column, offset >= job->len ? "end of input" : excerpt);
-  }
-  brt_status status = apply_json_object(work, root, job->source);
-  cJSON_Delete(root);
+  jvalue *root = NULL;
+  brt_status status = json_read(job->text, job->len, job->source, &root);
+  if (status != BRT_OK) return status;
+  status = apply_json_object(work, root, job->source);
+  jvalue_free(root);
   return status;
 }
 
@@ -486,32 +1024,70 @@ brt_status brt_config_load_json_text(const char *text, size_t len, const char *s
   return config_transaction(cfg, apply_json_text, &job);
 }
 
+/* An error about the config file at `path`, which it names (message and
+ * the error's path). */
+static brt_status file_error(brt_status code, int os_code, const char *path, const char *fmt, ...)
+    BRT_PRINTF(4, 5);
+static brt_status file_error(brt_status code, int os_code, const char *path, const char *fmt, ...) {
+  char what[256];
+  va_list args;
+  va_start(args, fmt);
+  vsnprintf(what, sizeof what, fmt, args);
+  va_end(args);
+  char message[PATH_MAX + 320];
+  snprintf(message, sizeof message, "config file %s: %s", path, what);
+  brt_error_info info = {.struct_size = sizeof info, .code = code,
+                         .origin = os_code ? BRT_ORIGIN_OS : BRT_ORIGIN_C, .message = message,
+                         .os_code = os_code, .os_category = os_code ? "generic" : NULL,
+                         .path1 = path};
+  brt_error_record(&info);
+  return code;
+}
+
+static const char *file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "is a directory";
+  if (S_ISFIFO(mode)) return "is a FIFO (named pipe)";
+  if (S_ISSOCK(mode)) return "is a socket";
+  if (S_ISCHR(mode)) return "is a character device";
+  if (S_ISBLK(mode)) return "is a block device";
+  return "is of an unknown kind";
+}
+
 brt_status brt_config_load_json(const char *path, brt_config *cfg) {
   if (!config_usable(cfg, "brt_config_load_json")) return BRT_E_INVALID_ARGUMENT;
   if (!path || !*path) return invalid("brt_config_load_json: path is %s", path ? "empty" : "NULL");
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return brt_error_set_os(errno == ENOENT ? BRT_E_NOT_FOUND : BRT_E_IO, errno,
-                            "config file %s: cannot open it: %s", path, strerror(errno));
+  /* O_NONBLOCK: opening a FIFO for reading would wait for a writer, for
+   * ever; it is refused below like every file that is not a regular one.
+   * O_NOCTTY: a terminal named by mistake does not become ours. (On a
+   * regular file O_NONBLOCK changes nothing.) */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    int err = errno;
+    return file_error(err == ENOENT ? BRT_E_NOT_FOUND : BRT_E_IO, err, path,
+                      "cannot open it: %s", strerror(err));
+  }
   struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    int saved = errno;
+  if (fstat(fd, &st) != 0) {
+    int err = errno;
     close(fd);
-    return S_ISDIR(st.st_mode) ? brt_error_set_os(BRT_E_IO, EISDIR, "config file %s: is a directory", path)
-                               : brt_error_set_os(BRT_E_IO, saved ? saved : EINVAL,
-                                                  "config file %s: not a regular file", path);
+    return file_error(BRT_E_IO, err, path, "cannot stat it: %s", strerror(err));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return file_error(BRT_E_IO, S_ISDIR(st.st_mode) ? EISDIR : EINVAL, path,
+                      "%s, not a regular file; a configuration is a JSON file",
+                      file_kind(st.st_mode));
   }
   if ((uint64_t)st.st_size > CONFIG_FILE_MAX) {
     close(fd);
-    return brt_error_set(BRT_E_LIMIT_EXCEEDED, BRT_ORIGIN_C, NULL,
-                         "config file %s: %lld bytes is more than the %u a config may have", path,
-                         (long long)st.st_size, CONFIG_FILE_MAX);
+    return file_error(BRT_E_LIMIT_EXCEEDED, 0, path,
+                      "%lld bytes is more than the %u a config may have", (long long)st.st_size,
+                      CONFIG_FILE_MAX);
   }
   char *text = malloc((size_t)st.st_size + 1);
   if (!text) {
     close(fd);
-    return brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL, "config file %s: out of memory",
-                         path);
+    return file_error(BRT_E_OUT_OF_MEMORY, 0, path, "out of memory");
   }
   size_t length = 0;
   while (length < (size_t)st.st_size) {
@@ -521,8 +1097,8 @@ brt_status brt_config_load_json(const char *path, brt_config *cfg) {
       int saved = n < 0 ? errno : EIO;
       free(text);
       close(fd);
-      return brt_error_set_os(BRT_E_IO, saved, "config file %s: read failed: %s", path,
-                              strerror(saved));
+      return file_error(BRT_E_IO, saved, path, "read failed: %s",
+                        n < 0 ? strerror(saved) : "the file is shorter than its size");
     }
     length += (size_t)n;
   }
@@ -540,32 +1116,50 @@ brt_status brt_config_load_json(const char *path, brt_config *cfg) {
 
 static brt_status apply_env_value(brt_config *cfg, const config_key *key, const char *text,
                                   const char *source) {
+  char buf[SHOWN_MAX];
+  size_t len = strlen(text);
   switch (key->kind) {
     case KIND_SIZE:
     case KIND_U32: {
-      uint64_t value;
-      bool ok = key->kind == KIND_SIZE ? parse_size_text(text, &value) : parse_u64_text(text, &value);
+      uint64_t value = 0;
+      bool overflow, ok;
+      if (key->kind == KIND_SIZE) {
+        size_read read = parse_size_text(text, len, &value);
+        ok = read == SIZE_OK;
+        overflow = read == SIZE_OVERFLOW;
+      } else {
+        uint_read read = read_uint(text, len, &value);
+        ok = read == UINT_OK;
+        overflow = read == UINT_OVERFLOW;
+      }
+      if (overflow)
+        return invalid("%s: \"%s\" is out of range; expected %s between %llu and %llu", source,
+                       shown(text, len, buf, sizeof buf), key->meaning,
+                       (unsigned long long)key->min, (unsigned long long)key->max);
       if (!ok)
-        return invalid("%s: \"%s\" is not valid; expected %s%s", source, text, key->meaning,
-                       key->kind == KIND_SIZE ? " (e.g. 1048576, 512MiB or 2GB)" : " (a whole number)");
+        return invalid("%s: \"%s\" is not valid; expected %s (%s)", source,
+                       shown(text, len, buf, sizeof buf), key->meaning,
+                       key->kind == KIND_SIZE ? SIZE_RULE : "a whole number: " WHOLE_RULE);
       return store_u64(cfg, key, value, source);
     }
     case KIND_BOOL:
       if (!parse_bool_text(text, (bool *)field_at(cfg, key)))
         return invalid("%s: \"%s\" is not valid; expected 1/0, true/false, yes/no or on/off",
-                       source, text);
+                       source, shown(text, len, buf, sizeof buf));
       return BRT_OK;
     case KIND_FRACTION: {
       double value;
-      if (!parse_fraction_text(text, &value))
-        return invalid("%s: \"%s\" is not a number; expected %s", source, text, key->meaning);
+      if (!parse_fraction_text(text, len, &value))
+        return invalid("%s: \"%s\" is not a number; expected %s (written as in JSON, e.g. 0.5)",
+                       source, shown(text, len, buf, sizeof buf), key->meaning);
       brt_status status = check_fraction(key, value, source);
       if (status == BRT_OK) *(double *)field_at(cfg, key) = value;
       return status;
     }
     case KIND_NAMED:
-      if (!parse_named_text(key, text, field_at(cfg, key)))
-        return invalid("%s: \"%s\" is not valid; expected %s", source, text, key->meaning);
+      if (!parse_named_text(key, text, len, field_at(cfg, key)))
+        return invalid("%s: \"%s\" is not valid; expected %s", source,
+                       shown(text, len, buf, sizeof buf), key->meaning);
       return BRT_OK;
     case KIND_PATHS: {
       paths_free(cfg->plugin_dirs, cfg->plugin_dir_count);
@@ -574,16 +1168,16 @@ static brt_status apply_env_value(brt_config *cfg, const config_key *key, const 
       const char *start = text;
       while (*start) { /* colon-separated; empty entries are skipped like PATH's */
         const char *colon = strchr(start, ':');
-        size_t len = colon ? (size_t)(colon - start) : strlen(start);
-        if (len > 0) {
-          if (len >= PATH_MAX) return check_path(start, source);
+        size_t part = colon ? (size_t)(colon - start) : strlen(start);
+        if (part > 0) {
+          if (part >= PATH_MAX) return check_path(start, source);
           char dir[PATH_MAX];
-          memcpy(dir, start, len);
-          dir[len] = '\0';
+          memcpy(dir, start, part);
+          dir[part] = '\0';
           brt_status status = paths_append(cfg, dir, source);
           if (status != BRT_OK) return status;
         }
-        start += len + (colon ? 1 : 0);
+        start += part + (colon ? 1 : 0);
       }
       return BRT_OK;
     }

@@ -43,6 +43,7 @@ typedef struct tensor_meta {
   size_t count;
   unsigned char *data;
   void *block; /* retained managed block */
+  bool read_only; /* the block's bytes cannot be written (BRT_BLOCK_READ_ONLY) */
 } tensor_meta;
 
 /* One header for every kind; strings and tensors keep their payload in the

@@ -8,6 +8,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 static const size_t dtype_sizes[] = {8, 4, 8, 4, 1, 1};
@@ -60,6 +61,36 @@ overflow:
   return false;
 }
 
+/* Strides are ptrdiff_t, in elements and, for whoever converts them, in
+ * bytes: the product of the extents, an extent of 0 counting as 1 (a
+ * row-major stride skips it as if it were 1), times the element size must
+ * fit one, or the strides overflow. For a shape with elements
+ * contiguous_bytes has checked as much already; a shape with a zero
+ * extent has no elements whatever its other extents, so it is checked
+ * here. INVALID_ARGUMENT naming the shape. */
+static bool strides_fit(brt_dtype dtype, size_t ndim, const size_t *shape, const char *function) {
+  size_t product = dtype_sizes[dtype];
+  for (size_t i = 0; i < ndim; i++) {
+    size_t extent = shape[i] ? shape[i] : 1;
+    if (product <= (size_t)PTRDIFF_MAX / extent) {
+      product *= extent;
+      continue;
+    }
+    char text[BRT_TENSOR_MAX_DIMS * 22 + 3];
+    size_t used = 0;
+    text[used++] = '[';
+    for (size_t k = 0; k < ndim; k++)
+      used += (size_t)snprintf(text + used, sizeof text - used, "%s%zu", k ? ", " : "", shape[k]);
+    snprintf(text + used, sizeof text - used, "]");
+    brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                  "%s: shape %s: its extents (0 counted as 1) multiply past what a stride can "
+                  "hold (%td bytes of %s elements)", function, text, PTRDIFF_MAX,
+                  dtype_names[dtype]);
+    return false;
+  }
+  return true;
+}
+
 static brt_value *tensor_value(void *block, brt_dtype dtype, size_t ndim, const size_t *shape,
                                const ptrdiff_t *strides, size_t count) {
   brt_value *value = _brt_value_new(BRT_KIND_TENSOR, sizeof(tensor_meta));
@@ -90,7 +121,8 @@ brt_value *_brt_tensor_adopt(void *block, brt_dtype dtype, size_t ndim, const si
 brt_value *brt_tensor_new(brt_dtype dtype, size_t ndim, const size_t *shape) {
   size_t count, bytes;
   if (!geometry_valid(dtype, ndim, shape, "brt_tensor_new") ||
-      !contiguous_bytes(dtype, ndim, shape, &count, &bytes, "brt_tensor_new"))
+      !contiguous_bytes(dtype, ndim, shape, &count, &bytes, "brt_tensor_new") ||
+      !strides_fit(dtype, ndim, shape, "brt_tensor_new"))
     return NULL;
   /* 64-byte alignment lets SIMD code on either side use aligned loads. */
   void *block = brt_alloc(bytes ? bytes : 1, 64, BRT_MEM_C_HEAP, BRT_ALLOC_ZERO);
@@ -129,7 +161,9 @@ brt_value *brt_tensor_wrap(void *block, brt_dtype dtype, size_t ndim, const size
     return NULL;
   }
   size_t count, contiguous;
-  if (!contiguous_bytes(dtype, ndim, shape, &count, &contiguous, fn)) return NULL;
+  if (!contiguous_bytes(dtype, ndim, shape, &count, &contiguous, fn) ||
+      !strides_fit(dtype, ndim, shape, fn))
+    return NULL;
   /* The furthest element reached is sum((shape[i]-1) * strides[i]). */
   size_t needed = contiguous;
   if (strides && count) {
@@ -165,7 +199,13 @@ brt_value *brt_tensor_wrap(void *block, brt_dtype dtype, size_t ndim, const size
   }
   if (brt_retain(block) != BRT_OK) return NULL;
   brt_value *tensor = tensor_value(block, dtype, ndim, shape, strides, count);
-  if (!tensor) brt_release(block);
+  if (!tensor) {
+    brt_release(block);
+    return NULL;
+  }
+  /* A read-only MAPPED block (brt_map_file, brt_map_fd without
+   * BRT_MAP_WRITABLE): the setters refuse rather than fault. */
+  tensor->as.tensor->read_only = (info.flags & BRT_BLOCK_READ_ONLY) != 0;
   return tensor;
 }
 
@@ -233,6 +273,21 @@ static unsigned char *element_address(const brt_value *tensor, const size_t *ind
     offset += (ptrdiff_t)index[i] * meta->strides[i];
   }
   return meta->data + offset * (ptrdiff_t)dtype_sizes[meta->dtype];
+}
+
+/* The element a setter writes: refused with PERMISSION when the tensor's
+ * block is read-only (a write would fault), else as element_address. */
+static unsigned char *writable_element(brt_value *tensor, const size_t *index, size_t nindex,
+                                       const char *function) {
+  if (!tensor_ready(tensor, function)) return NULL;
+  if (tensor->as.tensor->read_only) {
+    brt_error_set(BRT_E_PERMISSION, BRT_ORIGIN_C, NULL,
+                  "%s: the tensor's block %p is read-only (a MAPPED block of brt_map_file, or of "
+                  "brt_map_fd without BRT_MAP_WRITABLE); copy it (brt_map_copy, then "
+                  "brt_tensor_wrap) to change its elements", function, tensor->as.tensor->block);
+    return NULL;
+  }
+  return element_address(tensor, index, nindex, function);
 }
 
 const unsigned char *_brt_tensor_element(const tensor_meta *meta, size_t linear) {
@@ -306,7 +361,7 @@ static brt_status store_integer(brt_dtype dtype, unsigned char *at, int64_t numb
 
 brt_status brt_tensor_set_f64(brt_value *tensor, const size_t *index, size_t nindex, double number) {
   static const char fn[] = "brt_tensor_set_f64";
-  unsigned char *at = element_address(tensor, index, nindex, fn);
+  unsigned char *at = writable_element(tensor, index, nindex, fn);
   if (!at) return LAST_STATUS();
   brt_dtype dtype = tensor->as.tensor->dtype;
   if (dtype == BRT_DTYPE_F64) {
@@ -329,7 +384,7 @@ brt_status brt_tensor_set_f64(brt_value *tensor, const size_t *index, size_t nin
 
 brt_status brt_tensor_set_i64(brt_value *tensor, const size_t *index, size_t nindex, int64_t number) {
   static const char fn[] = "brt_tensor_set_i64";
-  unsigned char *at = element_address(tensor, index, nindex, fn);
+  unsigned char *at = writable_element(tensor, index, nindex, fn);
   if (!at) return LAST_STATUS();
   brt_dtype dtype = tensor->as.tensor->dtype;
   if (dtype == BRT_DTYPE_F64) {

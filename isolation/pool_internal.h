@@ -25,7 +25,7 @@ typedef struct proxy {
   uint32_t index;     /* in the worker's HELLO */
   char *label;        /* "name@version" */
   brt_algorithm desc; /* strings owned below */
-  char *name, *version, *description, *input_schema, *signature;
+  char *name, *version, *description, *input_schema, *output_schema, *signature;
   proxy_type ret;
   uint32_t arg_count;
   proxy_type args[BRT_SIGNATURE_MAX_ARGS];

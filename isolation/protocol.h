@@ -7,7 +7,8 @@
  *
  *   worker -> host   HELLO       u32 count, then per algorithm: str name,
  *                                str version, str description, str
- *                                input_schema, str signature (absent: no
+ *                                input_schema, str output_schema, str
+ *                                signature (absent: no
  *                                native function), u32 timeout_ms, u64
  *                                memory_limit, u8 has_value
  *                    LOAD_FAILED error (the plugin could not be loaded)

@@ -271,6 +271,7 @@ brt_status _brt_isolation_proxy_init(proxy *p, brt_pool *pool, uint32_t index, b
   p->version = _brt_isolation_wire_get_str(r, &present);
   p->description = _brt_isolation_wire_get_str(r, &present);
   p->input_schema = _brt_isolation_wire_get_str(r, &present);
+  p->output_schema = _brt_isolation_wire_get_str(r, &present);
   p->signature = _brt_isolation_wire_get_str(r, &present);
   uint32_t timeout_ms = _brt_isolation_wire_get_u32(r);
   (void)_brt_isolation_wire_get_u64(r); /* memory_limit: enforced in the worker */
@@ -307,7 +308,8 @@ brt_status _brt_isolation_proxy_init(proxy *p, brt_pool *pool, uint32_t index, b
                             .signature = p->signature,
                             .timeout_ms = timeout_ms,
                             .ctx = p,
-                            .native_thunk = p->signature ? proxy_native : NULL};
+                            .native_thunk = p->signature ? proxy_native : NULL,
+                            .output_schema = p->output_schema};
   return BRT_OK;
 }
 
@@ -316,6 +318,7 @@ void _brt_isolation_proxy_dispose(proxy *p) {
   free(p->version);
   free(p->description);
   free(p->input_schema);
+  free(p->output_schema);
   free(p->signature);
   free(p->label);
   memset(p, 0, sizeof *p);

@@ -1,8 +1,10 @@
 /* Thread heaps and the process-wide state: lazy initialisation (reading
- * BRT_* once), the heap of each thread, what happens when a thread exits
+ * BRT_* once), the settings (the base and what open runtimes hold,
+ * settings.h), the heap of each thread, what happens when a thread exits
  * (its segments with live blocks are abandoned for others to adopt), fork,
  * and the registry that statistics are summed over. */
 #include "internal.h"
+#include "settings.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -43,14 +45,113 @@ static void fork_prepare(void);
 static void fork_parent(void);
 static void fork_child(void);
 
-/* Applies the memory keys of a validated config. */
-static void apply_config(const brt_config *cfg) {
-  atomic_store(&_brt_mem.limit, cfg->max_memory);
-  atomic_store(&_brt_mem.gc_threshold, cfg->gc_threshold);
-  atomic_store(&_brt_mem.gc_interval_ms, cfg->gc_interval_ms);
-  atomic_store(&_brt_mem.tracking, (uint32_t)cfg->tracking);
-  atomic_store(&_brt_mem.hardened, cfg->hardened ? 1u : 0u);
-  atomic_fetch_add(&_brt_mem.config_epoch, 1);
+/* --- Settings (settings.h) -------------------------------------------------------
+ * The base and the holds of open runtimes, under settings_lock; what they
+ * combine to is stored in _brt_mem's atomics, which the allocation paths
+ * read. A runtime's bounds hold while it is open and only while it is
+ * open, whichever runtime opened first, and no runtime loosens another's:
+ * the limit of one is a promise that the process will not commit more
+ * while it is open, and the lowest limit keeps every such promise. */
+typedef struct mem_settings {
+  uint64_t limit;        /* 0 = none */
+  uint64_t gc_threshold; /* 0 = never */
+  uint32_t gc_interval_ms;
+  uint32_t tracking; /* brt_tracking */
+  bool hardened;
+} mem_settings;
+
+struct brt_mem_hold {
+  mem_settings wanted;
+  brt_mem_hold *prev, *next;
+};
+
+static pthread_mutex_t settings_lock = PTHREAD_MUTEX_INITIALIZER;
+static mem_settings settings_base = {.gc_interval_ms = 1000};
+static brt_mem_hold *settings_holds;
+
+static mem_settings settings_of(const brt_config *cfg) {
+  return (mem_settings){cfg->max_memory, cfg->gc_threshold, cfg->gc_interval_ms,
+                        (uint32_t)cfg->tracking, cfg->hardened};
+}
+
+/* The lower of two bounds where 0 means "none". */
+static uint64_t lower_bound(uint64_t a, uint64_t b) {
+  if (!a) return b;
+  if (!b) return a;
+  return a < b ? a : b;
+}
+
+/* Folds `w` into `into` (the strictest of both). gc_interval_ms only
+ * counts with a gc_threshold: without one it paces nothing. */
+static void settings_fold(mem_settings *into, const mem_settings *w) {
+  into->limit = lower_bound(into->limit, w->limit);
+  if (w->gc_threshold) {
+    into->gc_interval_ms = into->gc_threshold && into->gc_interval_ms < w->gc_interval_ms
+                               ? into->gc_interval_ms
+                               : w->gc_interval_ms;
+    into->gc_threshold = lower_bound(into->gc_threshold, w->gc_threshold);
+  }
+  if (w->tracking > into->tracking) into->tracking = w->tracking;
+  into->hardened = into->hardened || w->hardened;
+}
+
+/* settings_lock held: stores what the base and the holds combine to. */
+static void settings_apply_locked(void) {
+  mem_settings now = settings_base;
+  for (const brt_mem_hold *h = settings_holds; h; h = h->next) settings_fold(&now, &h->wanted);
+  atomic_store(&_brt_mem.limit, now.limit);
+  atomic_store(&_brt_mem.gc_threshold, now.gc_threshold);
+  atomic_store(&_brt_mem.gc_interval_ms, now.gc_interval_ms);
+  uint32_t old_tracking = atomic_exchange(&_brt_mem.tracking, now.tracking);
+  uint32_t old_hardened = atomic_exchange(&_brt_mem.hardened, now.hardened ? 1u : 0u);
+  /* Each heap brings its pages' flags up to date at its next slow path. */
+  if (old_tracking != now.tracking || old_hardened != (now.hardened ? 1u : 0u))
+    atomic_fetch_add(&_brt_mem.config_epoch, 1);
+}
+
+/* Makes the memory keys of a validated config the base. */
+static void settings_set_base(const brt_config *cfg) {
+  pthread_mutex_lock(&settings_lock);
+  settings_base = settings_of(cfg);
+  settings_apply_locked();
+  pthread_mutex_unlock(&settings_lock);
+}
+
+void _brt_mem_settings_set_base_limit(uint64_t bytes) {
+  _brt_mem_init();
+  pthread_mutex_lock(&settings_lock);
+  settings_base.limit = bytes;
+  settings_apply_locked();
+  pthread_mutex_unlock(&settings_lock);
+}
+
+brt_status _brt_mem_settings_hold(const brt_config *cfg, brt_mem_hold **out) {
+  _brt_mem_init();
+  brt_mem_hold *hold = calloc(1, sizeof *hold);
+  if (!hold)
+    return brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
+                         "out of memory for the allocator settings of a runtime (%zu bytes)",
+                         sizeof *hold);
+  hold->wanted = settings_of(cfg);
+  pthread_mutex_lock(&settings_lock);
+  hold->next = settings_holds;
+  if (settings_holds) settings_holds->prev = hold;
+  settings_holds = hold;
+  settings_apply_locked();
+  pthread_mutex_unlock(&settings_lock);
+  *out = hold;
+  return BRT_OK;
+}
+
+void _brt_mem_settings_release(brt_mem_hold *hold) {
+  if (!hold) return;
+  pthread_mutex_lock(&settings_lock);
+  if (hold->prev) hold->prev->next = hold->next;
+  else settings_holds = hold->next;
+  if (hold->next) hold->next->prev = hold->prev;
+  settings_apply_locked();
+  pthread_mutex_unlock(&settings_lock);
+  free(hold);
 }
 
 static void init_locks(void) {
@@ -75,7 +176,7 @@ static void init_once_body(void) {
   brt_config cfg;
   if (brt_config_default(&cfg) == BRT_OK) {
     brt_error *before = brt_error_take();
-    if (brt_config_load_env(&cfg) == BRT_OK) apply_config(&cfg);
+    if (brt_config_load_env(&cfg) == BRT_OK) settings_set_base(&cfg);
     brt_error_clear();
     if (before) brt_error_restore(before);
     brt_config_dispose(&cfg);
@@ -94,7 +195,7 @@ brt_status brt_mem_configure(const brt_config *cfg) {
   brt_status status = brt_config_validate(cfg);
   if (status != BRT_OK)
     return brt_error_wrap(status, BRT_ORIGIN_C, NULL, "brt_mem_configure: the config is invalid");
-  apply_config(cfg);
+  settings_set_base(cfg);
   return BRT_OK;
 }
 
@@ -443,6 +544,7 @@ static void fork_forget_tokens(void) {
 }
 
 static void fork_prepare(void) {
+  pthread_mutex_lock(&settings_lock);
   pthread_mutex_lock(&_brt_mem.heaps_lock);
   pthread_mutex_lock(&_brt_mem.segments_lock);
   _brt_mem_track_fork_prepare();
@@ -454,6 +556,7 @@ static void fork_parent(void) {
   _brt_mem_track_fork_parent();
   pthread_mutex_unlock(&_brt_mem.segments_lock);
   pthread_mutex_unlock(&_brt_mem.heaps_lock);
+  pthread_mutex_unlock(&settings_lock);
 }
 
 /* The child re-creates the locks instead of unlocking them: a recursive
@@ -463,6 +566,7 @@ static void fork_child(void) {
   _brt_mem_shared_fork_child();
   _brt_mem_track_fork_child();
   init_locks();
+  pthread_mutex_init(&settings_lock, NULL); /* held across fork by the forking thread */
   fork_take_over_heaps();
   fork_forget_tokens();
 }

@@ -205,6 +205,7 @@ typedef struct segment {
   size_t header_size;
   int fd;                       /* SHARED: the memfd, else -1 */
   uint32_t in_registry;
+  uint32_t read_only; /* MAPPED without write access: its block's bytes cannot be written */
   struct segment *next, *prev;         /* heap list, pool or abandoned list */
   struct segment *all_next, *all_prev; /* registry of every live segment */
   page pages[]; /* 64-aligned by page's own alignment */
@@ -532,6 +533,7 @@ BRT_INLINE void heap_busy_leave(heap *h) {
  * Each returns NULL / false on failure with errno set and records nothing;
  * callers turn failures into brt_error records. */
 void *_brt_os_map_aligned(size_t size, size_t align);
+void *_brt_os_map_aligned_at(size_t size, size_t align, size_t skew);
 typedef enum os_fd_map {
   OS_FD_PRIVATE_READ, /* a file, copy-on-write, read-only */
   OS_FD_SHARED_READ,  /* the file's own pages, read-only */
@@ -553,6 +555,15 @@ BRT_INLINE uint64_t _brt_os_coarse_ns(void) {
 
 /* --- segment.c ------------------------------------------------------------------ */
 void _brt_mem_segment_map_set(segment *s, bool present);
+/* A block aligned to 4 MiB or more (brt_alloc's largest alignments)
+ * starts a segment slot of its own, where the arithmetic of page_of would
+ * look for its header. So its single-block segment puts the header in the
+ * slot just below the block, whose map byte is set, and leaves the block's
+ * own slot at 0: the fast paths miss it and take their slow paths, which
+ * ask here. Returns that segment when `a` starts such a block's slot (the
+ * segment's one block starts at a), else NULL. Reads only headers whose
+ * map byte is set. */
+segment *_brt_mem_high_aligned_segment(uintptr_t a);
 segment *_brt_mem_segment_new(heap *h, segment_kind kind, size_t request);
 segment *_brt_mem_single_segment_new(segment_kind kind, size_t size, size_t align, int fd,
                                      size_t request);

@@ -106,12 +106,49 @@ brt_status brt_shared_fd(const void *p, int *fd, uint64_t *offset) {
   return BRT_OK;
 }
 
-static void *file_error(int err, const char *path, const char *what) {
-  brt_error_info info = {.struct_size = sizeof info, .code = BRT_E_IO, .origin = BRT_ORIGIN_OS,
-                         .os_code = err, .os_category = "generic", .path1 = path};
+/* What kind of file a non-regular fd is, for messages. */
+static const char *file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a pipe or FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  return "not a regular file";
+}
+
+/* An IO error of brt_map_file naming the path (in the message and as the
+ * error's path), with `cause` (adopted, may be NULL) under it. */
+static void *file_error_caused(brt_status code, int err, const char *path, const char *what,
+                               brt_error *cause) {
+  brt_error_info info = {.struct_size = sizeof info, .code = code,
+                         .origin = err ? BRT_ORIGIN_OS : BRT_ORIGIN_C, .os_code = err,
+                         .os_category = err ? "generic" : NULL, .path1 = path, .cause = cause};
   char message[BRT_ERROR_MESSAGE_MAX];
   snprintf(message, sizeof message, "brt_map_file: \"%s\": %s%s%s", path, what,
            err ? ": " : "", err ? strerror(err) : "");
+  info.message = message;
+  brt_error_record(&info);
+  return NULL;
+}
+
+static void *file_error(int err, const char *path, const char *what) {
+  return file_error_caused(BRT_E_IO, err, path, what, NULL);
+}
+
+/* The allocator refused (no heap, the limit, the OS refused the mapping —
+ * a /sys attribute cannot be mapped): its error, which does not know the
+ * path, becomes the cause of one that names it, with the same code. */
+static void *map_failed(const char *path) {
+  brt_error *cause = brt_error_take();
+  int err = cause ? brt_error_os_code(cause) : 0;
+  brt_status code = cause ? brt_error_code(cause) : BRT_E_IO;
+  brt_error_info info = {.struct_size = sizeof info, .code = code,
+                         .origin = err ? BRT_ORIGIN_OS : BRT_ORIGIN_C, .os_code = err,
+                         .os_category = err ? "generic" : NULL, .path1 = path, .cause = cause};
+  /* The cause's message says what failed, errno text included. */
+  char message[BRT_ERROR_MESSAGE_MAX];
+  snprintf(message, sizeof message, "brt_map_file: \"%s\": cannot map it: %s", path,
+           cause ? brt_error_message(cause) : "the allocator refused");
   info.message = message;
   brt_error_record(&info);
   return NULL;
@@ -126,8 +163,12 @@ void *brt_map_file(const char *path, size_t *len, unsigned flags) {
   }
   _brt_mem_init();
   heap *h = _brt_mem_heap_get();
-  if (!h) return NULL;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (!h) return map_failed(path);
+  /* O_NONBLOCK: opening a FIFO for reading would wait for a writer, for
+   * ever; O_NOCTTY: a terminal does not become the process's. Both change
+   * nothing for the regular files that are mapped; everything else is
+   * refused after fstat, before any read or mmap. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return file_error(errno, path, "cannot open");
   struct stat st;
   if (fstat(fd, &st) != 0) {
@@ -141,7 +182,10 @@ void *brt_map_file(const char *path, size_t *len, unsigned flags) {
   }
   if (!S_ISREG(st.st_mode)) {
     close(fd);
-    return file_error(EINVAL, path, "is not a regular file");
+    char what[96];
+    snprintf(what, sizeof what, "is %s, not a regular file; only regular files can be mapped",
+             file_kind(st.st_mode));
+    return file_error(EINVAL, path, what);
   }
   if (st.st_size == 0) {
     close(fd);
@@ -150,23 +194,13 @@ void *brt_map_file(const char *path, size_t *len, unsigned flags) {
   segment *s = _brt_mem_single_segment_new(SEGMENT_MAPPED, (size_t)st.st_size, OS_PAGE, fd,
                                            (size_t)st.st_size);
   close(fd); /* the mapping keeps the file */
-  if (!s) return NULL;
+  if (!s) return map_failed(path);
   page *pg = &s->pages[0];
   _brt_mem_page_apply_flags(pg);
   _brt_mem_block_start(h, pg, (void *)pg->block_start, (size_t)st.st_size, BRT_MEM_MAPPED);
   atomic_fetch_add(&_brt_mem.mapped_files, 1);
   *len = (size_t)st.st_size;
   return (void *)pg->block_start;
-}
-
-/* What kind of file a non-regular fd is, for messages. */
-static const char *file_kind(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a pipe or FIFO";
-  if (S_ISSOCK(mode)) return "a socket";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  return "not a regular file";
 }
 
 void *brt_map_fd(int fd, uint64_t offset, size_t len, unsigned flags) {

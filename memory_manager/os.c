@@ -12,7 +12,11 @@
 
 /* Maps `size` bytes of private anonymous memory aligned to `align` (a power
  * of two >= OS_PAGE), lazily committed. Over-maps by `align` and trims. */
-void *_brt_os_map_aligned(size_t size, size_t align) {
+void *_brt_os_map_aligned(size_t size, size_t align) { return _brt_os_map_aligned_at(size, align, 0); }
+
+/* The same, but it is the address `skew` bytes into the mapping (a
+ * multiple of OS_PAGE below `align`) that is aligned to `align`. */
+void *_brt_os_map_aligned_at(size_t size, size_t align, size_t skew) {
   if (size > SIZE_MAX - align) {
     errno = ENOMEM;
     return NULL;
@@ -21,7 +25,8 @@ void *_brt_os_map_aligned(size_t size, size_t align) {
   char *raw = mmap(NULL, reserve, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                    -1, 0);
   if (raw == MAP_FAILED) return NULL;
-  uintptr_t start = ((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1);
+  /* The first address at or above raw whose skewed address is aligned. */
+  uintptr_t start = (((uintptr_t)raw + skew + align - 1) & ~(uintptr_t)(align - 1)) - skew;
   size_t head = start - (uintptr_t)raw, tail = reserve - head - size;
   if (head) munmap(raw, head);
   if (tail) munmap((char *)start + size, tail);

@@ -46,12 +46,16 @@ brt_status _brt_mem_resolve(const void *p, const char *function, block_ref *ref)
   _brt_mem_init();
   uintptr_t a = (uintptr_t)p;
   if (!p) return invalid_pointer(function, p, "is NULL; expected a block from brt_alloc");
-  if (!segment_map_shift(a))
+  segment *s;
+  uintptr_t page_index = 0;
+  if (segment_map_shift(a)) {
+    s = segment_of(a);
+    page_index = (a - (uintptr_t)s) >> s->page_shift;
+  } else if (!(s = _brt_mem_high_aligned_segment(a))) { /* a block aligned to 4 MiB or more */
     return invalid_pointer(function, p,
                            "was not allocated by bridgert (it is in no bridgert segment: a "
                            "malloc, stack, static or unmapped address)");
-  segment *s = segment_of(a);
-  uintptr_t page_index = (a - (uintptr_t)s) >> s->page_shift;
+  }
   page *pg = &s->pages[page_index];
   if (page_index >= s->page_count || !pg->in_use || a < pg->block_start ||
       a - pg->block_start >= page_span(pg))
@@ -296,7 +300,9 @@ static brt_status release_owner_biased(heap *h, const void *p, block_ref *ref, u
 static BRT_NOINLINE brt_status release_general(heap *h, const void *p, page *pg,
                                                _Atomic uint32_t *meta, uint32_t word,
                                                const char *function) {
-  segment *s = segment_of((uintptr_t)p);
+  /* The descriptor lives in its segment's header (p may not: a block
+   * aligned to 4 MiB or more starts the slot after its header's). */
+  segment *s = segment_of((uintptr_t)pg);
   block_ref ref = {.seg = s, .pg = pg, .index = (uint32_t)(meta - pg->meta), .meta = meta};
   for (;;) {
     if (!meta_live(word) || meta_references(pg, ref.index, word) <= 0) {
@@ -419,12 +425,14 @@ brt_status _brt_mem_retain_word(const void *p, const block_ref *ref, uint32_t fl
   }
 }
 
-/* brt_retain of a pointer that is not the start of a block slot of an
- * active page: resolving it records why. */
+/* brt_retain of a pointer the lookup did not find: resolving it records
+ * why, or finds a block the lookup cannot (one aligned to 4 MiB or more)
+ * or a page started meanwhile, which is retained in its word. */
 static BRT_NOINLINE brt_status retain_invalid(const void *p) {
   block_ref ref;
   brt_status status = _brt_mem_resolve(p, "brt_retain", &ref);
-  return status != BRT_OK ? status : brt_retain(p); /* a page started meanwhile */
+  uint32_t old;
+  return status != BRT_OK ? status : _brt_mem_retain_word(p, &ref, 0, "brt_retain", &old);
 }
 
 /* brt_retain off its fast path: the owner's first retain of a block (which
@@ -621,7 +629,13 @@ bool _brt_mem_layout_fits(const block_ref *ref, size_t size, size_t align, bool 
   if (exact && (page_flags(pg) & PAGE_TRACKED) && pg->track[ref->index].id)
     return size == pg->block_size - pg->track[ref->index].slack;
   if (size > pg->block_size / 2) return true;
-  return ref->seg->page_count > 1 && _brt_mem_bin_for(size, align) == pg->bin;
+  /* A block alone in its segment (above 64 KiB, or aligned above 4096)
+   * has the request rounded up to pages: its class is the sizes that
+   * round to the same pages (a 24-byte request aligned to 8192 has 4096). */
+  if (ref->seg->page_count == 1)
+    return ((size + OS_PAGE - 1) & ~(size_t)(OS_PAGE - 1)) ==
+           ((pg->block_size + OS_PAGE - 1) & ~(size_t)(OS_PAGE - 1));
+  return _brt_mem_bin_for(size, align) == pg->bin;
 }
 
 /* Could (size, align) have produced a block of `usable` bytes at a? A size
@@ -704,10 +718,19 @@ brt_status brt_release_sized(const void *p, size_t size, size_t align) {
   return release_ref(&ref, "brt_release_sized", p);
 }
 
+/* brt_owns of a pointer whose slot is not in the map: the start of a
+ * block aligned to 4 MiB or more, or not ours. */
+static BRT_NOINLINE int owns_high_aligned(uintptr_t a) {
+  segment *s = _brt_mem_high_aligned_segment(a);
+  if (!s || !s->pages[0].in_use) return 0;
+  uint32_t word = atomic_load_explicit(&s->pages[0].meta[0], memory_order_relaxed);
+  return meta_live(word) && meta_references(&s->pages[0], 0, word) > 0;
+}
+
 int brt_owns(const void *p) {
   page *pg;
   size_t index;
-  if (!block_lookup((uintptr_t)p, &pg, &index)) return 0;
+  if (!block_lookup((uintptr_t)p, &pg, &index)) return owns_high_aligned((uintptr_t)p);
   uint32_t word = atomic_load_explicit(&pg->meta[index], memory_order_relaxed);
   return meta_live(word) && meta_references(pg, index, word) > 0;
 }
@@ -716,25 +739,27 @@ brt_status brt_block_info_get(const void *p, brt_block_info *out) {
   if (!out)
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                          "brt_block_info_get: out is NULL");
-  if (out->struct_size < sizeof(brt_block_info))
+  /* The contract fields end at age_ns; later ones go only to a caller
+   * whose struct_size covers them. */
+  const size_t contract = offsetof(brt_block_info, age_ns) + sizeof out->age_ns;
+  if (out->struct_size < contract)
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                          "brt_block_info_get: out->struct_size is %u, expected at least %zu "
-                         "(set it to sizeof(brt_block_info))", out->struct_size,
-                         sizeof(brt_block_info));
+                         "(set it to sizeof(brt_block_info))", out->struct_size, contract);
   block_ref ref;
   brt_status status = _brt_mem_resolve(p, "brt_block_info_get", &ref);
   if (status != BRT_OK) return status;
   uint32_t word = atomic_load_explicit(ref.meta, memory_order_acquire);
-  uint32_t size = out->struct_size;
-  memset(out, 0, sizeof *out);
-  out->struct_size = size;
-  out->usable = ref.pg->block_size;
-  out->size = ref.pg->block_size;
-  out->align = ref.pg->block_align;
-  out->type = word_type(word);
+  brt_block_info info = {.struct_size = out->struct_size};
+  info.usable = ref.pg->block_size;
+  info.size = ref.pg->block_size;
+  info.align = ref.pg->block_align;
+  info.type = word_type(word);
   int32_t refs = meta_references(ref.pg, ref.index, word);
-  out->refcount = refs > 0 ? (uint32_t)refs : 0;
-  _brt_mem_track_fill_info(&ref, out);
-  out->size = asan_live_bytes(p, out->size); /* ASan: the exact request, even untracked */
+  info.refcount = refs > 0 ? (uint32_t)refs : 0;
+  info.flags = ref.seg->read_only ? BRT_BLOCK_READ_ONLY : 0;
+  _brt_mem_track_fill_info(&ref, &info);
+  info.size = asan_live_bytes(p, info.size); /* ASan: the exact request, even untracked */
+  memcpy(out, &info, out->struct_size < sizeof info ? out->struct_size : sizeof info);
   return BRT_OK;
 }

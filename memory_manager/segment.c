@@ -30,6 +30,19 @@ void _brt_mem_segment_map_set(segment *s, bool present) {
                         memory_order_release);
 }
 
+/* Only a single-block segment has the page shift SEGMENT_SHIFT, and only
+ * one made for an alignment of 4 MiB or more has its block at
+ * SEGMENT_SIZE (the others start theirs in the header's slot: at a page
+ * or at an alignment of at most 2 MiB). */
+segment *_brt_mem_high_aligned_segment(uintptr_t a) {
+  if ((a & SEGMENT_MASK) != 0 || a < SEGMENT_SIZE) return NULL;
+  uintptr_t below = a - SEGMENT_SIZE;
+  if (segment_map_shift(below) != SEGMENT_SHIFT) return NULL;
+  segment *s = segment_of(below);
+  if (s->page_count != 1 || s->pages[0].block_start != a) return NULL;
+  return s;
+}
+
 /* --- The commit charge ------------------------------------------------------ */
 
 /* Charges `bytes` about to be committed, unless that passes the limit
@@ -222,12 +235,40 @@ void _brt_mem_segment_release(segment *s) { segment_release(s); }
 
 /* --- Single-block segments ---------------------------------------------------- */
 
+/* What a single-block segment is charged against the limit: its header
+ * page and the pages its block spans, from the page holding the block's
+ * first byte (`block_offset` into the segment) to the page holding its
+ * last. The address space a large alignment leaves between the two is
+ * never touched, so it is not charged. For a MAPPED block these are the
+ * pages of the file it maps (docs/memory.md, "Limit"). */
+static size_t single_segment_charge(size_t block_offset, size_t block_size) {
+  size_t first = block_offset & ~(size_t)(OS_PAGE - 1);
+  size_t end = (block_offset + block_size + OS_PAGE - 1) & ~(size_t)(OS_PAGE - 1);
+  return OS_PAGE + (end - first);
+}
+
+/* Charges a MAPPED block's pages; over the limit, the error says why a
+ * mapping needs them (the charge's own error is its cause). */
+static bool mapped_charge(const char *function, size_t charge, size_t len) {
+  if (_brt_mem_charge(charge, len)) return true;
+  brt_error_wrap(BRT_E_LIMIT_EXCEEDED, BRT_ORIGIN_C, NULL,
+                 "%s: mapping %zu bytes is charged %zu bytes against the memory limit of %llu "
+                 "bytes (a MAPPED block counts every page it maps); raise max_memory / "
+                 "brt_mem_set_limit, or map a smaller range with brt_map_fd", function, len, charge,
+                 (unsigned long long)atomic_load_explicit(&_brt_mem.limit, memory_order_relaxed));
+  return false;
+}
+
 /* The address space of a single-block segment: `mapping` bytes aligned to
- * max(align, 4 MiB), from the pool when that is one plain segment. Records
- * the error on failure. */
+ * 4 MiB, from the pool when that is one plain segment. For an alignment of
+ * 4 MiB or more the block starts at SEGMENT_SIZE (the slot after the
+ * header's, _brt_mem_high_aligned_segment), so it is the segment's second
+ * slot that is aligned to `align` (and the segment, 4 MiB below it, is
+ * aligned to 4 MiB). Records the error on failure. */
 static segment *single_segment_reserve(size_t mapping, size_t align, size_t request) {
   if (mapping == SEGMENT_SIZE && align <= SEGMENT_SIZE) return segment_reserve();
-  segment *s = _brt_os_map_aligned(mapping, align > SEGMENT_SIZE ? align : SEGMENT_SIZE);
+  segment *s = align <= SEGMENT_SIZE ? _brt_os_map_aligned(mapping, SEGMENT_SIZE)
+                                     : _brt_os_map_aligned_at(mapping, align, SEGMENT_SIZE);
   if (!s)
     brt_error_set_os(BRT_E_OUT_OF_MEMORY, errno,
                      "the OS refused %zu bytes for a %zu-byte block (mmap: %s)", mapping, request,
@@ -239,13 +280,15 @@ static segment *single_segment_reserve(size_t mapping, size_t align, size_t requ
  * `block_size` bytes starts `block_offset` bytes into it, aligned to
  * `block_align`, and publishes the segment. */
 static void single_segment_init(segment *s, segment_kind kind, size_t block_offset,
-                                size_t block_size, size_t block_align, size_t mapping, int fd) {
+                                size_t block_size, size_t block_align, size_t mapping, int fd,
+                                bool read_only) {
   s->kind = kind;
   s->page_shift = SEGMENT_SHIFT;
   s->page_count = 1;
   s->mapping_size = mapping;
   s->header_size = header_size_for(1, sizeof(uint64_t) + sizeof(track_entry));
   s->fd = fd;
+  s->read_only = read_only;
   segment_owner_set(s, NULL);
   page *pg = &s->pages[0];
   memset(pg, 0, sizeof *pg);
@@ -265,18 +308,23 @@ static void single_segment_init(segment *s, segment_kind kind, size_t block_offs
   _brt_mem_segment_map_set(s, true);
 }
 
-/* A segment holding one block of `size` bytes at offset max(OS_PAGE, align):
- * LARGE (anonymous), SHARED (fd is a memfd mapped shared) or MAPPED (fd is
- * a file mapped private read-only). The block's metadata word and tracking
- * record sit in the header page. Records the error on failure. */
+/* A segment holding one block of `size` bytes at offset max(OS_PAGE, align)
+ * (SEGMENT_SIZE for an alignment of 4 MiB or more, the segment's second
+ * slot being aligned to it): LARGE (anonymous), SHARED (fd is a memfd
+ * mapped shared) or MAPPED (fd is a file mapped private read-only). The
+ * block's metadata word and tracking record sit in the header page.
+ * Records the error on failure. */
 segment *_brt_mem_single_segment_new(segment_kind kind, size_t size, size_t align, int fd,
                                      size_t request) {
-  size_t offset = align > OS_PAGE ? align : OS_PAGE;
+  size_t offset = align >= SEGMENT_SIZE ? SEGMENT_SIZE : align > OS_PAGE ? align : OS_PAGE;
   size_t usable = (size + OS_PAGE - 1) & ~(size_t)(OS_PAGE - 1);
   size_t end = offset + usable;
   size_t mapping = end > SEGMENT_SIZE ? end : SEGMENT_SIZE;
-  size_t charge = kind == SEGMENT_MAPPED ? OS_PAGE : end;
-  if (!_brt_mem_charge(charge, request)) return NULL;
+  size_t block_size = kind == SEGMENT_MAPPED ? size : usable;
+  size_t charge = single_segment_charge(offset, block_size);
+  if (kind == SEGMENT_MAPPED ? !mapped_charge("brt_map_file", charge, size)
+                             : !_brt_mem_charge(charge, request))
+    return NULL;
   segment *s = single_segment_reserve(mapping, align, request);
   if (!s) {
     _brt_mem_uncharge(charge);
@@ -291,13 +339,13 @@ segment *_brt_mem_single_segment_new(segment_kind kind, size_t size, size_t alig
                      strerror(saved));
     return NULL;
   }
-  single_segment_init(s, kind, offset, kind == SEGMENT_MAPPED ? size : usable, offset, mapping,
-                      kind == SEGMENT_SHARED ? fd : -1);
+  single_segment_init(s, kind, offset, block_size, align > OS_PAGE ? align : OS_PAGE, mapping,
+                      kind == SEGMENT_SHARED ? fd : -1, kind == SEGMENT_MAPPED);
   return s;
 }
 
-/* Like a MAPPED segment of brt_map_file, charged the header page only (the
- * bytes are the file's), but MAP_SHARED so that the block is the file's own
+/* Like a MAPPED segment of brt_map_file, charged its header page and the
+ * pages it maps, but MAP_SHARED so that the block is the file's own
  * pages. A block start that is not page aligned is still a block start:
  * resolving a pointer needs only p == block_start (the block index is 0),
  * so the lead bytes of the first mapped page simply belong to no block. */
@@ -306,17 +354,18 @@ segment *_brt_mem_fd_segment_new(int fd, uint64_t offset, size_t len, bool writa
   size_t span = (lead + len + OS_PAGE - 1) & ~(size_t)(OS_PAGE - 1);
   size_t end = OS_PAGE + span;
   size_t mapping = end > SEGMENT_SIZE ? end : SEGMENT_SIZE;
-  if (!_brt_mem_charge(OS_PAGE, len)) return NULL;
+  size_t charge = single_segment_charge(OS_PAGE + lead, len);
+  if (!mapped_charge("brt_map_fd", charge, len)) return NULL;
   segment *s = single_segment_reserve(mapping, SEGMENT_SIZE, len);
   if (!s) {
-    _brt_mem_uncharge(OS_PAGE);
+    _brt_mem_uncharge(charge);
     return NULL;
   }
   if (!_brt_os_map_fd_fixed((char *)s + OS_PAGE, span, fd, offset - lead,
                             writable ? OS_FD_SHARED_WRITE : OS_FD_SHARED_READ)) {
     int saved = errno;
     _brt_os_unmap(s, mapping);
-    _brt_mem_uncharge(OS_PAGE);
+    _brt_mem_uncharge(charge);
     brt_error_set_os(BRT_E_IO, saved, "brt_map_fd: mapping %zu bytes of fd %d from offset %llu "
                      "(%s) failed: %s", len, fd, (unsigned long long)offset,
                      writable ? "read-write" : "read-only", strerror(saved));
@@ -325,16 +374,14 @@ segment *_brt_mem_fd_segment_new(int fd, uint64_t offset, size_t len, bool writa
   /* The block's alignment is that of its offset in the page (the lowest set
    * bit of `lead`), or the page's when it starts one. */
   size_t block_align = lead ? lead & -lead : OS_PAGE;
-  single_segment_init(s, SEGMENT_MAPPED, OS_PAGE + lead, len, block_align, mapping, -1);
+  single_segment_init(s, SEGMENT_MAPPED, OS_PAGE + lead, len, block_align, mapping, -1, !writable);
   return s;
 }
 
 /* Frees a single-block segment whose block was just released. */
 void _brt_mem_single_segment_free(segment *s) {
   page *pg = &s->pages[0];
-  size_t offset = pg->block_start - (uintptr_t)s;
-  size_t usable = (pg->block_size + OS_PAGE - 1) & ~(size_t)(OS_PAGE - 1);
-  size_t charge = s->kind == SEGMENT_MAPPED ? OS_PAGE : offset + usable;
+  size_t charge = single_segment_charge(pg->block_start - (uintptr_t)s, pg->block_size);
   if (s->fd >= 0) close(s->fd);
   asan_unpoison(s, s->mapping_size); /* ASan: no stale poison where the range is reused */
   if (s->mapping_size == SEGMENT_SIZE && s->kind == SEGMENT_LARGE) {

@@ -1,6 +1,7 @@
 /* Statistics summed on demand, the memory limit, and collection (explicit
  * and automatic past gc_threshold). */
 #include "internal.h"
+#include "settings.h"
 
 #include <string.h>
 
@@ -57,7 +58,7 @@ brt_status brt_mem_set_limit(size_t bytes) {
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                          "brt_mem_set_limit: %zu bytes is beyond any address space (at most 2^62; "
                          "0 means no limit)", bytes);
-  atomic_store(&_brt_mem.limit, (uint64_t)bytes);
+  _brt_mem_settings_set_base_limit((uint64_t)bytes); /* an open runtime's lower limit still holds */
   return BRT_OK;
 }
 

@@ -163,6 +163,7 @@ static int visit_one_live(void *ctx, segment *s, page *pg, uint32_t i, uint32_t 
   info.align = pg->block_align;
   info.type = (brt_mem_type)((word & META_TYPE_MASK) >> META_TYPE_SHIFT);
   info.refcount = (uint32_t)meta_references(pg, i, word);
+  info.flags = s->read_only ? BRT_BLOCK_READ_ONLY : 0;
   _brt_mem_track_fill_info(&ref, &info);
   info.size = asan_live_bytes((void *)(pg->block_start + (uintptr_t)i * pg->block_size), info.size); /* ASan: exact */
   if (info.age_ns < visit->min_age_ns) return 0;
@@ -248,7 +249,12 @@ typedef struct leak_summary {
 static void print_backtrace(const void *block) {
   page *pg;
   segment *s = segment_of((uintptr_t)block);
-  pg = &s->pages[((uintptr_t)block - (uintptr_t)s) >> s->page_shift];
+  if (segment_map_shift((uintptr_t)block))
+    pg = &s->pages[((uintptr_t)block - (uintptr_t)s) >> s->page_shift];
+  else if ((s = _brt_mem_high_aligned_segment((uintptr_t)block)) != NULL)
+    pg = &s->pages[0]; /* a block aligned to 4 MiB or more: its header is in the slot below */
+  else
+    return;
   if (!pg->track) return;
   uint32_t index = (uint32_t)page_block_index(pg, (uintptr_t)block - pg->block_start);
   const track_entry *entry = &pg->track[index];

@@ -131,6 +131,14 @@ struct brt_monitor {
 
 /* --- Cross-file internals, by file ---------------------------------------------- */
 
+/* fork.c: lists a new monitor (installing the fork handlers once) / forgets
+ * one being freed. */
+void _brt_monitor_fork_track(brt_monitor *monitor);
+void _brt_monitor_fork_forget(brt_monitor *monitor);
+/* shards.c: takes (true) or releases the lock of the shard slot pool, for
+ * the fork handlers. */
+void _brt_monitor_slot_pool_lock(bool take);
+
 /* histogram.c */
 /* The largest latency that falls into bucket `index` (UINT64_MAX for the
  * overflow bucket). */

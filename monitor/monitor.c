@@ -38,6 +38,7 @@ brt_monitor *brt_monitor_new(const brt_config *cfg) {
   atomic_store_explicit(&monitor->sample_every, BRT_MONITOR_SAMPLING_DEFAULT, memory_order_relaxed);
   pthread_mutex_init(&monitor->lock, NULL);
   atomic_store_explicit(&monitor->started_ns, _brt_monitor_now(monitor), memory_order_relaxed);
+  _brt_monitor_fork_track(monitor);
   return monitor;
 }
 
@@ -50,6 +51,7 @@ static void algo_free(brt_algo_stats *stats) {
 
 void brt_monitor_free(brt_monitor *monitor) {
   if (!monitor) return;
+  _brt_monitor_fork_forget(monitor);
   for (size_t i = 0; i < monitor->algorithm_count; i++) algo_free(monitor->algorithms[i]);
   free(monitor->algorithms);
   pthread_mutex_destroy(&monitor->lock);

@@ -12,6 +12,11 @@
 #include <string.h>
 
 static pthread_mutex_t slot_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void _brt_monitor_slot_pool_lock(bool take) {
+  if (take) pthread_mutex_lock(&slot_pool_lock);
+  else pthread_mutex_unlock(&slot_pool_lock);
+}
 static uint64_t slot_pool_used; /* bit i: slot i is owned by a live thread */
 static pthread_key_t slot_key;
 static pthread_once_t slot_key_once = PTHREAD_ONCE_INIT;

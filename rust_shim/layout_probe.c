@@ -190,6 +190,8 @@ static void print_memory_h(void) {
   FIELD(brt_block_info, refcount);
   FIELD(brt_block_info, id);
   FIELD(brt_block_info, age_ns);
+  FIELD(brt_block_info, flags);
+  CONST(BRT_BLOCK_READ_ONLY);
   STRUCT(brt_mem_stats);
   FIELD(brt_mem_stats, struct_size);
   FIELD(brt_mem_stats, live_blocks);
@@ -255,6 +257,7 @@ static void print_runtime_h(void) {
   FIELD(brt_algorithm, flags);
   FIELD(brt_algorithm, ctx);
   FIELD(brt_algorithm, native_thunk);
+  FIELD(brt_algorithm, output_schema);
 }
 
 int main(void) {

@@ -94,6 +94,7 @@ static int describe_algorithm(void *ctx, const brt_algorithm *algorithm) {
   _brt_isolation_wire_put_str(b, algorithm->version);
   _brt_isolation_wire_put_str(b, algorithm->description);
   _brt_isolation_wire_put_str(b, algorithm->input_schema);
+  _brt_isolation_wire_put_str(b, algorithm->output_schema);
   _brt_isolation_wire_put_str(b, entry->signature);
   _brt_isolation_wire_put_u32(b, algorithm->timeout_ms);
   _brt_isolation_wire_put_u64(b, algorithm->memory_limit);

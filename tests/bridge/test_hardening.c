@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -260,12 +261,54 @@ static void test_fork_while_another_thread_writes_the_registry(void **state) {
     }
     int status = 0;
     assert_int_equal(waitpid(child, &status, 0), child);
-    assert_true(WIFEXITED(status));
+    if (!WIFEXITED(status))
+      fail_msg("fork %d: the child %s %d", i, WIFSIGNALED(status) ? "was killed by signal" : "ended with status",
+               WIFSIGNALED(status) ? WTERMSIG(status) : status);
     assert_int_equal(WEXITSTATUS(status), 0);
   }
   atomic_store(&w.stop, true);
   pthread_join(thread, NULL);
   brt_runtime_close(w.rt);
+}
+
+/* --- Output schemas ------------------------------------------------------------ */
+
+static brt_status returns_text(void *ctx, const brt_value *params, brt_value **result) {
+  (void)ctx;
+  (void)params;
+  static const char text[] = "{\"rows\": [1, \"two\"]}";
+  *result = brt_value_from_json(text, sizeof text - 1, 0);
+  return *result ? BRT_OK : brt_error_code(brt_last_error());
+}
+
+static void test_results_are_checked_against_the_output_schema(void **state) {
+  (void)state;
+  brt_runtime *rt = brt_runtime_open(NULL);
+  brt_algorithm algorithm = {.struct_size = sizeof algorithm, .name = "shaped", .version = "1.0.0",
+                             .value_fn = returns_text,
+                             .output_schema = "{\"type\": \"object\", \"properties\": {\"rows\": "
+                                              "{\"type\": \"array\", \"items\": {\"type\": \"integer\"}}}}"};
+  assert_ok(brt_register(rt, &algorithm));
+  brt_value *params = brt_value_object(0), *result = NULL;
+  assert_status(brt_call(rt, "shaped", params, &result), BRT_E_VALIDATION);
+  assert_null(result);
+  assert_last_error(BRT_E_VALIDATION, "shaped@1.0.0");
+  assert_last_error(BRT_E_VALIDATION, "/rows/1");
+  /* A caller built before output_schema existed (a shorter struct) gets no
+   * check: the field is not read. */
+  algorithm.struct_size = offsetof(brt_algorithm, output_schema);
+  algorithm.name = "unshaped";
+  assert_ok(brt_register(rt, &algorithm));
+  assert_ok(brt_call(rt, "unshaped", params, &result));
+  brt_value_release(result);
+  /* A schema that does not compile is refused at registration. */
+  algorithm.struct_size = sizeof algorithm;
+  algorithm.name = "badly_shaped";
+  algorithm.output_schema = "{\"type\": 7}";
+  assert_status(brt_register(rt, &algorithm), BRT_E_INVALID_ARGUMENT);
+  assert_last_error(BRT_E_INVALID_ARGUMENT, "output_schema");
+  brt_value_release(params);
+  brt_runtime_close(rt);
 }
 
 int main(void) {
@@ -277,6 +320,7 @@ int main(void) {
       cmocka_unit_test(test_group_writable_is_refused),
       cmocka_unit_test(test_a_swapped_directory_is_never_loaded),
       cmocka_unit_test(test_fork_while_another_thread_writes_the_registry),
+      cmocka_unit_test(test_results_are_checked_against_the_output_schema),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }

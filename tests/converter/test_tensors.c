@@ -4,6 +4,7 @@
 #include "brt_test.h"
 
 #include <math.h>
+#include <sys/mman.h>
 
 static void test_new_is_zeroed_and_contiguous(void **state) {
   (void)state;
@@ -295,6 +296,146 @@ static void test_tensor_nonfinite_printing(void **state) {
   brt_value_release(tensor);
 }
 
+/* A memfd of 8 f64 elements 0.5, 1.5, ..., 7.5. */
+static int f64_memfd(void) {
+  int fd = memfd_create("test-tensors", MFD_CLOEXEC);
+  assert_true(fd >= 0);
+  double values[8];
+  for (int i = 0; i < 8; i++) values[i] = i + 0.5;
+  assert_int_equal(write(fd, values, sizeof values), (ssize_t)sizeof values);
+  return fd;
+}
+
+/* The setters on a tensor over a read-only block, and what they leave. */
+static void expect_read_only_tensor(void *block, const char *what) {
+  brt_block_info info = {.struct_size = sizeof info};
+  assert_ok(brt_block_info_get(block, &info));
+  assert_int_equal(info.type, BRT_MEM_MAPPED);
+  if (!(info.flags & BRT_BLOCK_READ_ONLY)) fail_msg("%s is not flagged read-only", what);
+  size_t shape[1] = {8};
+  brt_value *tensor = brt_tensor_wrap(block, BRT_DTYPE_F64, 1, shape, NULL);
+  assert_non_null(tensor);
+  size_t index[1] = {3};
+  double got = 0;
+  assert_ok(brt_tensor_get_f64(tensor, index, 1, &got)); /* reading is fine */
+  assert_true(got == 3.5);
+  /* Writing would fault: refused with a status instead. */
+  assert_status(brt_tensor_set_f64(tensor, index, 1, 9), BRT_E_PERMISSION);
+  assert_last_error(BRT_E_PERMISSION, "read-only");
+  assert_status(brt_tensor_set_i64(tensor, index, 1, 9), BRT_E_PERMISSION);
+  assert_last_error(BRT_E_PERMISSION, "brt_tensor_set_i64");
+  assert_ok(brt_tensor_get_f64(tensor, index, 1, &got));
+  assert_true(got == 3.5);
+  brt_value_release(tensor);
+}
+
+/* A tensor over a read-only MAPPED block (brt_map_file, brt_map_fd without
+ * BRT_MAP_WRITABLE) refuses the setters with PERMISSION: a store into the
+ * mapping used to kill the process with SIGSEGV. One over a writable
+ * mapping, or a heap block, is written as before; the allocator says which
+ * through brt_block_info.flags. */
+static void test_read_only_blocks(void **state) {
+  (void)state;
+  int fd = f64_memfd();
+  char path[] = "/tmp/brt_tensor_file_XXXXXX";
+  int file_fd = mkstemp(path);
+  assert_true(file_fd >= 0);
+  double values[8];
+  assert_int_equal(pread(fd, values, sizeof values, 0), (ssize_t)sizeof values);
+  assert_int_equal(write(file_fd, values, sizeof values), (ssize_t)sizeof values);
+  close(file_fd);
+  size_t len = 0;
+  void *file = brt_map_file(path, &len, 0);
+  unlink(path);
+  assert_non_null(file);
+  assert_int_equal(len, 64);
+  expect_read_only_tensor(file, "brt_map_file's block");
+  assert_ok(brt_release(file));
+  void *mapped = brt_map_fd(fd, 0, 64, 0);
+  assert_non_null(mapped);
+  expect_read_only_tensor(mapped, "brt_map_fd's read-only block");
+  assert_ok(brt_release(mapped));
+
+  /* Writable mapping: the setter writes the memfd's bytes. */
+  void *writable = brt_map_fd(fd, 0, 64, BRT_MAP_WRITABLE);
+  assert_non_null(writable);
+  brt_block_info info = {.struct_size = sizeof info};
+  assert_ok(brt_block_info_get(writable, &info));
+  assert_int_equal(info.flags & BRT_BLOCK_READ_ONLY, 0);
+  size_t shape[1] = {8}, index[1] = {2};
+  brt_value *tensor = brt_tensor_wrap(writable, BRT_DTYPE_F64, 1, shape, NULL);
+  assert_non_null(tensor);
+  assert_ok(brt_tensor_set_f64(tensor, index, 1, -4));
+  assert_ok(brt_tensor_set_i64(tensor, index, 1, -8));
+  double back = 0;
+  assert_int_equal(pread(fd, &back, sizeof back, 2 * sizeof(double)), (ssize_t)sizeof back);
+  assert_true(back == -8);
+  brt_value_release(tensor);
+  assert_ok(brt_release(writable));
+
+  /* Heap blocks are writable; a caller compiled before `flags` existed
+   * gets the fields it knows and nothing past them. */
+  void *heap = brt_alloc(64, 16, BRT_MEM_C_HEAP, 0);
+  assert_ok(brt_block_info_get(heap, &info));
+  assert_int_equal(info.flags, 0);
+  brt_block_info old = {.struct_size = offsetof(brt_block_info, flags), .flags = 77};
+  assert_ok(brt_block_info_get(heap, &old));
+  assert_int_equal(old.flags, 77);
+  assert_true(old.usable >= 64);
+  brt_block_info tiny = {.struct_size = offsetof(brt_block_info, age_ns)};
+  assert_status(brt_block_info_get(heap, &tiny), BRT_E_INVALID_ARGUMENT);
+  assert_ok(brt_release(heap));
+  close(fd);
+}
+
+/* A shape without elements may still have extents whose product, 0
+ * counted as 1, overflows a stride: [2^40, 0, 2^40] used to be accepted
+ * and its strides computed with a signed multiply that overflowed
+ * (undefined behaviour, reported by UBSan). Refused with INVALID_ARGUMENT
+ * naming the shape, by brt_tensor_new and brt_tensor_wrap. */
+static void test_shapes_whose_strides_overflow(void **state) {
+  (void)state;
+  size_t shape[3] = {(size_t)1 << 40, 0, (size_t)1 << 40};
+  assert_null_with(brt_tensor_new(BRT_DTYPE_F64, 3, shape), BRT_E_INVALID_ARGUMENT);
+  assert_last_error(BRT_E_INVALID_ARGUMENT, "shape [1099511627776, 0, 1099511627776]");
+  assert_last_error(BRT_E_INVALID_ARGUMENT, "brt_tensor_new");
+  void *block = brt_alloc(64, 16, BRT_MEM_C_HEAP, 0);
+  assert_null_with(brt_tensor_wrap(block, BRT_DTYPE_F64, 3, shape, NULL), BRT_E_INVALID_ARGUMENT);
+  assert_last_error(BRT_E_INVALID_ARGUMENT, "brt_tensor_wrap: shape [1099511627776, 0, 1099511627776]");
+  ptrdiff_t strides[3] = {0, 0, 0};
+  assert_null_with(brt_tensor_wrap(block, BRT_DTYPE_F64, 3, shape, strides), BRT_E_INVALID_ARGUMENT);
+  /* The bound: extents (0 as 1) times the element size up to PTRDIFF_MAX. */
+  size_t edge[2] = {(size_t)PTRDIFF_MAX / 8, 0};
+  brt_value *empty = brt_tensor_new(BRT_DTYPE_F64, 2, edge);
+  assert_non_null(empty);
+  brt_tensor_info info = {.struct_size = sizeof info};
+  assert_ok(brt_tensor_info_get(empty, &info));
+  assert_int_equal(info.count, 0);
+  assert_int_equal(info.strides[0], 1);
+  assert_int_equal(info.strides[1], 1);
+  brt_value_release(empty);
+  edge[0]++;
+  assert_null_with(brt_tensor_new(BRT_DTYPE_F64, 2, edge), BRT_E_INVALID_ARGUMENT);
+  size_t bytes_edge[2] = {(size_t)PTRDIFF_MAX / 8 + 1, 0}; /* fits as u8 elements */
+  empty = brt_tensor_new(BRT_DTYPE_U8, 2, bytes_edge);
+  assert_non_null(empty);
+  brt_value_release(empty);
+  /* Empty shapes of sensible extents are as before, strides included. */
+  size_t fine[3] = {(size_t)1 << 20, 0, (size_t)1 << 20};
+  empty = brt_tensor_wrap(block, BRT_DTYPE_F64, 3, fine, NULL);
+  assert_non_null(empty);
+  assert_ok(brt_tensor_info_get(empty, &info));
+  assert_int_equal(info.strides[0], (ptrdiff_t)1 << 20);
+  assert_int_equal(info.strides[1], (ptrdiff_t)1 << 20);
+  assert_int_equal(info.strides[2], 1);
+  brt_value_release(empty);
+  /* Nothing was retained by the refusals. */
+  brt_block_info block_info = {.struct_size = sizeof block_info};
+  assert_ok(brt_block_info_get(block, &block_info));
+  assert_int_equal(block_info.refcount, 1);
+  assert_ok(brt_release(block));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_new_is_zeroed_and_contiguous),
@@ -305,6 +446,8 @@ int main(void) {
       cmocka_unit_test(test_element_access),
       cmocka_unit_test(test_json_tensors),
       cmocka_unit_test(test_tensor_nonfinite_printing),
+      cmocka_unit_test(test_read_only_blocks),
+      cmocka_unit_test(test_shapes_whose_strides_overflow),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -195,12 +195,112 @@ static void test_many_blocks(void **state) {
   free(blocks);
 }
 
+/* Every alignment from 4 MiB to BRT_ALLOC_ALIGN_MAX gives a block that the
+ * allocator knows: such a block starts a 4 MiB slot of its own, and its
+ * segment header sits in the slot below (docs/memory.md, "Large
+ * alignments"). Owned, described, retained, resized, released by every
+ * entry point (brt_release, brt_release_sized as Rust's dealloc,
+ * brt_cpp_deallocate as C++'s aligned delete), C heap and SHARED; the
+ * charge, the live counts and the descriptors come back to what they
+ * were. They used to leak for good: brt_owns said 0 and every release
+ * was INVALID_POINTER. */
+static void check_large_aligned(void *p, size_t align, brt_mem_type type) {
+  assert_non_null(p);
+  assert_int_equal((uintptr_t)p % align, 0);
+  assert_true(brt_owns(p));
+  brt_block_info info = {.struct_size = sizeof info};
+  assert_ok(brt_block_info_get(p, &info));
+  assert_int_equal(info.type, type);
+  assert_int_equal(info.refcount, 1);
+  assert_true(info.usable >= 16);
+  assert_true(info.align >= align);
+  assert_int_equal(info.flags, 0);
+}
+
+static void test_large_alignments(void **state) {
+  (void)state;
+  static const brt_mem_type types[] = {BRT_MEM_C_HEAP, BRT_MEM_SHARED};
+  for (size_t align = (size_t)1 << 22; align <= BRT_ALLOC_ALIGN_MAX; align <<= 1) {
+    for (size_t t = 0; t < 2; t++) {
+      brt_mem_type type = types[t];
+      int fds_before = brt_test_open_fds();
+      brt_mem_stats before = stats_now();
+      unsigned char *p = brt_alloc(16, align, type, 0);
+      check_large_aligned(p, align, type);
+      fill(p, 16, (unsigned)t);
+      brt_mem_stats mid = stats_now();
+      assert_int_equal(mid.live_blocks - before.live_blocks, 1);
+      assert_true(mid.committed_bytes > before.committed_bytes);
+      /* Charged its header page and its block's page: not the address
+       * space between them. */
+      assert_true(mid.committed_bytes - before.committed_bytes <= 2 * 4096);
+      assert_ok(brt_retain(p));
+      brt_block_info info = {.struct_size = sizeof info};
+      assert_ok(brt_block_info_get(p, &info));
+      assert_int_equal(info.refcount, 2);
+      assert_null_with(brt_realloc(p, 32, align), BRT_E_UNSUPPORTED); /* two references */
+      assert_ok(brt_release(p));
+      if (type == BRT_MEM_SHARED) {
+        int fd = -1;
+        uint64_t offset = 1;
+        assert_ok(brt_shared_fd(p, &fd, &offset));
+        assert_true(fd >= 0);
+        assert_int_equal(offset, 0);
+        unsigned char *view = brt_map_fd(fd, offset, 16, 0);
+        assert_non_null(view);
+        assert_true(check(view, 16, (unsigned)t));
+        assert_ok(brt_release(view));
+      } else {
+        /* In place within its page, then moved to a larger block of the
+         * same alignment: the bytes follow. */
+        assert_ptr_equal(brt_realloc(p, 4000, align), p);
+        unsigned char *moved = brt_realloc(p, 3 << 20, align);
+        check_large_aligned(moved, align, type);
+        assert_true(check(moved, 16, (unsigned)t));
+        assert_false(brt_owns(p));
+        p = moved;
+      }
+      assert_ok(brt_release(p));
+      assert_false(brt_owns(p));
+      assert_status(brt_release(p), BRT_E_INVALID_POINTER); /* unmapped with its segment */
+      brt_mem_stats after = stats_now();
+      assert_int_equal(after.committed_bytes, before.committed_bytes);
+      assert_int_equal(after.live_blocks, before.live_blocks);
+      assert_int_equal(after.live_bytes, before.live_bytes);
+      assert_int_equal(brt_test_open_fds(), fds_before); /* a SHARED block's memfd is closed */
+    }
+    /* Rust's dealloc and C++'s aligned delete. */
+    brt_mem_stats before = stats_now();
+    void *rust = brt_alloc(24, align, BRT_MEM_RUST_HEAP, 0);
+    check_large_aligned(rust, align, BRT_MEM_RUST_HEAP);
+    assert_status(brt_release_sized(rust, 5000, align), BRT_E_LAYOUT_MISMATCH);
+    assert_ok(brt_release_sized(rust, 24, align));
+    assert_false(brt_owns(rust));
+    void *cpp = brt_cpp_allocate(40, align);
+    check_large_aligned(cpp, align, BRT_MEM_CPP_HEAP);
+    assert_ok(brt_cpp_deallocate(cpp));
+    assert_false(brt_owns(cpp));
+    assert_int_equal(stats_now().committed_bytes, before.committed_bytes);
+  }
+  /* The slot above a large-aligned block's header is not a block when
+   * nothing lives there, and neither is a pointer into the header. */
+  unsigned char *p = brt_alloc(16, (size_t)1 << 22, BRT_MEM_C_HEAP, 0);
+  assert_non_null(p);
+  assert_false(brt_owns(p - ((size_t)1 << 22)));
+  assert_false(brt_owns(p - 4096));
+  assert_false(brt_owns(p + 16));
+  assert_status(brt_release(p - ((size_t)1 << 22)), BRT_E_INVALID_POINTER);
+  assert_ok(brt_release(p));
+  assert_null_with(brt_alloc(16, BRT_ALLOC_ALIGN_MAX << 1, BRT_MEM_C_HEAP, 0),
+                   BRT_E_INVALID_ARGUMENT);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sizes_and_alignments), cmocka_unit_test(test_zero_flag),
       cmocka_unit_test(test_refcounts),            cmocka_unit_test(test_release_sized),
       cmocka_unit_test(test_stats),                cmocka_unit_test(test_cpp_entry_points),
-      cmocka_unit_test(test_many_blocks),
+      cmocka_unit_test(test_many_blocks),          cmocka_unit_test(test_large_alignments),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

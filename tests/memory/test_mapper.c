@@ -173,10 +173,56 @@ static void test_shared_across_processes(void **state) {
   assert_null_with(brt_alloc_shared(SIZE_MAX), BRT_E_OUT_OF_MEMORY);
 }
 
+/* max_memory covers MAPPED blocks: each is charged its header page and
+ * every page it maps, from the mapping to the release. A sparse 10 GiB
+ * file (no disk used) cannot be mapped under a 64 MiB limit, by path or
+ * by descriptor; it used to map, charged 4 KiB. */
+static void test_mapped_blocks_are_charged(void **state) {
+  (void)state;
+  char path[] = "/tmp/brt_map_charge_XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  assert_int_equal(ftruncate(fd, (off_t)10 << 30), 0);
+  brt_mem_stats before = stats_now();
+  assert_true(before.committed_bytes < ((uint64_t)64 << 20));
+  assert_ok(brt_mem_set_limit((size_t)64 << 20));
+  size_t len = 0;
+  assert_null_with(brt_map_file(path, &len, 0), BRT_E_LIMIT_EXCEEDED);
+  assert_last_error(BRT_E_LIMIT_EXCEEDED, "brt_map_file: mapping 10737418240 bytes is charged "
+                                          "10737422336 bytes against the memory limit of "
+                                          "67108864 bytes");
+  assert_null_with(brt_map_fd(fd, 0, (size_t)10 << 30, 0), BRT_E_LIMIT_EXCEEDED);
+  assert_last_error(BRT_E_LIMIT_EXCEEDED, "brt_map_fd: mapping 10737418240 bytes");
+  assert_null_with(brt_map_fd(fd, 5, (size_t)1 << 30, BRT_MAP_WRITABLE), BRT_E_LIMIT_EXCEEDED);
+  brt_mem_stats refused = stats_now();
+  assert_int_equal(refused.committed_bytes, before.committed_bytes); /* nothing mapped */
+  assert_int_equal(refused.mapped_files, before.mapped_files);
+  assert_int_equal(refused.live_blocks, before.live_blocks);
+
+  /* Under the limit: charged its pages plus the header page, until the
+   * release gives them back. */
+  assert_int_equal(ftruncate(fd, (off_t)8 << 20), 0);
+  void *file = brt_map_file(path, &len, 0);
+  assert_non_null(file);
+  assert_int_equal(len, (size_t)8 << 20);
+  assert_int_equal(stats_now().committed_bytes - before.committed_bytes, ((uint64_t)8 << 20) + 4096);
+  void *range = brt_map_fd(fd, 4095, 2, 0); /* two bytes across a page boundary */
+  assert_non_null(range);
+  assert_int_equal(stats_now().committed_bytes - before.committed_bytes,
+                   ((uint64_t)8 << 20) + 4096 + 3 * 4096);
+  assert_ok(brt_release(range));
+  assert_ok(brt_release(file));
+  assert_int_equal(stats_now().committed_bytes, before.committed_bytes);
+  assert_ok(brt_mem_set_limit(0));
+  close(fd);
+  unlink(path);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_share), cmocka_unit_test(test_copy), cmocka_unit_test(test_map_file),
       cmocka_unit_test(test_shared_across_processes),
+      cmocka_unit_test(test_mapped_blocks_are_charged),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,32 @@
  * what brt_config_resolve applies. Loading is strict — an unknown key, a
  * wrong type or a value out of range is BRT_E_INVALID_ARGUMENT naming the
  * source, the key and what was expected — and all-or-nothing: when loading
- * fails the config is left exactly as it was.
+ * fails the config is left exactly as it was. Whole numbers, from a file
+ * or the environment alike, are decimal digits only (no sign, white space,
+ * fraction, exponent, hex or leading zero), read exactly into 64 bits and
+ * then range-checked; sizes may also carry a unit ("512MiB", "1.5GiB").
+ * Keys and strings are taken with their full length: "max_memory\u0000x"
+ * is an unknown key, not max_memory. The file must be a regular file: a
+ * FIFO, a device or a directory is refused at once (never waited on).
+ *
+ * Allocator settings are process-wide. max_memory, gc_threshold,
+ * gc_interval_ms, tracking and hardened configure the one allocator of the
+ * process: brt_runtime_open applies them while the runtime is open (however
+ * the config was made: code, file, BRT_CONFIG or BRT_* variables), and
+ * brt_mem_configure / brt_mem_set_limit set a base under the runtimes (at
+ * first use the base is the BRT_* environment). When several runtimes are
+ * open, the strictest of the base and of each open runtime applies: the
+ * lowest non-zero max_memory and gc_threshold, the shortest gc_interval_ms
+ * of those that set a gc_threshold, the highest tracking level, hardened
+ * if any asks. A runtime's bounds therefore hold as long as it is open,
+ * whichever opened first; no runtime loosens another's; and closing a
+ * runtime drops what only it asked for (reopening with new values, as a
+ * reload does, takes them once the old runtime is closed). A runtime with
+ * the defaults asks for nothing. brt_mem_stats_get (limit_bytes, tracking)
+ * and the health check show what applies. All five can change while the
+ * process runs: tracking and hardened reach each thread's pages at its
+ * next allocation slow path, and blocks allocated before tracking rose
+ * have no id or age.
  *
  * A config owns its plugin_dirs strings: release them with
  * brt_config_dispose(). Functions taking a config are not thread-safe for
@@ -40,8 +65,8 @@ typedef enum brt_isolation {
 
 typedef struct brt_config {
   uint32_t struct_size; /* sizeof(brt_config); set by brt_config_init */
-  /* memory */
-  uint64_t max_memory;     /* bytes the allocator may commit; 0 = unlimited */
+  /* memory: process-wide, the strictest of the open runtimes applies (above) */
+  uint64_t max_memory;     /* bytes the allocator may commit; 0 = unlimited; at most 2^62 */
   uint64_t gc_threshold;   /* committed bytes that trigger automatic collection; 0 = never */
   uint32_t gc_interval_ms; /* at most one automatic collection per interval */
   brt_tracking tracking;

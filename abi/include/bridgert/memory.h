@@ -47,8 +47,19 @@ enum { BRT_ALLOC_ZERO = 1u << 0 /* the block's bytes are zero */ };
 /* The largest size brt_alloc accepts (1 TiB). */
 #define BRT_ALLOC_SIZE_MAX ((size_t)1 << 40)
 /* The largest alignment brt_alloc accepts (1 GiB). Up to 4096 is served
- * from pages of small blocks; larger alignments get a segment of their own. */
+ * from pages of small blocks; larger alignments get a segment of their own
+ * (4 MiB and more: a segment whose header sits in the 4 MiB below the
+ * block). Every accepted alignment gives a block that brt_owns knows and
+ * brt_release frees. */
 #define BRT_ALLOC_ALIGN_MAX ((size_t)1 << 30)
+
+/* brt_block_info.flags. */
+enum {
+  /* The block's bytes cannot be written: a MAPPED block of brt_map_file,
+   * or of brt_map_fd without BRT_MAP_WRITABLE. A write faults (SIGSEGV);
+   * brt_tensor_set_* on a tensor over it fails with BRT_E_PERMISSION. */
+  BRT_BLOCK_READ_ONLY = 1u << 0
+};
 
 /* What brt_block_info_get reports. Set struct_size = sizeof before the call. */
 typedef struct brt_block_info {
@@ -61,6 +72,9 @@ typedef struct brt_block_info {
   uint32_t refcount;
   uint64_t id;     /* allocation id when tracking >= blocks, else 0 */
   uint64_t age_ns; /* time since allocation when tracking >= blocks, else 0 */
+  /* Fields after this line were added in 0.1.0 too; a caller whose
+   * struct_size ends at age_ns does not receive them. */
+  uint32_t flags; /* BRT_BLOCK_* bits */
 } brt_block_info;
 
 /* Process-wide statistics (brt_mem_stats_get). Set struct_size = sizeof. */
@@ -68,7 +82,8 @@ typedef struct brt_mem_stats {
   uint32_t struct_size;
   uint64_t live_blocks, live_bytes; /* bytes are usable bytes of live blocks */
   uint64_t peak_bytes;      /* highest live_bytes seen (see docs/memory.md) */
-  uint64_t committed_bytes; /* pages committed from the OS (what the limit charges) */
+  uint64_t committed_bytes; /* what the limit charges: pages committed from the OS,
+                               and every page MAPPED blocks map */
   uint64_t total_allocs, total_frees;
   uint64_t live_bytes_by_type[BRT_MEM_TYPE_COUNT]; /* indexed by brt_mem_type */
   uint64_t errors_invalid_pointer, errors_double_free, errors_layout_mismatch;
@@ -115,7 +130,9 @@ BRT_API brt_status brt_release(const void *p);
  * BRT_E_LAYOUT_MISMATCH and nothing changes. With tracking >= blocks the
  * size must equal the requested size; otherwise it must lie in the block's
  * class (more than half its usable size and at most its usable size, or a
- * size whose class is the block's). Since 0.1.0. */
+ * size whose class is the block's; for a block alone in its segment, above
+ * 64 KiB or aligned above 4096, a size that rounds up to its pages).
+ * Since 0.1.0. */
 BRT_API brt_status brt_release_sized(const void *p, size_t size, size_t align);
 
 /* Resizes a block that only the caller holds (refcount 1), in place when
@@ -127,13 +144,13 @@ BRT_API brt_status brt_release_sized(const void *p, size_t size, size_t align);
 BRT_API void *brt_realloc(void *p, size_t new_size, size_t align);
 
 /* 1 if p is the start of a live bridgert block, else 0. Never reads memory
- * that bridgert does not own (one segment-map load for foreign pointers). Never
- * records an error. Since 0.1.0. */
+ * that bridgert does not own (one segment-map load for foreign pointers, two
+ * for one aligned to 4 MiB). Never records an error. Since 0.1.0. */
 BRT_API int brt_owns(const void *p);
 
-/* Fills *out (out->struct_size set by the caller) for a live block.
- * Errors as brt_retain; out NULL or too small: BRT_E_INVALID_ARGUMENT.
- * Since 0.1.0. */
+/* Fills *out (out->struct_size set by the caller, at least up to age_ns;
+ * fields beyond it are not written) for a live block. Errors as
+ * brt_retain; out NULL or too small: BRT_E_INVALID_ARGUMENT. Since 0.1.0. */
 BRT_API brt_status brt_block_info_get(const void *p, brt_block_info *out);
 
 /* CppAllocator entry points (operator new / std::allocator): CPP_HEAP
@@ -153,8 +170,12 @@ BRT_API void *brt_map_share(const void *p);
 BRT_API void *brt_map_copy(const void *p, brt_mem_type to);
 /* Maps the file at `path` read-only (private mmap) as a MAPPED block of
  * refcount 1; *len receives its length. Released with brt_release. flags
- * must be 0. Missing file, directory, empty file, unreadable file:
- * BRT_E_IO naming the path and the OS error. Since 0.1.0. */
+ * must be 0. The block is read-only (BRT_BLOCK_READ_ONLY): a write faults.
+ * Charged against the memory limit (max_memory, brt_mem_set_limit) like
+ * memory it allocates: the file's length rounded up to pages, plus one
+ * page, until it is released. Missing file, directory, empty file,
+ * unreadable file: BRT_E_IO naming the path and the OS error; the limit:
+ * BRT_E_LIMIT_EXCEEDED (nothing mapped). Since 0.1.0. */
 BRT_API void *brt_map_file(const char *path, size_t *len, unsigned flags);
 /* A SHARED block of `size` bytes, zeroed, in memfd-backed memory that
  * another process can map (brt_shared_fd). Blocks up to 64 KiB share an
@@ -190,8 +211,9 @@ enum { BRT_MAP_WRITABLE = 1u << 0 /* map read-write (the fd must be open O_RDWR)
  * block start like any other (brt_owns, brt_block_info_get with size `len`,
  * brt_tensor_wrap); its alignment is that of `offset` within a page. The fd
  * is not taken: the caller may close it at once. Counted in mapped_files;
- * charged one page against the memory limit (the bytes are the file's, as
- * for brt_map_file). A file that shrinks while mapped makes an access past
+ * charged against the memory limit as brt_map_file: every page the range
+ * covers, plus one. Without BRT_MAP_WRITABLE the block is read-only
+ * (BRT_BLOCK_READ_ONLY). A file that shrinks while mapped makes an access past
  * its new end raise SIGBUS: seal a memfd with F_SEAL_SHRINK first. Errors
  * (NULL returned, nothing mapped): fd < 0 or not open, len 0, unknown flags,
  * offset + len overflowing a file offset, the range beyond the file's size,
@@ -205,9 +227,11 @@ BRT_API void *brt_map_fd(int fd, uint64_t offset, size_t len, unsigned flags);
  * (at least up to errors_layout_mismatch; fields beyond the caller's size
  * are not written). NULL or too small: BRT_E_INVALID_ARGUMENT. Since 0.1.0. */
 BRT_API brt_status brt_mem_stats_get(brt_mem_stats *out);
-/* Sets the limit on committed bytes (0 = none). A limit below what is
- * committed now is accepted: later commits fail until memory is returned.
- * Since 0.1.0. */
+/* Sets the limit on committed bytes (0 = none). It covers every block:
+ * heap and SHARED blocks by the pages they commit, MAPPED blocks by every
+ * page they map (a mapping of a file larger than the limit is refused).
+ * A limit below what is committed now is accepted: later commits fail
+ * until memory is returned. Since 0.1.0. */
 BRT_API brt_status brt_mem_set_limit(size_t bytes);
 /* Flushes the calling thread's caches and quarantine, reclaims abandoned
  * segments, asks other threads to flush at their next slow path, and

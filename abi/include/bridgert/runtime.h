@@ -80,7 +80,12 @@ typedef brt_status (*brt_native_thunk)(void *native_fn, void *ret, void **args);
  * flags       must be 0 in this version
  * ctx         passed to value_fn as is
  * native_thunk (since struct_size covers it) a compiled thunk for native_fn;
- *             NULL: calls go through libffi with a cif prepared here. */
+ *             NULL: calls go through libffi with a cif prepared here.
+ * output_schema (since struct_size covers it) JSON Schema checked against
+ *             the result of every value call, compiled once here; a result
+ *             that does not match is released and the call fails
+ *             BRT_E_VALIDATION naming the algorithm and the JSON Pointer.
+ *             NULL: no check. */
 typedef struct brt_algorithm {
   uint32_t struct_size; /* sizeof(brt_algorithm) */
   const char *name, *version, *description;
@@ -94,6 +99,7 @@ typedef struct brt_algorithm {
   void *ctx;
   /* Fields after ctx are read only when struct_size includes them. */
   brt_native_thunk native_thunk;
+  const char *output_schema;
 } brt_algorithm;
 
 /* Visits one registered algorithm; its strings are valid during the call

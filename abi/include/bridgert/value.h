@@ -19,9 +19,12 @@
  * is. Nesting is limited to BRT_VALUE_MAX_DEPTH levels so that every
  * recursive walk (release, equality, printing, validation) is bounded.
  *
- * Tensor data is plain memory: brt_tensor_data() gives a writable pointer
- * that C, C++ and Rust use directly; writes through it are the caller's to
- * synchronise. */
+ * Tensor data is plain memory: brt_tensor_data() gives a pointer that C,
+ * C++ and Rust use directly; writes through it are the caller's to
+ * synchronise. It is writable unless the tensor wraps a read-only block (a
+ * MAPPED block of brt_map_file, or of brt_map_fd without BRT_MAP_WRITABLE:
+ * brt_block_info.flags has BRT_BLOCK_READ_ONLY), where a write through it
+ * faults (SIGSEGV) and brt_tensor_set_* fail with BRT_E_PERMISSION. */
 #ifndef BRIDGERT_VALUE_H
 #define BRIDGERT_VALUE_H
 
@@ -177,8 +180,11 @@ BRT_API size_t brt_dtype_size(brt_dtype dtype);
 BRT_API const char *brt_dtype_name(brt_dtype dtype);
 /* A contiguous (row-major) zero-filled tensor in a new managed block.
  * ndim 0 is a scalar of one element; a dimension may be 0. INVALID_ARGUMENT
- * for an unknown dtype, ndim > BRT_TENSOR_MAX_DIMS or NULL shape with
- * ndim > 0; OUT_OF_RANGE when the byte size overflows. Since 0.1.0. */
+ * for an unknown dtype, ndim > BRT_TENSOR_MAX_DIMS, NULL shape with
+ * ndim > 0, or a shape whose extents, an extent of 0 counted as 1, times
+ * the element size pass PTRDIFF_MAX (its strides would overflow: a shape
+ * with no elements such as [2^40, 0, 2^40]; the message names the shape);
+ * OUT_OF_RANGE when the byte size overflows. Since 0.1.0. */
 BRT_API brt_value *brt_tensor_new(brt_dtype dtype, size_t ndim, const size_t *shape);
 /* A tensor over an existing managed block, zero-copy: the block is retained
  * (brt_retain) and released with the tensor. `block` must be the start of a
@@ -186,12 +192,18 @@ BRT_API brt_value *brt_tensor_new(brt_dtype dtype, size_t ndim, const size_t *sh
  * not the allocator's), aligned for the dtype; `strides` are in elements
  * (NULL: contiguous row-major) and must not be negative; every element the
  * shape and strides reach must lie inside the block's size (OUT_OF_RANGE
- * naming the bytes needed and the block size). Since 0.1.0. */
+ * naming the bytes needed and the block size); the shape is refused as by
+ * brt_tensor_new (INVALID_ARGUMENT when its strides would overflow). A
+ * read-only block (BRT_BLOCK_READ_ONLY) makes a read-only tensor: the
+ * setters refuse it with BRT_E_PERMISSION. Since 0.1.0. */
 BRT_API brt_value *brt_tensor_wrap(void *block, brt_dtype dtype, size_t ndim, const size_t *shape,
                                    const ptrdiff_t *strides);
 /* The first element of the tensor's data, or NULL with TYPE_MISMATCH /
  * INVALID_POINTER recorded. Not a new reference: valid while the tensor lives.
- * Since 0.1.0. */
+ * Writing through it is allowed unless the tensor's block is read-only
+ * (brt_block_info_get(info.block).flags has BRT_BLOCK_READ_ONLY: a MAPPED
+ * block of brt_map_file, or of brt_map_fd without BRT_MAP_WRITABLE); such
+ * a write faults (SIGSEGV), it is not reported. Since 0.1.0. */
 BRT_API void *brt_tensor_data(const brt_value *tensor);
 /* Describes the tensor. Since 0.1.0. */
 BRT_API brt_status brt_tensor_info_get(const brt_value *tensor, brt_tensor_info *out);
@@ -200,7 +212,9 @@ BRT_API brt_status brt_tensor_info_get(const brt_value *tensor, brt_tensor_info 
  * get_f64 converts any dtype to double; get_i64 needs an integer or bool
  * dtype (TYPE_MISMATCH otherwise). set_f64 on an integer dtype needs an
  * integral value in the dtype's range (OUT_OF_RANGE), set_i64 on a float
- * dtype converts. Since 0.1.0. */
+ * dtype converts. The setters on a tensor over a read-only block
+ * (BRT_BLOCK_READ_ONLY) fail with BRT_E_PERMISSION and write nothing.
+ * Since 0.1.0. */
 BRT_API brt_status brt_tensor_get_f64(const brt_value *tensor, const size_t *index, size_t nindex,
                                       double *out);
 BRT_API brt_status brt_tensor_set_f64(brt_value *tensor, const size_t *index, size_t nindex,

@@ -177,6 +177,7 @@ brt_status value_trampoline(void *ctx, const brt_value *params, brt_value **resu
 // Optional settings of an algorithm.
 struct algorithm_options {
   const char *description = nullptr;
+  const char *output_schema = nullptr;  // value algorithms: JSON Schema of the result
   uint32_t timeout_ms = 0;
   uint64_t memory_limit = 0;
 };
@@ -233,6 +234,7 @@ class plugin {
     algorithm.description = options.description;
     algorithm.input_schema = input_schema;
     algorithm.value_fn = &detail::value_trampoline<stored>;
+    algorithm.output_schema = options.output_schema;
     algorithm.timeout_ms = options.timeout_ms;
     algorithm.memory_limit = options.memory_limit;
     algorithm.ctx = holder.get();

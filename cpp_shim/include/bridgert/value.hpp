@@ -229,7 +229,11 @@ class BRT_CPP_API value {
   }
 
   // Tensor access without copying: the data as T* (T must match the dtype,
-  // else BRT_E_TYPE_MISMATCH), and the tensor's description.
+  // else BRT_E_TYPE_MISMATCH), and the tensor's description. A tensor over a
+  // read-only block (a MAPPED block of brt_map_file, or of brt_map_fd
+  // without BRT_MAP_WRITABLE: brt_block_info.flags has BRT_BLOCK_READ_ONLY)
+  // gives a pointer that only reads: a write through it faults (SIGSEGV).
+  // brt_tensor_set_* refuse such a tensor with BRT_E_PERMISSION.
   template <class T>
   T *tensor_data() const {
     brt_tensor_info info = tensor_info();

@@ -26,6 +26,10 @@ pub const BRT_ALLOC_SIZE_MAX: usize = 1 << 40;
 /// The largest alignment `brt_alloc` accepts (1 GiB).
 pub const BRT_ALLOC_ALIGN_MAX: usize = 1 << 30;
 
+/// `brt_block_info::flags`: the block's bytes cannot be written (a
+/// read-only MAPPED block); a write faults.
+pub const BRT_BLOCK_READ_ONLY: u32 = 1 << 0;
+
 /// `brt_block_info`: set `struct_size` before `brt_block_info_get`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
@@ -38,6 +42,8 @@ pub struct brt_block_info {
     pub refcount: u32,
     pub id: u64,
     pub age_ns: u64,
+    /// `BRT_BLOCK_*` bits.
+    pub flags: u32,
 }
 
 /// `brt_mem_stats`: set `struct_size` before `brt_mem_stats_get`.

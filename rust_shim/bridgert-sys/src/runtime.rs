@@ -53,6 +53,7 @@ pub struct brt_algorithm {
     pub flags: u32,
     pub ctx: *mut c_void,
     pub native_thunk: brt_native_thunk,
+    pub output_schema: *const c_char,
 }
 
 pub type brt_algorithm_visitor =

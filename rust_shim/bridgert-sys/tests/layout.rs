@@ -59,7 +59,7 @@ fn rust_facts() -> BTreeSet<String> {
                          plugin_dirs, plugin_dir_count, allow_world_writable, default_timeout_ms,
                          error_rate_threshold, error_window, cooldown_ms, health_memory_degraded,
                          health_memory_unhealthy, isolation }
-            brt_block_info { struct_size, size, usable, align, type_, refcount, id, age_ns }
+            brt_block_info { struct_size, size, usable, align, type_, refcount, id, age_ns, flags }
             brt_mem_stats { struct_size, live_blocks, live_bytes, peak_bytes, committed_bytes,
                             total_allocs, total_frees, live_bytes_by_type, errors_invalid_pointer,
                             errors_double_free, errors_layout_mismatch, limit_bytes, active_shares,
@@ -71,7 +71,7 @@ fn rust_facts() -> BTreeSet<String> {
             brt_plugin_options { struct_size, isolation, workers, memory_limit, timeout_ms, flags }
             brt_algorithm { struct_size, name, version, description, input_schema, value_fn,
                             native_fn, signature, timeout_ms, memory_limit, flags, ctx,
-                            native_thunk }
+                            native_thunk, output_schema }
             brt_tensor_info { struct_size, dtype, ndim, shape, strides, count, data, block }
             brt_json_options { struct_size, flags, max_depth, max_input, max_string, tensor_dtype }
             brt_json_location { struct_size, line, column, offset }
@@ -98,7 +98,7 @@ fn rust_facts() -> BTreeSet<String> {
             BRT_CONFIG_MAX_PLUGIN_DIRS,
             BRT_MEM_C_HEAP, BRT_MEM_RUST_HEAP, BRT_MEM_CPP_HEAP, BRT_MEM_SHARED, BRT_MEM_MAPPED,
             BRT_MEM_TYPE_COUNT, BRT_ALLOC_ZERO, BRT_MAP_WRITABLE, BRT_REFCOUNT_MAX, BRT_ALLOC_SIZE_MAX,
-            BRT_ALLOC_ALIGN_MAX, BRT_MEM_CLASS_COUNT,
+            BRT_ALLOC_ALIGN_MAX, BRT_BLOCK_READ_ONLY, BRT_MEM_CLASS_COUNT,
             BRT_KIND_NULL, BRT_KIND_BOOL, BRT_KIND_INT, BRT_KIND_FLOAT, BRT_KIND_STRING,
             BRT_KIND_BYTES, BRT_KIND_ARRAY, BRT_KIND_OBJECT, BRT_KIND_TENSOR, BRT_KIND_INVALID,
             BRT_DTYPE_F64, BRT_DTYPE_F32, BRT_DTYPE_I64, BRT_DTYPE_I32, BRT_DTYPE_U8,

@@ -53,6 +53,9 @@ pub struct BlockInfo {
     /// Allocation id when tracking is at least `Blocks`, else 0.
     pub id: u64,
     pub age_ns: u64,
+    /// The block's bytes cannot be written (`BRT_BLOCK_READ_ONLY`: a
+    /// MAPPED block mapped read-only); a write through it faults.
+    pub read_only: bool,
 }
 
 impl BlockInfo {
@@ -65,6 +68,7 @@ impl BlockInfo {
             refcount: raw.refcount,
             id: raw.id,
             age_ns: raw.age_ns,
+            read_only: raw.flags & sys::BRT_BLOCK_READ_ONLY != 0,
         }
     }
 }

@@ -61,7 +61,9 @@ impl Config {
         Ok(config)
     }
 
-    /// Applies the JSON object in the file at `path`; all-or-nothing.
+    /// Applies the JSON object in the file at `path`; all-or-nothing. The
+    /// file must be a regular file (a FIFO or a device is refused at once);
+    /// whole numbers are decimal digits only, read exactly (docs/config.md).
     pub fn load_json_file(&mut self, path: impl AsRef<Path>) -> Result<()> {
         let path = c_string("config path", path.as_ref().as_os_str().as_bytes())?;
         // SAFETY: valid C string and config.
@@ -116,7 +118,9 @@ impl Config {
             .collect()
     }
 
-    /// Bytes the allocator may commit; 0 is unlimited.
+    /// Bytes the allocator may commit; 0 is unlimited. A runtime opened
+    /// with this config limits the whole process to it while it is open
+    /// (a lower limit of another open runtime, or of the base, wins).
     pub fn max_memory(&self) -> u64 {
         self.raw.max_memory
     }
@@ -152,11 +156,18 @@ impl Config {
         self
     }
 
-    /// Applies this configuration's allocator settings (`max_memory`,
-    /// `gc_threshold`, `gc_interval_ms`, `tracking`, `hardened`) to the
-    /// process's allocator now (`brt_mem_configure`; a runtime does it
-    /// when it opens). Tracking and hardening reach the pages each thread
-    /// starts using afterwards.
+    /// Makes this configuration's allocator settings (`max_memory`,
+    /// `gc_threshold`, `gc_interval_ms`, `tracking`, `hardened`) the base
+    /// of the process's allocator now (`brt_mem_configure`). A runtime
+    /// does not need this: `Runtime::open_with` applies them itself for as
+    /// long as the runtime is open. The allocator is process-wide: with
+    /// several runtimes open, the strictest of the base and of each open
+    /// runtime applies (the lowest non-zero limit and `gc_threshold`, the
+    /// highest tracking level, hardened if any asks; docs/config.md,
+    /// "Allocator settings are process-wide"), and closing a runtime drops
+    /// what only it asked for. Tracking and hardening reach the pages each
+    /// thread starts using afterwards, and its other pages at its next
+    /// allocation slow path.
     pub fn apply_to_allocator(&self) -> Result<()> {
         // SAFETY: a valid, initialised config.
         check(unsafe { sys::brt_mem_configure(&self.raw) })

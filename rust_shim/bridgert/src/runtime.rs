@@ -204,6 +204,7 @@ impl Runtime {
             flags: 0,
             ctx: (&*boxed as *const Box<RustAlgorithm>).cast_mut().cast(),
             native_thunk: None,
+            output_schema: ptr::null(),
         };
         let mut registered = self.registered.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         // SAFETY: every pointer lives until after the call (strings are

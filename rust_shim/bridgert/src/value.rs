@@ -406,7 +406,9 @@ impl Value {
 
     /// Sets one element. Tensor data is plain shared memory: this writes
     /// even when the tensor or its block is shared (as C and C++ may), and
-    /// concurrent access is the caller's to synchronise.
+    /// concurrent access is the caller's to synchronise. A tensor over a
+    /// read-only block (a MAPPED block mapped without write access) is
+    /// refused with `Status::Permission`.
     pub fn tensor_set_f64(&mut self, index: &[usize], number: f64) -> Result<()> {
         // SAFETY: index pointer and length.
         check(unsafe { sys::brt_tensor_set_f64(self.raw.as_ptr(), index.as_ptr(), index.len(), number) })

@@ -39,6 +39,7 @@ fn register_native(
         flags: 0,
         ctx: ptr::null_mut(),
         native_thunk: None,
+        output_schema: ptr::null(),
     };
     // SAFETY: a complete description whose strings outlive the call.
     unsafe { sys::brt_register(runtime.as_raw(), &algorithm) }

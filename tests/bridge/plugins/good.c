@@ -26,7 +26,7 @@ static uint32_t nap(uint32_t ms) {
 
 #define NATIVE(n, v, fn, sig) NATIVE_T(n, v, fn, sig, 0)
 #define NATIVE_T(n, v, fn, sig, timeout) \
-  {sizeof(brt_algorithm), n, v, "test", NULL, NULL, BRT_NATIVE_FN(fn), sig, timeout, 0, 0, NULL, NULL}
+  {sizeof(brt_algorithm), n, v, "test", NULL, NULL, BRT_NATIVE_FN(fn), sig, timeout, 0, 0, NULL, NULL, NULL}
 
 brt_status brt_plugin_init_v1(brt_runtime *rt, uint32_t abi_version) {
   if (abi_version != BRT_ABI_VERSION)
