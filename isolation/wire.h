@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 /* The most descriptors one message may carry (SCM_RIGHTS allows 253). */
 #define BRT_WIRE_FDS_MAX 64
@@ -131,6 +132,16 @@ brt_status _brt_isolation_wire_value_put(brt_wire_buf *buf, brt_wire_fds *fds,
  * invalid UTF-8, is its cause); OUT_OF_MEMORY / LIMIT_EXCEEDED from the
  * allocator keep their code. Nothing is left allocated on failure. */
 brt_value *_brt_isolation_wire_value_get(brt_wire_reader *r, const int *fds, size_t fd_count);
+
+/* How the decoder maps a by-reference tensor's bytes (after its checks):
+ * returns a MAPPED block of `len` bytes of `fd` from `offset` with one
+ * reference for the caller, or NULL with the error recorded. `st` is the
+ * descriptor's fstat. The default is brt_map_fd(..., BRT_MAP_WRITABLE); a
+ * worker installs one that keeps mappings across calls, so the same
+ * tensor sent again is not mapped (and faulted in) again. Set it before
+ * any decoding starts; it is not synchronised. */
+typedef void *(*brt_wire_mapper)(int fd, const struct stat *st, uint64_t offset, size_t len);
+void _brt_isolation_wire_set_mapper(brt_wire_mapper mapper);
 
 /* --- Errors (wire_error.c) -------------------------------------------------- */
 

@@ -430,6 +430,17 @@ static brt_value *get_tensor_inline(brt_wire_reader *r, size_t at) {
   return tensor;
 }
 
+static void *map_writable(int fd, const struct stat *st, uint64_t offset, size_t len) {
+  (void)st;
+  return brt_map_fd(fd, offset, len, BRT_MAP_WRITABLE);
+}
+
+static brt_wire_mapper tensor_mapper = map_writable;
+
+void _brt_isolation_wire_set_mapper(brt_wire_mapper mapper) {
+  tensor_mapper = mapper ? mapper : map_writable;
+}
+
 /* A by-reference tensor: checks the fd and the range before mapping it. */
 static brt_value *get_tensor_shared(decoder *d, size_t at) {
   brt_wire_reader *r = d->r;
@@ -464,7 +475,7 @@ static brt_value *get_tensor_shared(decoder *d, size_t at) {
                                     (unsigned long long)offset, (long long)st.st_size);
     return NULL;
   }
-  void *block = made(r, at, brt_map_fd(fd, offset, (size_t)len, BRT_MAP_WRITABLE),
+  void *block = made(r, at, tensor_mapper(fd, &st, offset, (size_t)len),
                      "a shared tensor's memfd cannot be mapped");
   if (!block) return NULL;
   brt_value *tensor = made(r, at, brt_tensor_wrap(block, dtype, ndim, shape, strides),

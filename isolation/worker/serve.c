@@ -63,6 +63,80 @@ static void *watch_lifeline(void *unused) {
   return NULL;
 }
 
+/* --- Mappings kept across calls ---------------------------------------------
+ *
+ * A host that sends the same SHARED tensor call after call would otherwise
+ * have it mapped, faulted in page by page and unmapped each time: for a
+ * large tensor that costs far more than the call. The worker keeps the
+ * mappings of the last few memfd ranges it was sent (each a MAPPED block it
+ * holds one reference to) and hands out another reference on a hit. The
+ * bytes stay coherent (MAP_SHARED of the same memfd); a memfd's inode
+ * cannot be reused while a mapping of it exists, so a key never names
+ * another memfd. Bounded by count and bytes: evicted entries are released,
+ * and the mapping goes when the last tensor holding it does. Only the
+ * serving thread decodes, so the cache needs no lock. */
+
+#define MAPPINGS_MAX 8
+#define MAPPINGS_BYTES_MAX ((uint64_t)1 << 30)
+
+typedef struct kept_mapping {
+  dev_t dev;
+  ino_t ino;
+  uint64_t offset;
+  size_t len;
+  void *block; /* our reference, or NULL: a free slot */
+  uint64_t last_use;
+} kept_mapping;
+
+static kept_mapping mappings[MAPPINGS_MAX];
+static uint64_t mapping_clock;
+
+static void mapping_drop(kept_mapping *m) {
+  brt_release(m->block);
+  m->block = NULL;
+}
+
+static void *map_kept(int fd, const struct stat *st, uint64_t offset, size_t len) {
+  mapping_clock++;
+  uint64_t kept_bytes = 0;
+  for (int i = 0; i < MAPPINGS_MAX; i++) {
+    kept_mapping *m = &mappings[i];
+    if (!m->block) continue;
+    if (m->dev == st->st_dev && m->ino == st->st_ino && m->offset == offset && m->len == len &&
+        brt_retain(m->block) == BRT_OK) {
+      m->last_use = mapping_clock;
+      return m->block;
+    }
+    kept_bytes += m->len;
+  }
+  void *block = brt_map_fd(fd, offset, len, BRT_MAP_WRITABLE);
+  if (!block && brt_error_code(brt_last_error()) == BRT_E_LIMIT_EXCEEDED && kept_bytes) {
+    /* Kept mappings count against the worker's memory limit: let them go
+     * before refusing a tensor of this call. */
+    for (int i = 0; i < MAPPINGS_MAX; i++)
+      if (mappings[i].block) mapping_drop(&mappings[i]);
+    kept_bytes = 0;
+    block = brt_map_fd(fd, offset, len, BRT_MAP_WRITABLE);
+  }
+  if (!block) return NULL;
+  /* Make room: the least recently used go first. */
+  for (;;) {
+    kept_mapping *oldest = NULL, *free_slot = NULL;
+    for (int i = 0; i < MAPPINGS_MAX; i++) {
+      if (!mappings[i].block) free_slot = &mappings[i];
+      else if (!oldest || mappings[i].last_use < oldest->last_use) oldest = &mappings[i];
+    }
+    if (free_slot && kept_bytes + len <= MAPPINGS_BYTES_MAX) {
+      if (brt_retain(block) == BRT_OK)
+        *free_slot = (kept_mapping){st->st_dev, st->st_ino, offset, len, block, mapping_clock};
+      return block;
+    }
+    if (!oldest) return block; /* larger than the bound: not kept */
+    kept_bytes -= oldest->len;
+    mapping_drop(oldest);
+  }
+}
+
 /* --- HELLO --------------------------------------------------------------------- */
 
 static int describe_algorithm(void *ctx, const brt_algorithm *algorithm) {
@@ -404,6 +478,7 @@ int worker_serve_main(int argc, char **argv) {
    * plugin's reach. */
   close_range(FD_LIFELINE + 1, ~0u, 0);
   worker_state state = {0};
+  _brt_isolation_wire_set_mapper(map_kept);
   brt_status status = confine(&options);
   if (status == BRT_OK) {
     pthread_t watcher;

@@ -206,6 +206,14 @@ static void test_shared_tensors_and_pointers_are_not_copied(void **state) {
   assert_ok(brt_value_get_float(result, &total));
   assert_true(total == 2.0 * (double)n);
   brt_value_release(result);
+  /* The worker keeps its mapping of the block between calls: it still sees
+   * what the host writes in between. */
+  data[0] = 102.0;
+  assert_ok(brt_call(rt, "sum", params, &result));
+  assert_ok(brt_value_get_float(result, &total));
+  assert_true(total == 2.0 * (double)n + 100.0);
+  brt_value_release(result);
+  data[0] = 2.0;
   brt_value_release(params);
   brt_value_release(tensor);
 
