@@ -20,10 +20,12 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <poll.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -74,6 +76,15 @@ static void describe_status(int status, char *out, size_t size) {
 static int worker_reap(worker *w, uint32_t grace_ms) {
   int status = 0;
   uint64_t until = _brt_isolation_now_ns() + (uint64_t)grace_ms * 1000000u;
+  /* A pidfd becomes readable the moment the process ends: no polling of
+   * waitpid, no nap past the death. */
+  int pidfd = grace_ms ? pidfd_open(w->pid, 0) : -1;
+  if (pidfd >= 0) {
+    struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+    while (poll(&pfd, 1, (int)grace_ms) < 0 && errno == EINTR) {
+    }
+    close(pidfd);
+  }
   for (;;) {
     pid_t done = waitpid(w->pid, &status, WNOHANG);
     if (done == w->pid) break;
