@@ -20,6 +20,16 @@
  * others, owned by root or us). NOT_FOUND / PERMISSION recorded. */
 brt_status _brt_isolation_worker_path(const char *configured, char *out, size_t size);
 
+/* --- Shared by the host side of isolation/ ----------------------------------- */
+
+#include <spawn.h>
+
+/* posix_spawn attributes of every process isolation starts (workers and
+ * program runs): an empty signal mask, every signal at its default, and a
+ * process group of its own (so a kill of the group ends what it started).
+ * Destroy with posix_spawnattr_destroy. */
+void _brt_isolation_spawnattr_init(posix_spawnattr_t *attr);
+
 /* --- Worker pools (pool.c, proxy.c) ------------------------------------------ */
 
 typedef struct brt_pool brt_pool;

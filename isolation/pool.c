@@ -125,6 +125,18 @@ static void count_death(brt_pool *pool, int status) {
   pool->restart_not_before_ns = _brt_isolation_now_ns() + delay_ms * 1000000u;
 }
 
+void _brt_isolation_spawnattr_init(posix_spawnattr_t *attr) {
+  posix_spawnattr_init(attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(attr, &none);
+  posix_spawnattr_setsigdefault(attr, &all);
+  posix_spawnattr_setpgroup(attr, 0);
+  posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+                                     POSIX_SPAWN_SETPGROUP);
+}
+
 /* --- Starting a worker ------------------------------------------------------------ */
 
 /* posix_spawn of the worker program with its descriptors at 3, 4 and 5.
@@ -147,15 +159,7 @@ static int spawn_worker(brt_pool *pool, uint32_t index, int child_sock, pid_t *p
                   pool->isolation == BRT_ISOLATION_SANDBOX ? "--sandbox" : NULL, NULL};
   if (!err) {
     posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attr);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-                                        POSIX_SPAWN_SETPGROUP);
+    _brt_isolation_spawnattr_init(&attr);
     for (int i = 0; i < 3; i++) posix_spawn_file_actions_adddup2(&actions, high[i], 3 + i);
     err = posix_spawn(pid, pool->worker_program, &actions, &attr, argv, environ);
     posix_spawn_file_actions_destroy(&actions);

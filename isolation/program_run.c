@@ -111,15 +111,7 @@ static brt_status spawn(brt_program_run *r, const brt_call_dir *dir) {
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attr;
     posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attr);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(
-        &attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+    _brt_isolation_spawnattr_init(&attr);
     if (stdio) {
       posix_spawn_file_actions_adddup2(&actions, high[0], 0);
       posix_spawn_file_actions_adddup2(&actions, high[1], 1);

@@ -16,25 +16,16 @@ static char temp_dir[PATH_MAX];
 
 static int make_temp_dir(void **state) {
   (void)state;
-  snprintf(temp_dir, sizeof temp_dir, "/tmp/brt-runtime-memory-XXXXXX");
-  return mkdtemp(temp_dir) ? 0 : -1;
+  return brt_test_temp_dir_make(temp_dir, sizeof temp_dir, "brt-runtime-memory");
 }
 
 static int remove_temp_dir(void **state) {
   (void)state;
-  char command[PATH_MAX + 16];
-  snprintf(command, sizeof command, "rm -rf '%s'", temp_dir);
-  return system(command) == 0 ? 0 : -1;
+  return brt_test_temp_dir_remove(temp_dir);
 }
 
 static const char *write_file(const char *name, const char *text) {
-  static char path[PATH_MAX + 64];
-  snprintf(path, sizeof path, "%s/%s", temp_dir, name);
-  FILE *file = fopen(path, "w");
-  assert_non_null(file);
-  fputs(text, file);
-  fclose(file);
-  return path;
+  return brt_test_write_file(temp_dir, name, text);
 }
 
 static brt_mem_stats stats_now(void) {

@@ -13,15 +13,12 @@ static char temp_dir[PATH_MAX];
 
 static int make_temp_dir(void **state) {
   (void)state;
-  snprintf(temp_dir, sizeof temp_dir, "/tmp/brt-config-strict-XXXXXX");
-  return mkdtemp(temp_dir) ? 0 : -1;
+  return brt_test_temp_dir_make(temp_dir, sizeof temp_dir, "brt-config-strict");
 }
 
 static int remove_temp_dir(void **state) {
   (void)state;
-  char command[PATH_MAX + 16];
-  snprintf(command, sizeof command, "rm -rf '%s'", temp_dir);
-  return system(command) == 0 ? 0 : -1;
+  return brt_test_temp_dir_remove(temp_dir);
 }
 
 /* Loads `text` (a JSON object) and returns the status; on success *cfg

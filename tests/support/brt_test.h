@@ -125,4 +125,32 @@ static inline const char *brt_test_shared_path(const char *rel, char *buf, size_
   return buf;
 }
 
+
+/* A private directory for a suite's files: brt_test_temp_dir_make fills
+ * `dir` (PATH_MAX bytes) with a new directory under /tmp named after
+ * `prefix`; brt_test_temp_dir_remove deletes it with everything in it.
+ * Both return 0 on success, as cmocka's group setup and teardown expect. */
+static inline int brt_test_temp_dir_make(char *dir, size_t size, const char *prefix) {
+  snprintf(dir, size, "/tmp/%s-XXXXXX", prefix);
+  return mkdtemp(dir) ? 0 : -1;
+}
+
+static inline int brt_test_temp_dir_remove(const char *dir) {
+  char command[4200];
+  snprintf(command, sizeof command, "rm -rf '%s'", dir);
+  return system(command) == 0 ? 0 : -1;
+}
+
+/* Writes `text` to dir/name and returns the path (a static buffer: valid
+ * until the next call). */
+static inline const char *brt_test_write_file(const char *dir, const char *name, const char *text) {
+  static char path[4200];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *file = fopen(path, "w");
+  assert_non_null(file);
+  fputs(text, file);
+  fclose(file);
+  return path;
+}
+
 #endif /* BRT_TEST_H */
