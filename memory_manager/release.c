@@ -293,7 +293,7 @@ static brt_status release_owner_biased(heap *h, const void *p, block_ref *ref, u
 /* Drops one reference of a validated block slot (meta, with `word` read
  * from it) on behalf of heap h, whatever the block's state: a count of 1
  * is dropped with a plain store (the caller holds the only reference:
- * DESIGN.md §4 note 1); higher counts pay for a compare-exchange (not a
+ * docs/design.md); higher counts pay for a compare-exchange (not a
  * fetch_sub: the owner may bias the word meanwhile, and a BIASED count may
  * be 0, where a decrement would borrow from the flags), and the thread
  * whose change took the count from 1 to 0 frees. */
@@ -562,7 +562,7 @@ BRT_INLINE brt_status release_located(const void *p, page *pg, size_t index,
  * tracked page, released by a thread that has a heap: one segment-map
  * load, header arithmetic (one multiply and one rotation give the index
  * and the block test, no division), a load and a plain store of the
- * metadata word (no atomic read-modify-write: DESIGN.md §4 note 1), the
+ * metadata word (no atomic read-modify-write: docs/design.md), the
  * owner test against the thread pointer, two owner-only statistics
  * updates, then a push on the page's local free list when this thread
  * owns the page, or a compare-exchange push on its thread_free list when
@@ -591,7 +591,7 @@ BRT_HOT_ENTRY brt_status brt_release(const void *p) {
  * word without BIASED wraps far above it). Everything else goes to
  * retain_general: the owner's first retain (which biases the block), other
  * threads' retains (a compare-exchange: a retain at count 1 still needs
- * the locked read-modify-write, since DESIGN.md §4 note 1 rests on the
+ * the locked read-modify-write, since docs/design.md rests on the
  * caller owning the reference it gives up, but a retain only borrows one,
  * and several threads may retain at once the single reference another
  * thread keeps alive: tests/memory/test_threads.c), and every error, which

@@ -24,7 +24,7 @@ enum exception_kind : unsigned {
 };
 
 struct exception_facts {
-  brt_status code;  // from the default table of DESIGN.md §3
+  brt_status code;  // from the default table of docs/cpp.md
   unsigned kinds;   // exception_kind bits
   char name[BRT_ERROR_NAME_MAX];
 };

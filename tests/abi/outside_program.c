@@ -1,6 +1,6 @@
 /* An outside C program: it includes only <bridgert.h> and links with
  * `pkg-config --cflags --libs bridgert`, as a client would. It exercises
- * every function of DESIGN.md §3 and prints what a person sees. It is also
+ * every function of abi.md and prints what a person sees. It is also
  * the interim demonstration of the error model. Exit status 0 = all good. */
 #include <bridgert.h>
 

@@ -1,5 +1,5 @@
 /* Configuration: defaults, strict JSON files, environment, precedence, and
- * nothing half-applied (DESIGN.md §2, docs/config.md). */
+ * nothing half-applied (docs/config.md). */
 #include "brt_test.h"
 
 #include <limits.h>

@@ -44,7 +44,7 @@ class index_error : public std::out_of_range {
 };
 }  // namespace app
 
-// --- The default table (DESIGN.md §3) -----------------------------------------
+// --- The default table (abi.md) -----------------------------------------
 
 static void test_guard_success(void **state) {
   (void)state;

@@ -1,4 +1,4 @@
-/* The error model through the public ABI (DESIGN.md §3). */
+/* The error model through the public ABI (abi.md). */
 #include "brt_test.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* bridgert — configuration (DESIGN.md §2, docs/config.md).
+/* bridgert — configuration (docs/config.md).
  *
  * A brt_config is set in code (brt_config_default), then overridden by a
  * JSON file (brt_config_load_json, or the file named by BRT_CONFIG) and then

@@ -1,4 +1,4 @@
-/* bridgert — the error model (DESIGN.md §3).
+/* bridgert — the error model (docs/abi.md).
  *
  * Every fallible function returns a brt_status (BRT_OK == 0) or a pointer
  * (NULL on failure) and, on failure, records a brt_error for the calling

@@ -1,4 +1,4 @@
-/* bridgert — the memory manager (DESIGN.md §4, docs/memory.md).
+/* bridgert — the memory manager (docs/memory.md).
  *
  * One allocator for C, C++ and Rust. A block from brt_alloc is an ordinary
  * pointer that any language uses directly; it carries a reference count

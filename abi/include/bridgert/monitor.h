@@ -1,5 +1,5 @@
 /* bridgert — the monitor: per-algorithm call statistics, a circuit breaker,
- * process-wide metrics, exporters and health (DESIGN.md §7, docs/monitor.md).
+ * process-wide metrics, exporters and health (docs/monitor.md).
  *
  * A brt_monitor is a library of metrics objects that its owner (normally the
  * runtime, one monitor per runtime) feeds. Each algorithm has a

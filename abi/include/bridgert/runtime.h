@@ -1,4 +1,4 @@
-/* bridgert — runtime, algorithm registry, plugins and calls (DESIGN.md §6,
+/* bridgert — runtime, algorithm registry, plugins and calls (docs/plugins.md,
  * docs/plugins.md).
  *
  * A host opens a runtime, loads plugins (shared objects exporting

@@ -1,4 +1,4 @@
-/* bridgert — schema validation (DESIGN.md §5, docs/values.md).
+/* bridgert — schema validation (docs/values.md).
  *
  * brt_schema_compile() turns a JSON Schema of the supported subset into an
  * immutable tree once; brt_validate() then checks any number of values,

@@ -1,4 +1,4 @@
-/* bridgert — the value model (DESIGN.md §5, docs/values.md).
+/* bridgert — the value model (docs/values.md).
  *
  * A brt_value is an opaque, reference-counted value that lives in blocks of
  * the bridgert allocator: null, bool, int (i64), float (f64), string (UTF-8,

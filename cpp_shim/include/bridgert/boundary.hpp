@@ -1,4 +1,4 @@
-// bridgert C++ shim — the exception boundary (DESIGN.md §3).
+// bridgert C++ shim — the exception boundary (docs/abi.md).
 //
 // Nothing may unwind across the C ABI. brt::guard runs C++ code and turns
 // whatever it throws into the calling thread's brt_error plus a brt_status:

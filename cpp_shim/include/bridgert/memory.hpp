@@ -1,4 +1,4 @@
-// bridgert C++ shim — C++ memory on the one allocator (DESIGN.md §4).
+// bridgert C++ shim — C++ memory on the one allocator (docs/memory.md).
 //
 //   std::vector<float, brt::allocator<float>> v(n);   // CPP_HEAP blocks
 //   brt::block<float> t = brt::block<float>::allocate(n);  // refcounted

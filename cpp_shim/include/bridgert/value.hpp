@@ -1,5 +1,5 @@
 // bridgert C++ shim — brt::value, an owning handle on brt_value
-// (DESIGN.md §5), with conversions to and from C++ types.
+// (docs/values.md), with conversions to and from C++ types.
 //
 //   brt::value params = brt::value::from_json(R"({"n": 3, "xs": [1.5, 2.5]})");
 //   int n = params["n"].as<int>();
