@@ -73,7 +73,7 @@ static void describe_status(int status, char *out, size_t size) {
 /* Kills the worker's process group and reaps the worker. `grace_ms` > 0
  * first waits that long for a worker that is dying anyway, so that its own
  * death (a signal, an exit status) is what is reported. */
-static int worker_reap(worker *w, uint32_t grace_ms) {
+static int worker_reap(brt_pool *pool, worker *w, uint32_t grace_ms) {
   int status = 0;
   uint64_t until = _brt_isolation_now_ns() + (uint64_t)grace_ms * 1000000u;
   /* A pidfd becomes readable the moment the process ends: no polling of
@@ -104,9 +104,12 @@ static int worker_reap(worker *w, uint32_t grace_ms) {
   /* Whatever the plugin started in the worker's group goes too. */
   kill(-w->pid, SIGKILL);
   close(w->sock);
+  /* Other threads read these under the lock (acquire, observe). */
+  pthread_mutex_lock(&pool->lock);
   w->sock = -1;
   w->pid = 0;
   w->state = WORKER_DOWN;
+  pthread_mutex_unlock(&pool->lock);
   return status;
 }
 
@@ -178,14 +181,14 @@ static brt_status read_hello(brt_pool *pool, worker *w, uint64_t deadline_ns) {
   char why[256];
   int err = _brt_isolation_message_receive(w->sock, deadline_ns, &reply, why, sizeof why);
   if (err == ETIMEDOUT) {
-    worker_reap(w, 0);
+    worker_reap(pool, w, 0);
     return brt_error_set(BRT_E_TIMEOUT, BRT_ORIGIN_C, NULL,
                          "the worker of plugin \"%s\" did not finish loading it within %u ms; "
                          "it was killed",
                          pool->path, WORKER_START_TIMEOUT_MS);
   }
   if (err == ECONNRESET) {
-    int status = worker_reap(w, WORKER_EXIT_GRACE_MS);
+    int status = worker_reap(pool, w, WORKER_EXIT_GRACE_MS);
     char how[128];
     describe_status(status, how, sizeof how);
     pthread_mutex_lock(&pool->lock);
@@ -195,7 +198,7 @@ static brt_status read_hello(brt_pool *pool, worker *w, uint64_t deadline_ns) {
                          "the worker of plugin \"%s\" %s while loading it", pool->path, how);
   }
   if (err != 0) {
-    worker_reap(w, 0);
+    worker_reap(pool, w, 0);
     return brt_error_set(BRT_E_PLUGIN, BRT_ORIGIN_PLUGIN, NULL,
                          "the worker of plugin \"%s\" sent no usable greeting: %s", pool->path,
                          err == EPROTO ? why : strerror(err));
@@ -204,7 +207,7 @@ static brt_status read_hello(brt_pool *pool, worker *w, uint64_t deadline_ns) {
   brt_status status = BRT_OK;
   if (reply.kind == BRT_MSG_LOAD_FAILED) {
     brt_error *error = _brt_isolation_wire_error_get(&r);
-    worker_reap(w, WORKER_EXIT_GRACE_MS);
+    worker_reap(pool, w, WORKER_EXIT_GRACE_MS);
     if (!error)
       status = brt_error_wrap(BRT_E_PLUGIN, BRT_ORIGIN_PLUGIN, NULL,
                               "the worker of plugin \"%s\" failed to load it and sent a "
@@ -213,7 +216,7 @@ static brt_status read_hello(brt_pool *pool, worker *w, uint64_t deadline_ns) {
     else
       status = brt_error_restore(error) == BRT_OK ? brt_error_code(brt_last_error()) : BRT_E_PLUGIN;
   } else if (reply.kind != BRT_MSG_HELLO) {
-    worker_reap(w, 0);
+    worker_reap(pool, w, 0);
     status = brt_error_set(BRT_E_PLUGIN, BRT_ORIGIN_PLUGIN, NULL,
                            "the worker of plugin \"%s\" sent message kind %u instead of HELLO",
                            pool->path, reply.kind);
@@ -250,7 +253,7 @@ static brt_status read_hello(brt_pool *pool, worker *w, uint64_t deadline_ns) {
       status = brt_error_wrap(BRT_E_PLUGIN, BRT_ORIGIN_PLUGIN, NULL,
                               "the worker of plugin \"%s\" sent a malformed greeting: %s",
                               pool->path, brt_error_message(brt_last_error()));
-    if (status != BRT_OK) worker_reap(w, 0);
+    if (status != BRT_OK) worker_reap(pool, w, 0);
   }
   _brt_isolation_message_free(&reply);
   return status;
@@ -275,11 +278,11 @@ static brt_status worker_start(brt_pool *pool, uint32_t index, uint64_t deadline
     return brt_error_set_os(BRT_E_IO, err, "cannot start the worker program \"%s\" for plugin "
                             "\"%s\": %s", pool->worker_program, pool->path, strerror(err));
   }
+  pthread_mutex_lock(&pool->lock);
   w->pid = pid;
   w->sock = pair[0];
   w->next_id = 1;
   w->started_ns = _brt_isolation_now_ns();
-  pthread_mutex_lock(&pool->lock);
   pool->stats.starts++;
   pthread_mutex_unlock(&pool->lock);
   uint64_t start_deadline = w->started_ns + (uint64_t)WORKER_START_TIMEOUT_MS * 1000000u;
@@ -369,7 +372,7 @@ static brt_status worker_failed(brt_pool *pool, worker *w, int err, const char *
   pid_t pid = w->pid;
   uint32_t number = (uint32_t)(w - pool->workers) + 1;
   if (err == ETIMEDOUT) {
-    worker_reap(w, 0);
+    worker_reap(pool, w, 0);
     pthread_mutex_lock(&pool->lock);
     pool->stats.deadline_kills++;
     pthread_mutex_unlock(&pool->lock);
@@ -379,7 +382,7 @@ static brt_status worker_failed(brt_pool *pool, worker *w, int err, const char *
                          label, (double)(deadline_ns - sent_ns) / 1e6, number, (int)pid, pool->path);
   }
   if (err == ECONNRESET || err == EPIPE) {
-    int status = worker_reap(w, WORKER_EXIT_GRACE_MS);
+    int status = worker_reap(pool, w, WORKER_EXIT_GRACE_MS);
     char how[128];
     describe_status(status, how, sizeof how);
     pthread_mutex_lock(&pool->lock);
@@ -396,7 +399,7 @@ static brt_status worker_failed(brt_pool *pool, worker *w, int err, const char *
                          "it is restarted for the next call",
                          label, number, (int)pid, pool->path, how, limit_note);
   }
-  worker_reap(w, 0);
+  worker_reap(pool, w, 0);
   pthread_mutex_lock(&pool->lock);
   pool->stats.protocol_errors++;
   pthread_mutex_unlock(&pool->lock);
@@ -441,7 +444,7 @@ static void pool_free(brt_pool *pool) {
     /* Closing our end tells the worker to exit; one that does not is
      * killed after the grace period. */
     shutdown(w->sock, SHUT_RDWR);
-    worker_reap(w, WORKER_EXIT_GRACE_MS);
+    worker_reap(pool, w, WORKER_EXIT_GRACE_MS);
   }
   for (uint32_t i = 0; i < pool->proxy_count; i++) _brt_isolation_proxy_dispose(&pool->proxies[i]);
   free(pool->proxies);
