@@ -19,6 +19,9 @@
  * build tree's. Checked like a plugin (regular, executable, not writable by
  * others, owned by root or us). NOT_FOUND / PERMISSION recorded. */
 brt_status _brt_isolation_worker_path(const char *configured, char *out, size_t size);
+/* The same for the program runner (bridgert-exec), which links only libc
+ * and libseccomp, so a program's run does not pay for loading bridgert. */
+brt_status _brt_isolation_exec_path(char *out, size_t size);
 
 /* --- Shared by the host side of isolation/ ----------------------------------- */
 

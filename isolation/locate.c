@@ -24,10 +24,8 @@ static bool running_from_build_tree(void) {
   return strncmp(lib, root, len) == 0 && lib[len] == '/';
 }
 
-brt_status _brt_isolation_worker_path(const char *configured, char *out, size_t size) {
-  const char *path = configured && *configured ? configured
-                     : running_from_build_tree() ? BRT_ISOLATION_WORKER_BUILD_PATH
-                                                 : BRT_ISOLATION_WORKER_INSTALL_PATH;
+/* Checks the helper program at `path` and copies its path to `out`. */
+static brt_status helper_checked(const char *path, char *out, size_t size) {
   struct stat st;
   if (stat(path, &st) != 0)
     return brt_error_set_os(BRT_E_NOT_FOUND, errno,
@@ -46,4 +44,17 @@ brt_status _brt_isolation_worker_path(const char *configured, char *out, size_t 
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                          "the worker program's path \"%s\" is too long", path);
   return BRT_OK;
+}
+
+brt_status _brt_isolation_worker_path(const char *configured, char *out, size_t size) {
+  const char *path = configured && *configured ? configured
+                     : running_from_build_tree() ? BRT_ISOLATION_WORKER_BUILD_PATH
+                                                 : BRT_ISOLATION_WORKER_INSTALL_PATH;
+  return helper_checked(path, out, size);
+}
+
+brt_status _brt_isolation_exec_path(char *out, size_t size) {
+  return helper_checked(running_from_build_tree() ? BRT_ISOLATION_EXEC_BUILD_PATH
+                                                  : BRT_ISOLATION_EXEC_INSTALL_PATH,
+                        out, size);
 }

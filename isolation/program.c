@@ -107,7 +107,7 @@ brt_status _brt_isolation_program_create(const brt_program_spec *spec, brt_progr
   char *slash = strrchr(program->program_dir, '/');
   slash[slash == program->program_dir ? 1 : 0] = '\0';
   program->program_name = strrchr(program->program_path, '/') + 1;
-  status = _brt_isolation_worker_path(NULL, program->worker, sizeof program->worker);
+  status = _brt_isolation_exec_path(program->worker, sizeof program->worker);
   if (status != BRT_OK) {
     _brt_isolation_program_free(program);
     return brt_error_wrap(status, BRT_ORIGIN_C, NULL,

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* The descriptors of `bridgert-worker exec` (isolation/worker/exec.c):
+/* The descriptors of `bridgert-exec` (isolation/worker/exec.c):
  * 0, 1 and 2 are the program's standard streams, then these two. */
 #define BRT_PROGRAM_FD 3 /* the checked program file, executed with fexecve */
 #define BRT_STATUS_FD 4  /* the worker's report of a failure before the exec */

@@ -3,7 +3,7 @@
  * deadline passes (docs/isolation.md, "External programs").
  *
  * The host is multi-threaded, so it never forks: it posix_spawn()s the
- * worker program (`bridgert-worker exec`, isolation/worker/exec.c) with the
+ * worker program (`bridgert-exec`, isolation/worker/exec.c) with the
  * checked program file at descriptor 3 and a status pipe at 4; the worker
  * sets the limits, optionally enters the sandbox and fexecve()s the
  * program. The worker leads a new process group, so killing the group at
@@ -59,8 +59,7 @@ static char **worker_argv(const brt_program *program, const brt_call_dir *dir, c
   char **argv = calloc(16 + program->arg_count, sizeof *argv);
   if (!argv) return NULL;
   size_t n = 0;
-  argv[n++] = (char *)program->worker;
-  argv[n++] = "exec";
+  argv[n++] = (char *)program->worker; /* bridgert-exec */
   argv[n++] = "--parent";
   argv[n++] = parent;
   argv[n++] = "--input-dir";

@@ -1,7 +1,7 @@
-/* `bridgert-worker exec`: runs one external program for a host
+/* `bridgert-exec`: runs one external program for a host
  * (isolation/program.c starts it; docs/isolation.md, "External programs").
  *
- *   bridgert-worker exec --parent PID --input-dir DIR --output-dir DIR
+ *   bridgert-exec --parent PID --input-dir DIR --output-dir DIR
  *                        [--memory-limit BYTES] [--sandbox [--readonly PATH]...]
  *                        -- PROGRAM [ARG...]
  *
@@ -66,7 +66,7 @@ __attribute__((format(printf, 3, 4))) static int report(char kind, int err, cons
   /* One write of at most PIPE_BUF bytes is atomic: the host reads the
    * report whole or not at all. */
   ssize_t wrote = write(BRT_STATUS_FD, text, len);
-  if (wrote != (ssize_t)len) fprintf(stderr, "bridgert-worker exec: %s\n", text + used);
+  if (wrote != (ssize_t)len) fprintf(stderr, "bridgert-exec: %s\n", text + used);
   return kind == BRT_STATUS_UNSUPPORTED ? EXIT_UNSUPPORTED : EXIT_FAILED;
 }
 
@@ -163,7 +163,7 @@ static void close_others(void) {
 int worker_exec_main(int argc, char **argv) {
   if (fcntl(BRT_STATUS_FD, F_SETFD, FD_CLOEXEC) != 0 || fcntl(BRT_PROGRAM_FD, F_GETFD) < 0) {
     fprintf(stderr,
-            "bridgert-worker exec: descriptors %d and %d must be open; this command is "
+            "bridgert-exec: descriptors %d and %d must be open; this command is "
             "started by a bridgert host (docs/isolation.md)\n",
             BRT_PROGRAM_FD, BRT_STATUS_FD);
     return EXIT_FAILED;

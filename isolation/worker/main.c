@@ -1,6 +1,5 @@
 /* bridgert-worker: the program a host starts (posix_spawn + exec, never a
- * fork of the host) to run plugin code or an external program outside its
- * own address space. Not meant to be run by hand: the host passes its
+ * fork of the host) to run a plugin's code outside its own address space. Not meant to be run by hand: the host passes its
  * descriptors and options on the command line (docs/isolation.md). */
 #include "worker.h"
 
@@ -9,10 +8,9 @@
 
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "serve") == 0) return worker_serve_main(argc - 1, argv + 1);
-  if (argc >= 2 && strcmp(argv[1], "exec") == 0) return worker_exec_main(argc - 1, argv + 1);
   fprintf(stderr,
           "bridgert-worker: the worker program of bridgert, started by a host process.\n"
-          "usage: bridgert-worker serve OPTIONS | exec OPTIONS -- PROGRAM [ARG...]\n"
+          "usage: bridgert-worker serve OPTIONS (external programs run in bridgert-exec)\n"
           "(docs/isolation.md describes the options)\n");
   return 64; /* EX_USAGE */
 }

@@ -7,7 +7,7 @@
 /* `bridgert-worker serve ...`: loads one plugin and serves its calls over
  * the socket the host gave it (serve.c). Returns the exit status. */
 int worker_serve_main(int argc, char **argv);
-/* `bridgert-worker exec ...`: runs one external program, optionally in the
+/* `bridgert-exec ...`: runs one external program, optionally in the
  * sandbox (exec.c). Returns only on failure, with the exit status. */
 int worker_exec_main(int argc, char **argv);
 
