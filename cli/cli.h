@@ -112,6 +112,10 @@ int cli_check_output(int code);
  * returns its exit code, or 0 with *rt set. Plugins that fail to load are
  * reported as warnings: the others stay usable. */
 int cli_open_runtime(const cli_options *options, brt_runtime **rt);
+/* BUILD_ROOT/relative in `buf` when this executable runs from the build
+ * tree it was built in and that directory exists, else NULL: where the
+ * examples are found before installation. */
+const char *cli_build_tree_dir(const char *relative, char *buf, size_t size);
 
 /* commands.c: opens the runtime, runs the command, closes the runtime. */
 int cli_run(const cli_options *options);

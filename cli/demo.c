@@ -7,6 +7,7 @@
  * summary. */
 #include "cli.h"
 
+#include <limits.h>
 #include <stdalign.h>
 #include <string.h>
 
@@ -141,11 +142,19 @@ static int demo_isolation(const cli_options *options) {
   printf("matrix_multiplication in the restarted worker = %s\n", result);
   brt_release(result);
   result = NULL;
-  if (brt_call_json(rt, "matrix_multiplication@2.0.0", params, &result) == BRT_OK) {
-    printf("matrix_multiplication@2.0.0, an external program (files protocol) = %s\n", result);
+  /* The example program, from the build tree (its manifest beside it). */
+  char program_dir[PATH_MAX], manifest[PATH_MAX + 64];
+  if (cli_build_tree_dir(BRT_CLI_EXAMPLE_PROGRAM_DIR, program_dir, sizeof program_dir)) {
+    snprintf(manifest, sizeof manifest, "%s/matrix_multiplication.algorithm.json", program_dir);
+    if (brt_plugin_load(rt, manifest) != BRT_OK ||
+        brt_call_json(rt, "matrix_multiplication@2.0.0", params, &result) != BRT_OK) {
+      cli_print_error("demo: the example program (examples/matrix_program) failed");
+      brt_runtime_close(rt);
+      return cli_exit_code(brt_error_code(brt_last_error()));
+    }
+    printf("matrix_multiplication@2.0.0, an external program (%s) = %s\n", manifest, result);
     brt_release(result);
   }
-  brt_error_clear();
   brt_runtime_close(rt);
   return CLI_EXIT_OK;
 }

@@ -51,16 +51,14 @@ static int load_config(const cli_options *options, brt_config *cfg) {
   return CLI_EXIT_OK;
 }
 
-/* The example plugins' folder, when this executable runs from the build
- * tree it was built in (BRT_CLI_BUILD_ROOT), and that folder exists. */
-static const char *build_tree_plugin_dir(char *buf, size_t size) {
+const char *cli_build_tree_dir(const char *relative, char *buf, size_t size) {
   char exe[PATH_MAX];
   ssize_t length = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (length <= 0) return NULL;
   exe[length] = '\0';
   size_t root_length = strlen(BRT_CLI_BUILD_ROOT);
   if (strncmp(exe, BRT_CLI_BUILD_ROOT, root_length) != 0 || exe[root_length] != '/') return NULL;
-  snprintf(buf, size, "%s/%s", BRT_CLI_BUILD_ROOT, BRT_CLI_EXAMPLE_PLUGIN_DIR);
+  snprintf(buf, size, "%s/%s", BRT_CLI_BUILD_ROOT, relative);
   struct stat st;
   return stat(buf, &st) == 0 && S_ISDIR(st.st_mode) ? buf : NULL;
 }
@@ -88,7 +86,7 @@ int cli_open_runtime(const cli_options *options, brt_runtime **out) {
   char example_dir[PATH_MAX];
   for (size_t i = 0; i < options->plugin_dir_count; i++) dirs[count++] = options->plugin_dirs[i];
   for (size_t i = 0; count == 0 && i < cfg.plugin_dir_count; i++) dirs[count++] = cfg.plugin_dirs[i];
-  if (count == 0 && build_tree_plugin_dir(example_dir, sizeof example_dir))
+  if (count == 0 && cli_build_tree_dir(BRT_CLI_EXAMPLE_PLUGIN_DIR, example_dir, sizeof example_dir))
     dirs[count++] = example_dir;
   for (size_t i = 0; i < count; i++) {
     if (brt_plugin_load_dir(rt, dirs[i]) != BRT_OK) {
