@@ -208,6 +208,23 @@ brt_plugin *_brt_bridge_plugin_of_code(brt_core *core, const brt_algorithm *algo
 /* What names an external program's manifest. */
 #define BRT_MANIFEST_SUFFIX ".algorithm.json"
 
+/* plugin_check.c: the loader's checks. The error of a failed path
+ * operation (NOT_FOUND, PERMISSION or IO by errno, naming `path`). */
+brt_status _brt_bridge_path_error(const char *what, const char *path);
+/* `resolved` lies in one of the configured plugin_dirs (any, when none is
+ * configured); PERMISSION naming both paths otherwise. */
+brt_status _brt_bridge_check_confinement(const brt_core *core, const char *path,
+                                         const char *resolved);
+/* Owned by root or by us, and writable by nobody else unless allowed. */
+brt_status _brt_bridge_check_owner_and_mode(const brt_core *core, const char *what,
+                                            const char *path, const struct stat *st);
+/* "a directory", "a FIFO", ... for messages. */
+const char *_brt_bridge_file_kind(mode_t mode);
+/* _brt_bridge_open_checked for a shared object: also returns the checked
+ * directory (O_PATH) in *dir. */
+brt_status _brt_bridge_open_plugin(const brt_core *core, const char *path, char *resolved,
+                                   struct stat *st, int *fd, int *dir);
+
 /* Resolves `path`, checks it is inside plugin_dirs, walks it from "/"
  * without following symbolic links, checks every directory on the way and
  * the file (a regular file, owned by root or us, not group- or
