@@ -365,6 +365,13 @@ void _brt_isolation_worker_release(brt_pool *pool, worker *w) {
   pthread_mutex_unlock(&pool->lock);
 }
 
+/* Adds one to a pool counter (the lock guards them). */
+static void count(brt_pool *pool, uint64_t *counter) {
+  pthread_mutex_lock(&pool->lock);
+  ++*counter;
+  pthread_mutex_unlock(&pool->lock);
+}
+
 /* The worker died or misbehaved during a call: reap it, count it, record
  * the error. */
 static brt_status worker_failed(brt_pool *pool, worker *w, int err, const char *why,
@@ -373,9 +380,7 @@ static brt_status worker_failed(brt_pool *pool, worker *w, int err, const char *
   uint32_t number = (uint32_t)(w - pool->workers) + 1;
   if (err == ETIMEDOUT) {
     worker_reap(pool, w, 0);
-    pthread_mutex_lock(&pool->lock);
-    pool->stats.deadline_kills++;
-    pthread_mutex_unlock(&pool->lock);
+    count(pool, &pool->stats.deadline_kills);
     return brt_error_set(BRT_E_TIMEOUT, BRT_ORIGIN_C, NULL,
                          "%s ran past its hard deadline of %.1f ms in worker %u (pid %d) of "
                          "plugin \"%s\": the worker was killed and is restarted for the next call",
@@ -400,9 +405,7 @@ static brt_status worker_failed(brt_pool *pool, worker *w, int err, const char *
                          label, number, (int)pid, pool->path, how, limit_note);
   }
   worker_reap(pool, w, 0);
-  pthread_mutex_lock(&pool->lock);
-  pool->stats.protocol_errors++;
-  pthread_mutex_unlock(&pool->lock);
+  count(pool, &pool->stats.protocol_errors);
   return brt_error_set(BRT_E_PLUGIN, BRT_ORIGIN_PLUGIN, NULL,
                        "%s: worker %u (pid %d) of plugin \"%s\" broke the protocol (%s) and was "
                        "killed",

@@ -35,17 +35,7 @@ run_stdin() { # run_stdin TEXT ARGS...
   rc=$?
   last="bridgert $* (stdin)"
 }
-fail() {
-  echo "FAIL: $last: $*" >&2
-  echo "--- stdout:" >&2; cat "$work/out" >&2
-  echo "--- stderr:" >&2; cat "$work/err" >&2
-  failures=$((failures + 1))
-}
-expect_rc() { [ "$rc" -eq "$1" ] || fail "exit code $rc, expected $1"; }
-expect_out() { grep -qF -- "$1" "$work/out" || fail "stdout lacks '$1'"; }
-expect_err() { grep -qF -- "$1" "$work/err" || fail "stderr lacks '$1'"; }
-expect_no_err() { [ ! -s "$work/err" ] || fail "unexpected stderr"; }
-expect_out_is() { [ "$(cat "$work/out")" = "$1" ] || fail "stdout is not exactly '$1'"; }
+. "$(dirname "$0")/assert.sh"
 json_check() { # json_check PYTHON-EXPRESSION over `d`, the parsed stdout
   python3 -c "import json,sys; d=json.load(open('$work/out')); sys.exit(0 if ($1) else 1)" ||
     fail "JSON check failed: $1"

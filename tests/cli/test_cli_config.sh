@@ -15,16 +15,7 @@ run() {
   rc=$?
   last="bridgert $*"
 }
-fail() {
-  echo "FAIL: $last: $*" >&2
-  echo "--- stdout:" >&2; cat "$work/out" >&2
-  echo "--- stderr:" >&2; cat "$work/err" >&2
-  failures=$((failures + 1))
-}
-expect_rc() { [ "$rc" -eq "$1" ] || fail "exit code $rc, expected $1"; }
-expect_out() { grep -qF -- "$1" "$work/out" || fail "stdout lacks '$1'"; }
-expect_no_out() { ! grep -qF -- "$1" "$work/out" || fail "stdout has '$1'"; }
-expect_err() { grep -qF -- "$1" "$work/err" || fail "stderr lacks '$1'"; }
+. "$(dirname "$0")/assert.sh"
 
 # max_memory from --config and from BRT_CONFIG: the health check names the
 # limit, and the ballast plugin's 4 MiB does not fit under 2 MiB.
