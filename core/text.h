@@ -13,6 +13,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Copies `src` into dst (capacity cap >= 1). When it does not fit, the copy
  * is cut on a character boundary and ends with `mark` (NULL or "" for none;
  * no mark when even the mark does not fit). Returns true if it was cut. */
@@ -33,5 +37,9 @@ typedef struct brt_text_sink {
 } brt_text_sink;
 
 void _brt_text_sink_printf(brt_text_sink *sink, const char *fmt, ...) BRT_PRINTF(2, 3);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* BRT_CORE_TEXT_H */

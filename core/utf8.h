@@ -13,6 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Length (1..4) of the valid sequence at s, of which n >= 0 bytes are
  * readable; 0 when the bytes there are not one (invalid, or truncated by
  * n). */
@@ -56,5 +60,9 @@ size_t _brt_utf8_trim_partial(const char *text, size_t len);
  * stops before a character that does not fit. Always NUL-terminated;
  * returns the bytes written (without the NUL). */
 size_t _brt_utf8_copy_valid(char *dst, size_t cap, const char *src, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* BRT_CORE_UTF8_H */
