@@ -2,6 +2,7 @@
  * readers of one algorithm's statistics. */
 #include "internal.h"
 
+#include "core/text.h"
 #include "core/utf8.h"
 
 #include <math.h>
@@ -293,7 +294,7 @@ size_t brt_algo_stats_last_error(const brt_algo_stats *stats, char *buf, size_t 
   brt_algo_stats *mutable_stats = (brt_algo_stats *)stats;
   pthread_mutex_lock(&mutable_stats->lock);
   size_t length = strlen(stats->last_error);
-  if (buf && size) snprintf(buf, size, "%s", stats->last_error);
+  if (buf && size) _brt_text_copy(buf, size, stats->last_error, NULL); /* whole characters */
   pthread_mutex_unlock(&mutable_stats->lock);
   return length;
 }

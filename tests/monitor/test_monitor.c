@@ -648,6 +648,14 @@ static void test_export_is_valid_utf8(void **state) {
     brt_error_wrap(BRT_E_INTERNAL, BRT_ORIGIN_C, NULL, "%s", long_message);
     timed_call(stats, &clock, 10, BRT_E_INTERNAL);
     assert_export_is_valid_json(monitor);
+    /* The copy into a caller's buffer keeps whole characters too. */
+    char small[32];
+    for (size_t size = 24; size <= sizeof small; size++) {
+      assert_true(brt_algo_stats_last_error(stats, small, size) > size);
+      brt_value *checked = brt_value_string(small, strlen(small));
+      assert_non_null(checked);
+      brt_value_release(checked);
+    }
   }
   brt_error_clear();
   brt_monitor_free(monitor);
