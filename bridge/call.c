@@ -111,7 +111,7 @@ const char *brt_prepared_signature(const brt_prepared *prepared) {
  * ffi_arg, so those go through a word and are copied out. Out of line so
  * the word and its register stay off brt_invoke's frame. */
 BRT_NOINLINE static brt_status call_ffi_widened(const brt_entry *entry, void *ret,
-                                                             void **args) {
+                                                void **args) {
   ffi_arg word = 0;
   brt_status status =
       _brt_bridge_guard_ffi((ffi_cif *)&entry->sig.cif, entry->desc.native_fn, &word, args);
@@ -197,7 +197,7 @@ BRT_COLD brt_status _brt_bridge_algorithm_failed(const brt_entry *entry, brt_sta
  * memory_limit: the call's allocations leave the allocator's fast path to
  * be counted). */
 BRT_NOINLINE static brt_status invoke_limited(const brt_entry *entry, void *ret,
-                                                           void **args) {
+                                              void **args) {
   brt_mem_budget budget;
   bool budgeted = entry->desc.memory_limit != 0;
   if (budgeted) {

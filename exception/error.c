@@ -237,7 +237,7 @@ brt_status brt_error_record(const brt_error_info *info) {
   }
   record_set_type(error, info->type);
   copy_field(error->message, sizeof error->message,
-                          info->message ? info->message : brt_status_describe(info->code));
+             info->message ? info->message : brt_status_describe(info->code));
   error->os_code = info->os_code;
   if (info->os_category) {
     copy_field(error->os_category, sizeof error->os_category, info->os_category);

@@ -78,7 +78,7 @@ static uint64_t sample_or_skip(brt_algo_stats *stats, monitor_shard *shard) {
  * circuit, the shared shard, and sampled calls. Kept out of line so the
  * fast path needs no stack frame. */
 BRT_COLD static brt_status begin_slow(brt_algo_stats *stats,
-                                                             uint64_t *start_ns) {
+                                      uint64_t *start_ns) {
   if (!stats || !start_ns)
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                          "brt_monitor_call_begin: %s is NULL", stats ? "start_ns" : "stats");
@@ -99,8 +99,8 @@ BRT_COLD static brt_status begin_slow(brt_algo_stats *stats,
  * clock, but it reuses the shard the fast path found instead of deriving
  * it again in begin_slow. */
 BRT_NOINLINE static brt_status begin_sampled(brt_algo_stats *stats,
-                                                          monitor_shard *shard,
-                                                          uint64_t *start_ns) {
+                                             monitor_shard *shard,
+                                             uint64_t *start_ns) {
   shard_add(shard, &shard->begun, 1);
   *start_ns = sample_or_skip(stats, shard);
   return BRT_OK;
@@ -116,7 +116,7 @@ brt_status brt_monitor_call_begin(brt_algo_stats *stats, uint64_t *start_ns) {
   if (BRT_UNLIKELY(!stats || !start_ns || slot < 0)) return begin_slow(stats, start_ns);
   monitor_shard *shard = atomic_load_explicit(&stats->shards[slot], memory_order_acquire);
   if (BRT_UNLIKELY(!shard ||
-               atomic_load_explicit(&stats->state, memory_order_acquire) != BRT_CIRCUIT_CLOSED))
+                   atomic_load_explicit(&stats->state, memory_order_acquire) != BRT_CIRCUIT_CLOSED))
     return begin_slow(stats, start_ns);
   uint64_t countdown = atomic_load_explicit(&shard->sample_countdown, memory_order_relaxed);
   if (BRT_UNLIKELY(countdown <= 1)) return begin_sampled(stats, shard, start_ns);
@@ -139,7 +139,7 @@ static inline void record_latency(brt_algo_stats *stats, monitor_shard *shard, u
 /* brt_monitor_call_end off its fast path: a timed call, a failure, a
  * non-closed circuit, the shared shard, the thread's first call. */
 BRT_COLD static void end_slow(brt_algo_stats *stats, uint64_t start_ns,
-                                                     brt_status result) {
+                              brt_status result) {
   monitor_shard *shard = thread_shard(stats);
   if (!shard) {
     atomic_fetch_add_explicit(&stats->dropped, 1, memory_order_relaxed);
@@ -156,7 +156,7 @@ BRT_COLD static void end_slow(brt_algo_stats *stats, uint64_t start_ns,
 /* The latency of a sampled successful call on the thread's private shard
  * with the circuit closed: out of line because it reads the clock. */
 BRT_NOINLINE static void end_timed(brt_algo_stats *stats, monitor_shard *shard,
-                                                uint64_t start_ns) {
+                                   uint64_t start_ns) {
   record_latency(stats, shard, start_ns);
 }
 
@@ -169,7 +169,7 @@ void brt_monitor_call_end(brt_algo_stats *stats, uint64_t start_ns, brt_status r
   monitor_shard *shard =
       slot >= 0 ? atomic_load_explicit(&stats->shards[slot], memory_order_acquire) : NULL;
   if (BRT_UNLIKELY(!shard || result != BRT_OK ||
-               atomic_load_explicit(&stats->state, memory_order_acquire) != BRT_CIRCUIT_CLOSED)) {
+                   atomic_load_explicit(&stats->state, memory_order_acquire) != BRT_CIRCUIT_CLOSED)) {
     end_slow(stats, start_ns, result);
     return;
   }
