@@ -57,7 +57,7 @@ int brt_call_cancelled(void) {
   const brt_call_frame *frame = current_frame;
   if (!frame) return 0;
   if (atomic_load_explicit(&frame->entry->removed, memory_order_relaxed)) return 1;
-  return frame->deadline_ns != 0 && _brt_bridge_now_ns() >= frame->deadline_ns;
+  return frame->deadline_ns != 0 && _brt_now_ns() >= frame->deadline_ns;
 }
 
 brt_status _brt_bridge_deadline_check(const brt_entry *entry, uint64_t started_ns,
@@ -110,8 +110,8 @@ const char *brt_prepared_signature(const brt_prepared *prepared) {
 /* libffi stores integral returns narrower than a register as a whole
  * ffi_arg, so those go through a word and are copied out. Out of line so
  * the word and its register stay off brt_invoke's frame. */
-__attribute__((noinline)) static brt_status call_ffi_widened(const brt_entry *entry, void *ret,
-                                                             void **args) {
+BRT_NOINLINE static brt_status call_ffi_widened(const brt_entry *entry, void *ret,
+                                                void **args) {
   ffi_arg word = 0;
   brt_status status =
       _brt_bridge_guard_ffi((ffi_cif *)&entry->sig.cif, entry->desc.native_fn, &word, args);
@@ -196,15 +196,15 @@ BRT_COLD brt_status _brt_bridge_algorithm_failed(const brt_entry *entry, brt_sta
  * timeout_ms: two clock reads and a call frame) or a memory budget (its
  * memory_limit: the call's allocations leave the allocator's fast path to
  * be counted). */
-__attribute__((noinline)) static brt_status invoke_limited(const brt_entry *entry, void *ret,
-                                                           void **args) {
+BRT_NOINLINE static brt_status invoke_limited(const brt_entry *entry, void *ret,
+                                              void **args) {
   brt_mem_budget budget;
   bool budgeted = entry->desc.memory_limit != 0;
   if (budgeted) {
     brt_status opened = _brt_bridge_budget_begin(entry, &budget);
     if (opened != BRT_OK) return opened;
   }
-  uint64_t started = entry->desc.timeout_ms ? _brt_bridge_now_ns() : 0;
+  uint64_t started = entry->desc.timeout_ms ? _brt_now_ns() : 0;
   uint64_t deadline = started ? started + (uint64_t)entry->desc.timeout_ms * 1000000u : 0;
   brt_call_frame frame;
   _brt_bridge_frame_push(&frame, entry, deadline);
@@ -212,7 +212,7 @@ __attribute__((noinline)) static brt_status invoke_limited(const brt_entry *entr
   _brt_bridge_frame_pop(&frame);
   if (budgeted) brt_mem_budget_end(&budget);
   if (status != BRT_OK) return _brt_bridge_algorithm_failed(entry, status);
-  return _brt_bridge_deadline_check(entry, started, deadline, deadline ? _brt_bridge_now_ns() : 0);
+  return _brt_bridge_deadline_check(entry, started, deadline, deadline ? _brt_now_ns() : 0);
 }
 
 brt_status brt_invoke(brt_prepared *prepared, void *ret, void **args) {

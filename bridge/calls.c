@@ -71,7 +71,7 @@ void _brt_bridge_entry_detach_value(brt_entry *entry) {
 static brt_status run_value(const brt_entry *entry, const brt_value *params, brt_value **result) {
   uint32_t timeout_ms = entry->desc.timeout_ms ? entry->desc.timeout_ms
                                                : entry->core->config.default_timeout_ms;
-  uint64_t started = timeout_ms ? _brt_bridge_now_ns() : 0;
+  uint64_t started = timeout_ms ? _brt_now_ns() : 0;
   uint64_t deadline = timeout_ms ? started + (uint64_t)timeout_ms * 1000000u : 0;
   brt_value *out = NULL;
   brt_mem_budget budget;
@@ -92,7 +92,7 @@ static brt_status run_value(const brt_entry *entry, const brt_value *params, brt
   else if (status != BRT_OK)
     status = _brt_bridge_algorithm_failed(entry, status);
   else if (deadline)
-    status = _brt_bridge_deadline_check(entry, started, deadline, _brt_bridge_now_ns());
+    status = _brt_bridge_deadline_check(entry, started, deadline, _brt_now_ns());
   if (status == BRT_OK && entry->output_schema &&
       (status = brt_validate(entry->output_schema, out)) != BRT_OK)
     status = brt_error_wrap(status, BRT_ORIGIN_C, NULL,

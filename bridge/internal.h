@@ -28,6 +28,8 @@
 #include "bridgert/error.h"
 #include "bridgert/memory.h"
 #include "bridgert/runtime.h"
+#include "core/clock.h"
+#include "core/compiler.h"
 #include "guard.h"
 #include "../isolation/isolation.h"
 
@@ -37,11 +39,6 @@
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-
-#define BRT_LIKELY(x) __builtin_expect(!!(x), 1)
-#define BRT_UNLIKELY(x) __builtin_expect(!!(x), 0)
-/* Slow paths: out of line, so the hot caller keeps a short prologue. */
-#define BRT_COLD __attribute__((cold, noinline))
 
 /* --- signature.c ---------------------------------------------------------- */
 
@@ -286,7 +283,6 @@ void _brt_bridge_frame_pop(brt_call_frame *frame);
 brt_status _brt_bridge_deadline_check(const brt_entry *entry, uint64_t started_ns,
                                       uint64_t deadline_ns, uint64_t now_ns);
 
-uint64_t _brt_bridge_now_ns(void);
 /* Records the error of a failed call naming the algorithm, with the
  * function's own error as the cause; returns `status`. */
 brt_status _brt_bridge_algorithm_failed(const brt_entry *entry, brt_status status);

@@ -76,12 +76,6 @@ void _brt_bridge_grace_period(void) {
   }
 }
 
-uint64_t _brt_bridge_now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* --- Cores ----------------------------------------------------------------- */
 
 void _brt_bridge_core_retain(brt_core *core) {

@@ -1,6 +1,7 @@
 /* Human output: durations and sizes with units, aligned tables, errors with
  * their causes, and the exit code of a failure. */
 #include "cli.h"
+#include "core/utf8.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -32,12 +33,8 @@ struct cli_table {
   char **cells; /* rows * columns, row 0 the headers */
 };
 
-/* Display width: UTF-8 continuation bytes take no column. */
-static size_t display_width(const char *text) {
-  size_t width = 0;
-  for (const unsigned char *p = (const unsigned char *)text; *p; p++) width += (*p & 0xC0) != 0x80;
-  return width;
-}
+/* Display width: one column a character (no wide characters in tables). */
+static size_t display_width(const char *text) { return _brt_utf8_count(text, strlen(text)); }
 
 cli_table *cli_table_new(size_t columns, const char *const *headers) {
   cli_table *table = calloc(1, sizeof *table);

@@ -21,6 +21,7 @@
  * closed, which it does before closing the socket: the watchdog never
  * touches a descriptor that may have been reused. */
 #include "cli.h"
+#include "core/clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -53,16 +54,10 @@ typedef struct serve_state {
   tracked connections; /* the list's sentinel */
 } serve_state;
 
-static uint64_t monotonic_ns(void) {
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-}
-
 /* Waits, from now, for the headers of a request on `entry` (under the lock). */
 static void await_headers(serve_state *state, tracked *entry) {
   entry->waiting = true;
-  entry->deadline = monotonic_ns() + state->header_timeout_ns;
+  entry->deadline = _brt_now_ns() + state->header_timeout_ns;
 }
 
 static tracked *entry_of(struct MHD_Connection *connection) {
@@ -121,7 +116,7 @@ static void *watchdog(void *arg) {
   serve_state *state = arg;
   pthread_mutex_lock(&state->lock);
   while (!state->stopping) {
-    uint64_t now = monotonic_ns();
+    uint64_t now = _brt_now_ns();
     /* A connection that starts later has a later deadline than this. */
     uint64_t next = now + state->header_timeout_ns;
     unsigned cut = 0;

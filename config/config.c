@@ -11,6 +11,7 @@
 #include "bridgert/config.h"
 #include "internal.h"
 #include "bridgert/error.h"
+#include "core/utf8.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -368,7 +369,7 @@ static const char *shown(const char *text, size_t len, char *buf, size_t size) {
       return buf;
     }
     unsigned char c = (unsigned char)text[i];
-    size_t k = _brt_config_utf8_sequence((const unsigned char *)text + i, len - i);
+    size_t k = _brt_utf8_sequence((const unsigned char *)text + i, len - i);
     if (c == '"' || c == '\\') {
       buf[n++] = '\\';
       buf[n++] = (char)c;

@@ -41,8 +41,5 @@ brt_status _brt_config_json_read(const char *text, size_t len, const char *sourc
 void _brt_config_jvalue_free(jvalue *v);
 /* "a number", "a string", ... for messages. */
 const char *_brt_config_json_kind(const jvalue *v);
-/* Length of the valid UTF-8 sequence at s (n bytes there), 0 if invalid:
- * no overlong forms, no surrogates, nothing above U+10FFFF. */
-size_t _brt_config_utf8_sequence(const unsigned char *s, size_t n);
 
 #endif /* BRT_CONFIG_INTERNAL_H */

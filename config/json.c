@@ -3,30 +3,11 @@
 #include "internal.h"
 
 #include "bridgert/error.h"
+#include "core/utf8.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Length of the valid UTF-8 sequence at s (n bytes there), 0 if invalid:
- * no overlong forms, no surrogates, nothing above U+10FFFF. */
-size_t _brt_config_utf8_sequence(const unsigned char *s, size_t n) {
-  unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-  size_t len;
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) len = 2;
-  else if (c == 0xE0) len = 3, lo = 0xA0;
-  else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) len = 3;
-  else if (c == 0xED) len = 3, hi = 0x9F;
-  else if (c == 0xF0) len = 4, lo = 0x90;
-  else if (c >= 0xF1 && c <= 0xF3) len = 4;
-  else if (c == 0xF4) len = 4, hi = 0x8F;
-  else return 0;
-  if (n < len || s[1] < lo || s[1] > hi) return 0;
-  for (size_t i = 2; i < len; i++)
-    if (s[i] < 0x80 || s[i] > 0xBF) return 0;
-  return len;
-}
 
 typedef struct jreader {
   const char *text;
@@ -79,26 +60,6 @@ static bool jread_hex4(jreader *r, unsigned *out) {
   return true;
 }
 
-static size_t utf8_encode(unsigned cp, char *out) {
-  if (cp < 0x80) return out[0] = (char)cp, 1;
-  if (cp < 0x800) {
-    out[0] = (char)(0xC0 | (cp >> 6));
-    out[1] = (char)(0x80 | (cp & 0x3F));
-    return 2;
-  }
-  if (cp < 0x10000) {
-    out[0] = (char)(0xE0 | (cp >> 12));
-    out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[2] = (char)(0x80 | (cp & 0x3F));
-    return 3;
-  }
-  out[0] = (char)(0xF0 | (cp >> 18));
-  out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-  out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-  out[3] = (char)(0x80 | (cp & 0x3F));
-  return 4;
-}
-
 /* The string whose opening quote is at r->pos, decoded into a new buffer
  * (a decoded string is never longer than its JSON form). */
 static bool jread_string(jreader *r, char **out, size_t *out_len) {
@@ -121,7 +82,7 @@ static bool jread_string(jreader *r, char **out, size_t *out_len) {
       return jfail(r, "a control character inside a string (write it as an escape)");
     }
     if (c >= 0x80) {
-      size_t k = _brt_config_utf8_sequence((const unsigned char *)r->text + r->pos, end - r->pos);
+      size_t k = _brt_utf8_sequence((const unsigned char *)r->text + r->pos, end - r->pos);
       if (!k) {
         free(buf);
         return jfail(r, "bytes that are not UTF-8 inside a string");
@@ -174,7 +135,7 @@ static bool jread_string(jreader *r, char **out, size_t *out_len) {
       }
       cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
     }
-    n += utf8_encode(cp, buf + n);
+    n += _brt_utf8_encode(cp, buf + n);
   }
   buf[n] = '\0';
   r->pos = end + 1;

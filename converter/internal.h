@@ -7,6 +7,8 @@
 #include "bridgert/memory.h"
 #include "bridgert/schema.h"
 #include "bridgert/value.h"
+#include "core/compiler.h"
+#include "core/utf8.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -14,14 +16,6 @@
 #include <stdint.h>
 
 struct schema_node;
-
-#if defined(__GNUC__)
-#define BRT_LIKELY(x) __builtin_expect(!!(x), 1)
-#define BRT_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#else
-#define BRT_LIKELY(x) (x)
-#define BRT_UNLIKELY(x) (x)
-#endif
 
 /* A live value starts with this; a released one has it cleared, so a stale
  * pointer is caught while its block is not yet reused. */
@@ -92,14 +86,6 @@ brt_value *_brt_value_string_trusted(const char *text, size_t len);
 brt_status _brt_type_mismatch(const char *function, brt_kind expected, const brt_value *actual);
 /* Frees the value and drops its children; called when refs reaches 0. */
 void _brt_value_destroy(brt_value *value);
-
-/* utf8.c */
-/* Offset of the first byte that is not part of valid UTF-8, or len. */
-size_t _brt_utf8_invalid_offset(const unsigned char *text, size_t len);
-/* Number of code points in valid UTF-8. */
-size_t _brt_utf8_count(const char *text, size_t len);
-/* Encodes a code point (<= 0x10FFFF, not a surrogate); returns the bytes written (1..4). */
-size_t _brt_utf8_encode(uint32_t code_point, char *out);
 
 /* container.c */
 uint64_t _brt_key_hash(const char *key, size_t len);

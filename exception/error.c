@@ -68,49 +68,21 @@ static brt_error *thread_record_detach(void) {
   return error;
 }
 
-/* Ends `buf` (capacity `cap`, holding at least cap - 1 bytes of text that
- * did not fit) with the truncation mark, cutting before the first byte of a
- * UTF-8 character (never inside one) so the result stays valid UTF-8. */
-static void mark_truncated(char *buf, size_t cap, const char *text) {
-  const size_t mark_len = sizeof(BRT_ERROR_TRUNCATION_MARK) - 1;
-  if (cap <= mark_len + 1) {
-    buf[0] = '\0';
-    return;
-  }
-  size_t cut = cap - 1 - mark_len;
-  /* Back up over continuation bytes (10xxxxxx) of the original text. */
-  while (cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80) cut--;
-  if (buf != text) memcpy(buf, text, cut);
-  memcpy(buf + cut, BRT_ERROR_TRUNCATION_MARK, mark_len);
-  buf[cut + mark_len] = '\0';
+/* Copies text into a field of the record: cut on a character boundary and
+ * marked when it does not fit (core/text.h). */
+static void copy_field(char *dst, size_t cap, const char *src) {
+  _brt_text_copy(dst, cap, src, BRT_ERROR_TRUNCATION_MARK);
 }
 
-bool _brt_error_copy_bounded(char *dst, size_t cap, const char *src) {
-  size_t len = strlen(src);
-  if (len < cap) {
-    memcpy(dst, src, len + 1);
-    return false;
-  }
-  mark_truncated(dst, cap, src);
-  return true;
-}
-
-/* vsnprintf into the record's message; a message that does not fit is cut
+/* Formats into the record's message; a message that does not fit is cut
  * on a character boundary and marked. */
 static void format_message(brt_error *error, brt_status code, const char *fmt, va_list args) {
   if (!fmt) {
-    _brt_error_copy_bounded(error->message, sizeof error->message, brt_status_describe(code));
+    copy_field(error->message, sizeof error->message, brt_status_describe(code));
     return;
   }
-  int needed = vsnprintf(error->message, sizeof error->message, fmt, args);
-  if (needed < 0) {
-    _brt_error_copy_bounded(error->message, sizeof error->message,
-                            "(the error message could not be formatted)");
-    return;
-  }
-  /* vsnprintf cut at the byte limit, possibly inside a character. */
-  if ((size_t)needed >= sizeof error->message)
-    mark_truncated(error->message, sizeof error->message, error->message);
+  if (_brt_text_vformat(error->message, sizeof error->message, BRT_ERROR_TRUNCATION_MARK, fmt, args) < 0)
+    copy_field(error->message, sizeof error->message, "(the error message could not be formatted)");
 }
 
 void _brt_error_count(brt_status code, brt_origin origin) {
@@ -155,7 +127,7 @@ static brt_error *record_begin(brt_status code, brt_origin origin) {
 
 static void record_set_type(brt_error *error, const char *type) {
   if (!type) return;
-  _brt_error_copy_bounded(error->type, sizeof error->type, type);
+  copy_field(error->type, sizeof error->type, type);
   error->has_type = true;
 }
 
@@ -194,7 +166,7 @@ brt_status brt_error_set_os(brt_status code, int os_code, const char *fmt, ...) 
   va_end(args);
   if (result == code && tls_record_present) {
     tls_record->os_code = os_code;
-    _brt_error_copy_bounded(tls_record->os_category, sizeof tls_record->os_category, "generic");
+    copy_field(tls_record->os_category, sizeof tls_record->os_category, "generic");
     tls_record->has_category = true;
   }
   return result;
@@ -238,7 +210,7 @@ brt_status brt_error_wrap(brt_status code, brt_origin origin, const char *type, 
 static char *dup_bounded(const char *text) {
   if (!text) return NULL;
   char *copy = malloc(BRT_ERROR_NAME_MAX);
-  if (copy) _brt_error_copy_bounded(copy, BRT_ERROR_NAME_MAX, text);
+  if (copy) copy_field(copy, BRT_ERROR_NAME_MAX, text);
   return copy;
 }
 
@@ -264,11 +236,11 @@ brt_status brt_error_record(const brt_error_info *info) {
     return info->code;
   }
   record_set_type(error, info->type);
-  _brt_error_copy_bounded(error->message, sizeof error->message,
-                          info->message ? info->message : brt_status_describe(info->code));
+  copy_field(error->message, sizeof error->message,
+             info->message ? info->message : brt_status_describe(info->code));
   error->os_code = info->os_code;
   if (info->os_category) {
-    _brt_error_copy_bounded(error->os_category, sizeof error->os_category, info->os_category);
+    copy_field(error->os_category, sizeof error->os_category, info->os_category);
     error->has_category = true;
   }
   error->paths[0] = dup_bounded(info->path1);
@@ -380,39 +352,23 @@ const char *brt_error_path(const brt_error *error, unsigned index) {
 }
 const brt_error *brt_error_cause(const brt_error *error) { return error ? error->cause : NULL; }
 
-/* Appends to a bounded buffer, tracking the length the full text needs. */
-typedef struct text_sink {
-  char *buf;
-  size_t size, length;
-} text_sink;
-
-static void sink_append(text_sink *sink, const char *fmt, ...) BRT_PRINTF(2, 3);
-static void sink_append(text_sink *sink, const char *fmt, ...) {
-  va_list args;
-  va_start(args, fmt);
-  size_t room = sink->length < sink->size ? sink->size - sink->length : 0;
-  int n = vsnprintf(room ? sink->buf + sink->length : NULL, room, fmt, args);
-  va_end(args);
-  if (n > 0) sink->length += (size_t)n;
-}
-
 size_t brt_error_format(const brt_error *error, char *buf, size_t size) {
-  text_sink sink = {.buf = buf, .size = buf ? size : 0, .length = 0};
+  brt_text_sink sink = {.buf = buf, .size = buf ? size : 0, .length = 0};
   if (sink.size) buf[0] = '\0';
   if (!error) {
-    sink_append(&sink, "no error");
+    _brt_text_sink_printf(&sink, "no error");
     return sink.length;
   }
   for (const brt_error *node = error; node; node = node->cause) {
-    if (node != error) sink_append(&sink, "; caused by: ");
-    sink_append(&sink, "%s (%s", brt_status_name(node->code), brt_origin_name(node->origin));
-    if (node->has_type) sink_append(&sink, ", %s", node->type);
-    sink_append(&sink, "): %s", node->message);
+    if (node != error) _brt_text_sink_printf(&sink, "; caused by: ");
+    _brt_text_sink_printf(&sink, "%s (%s", brt_status_name(node->code), brt_origin_name(node->origin));
+    if (node->has_type) _brt_text_sink_printf(&sink, ", %s", node->type);
+    _brt_text_sink_printf(&sink, "): %s", node->message);
     if (node->os_code)
-      sink_append(&sink, " [%s error %d: %s]", node->has_category ? node->os_category : "os",
+      _brt_text_sink_printf(&sink, " [%s error %d: %s]", node->has_category ? node->os_category : "os",
                   node->os_code, strerror(node->os_code));
-    if (node->paths[0]) sink_append(&sink, " [path: %s]", node->paths[0]);
-    if (node->paths[1]) sink_append(&sink, " [path2: %s]", node->paths[1]);
+    if (node->paths[0]) _brt_text_sink_printf(&sink, " [path: %s]", node->paths[0]);
+    if (node->paths[1]) _brt_text_sink_printf(&sink, " [path2: %s]", node->paths[1]);
   }
   return sink.length;
 }

@@ -4,6 +4,7 @@
 #define BRT_EXCEPTION_INTERNAL_H
 
 #include "bridgert/error.h"
+#include "core/text.h"
 
 #include <stdbool.h>
 
@@ -23,10 +24,6 @@ struct brt_error {
 };
 
 /* error.c */
-/* Copies `src` into `dst` of capacity `cap` (>= 1). When it does not fit, the
- * copy is cut at a UTF-8 character boundary and ends with the truncation
- * mark. Returns true if it was cut. */
-bool _brt_error_copy_bounded(char *dst, size_t cap, const char *src);
 /* Counts one recorded error (relaxed atomic add). */
 void _brt_error_count(brt_status code, brt_origin origin);
 

@@ -15,6 +15,7 @@
  * zombie) and left DOWN; the next call that needs it starts it again, after
  * a backoff that grows while restarts keep failing. */
 #include "pool_internal.h"
+#include "core/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -75,7 +76,7 @@ static void describe_status(int status, char *out, size_t size) {
  * death (a signal, an exit status) is what is reported. */
 static int worker_reap(brt_pool *pool, worker *w, uint32_t grace_ms) {
   int status = 0;
-  uint64_t until = _brt_isolation_now_ns() + (uint64_t)grace_ms * 1000000u;
+  uint64_t until = _brt_now_ns() + (uint64_t)grace_ms * 1000000u;
   /* A pidfd becomes readable the moment the process ends: no polling of
    * waitpid, no nap past the death. */
   int pidfd = grace_ms ? pidfd_open(w->pid, 0) : -1;
@@ -92,7 +93,7 @@ static int worker_reap(brt_pool *pool, worker *w, uint32_t grace_ms) {
       status = 0;
       break;
     }
-    if (_brt_isolation_now_ns() >= until) {
+    if (_brt_now_ns() >= until) {
       kill(-w->pid, SIGKILL);
       while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR) {
       }
@@ -125,7 +126,7 @@ static void count_death(brt_pool *pool, int status) {
   uint32_t failures = ++pool->consecutive_failures;
   uint64_t delay_ms = failures < 2 ? 0 : RESTART_BACKOFF_FIRST_MS << (failures > 9 ? 7 : failures - 2);
   if (delay_ms > RESTART_BACKOFF_MAX_MS) delay_ms = RESTART_BACKOFF_MAX_MS;
-  pool->restart_not_before_ns = _brt_isolation_now_ns() + delay_ms * 1000000u;
+  pool->restart_not_before_ns = _brt_now_ns() + delay_ms * 1000000u;
 }
 
 void _brt_isolation_spawnattr_init(posix_spawnattr_t *attr) {
@@ -282,7 +283,7 @@ static brt_status worker_start(brt_pool *pool, uint32_t index, uint64_t deadline
   w->pid = pid;
   w->sock = pair[0];
   w->next_id = 1;
-  w->started_ns = _brt_isolation_now_ns();
+  w->started_ns = _brt_now_ns();
   pool->stats.starts++;
   pthread_mutex_unlock(&pool->lock);
   uint64_t start_deadline = w->started_ns + (uint64_t)WORKER_START_TIMEOUT_MS * 1000000u;
@@ -311,7 +312,7 @@ worker *_brt_isolation_worker_acquire(brt_pool *pool, uint64_t deadline_ns, cons
       }
       if (w->state == WORKER_DOWN && !down) down = w;
     }
-    uint64_t now = _brt_isolation_now_ns();
+    uint64_t now = _brt_now_ns();
     if (down && now >= pool->restart_not_before_ns) {
       down->state = WORKER_STARTING;
       pthread_mutex_unlock(&pool->lock);
@@ -416,7 +417,7 @@ brt_status _brt_isolation_worker_call(brt_pool *pool, worker *w, uint32_t kind,
                                       const brt_wire_buf *body, const brt_wire_fds *fds,
                                       uint64_t deadline_ns, const char *label, brt_message *reply) {
   uint64_t id = w->next_id++;
-  uint64_t sent_ns = _brt_isolation_now_ns();
+  uint64_t sent_ns = _brt_now_ns();
   char why[256] = "";
   int err = _brt_isolation_message_send(w->sock, kind, id, body, fds);
   if (err == 0) err = _brt_isolation_message_receive(w->sock, deadline_ns, reply, why, sizeof why);
@@ -542,7 +543,7 @@ void _brt_isolation_pool_observe(brt_pool *pool, brt_isolation_worker_stats *sta
   uint32_t count = pool->worker_count;
   brt_isolation_worker_info infos[BRT_PLUGIN_WORKERS_MAX];
   if (count > BRT_PLUGIN_WORKERS_MAX) count = BRT_PLUGIN_WORKERS_MAX;
-  uint64_t now = _brt_isolation_now_ns();
+  uint64_t now = _brt_now_ns();
   for (uint32_t i = 0; i < count; i++) {
     const worker *w = &pool->workers[i];
     infos[i] = (brt_isolation_worker_info){.plugin = pool->path,

@@ -11,6 +11,8 @@
  * the same program at once. */
 #include "program.h"
 #include "protocol.h"
+#include "core/clock.h"
+#include "core/utf8.h"
 
 #include <bridgert/memory.h>
 
@@ -120,28 +122,6 @@ brt_status _brt_isolation_program_create(const brt_program_spec *spec, brt_progr
 
 /* --- Judging the outcome ------------------------------------------------------------ */
 
-/* The length of the valid UTF-8 sequence at s (n bytes available) that is
- * neither a control character nor a C1 control, or 0. */
-static size_t printable_utf8(const unsigned char *s, size_t n) {
-  unsigned char c = s[0];
-  if (c >= 0x20 && c < 0x7f) return 1;
-  size_t len = c >= 0xc2 && c <= 0xdf   ? 2
-               : c >= 0xe0 && c <= 0xef ? 3
-               : c >= 0xf0 && c <= 0xf4 ? 4
-                                        : 0;
-  if (len == 0 || len > n) return 0;
-  unsigned char lo = 0x80, hi = 0xbf;
-  if (c == 0xc2) lo = 0xa0; /* U+0080..U+009F are C1 controls */
-  if (c == 0xe0) lo = 0xa0;
-  if (c == 0xed) hi = 0x9f; /* surrogates */
-  if (c == 0xf0) lo = 0x90;
-  if (c == 0xf4) hi = 0x8f;
-  if (s[1] < lo || s[1] > hi) return 0;
-  for (size_t i = 2; i < len; i++)
-    if (s[i] < 0x80 || s[i] > 0xbf) return 0;
-  return len;
-}
-
 /* The last lines of standard error as one line of text a message can
  * hold: whole lines only when it was cut, " | " between lines, and
  * anything that is not printable UTF-8 (terminal escapes, invalid bytes)
@@ -159,7 +139,7 @@ static void stderr_excerpt(const brt_program_run *r, char *out, size_t size) {
   }
   size_t used = 0;
   for (size_t i = start; i < kept && used + 5 < size;) {
-    size_t len = printable_utf8(text + i, kept - i);
+    size_t len = _brt_utf8_printable(text + i, kept - i);
     if (text[i] == '\n') {
       memcpy(out + used, " | ", 3);
       used += 3;
@@ -310,7 +290,7 @@ brt_status _brt_isolation_program_call(void *ctx, const brt_value *params, brt_v
    * thread cancellation takes effect only after it returned. */
   int cancel_state;
   pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
-  uint64_t started = _brt_isolation_now_ns();
+  uint64_t started = _brt_now_ns();
   uint64_t deadline = brt_call_deadline();
   if (program->timeout_ms) {
     uint64_t hard = started + (uint64_t)program->timeout_ms * 1000000u;

@@ -18,6 +18,7 @@
  * path reaps the process. */
 #include "program.h"
 #include "protocol.h"
+#include "core/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -272,7 +273,7 @@ static void watch(brt_program_run *r, uint64_t deadline_ns) {
       owners[n] = &r->pidfd;
       fds[n++] = (struct pollfd){.fd = r->pidfd, .events = POLLIN};
     }
-    uint64_t now = _brt_isolation_now_ns();
+    uint64_t now = _brt_now_ns();
     if (r->reaped && (n == 0 || now >= drain_until)) return;
     if (!r->reaped && deadline_ns && now >= deadline_ns) {
       r->timed_out = true;
@@ -303,7 +304,7 @@ static void watch(brt_program_run *r, uint64_t deadline_ns) {
     }
     if (!r->reaped && leader_exited(r)) {
       kill_and_reap(r);
-      drain_until = _brt_isolation_now_ns() + (uint64_t)DRAIN_MS * 1000000u;
+      drain_until = _brt_now_ns() + (uint64_t)DRAIN_MS * 1000000u;
     }
   }
 }

@@ -5,6 +5,7 @@
  * the host's sendmsg, poll (for its deadline) and recvmsg, the worker's
  * blocking recvmsg and its sendmsg. */
 #include "protocol.h"
+#include "core/clock.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -29,12 +30,6 @@ typedef struct message_header {
 _Static_assert(sizeof(message_header) == 32, "the header has no padding");
 
 enum { HEADER_BODY_IN_FD = 1u };
-
-uint64_t _brt_isolation_now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* A memfd holding `len` bytes of `data`, or -1 with errno. */
 static int body_memfd(const uint8_t *data, size_t len) {
@@ -140,7 +135,7 @@ int _brt_isolation_message_receive(int sock, uint64_t deadline_ns, brt_message *
   /* Without a deadline (a worker waiting for its next call) the receive
    * itself blocks: one system call per message. */
   while (deadline_ns) {
-    uint64_t now = _brt_isolation_now_ns();
+    uint64_t now = _brt_now_ns();
     if (now >= deadline_ns) return ETIMEDOUT;
     uint64_t left_ms = (deadline_ns - now + 999999u) / 1000000u;
     int timeout = left_ms > 86400000u ? 86400000 : (int)left_ms;

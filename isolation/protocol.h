@@ -75,6 +75,4 @@ int _brt_isolation_message_receive(int sock, uint64_t deadline_ns, brt_message *
                                    size_t why_size);
 void _brt_isolation_message_free(brt_message *message);
 
-uint64_t _brt_isolation_now_ns(void);
-
 #endif /* BRT_ISOLATION_PROTOCOL_H */

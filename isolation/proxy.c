@@ -9,6 +9,7 @@
  * the bytes behind `ptr` arguments, which must be SHARED blocks (the worker
  * maps the same memfd). Everything else is copied into the message. */
 #include "pool_internal.h"
+#include "core/clock.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -71,7 +72,7 @@ static bool signature_read(proxy *p, const char *text) {
  * else the runtime default (carried in the proxy's desc.timeout_ms or the
  * call frame), whichever ends first. 0: none. */
 static uint64_t call_deadline(const proxy *p) {
-  uint64_t now = _brt_isolation_now_ns();
+  uint64_t now = _brt_now_ns();
   uint32_t ms = p->pool->hard_timeout_ms ? p->pool->hard_timeout_ms
                 : p->desc.timeout_ms     ? p->desc.timeout_ms
                                          : p->pool->default_timeout_ms;
@@ -83,7 +84,7 @@ static uint64_t call_deadline(const proxy *p) {
 
 static uint64_t ms_left(uint64_t deadline_ns) {
   if (!deadline_ns) return 0;
-  uint64_t now = _brt_isolation_now_ns();
+  uint64_t now = _brt_now_ns();
   return deadline_ns > now ? (deadline_ns - now + 999999u) / 1000000u : 1;
 }
 

@@ -35,6 +35,7 @@
  * the outer process kills the middle one, which kills the init, whose end
  * kills its whole pid namespace. */
 #include "sandbox.h"
+#include "core/text.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -70,11 +71,11 @@ enum { MSG_UNSHARED = 'U', MSG_MAPPED = 'M', MSG_READY = 'R', MSG_FAILED = 'E' }
 enum { WHY_MAX = 1024 };
 
 /* Formats a reason into why and returns -1. */
-static int fail(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *why, size_t size, const char *fmt, ...) BRT_PRINTF(3, 4);
 static int fail(char *why, size_t size, const char *fmt, ...) {
   va_list args;
   va_start(args, fmt);
-  vsnprintf(why, size, fmt, args);
+  _brt_text_vformat(why, size, NULL, fmt, args);
   va_end(args);
   return -1;
 }

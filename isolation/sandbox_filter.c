@@ -8,6 +8,7 @@
  * (unshare of a user namespace, ptrace of a sibling, keyrings, io_uring) and,
  * for clarity, the mount family too. */
 #include "sandbox.h"
+#include "core/text.h"
 
 #include <errno.h>
 #include <linux/capability.h>
@@ -42,11 +43,11 @@ static const char *const refused[] = {
 static const unsigned long namespace_flags[] = {CLONE_NEWNS,  CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
                                                 CLONE_NEWUSER, CLONE_NEWPID,    CLONE_NEWNET};
 
-static int fail(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *why, size_t size, const char *fmt, ...) BRT_PRINTF(3, 4);
 static int fail(char *why, size_t size, const char *fmt, ...) {
   va_list args;
   va_start(args, fmt);
-  vsnprintf(why, size, fmt, args);
+  _brt_text_vformat(why, size, NULL, fmt, args);
   va_end(args);
   return -1;
 }

@@ -17,6 +17,7 @@
  * object's length) is checked here too, and it bounds every count by the
  * bytes left before it allocates for it. */
 #include "wire.h"
+#include "core/utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -331,12 +332,7 @@ static brt_value *get_array(decoder *d, size_t at, size_t depth) {
 
 /* How much of a (valid UTF-8) key an error message shows: at most 64
  * bytes, cut before a character rather than inside one. */
-static size_t shown_prefix(const char *key, size_t len) {
-  if (len <= 64) return len;
-  size_t cut = 64;
-  while (cut > 0 && ((unsigned char)key[cut] & 0xC0) == 0x80) cut--;
-  return cut;
-}
+static size_t shown_prefix(const char *key, size_t len) { return _brt_utf8_cut(key, len, 64); }
 
 static brt_value *get_object(decoder *d, size_t at, size_t depth) {
   uint64_t count = get_count(d->r, ENTRY_MIN_BYTES, "an object");

@@ -213,7 +213,7 @@ static void *alloc_in_heap(heap *h, size_t size, size_t align, brt_mem_type type
   return alloc_large(h, size, align, type);
 }
 
-BRT_NOINLINE __attribute__((cold)) void *_brt_mem_alloc_slow(size_t size, size_t align, brt_mem_type type, unsigned flags) {
+BRT_COLD void *_brt_mem_alloc_slow(size_t size, size_t align, brt_mem_type type, unsigned flags) {
   if (simple_request(size, align, type, flags)) {
     heap *h = _brt_mem_tls_heap;
     page *pg = h->direct[(size + 15) >> 4];

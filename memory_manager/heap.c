@@ -28,9 +28,9 @@ _Static_assert(DIRECT_SLOTS == 65, "the empty heap initialiser below lists 65 sl
  * creates the real heap. It owns nothing. */
 heap _brt_mem_empty_heap = {.direct = {EMPTY64, EMPTY1}};
 
-__thread heap *_brt_mem_tls_heap __attribute__((tls_model("initial-exec"))) = &_brt_mem_empty_heap;
+__thread heap *_brt_mem_tls_heap BRT_TLS_INITIAL_EXEC = &_brt_mem_empty_heap;
 #ifndef BRT_HAVE_THREAD_POINTER
-__thread char _brt_mem_tls_token __attribute__((tls_model("initial-exec")));
+__thread char _brt_mem_tls_token BRT_TLS_INITIAL_EXEC;
 #endif
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -166,7 +166,7 @@ static void init_locks(void) {
 
 static void init_once_body(void) {
   init_locks();
-  _brt_mem.epoch_ns = _brt_os_coarse_ns();
+  _brt_mem.epoch_ns = _brt_coarse_now_ns();
   pthread_key_create(&heap_key, heap_thread_exit);
   pthread_atfork(fork_prepare, fork_parent, fork_child);
   /* The environment is read once, here. A variable the config loader

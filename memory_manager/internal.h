@@ -31,6 +31,8 @@
 
 #include "bridgert/error.h"
 #include "bridgert/memory.h"
+#include "core/clock.h"
+#include "core/compiler.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -39,13 +41,9 @@
 #include <string.h>
 #include <time.h>
 
-#define BRT_LIKELY(x) __builtin_expect(!!(x), 1)
-#define BRT_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define BRT_NOINLINE __attribute__((noinline))
-#define BRT_INLINE static inline __attribute__((always_inline))
 /* The fast paths' entry points start a cache line: their straight-line
  * code then spans the fewest lines the front end must fetch. */
-#define BRT_HOT_ENTRY __attribute__((aligned(64)))
+#define BRT_HOT_ENTRY BRT_ALIGNED(64)
 
 /* --- Geometry --------------------------------------------------------------- */
 #define SEGMENT_SHIFT 22
@@ -282,7 +280,7 @@ typedef struct mem_globals {
 
 extern mem_globals _brt_mem;
 extern _Atomic uint8_t _brt_mem_segment_map[];
-extern __thread heap *_brt_mem_tls_heap __attribute__((tls_model("initial-exec")));
+extern __thread heap *_brt_mem_tls_heap BRT_TLS_INITIAL_EXEC;
 
 /* The calling thread's token: its thread pointer (one %fs-relative load on
  * x86-64, where a TLS variable of a shared library also costs a GOT load),
@@ -297,7 +295,7 @@ extern __thread heap *_brt_mem_tls_heap __attribute__((tls_model("initial-exec")
 #ifdef BRT_HAVE_THREAD_POINTER
 BRT_INLINE uintptr_t thread_token(void) { return (uintptr_t)__builtin_thread_pointer(); }
 #else
-extern __thread char _brt_mem_tls_token __attribute__((tls_model("initial-exec")));
+extern __thread char _brt_mem_tls_token BRT_TLS_INITIAL_EXEC;
 BRT_INLINE uintptr_t thread_token(void) { return (uintptr_t)&_brt_mem_tls_token; }
 #endif
 
@@ -543,15 +541,8 @@ bool _brt_os_map_fd_fixed(void *addr, size_t len, int fd, uint64_t offset, os_fd
 bool _brt_os_unmap(void *p, size_t size);
 bool _brt_os_decommit(void *p, size_t size);
 bool _brt_os_punch_hole(int fd, uint64_t offset, size_t len);
-uint64_t _brt_os_now_ns(void);
-/* The coarse monotonic clock (a few ms of resolution), inline: it is a read
- * of the vDSO's data page, no system call, and tracking stamps every
- * allocation with it. */
-BRT_INLINE uint64_t _brt_os_coarse_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+/* Tracking stamps every allocation: with the coarse clock of core/clock.h,
+ * a read of the vDSO's data page. */
 
 /* --- segment.c ------------------------------------------------------------------ */
 void _brt_mem_segment_map_set(segment *s, bool present);

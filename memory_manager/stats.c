@@ -88,7 +88,7 @@ void _brt_mem_maybe_gc(heap *h) {
   if (BRT_LIKELY(threshold == 0) ||
       atomic_load_explicit(&_brt_mem.committed, memory_order_relaxed) < threshold)
     return;
-  uint64_t now = _brt_os_coarse_ns();
+  uint64_t now = _brt_coarse_now_ns();
   uint64_t last = atomic_load_explicit(&_brt_mem.last_gc_ns, memory_order_relaxed);
   uint64_t interval = (uint64_t)atomic_load_explicit(&_brt_mem.gc_interval_ms, memory_order_relaxed) * 1000000u;
   if (last && now - last < interval) return;

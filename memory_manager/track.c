@@ -78,7 +78,7 @@ BRT_INLINE void track_record(heap *h, page *pg, uint32_t index, size_t request) 
   entry->backtrace_slot = 0;
   /* The clock last: only the entry has to live across its call, so the
    * caller saves fewer registers. */
-  entry->alloc_ms = (uint32_t)((_brt_os_coarse_ns() - _brt_mem.epoch_ns) / 1000000u);
+  entry->alloc_ms = (uint32_t)((_brt_coarse_now_ns() - _brt_mem.epoch_ns) / 1000000u);
   if (BRT_UNLIKELY(atomic_load_explicit(&_brt_mem.tracking, memory_order_relaxed) >=
                        BRT_TRACKING_BACKTRACE &&
                    entry->id % BACKTRACE_SAMPLE == 0))
@@ -125,7 +125,7 @@ void _brt_mem_track_fill_info(const block_ref *ref, brt_block_info *info) {
   if (!entry->id) return;
   info->id = entry->id;
   info->size = pg->block_size - entry->slack;
-  uint32_t now_ms = (uint32_t)((_brt_os_coarse_ns() - _brt_mem.epoch_ns) / 1000000u);
+  uint32_t now_ms = (uint32_t)((_brt_coarse_now_ns() - _brt_mem.epoch_ns) / 1000000u);
   info->age_ns = (uint64_t)(uint32_t)(now_ms - entry->alloc_ms) * 1000000u;
 }
 

@@ -12,6 +12,8 @@
  * which shifts the window by those few calls and nothing more. */
 #include "internal.h"
 
+#include "core/utf8.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +91,11 @@ brt_status _brt_breaker_begin_slow(brt_algo_stats *stats, monitor_shard *shard, 
 static void remember_last_error(brt_algo_stats *stats, uint64_t now, brt_status result) {
   const brt_error *error = brt_last_error();
   if (error && brt_error_code(error) == result) {
-    brt_error_format(error, stats->last_error, sizeof stats->last_error);
+    /* A message is whatever its recorder passed, bytes that are not UTF-8
+     * included; the exports promise valid UTF-8, so those become U+FFFD. */
+    char formatted[LAST_ERROR_MAX];
+    brt_error_format(error, formatted, sizeof formatted);
+    _brt_utf8_copy_valid(stats->last_error, sizeof stats->last_error, formatted, strlen(formatted));
   } else {
     snprintf(stats->last_error, sizeof stats->last_error, "%s: %s", brt_status_name(result),
              brt_status_describe(result));

@@ -19,6 +19,8 @@
  * not degrade the runtime); HEALTHY otherwise. */
 #include "internal.h"
 
+#include "core/text.h"
+
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,8 +104,8 @@ static void check_allocator(health_report *report, const brt_mem_stats *before) 
   brt_mem_stats after = {.struct_size = sizeof after};
   if (brt_mem_visit_live(0, visit_block, &walk) != BRT_OK ||
       brt_mem_stats_get(&after) != BRT_OK) {
-    snprintf(reason, sizeof reason, "the metadata walk failed: %s",
-             brt_error_message(brt_last_error()));
+    _brt_text_format(reason, sizeof reason, NULL, "the metadata walk failed: %s",
+                     brt_error_message(brt_last_error()));
     add_check(report, "allocator_consistency", NULL, BRT_UNHEALTHY, reason);
     return;
   }

@@ -6,15 +6,14 @@
 #include "bridgert/error.h"
 #include "bridgert/memory.h"
 #include "bridgert/monitor.h"
+#include "core/clock.h"
+#include "core/compiler.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
 
 /* --- Latency histogram -------------------------------------------------------
  * Log-linear buckets over nanoseconds: values 0..16 each have a bucket; above
@@ -35,7 +34,7 @@ static inline unsigned _brt_hist_index(uint64_t ns) {
   uint64_t v = ns ? ns - 1 : 0; /* upper-inclusive buckets: (lower, upper] */
   if (v < HIST_LINEAR_LIMIT) return (unsigned)v;
   unsigned exponent = 63u - (unsigned)__builtin_clzll(v);
-  if (unlikely(exponent >= HIST_MAX_EXPONENT)) return HIST_OVERFLOW;
+  if (BRT_UNLIKELY(exponent >= HIST_MAX_EXPONENT)) return HIST_OVERFLOW;
   return HIST_SUB_COUNT * (exponent - 2) +
          (unsigned)((v >> (exponent - HIST_SUB_BITS)) & (HIST_SUB_COUNT - 1));
 }
@@ -162,7 +161,7 @@ uint64_t _brt_hist_count_at_most(const algo_totals *totals, uint64_t le_ns);
  * one load from the thread pointer instead of a __tls_get_addr call; it is
  * 4 bytes, so it barely touches the static TLS surplus that dlopen()ed
  * copies of the library share. */
-extern _Thread_local int _brt_monitor_tls_slot __attribute__((tls_model("initial-exec")));
+extern _Thread_local int _brt_monitor_tls_slot BRT_TLS_INITIAL_EXEC;
 /* _brt_monitor_tls_slot of a thread without a private slot (none was free,
  * or the thread is exiting). Negative, so the recording fast paths' one
  * `slot < 0` test sends such a thread to the slow paths: a non-negative
@@ -172,7 +171,7 @@ unsigned _brt_monitor_thread_slot_acquire(void);
 /* The calling thread's slot (0..MONITOR_THREAD_SLOTS, the last one shared). */
 static inline unsigned _brt_monitor_thread_slot(void) {
   int slot = _brt_monitor_tls_slot;
-  if (likely(slot >= 0)) return (unsigned)slot;
+  if (BRT_LIKELY(slot >= 0)) return (unsigned)slot;
   if (slot == MONITOR_TLS_SHARED) return MONITOR_SHARED_SLOT;
   return _brt_monitor_thread_slot_acquire();
 }

@@ -2,6 +2,9 @@
  * readers of one algorithm's statistics. */
 #include "internal.h"
 
+#include "core/text.h"
+#include "core/utf8.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,16 +61,14 @@ void brt_monitor_free(brt_monitor *monitor) {
   free(monitor);
 }
 
-/* Printable UTF-8 without control characters: safe in every exporter. */
-static bool printable_utf8(const char *text) {
+/* Valid UTF-8 without control characters (core/utf8.h): safe in every
+ * exporter, and what the strict JSON reader accepts back. */
+static bool printable_utf8(const char *text, size_t length) {
   const unsigned char *p = (const unsigned char *)text;
-  while (*p) {
-    unsigned char c = *p;
-    size_t extra = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : 9;
-    if (extra == 9 || (c < 0x20) || c == 0x7F || (extra == 1 && c < 0xC2)) return false;
-    for (size_t i = 1; i <= extra; i++)
-      if ((p[i] & 0xC0) != 0x80) return false;
-    p += extra + 1;
+  for (size_t i = 0; i < length;) {
+    size_t k = _brt_utf8_printable(p + i, length - i);
+    if (!k) return false;
+    i += k;
   }
   return true;
 }
@@ -79,7 +80,7 @@ static brt_status check_label(const char *function, const char *what, const char
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                          "%s: %s \"%.40s%s\" is %zu bytes long; expected %zu to %zu", function,
                          what, text, length > 40 ? "..." : "", length, min, max);
-  if (!printable_utf8(text))
+  if (!printable_utf8(text, length))
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                          "%s: %s contains a control character or invalid UTF-8; expected "
                          "printable UTF-8",
@@ -293,7 +294,7 @@ size_t brt_algo_stats_last_error(const brt_algo_stats *stats, char *buf, size_t 
   brt_algo_stats *mutable_stats = (brt_algo_stats *)stats;
   pthread_mutex_lock(&mutable_stats->lock);
   size_t length = strlen(stats->last_error);
-  if (buf && size) snprintf(buf, size, "%s", stats->last_error);
+  if (buf && size) _brt_text_copy(buf, size, stats->last_error, NULL); /* whole characters */
   pthread_mutex_unlock(&mutable_stats->lock);
   return length;
 }

@@ -18,15 +18,11 @@
  * one unlikely branch into an out-of-line slow path. */
 #include "internal.h"
 
-#include <time.h>
-
 static inline uint64_t monitor_now(const brt_monitor *monitor) {
   monitor_clock_fn fn = atomic_load_explicit(&monitor->clock_fn, memory_order_relaxed);
-  if (unlikely(fn != NULL))
+  if (BRT_UNLIKELY(fn != NULL))
     return fn(atomic_load_explicit(&monitor->clock_ctx, memory_order_relaxed));
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+  return _brt_now_ns();
 }
 
 uint64_t _brt_monitor_now(const brt_monitor *monitor) { return monitor_now(monitor); }
@@ -34,14 +30,14 @@ uint64_t _brt_monitor_now(const brt_monitor *monitor) { return monitor_now(monit
 static inline monitor_shard *thread_shard(brt_algo_stats *stats) {
   unsigned slot = _brt_monitor_thread_slot();
   monitor_shard *shard = atomic_load_explicit(&stats->shards[slot], memory_order_acquire);
-  if (unlikely(!shard)) shard = _brt_monitor_shard_slow(stats, slot);
+  if (BRT_UNLIKELY(!shard)) shard = _brt_monitor_shard_slow(stats, slot);
   return shard;
 }
 
 /* Adds n to a counter of `shard`: a plain read-modify-write when the shard
  * has one writer (relaxed atomics only so concurrent readers are defined). */
 static inline void shard_add(monitor_shard *shard, _Atomic uint64_t *counter, uint64_t n) {
-  if (unlikely(shard->shared)) {
+  if (BRT_UNLIKELY(shard->shared)) {
     atomic_fetch_add_explicit(counter, n, memory_order_relaxed);
   } else {
     atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + n,
@@ -51,7 +47,7 @@ static inline void shard_add(monitor_shard *shard, _Atomic uint64_t *counter, ui
 
 static inline void shard_max(monitor_shard *shard, uint64_t value) {
   uint64_t seen = atomic_load_explicit(&shard->max_ns, memory_order_relaxed);
-  if (likely(value <= seen)) return;
+  if (BRT_LIKELY(value <= seen)) return;
   if (!shard->shared) {
     atomic_store_explicit(&shard->max_ns, value, memory_order_relaxed);
     return;
@@ -81,8 +77,8 @@ static uint64_t sample_or_skip(brt_algo_stats *stats, monitor_shard *shard) {
  * arguments, the thread's first call (slot and shard), a non-closed
  * circuit, the shared shard, and sampled calls. Kept out of line so the
  * fast path needs no stack frame. */
-__attribute__((noinline, cold)) static brt_status begin_slow(brt_algo_stats *stats,
-                                                             uint64_t *start_ns) {
+BRT_COLD static brt_status begin_slow(brt_algo_stats *stats,
+                                      uint64_t *start_ns) {
   if (!stats || !start_ns)
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                          "brt_monitor_call_begin: %s is NULL", stats ? "start_ns" : "stats");
@@ -102,9 +98,9 @@ __attribute__((noinline, cold)) static brt_status begin_slow(brt_algo_stats *sta
  * (about one call in sample_every): out of line because it reads the
  * clock, but it reuses the shard the fast path found instead of deriving
  * it again in begin_slow. */
-__attribute__((noinline)) static brt_status begin_sampled(brt_algo_stats *stats,
-                                                          monitor_shard *shard,
-                                                          uint64_t *start_ns) {
+BRT_NOINLINE static brt_status begin_sampled(brt_algo_stats *stats,
+                                             monitor_shard *shard,
+                                             uint64_t *start_ns) {
   shard_add(shard, &shard->begun, 1);
   *start_ns = sample_or_skip(stats, shard);
   return BRT_OK;
@@ -117,13 +113,13 @@ __attribute__((noinline)) static brt_status begin_sampled(brt_algo_stats *stats,
  * branch to begin_slow. */
 brt_status brt_monitor_call_begin(brt_algo_stats *stats, uint64_t *start_ns) {
   int slot = _brt_monitor_tls_slot;
-  if (unlikely(!stats || !start_ns || slot < 0)) return begin_slow(stats, start_ns);
+  if (BRT_UNLIKELY(!stats || !start_ns || slot < 0)) return begin_slow(stats, start_ns);
   monitor_shard *shard = atomic_load_explicit(&stats->shards[slot], memory_order_acquire);
-  if (unlikely(!shard ||
-               atomic_load_explicit(&stats->state, memory_order_acquire) != BRT_CIRCUIT_CLOSED))
+  if (BRT_UNLIKELY(!shard ||
+                   atomic_load_explicit(&stats->state, memory_order_acquire) != BRT_CIRCUIT_CLOSED))
     return begin_slow(stats, start_ns);
   uint64_t countdown = atomic_load_explicit(&shard->sample_countdown, memory_order_relaxed);
-  if (unlikely(countdown <= 1)) return begin_sampled(stats, shard, start_ns);
+  if (BRT_UNLIKELY(countdown <= 1)) return begin_sampled(stats, shard, start_ns);
   atomic_store_explicit(&shard->sample_countdown, countdown - 1, memory_order_relaxed);
   atomic_store_explicit(&shard->begun, atomic_load_explicit(&shard->begun, memory_order_relaxed) + 1,
                         memory_order_relaxed);
@@ -142,8 +138,8 @@ static inline void record_latency(brt_algo_stats *stats, monitor_shard *shard, u
 
 /* brt_monitor_call_end off its fast path: a timed call, a failure, a
  * non-closed circuit, the shared shard, the thread's first call. */
-__attribute__((noinline, cold)) static void end_slow(brt_algo_stats *stats, uint64_t start_ns,
-                                                     brt_status result) {
+BRT_COLD static void end_slow(brt_algo_stats *stats, uint64_t start_ns,
+                              brt_status result) {
   monitor_shard *shard = thread_shard(stats);
   if (!shard) {
     atomic_fetch_add_explicit(&stats->dropped, 1, memory_order_relaxed);
@@ -159,8 +155,8 @@ __attribute__((noinline, cold)) static void end_slow(brt_algo_stats *stats, uint
 
 /* The latency of a sampled successful call on the thread's private shard
  * with the circuit closed: out of line because it reads the clock. */
-__attribute__((noinline)) static void end_timed(brt_algo_stats *stats, monitor_shard *shard,
-                                                uint64_t start_ns) {
+BRT_NOINLINE static void end_timed(brt_algo_stats *stats, monitor_shard *shard,
+                                   uint64_t start_ns) {
   record_latency(stats, shard, start_ns);
 }
 
@@ -168,12 +164,12 @@ __attribute__((noinline)) static void end_timed(brt_algo_stats *stats, monitor_s
  * private shard with the circuit closed — one counter update (and, for a
  * sampled call, a jump to end_timed). */
 void brt_monitor_call_end(brt_algo_stats *stats, uint64_t start_ns, brt_status result) {
-  if (unlikely(!stats)) return;
+  if (BRT_UNLIKELY(!stats)) return;
   int slot = _brt_monitor_tls_slot;
   monitor_shard *shard =
       slot >= 0 ? atomic_load_explicit(&stats->shards[slot], memory_order_acquire) : NULL;
-  if (unlikely(!shard || result != BRT_OK ||
-               atomic_load_explicit(&stats->state, memory_order_acquire) != BRT_CIRCUIT_CLOSED)) {
+  if (BRT_UNLIKELY(!shard || result != BRT_OK ||
+                   atomic_load_explicit(&stats->state, memory_order_acquire) != BRT_CIRCUIT_CLOSED)) {
     end_slow(stats, start_ns, result);
     return;
   }
@@ -181,7 +177,7 @@ void brt_monitor_call_end(brt_algo_stats *stats, uint64_t start_ns, brt_status r
                         atomic_load_explicit(&shard->by_status[BRT_OK], memory_order_relaxed) + 1,
                         memory_order_relaxed);
   /* A sampled call: the same private shard, so no second lookup. */
-  if (unlikely(start_ns != BRT_MONITOR_UNTIMED)) end_timed(stats, shard, start_ns);
+  if (BRT_UNLIKELY(start_ns != BRT_MONITOR_UNTIMED)) end_timed(stats, shard, start_ns);
 }
 
 brt_status brt_monitor_set_sampling(brt_monitor *monitor, uint32_t every) {

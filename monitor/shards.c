@@ -26,7 +26,7 @@ _Static_assert(MONITOR_THREAD_SLOTS == 64, "slot_pool_used is a 64-bit mask");
 
 /* -1: no slot yet; MONITOR_TLS_SHARED: the shared shard. The thread's
  * identity for probes is this variable's address. */
-_Thread_local int _brt_monitor_tls_slot __attribute__((tls_model("initial-exec"))) = -1;
+_Thread_local int _brt_monitor_tls_slot BRT_TLS_INITIAL_EXEC = -1;
 
 /* The pthread key destructor: runs on the exiting thread itself. Should
  * that thread record again afterwards (from a later TLS destructor), it
@@ -72,7 +72,7 @@ const void *_brt_monitor_thread_id(void) { return &_brt_monitor_tls_slot; }
 /* Initial-exec like the slot: the sampled branch draws a gap on every timed
  * call, and the default (global-dynamic) model would add a __tls_get_addr
  * call (about 20 instructions) to each. */
-static _Thread_local uint64_t tls_random __attribute__((tls_model("initial-exec")));
+static _Thread_local uint64_t tls_random BRT_TLS_INITIAL_EXEC;
 
 uint64_t _brt_monitor_sample_gap(uint32_t every) {
   if (every <= 1) return 1;

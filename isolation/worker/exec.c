@@ -23,6 +23,7 @@
 
 #include "../program.h"
 #include "../sandbox.h"
+#include "core/text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,12 +56,13 @@ typedef struct exec_options {
 } exec_options;
 
 /* Writes the report and returns the exit status to end with. */
-__attribute__((format(printf, 3, 4))) static int report(char kind, int err, const char *fmt, ...) {
+static int report(char kind, int err, const char *fmt, ...) BRT_PRINTF(3, 4);
+static int report(char kind, int err, const char *fmt, ...) {
   char text[BRT_STATUS_TEXT_MAX];
   int used = snprintf(text, sizeof text, "%c%d:", kind, err);
   va_list args;
   va_start(args, fmt);
-  vsnprintf(text + used, sizeof text - (size_t)used, fmt, args);
+  _brt_text_vformat(text + used, sizeof text - (size_t)used, NULL, fmt, args);
   va_end(args);
   size_t len = strlen(text);
   /* One write of at most PIPE_BUF bytes is atomic: the host reads the

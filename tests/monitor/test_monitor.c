@@ -596,6 +596,71 @@ static void test_memory_export(void **state) {
   brt_monitor_free(monitor);
 }
 
+/* Whatever reaches the JSON export is valid UTF-8 (RFC 3629): names and
+ * versions that are not are refused, and an error message that is not (or
+ * that the export's bounded copy would cut inside a character) is repaired
+ * before it is kept. The strict JSON reader must accept every export. */
+static void assert_export_is_valid_json(brt_monitor *monitor) {
+  char *text = NULL;
+  assert_ok(brt_monitor_export(monitor, BRT_FORMAT_JSON, &text));
+  brt_value *parsed = brt_value_from_json(text, strlen(text), 0);
+  if (!parsed) fail_msg("the JSON export is not strict JSON: %s", brt_error_message(brt_last_error()));
+  brt_value_release(parsed);
+  brt_monitor_text_free(text);
+}
+
+static void test_export_is_valid_utf8(void **state) {
+  (void)state;
+  fake_clock clock;
+  brt_monitor *monitor = monitor_with_clock(&clock);
+  static const char *const invalid[] = {
+      "surrogate\xED\xA0\x80",      "low surrogate\xED\xBF\xBF", "overlong2\xC0\xAF",
+      "overlong3\xE0\x80\xAF",      "overlong4\xF0\x80\x80\xAF", "above U+10FFFF\xF4\x90\x80\x80",
+      "lead F5\xF5\x80\x80\x80",    "lead FF\xFF",               "lone continuation\x80",
+      "truncated\xE2\x82",          "C1 control\xC2\x9B",
+  };
+  for (size_t i = 0; i < sizeof invalid / sizeof *invalid; i++) {
+    assert_null_with(brt_monitor_algorithm(monitor, invalid[i], "1"), BRT_E_INVALID_ARGUMENT);
+    assert_null_with(brt_monitor_algorithm(monitor, "ok", invalid[i]), BRT_E_INVALID_ARGUMENT);
+  }
+  /* Valid characters of every length, up to the last code point. */
+  assert_non_null(brt_monitor_algorithm(monitor, "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF", "\xE2\x82\xAC"));
+  assert_export_is_valid_json(monitor);
+
+  brt_algo_stats *stats = brt_monitor_algorithm(monitor, "failing", "1");
+  assert_non_null(stats);
+  brt_error_set(BRT_E_INTERNAL, BRT_ORIGIN_C, NULL, "bytes %s from a plugin", "\xED\xA0\x80\xC0\xAF\xF5\x80");
+  timed_call(stats, &clock, 10, BRT_E_INTERNAL);
+  assert_export_is_valid_json(monitor);
+
+  /* Two-byte characters past the kept length, once at each parity. */
+  char long_message[1001];
+  for (int pad = 0; pad < 2; pad++) {
+    size_t n = 0;
+    if (pad) long_message[n++] = 'x';
+    while (n + 2 < sizeof long_message) {
+      long_message[n++] = '\xC3';
+      long_message[n++] = '\xA9';
+    }
+    long_message[n] = '\0';
+    brt_error_set(BRT_E_INTERNAL, BRT_ORIGIN_C, NULL, "%s", long_message);
+    brt_error_wrap(BRT_E_INTERNAL, BRT_ORIGIN_C, NULL, "%s", long_message);
+    brt_error_wrap(BRT_E_INTERNAL, BRT_ORIGIN_C, NULL, "%s", long_message);
+    timed_call(stats, &clock, 10, BRT_E_INTERNAL);
+    assert_export_is_valid_json(monitor);
+    /* The copy into a caller's buffer keeps whole characters too. */
+    char small[32];
+    for (size_t size = 24; size <= sizeof small; size++) {
+      assert_true(brt_algo_stats_last_error(stats, small, size) > size);
+      brt_value *checked = brt_value_string(small, strlen(small));
+      assert_non_null(checked);
+      brt_value_release(checked);
+    }
+  }
+  brt_error_clear();
+  brt_monitor_free(monitor);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_new_rejects_bad_config),
@@ -612,6 +677,7 @@ int main(void) {
       cmocka_unit_test(test_health_report),
       cmocka_unit_test(test_health_memory),
       cmocka_unit_test(test_memory_export),
+      cmocka_unit_test(test_export_is_valid_utf8),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
