@@ -14,7 +14,8 @@ brt_status _brt_bridge_isolated_load(brt_runtime *rt, brt_core *core, int fd, co
                         .workers = options->workers,
                         .memory_limit = options->memory_limit,
                         .timeout_ms = options->timeout_ms,
-                        .default_timeout_ms = core->config.default_timeout_ms};
+                        .default_timeout_ms = core->config.default_timeout_ms,
+                        .call_deadline = brt_call_deadline};
   brt_pool *pool = NULL;
   brt_status status = _brt_isolation_pool_start(&spec, &pool);
   if (status != BRT_OK) return status;

@@ -106,7 +106,7 @@ static brt_status adopt_program(brt_runtime *rt, brt_core *core, const char *res
                              .input_schema = manifest->input_schema,
                              .value_fn = _brt_isolation_program_call,
                              /* The call's deadline: the bridge pushes it in a frame, and the
-                              * program reads it there (brt_call_deadline). */
+                              * program reads it there (spec->call_deadline). */
                              .timeout_ms = spec->timeout_ms,
                              .ctx = program};
   status = _brt_bridge_plugin_adopt(rt, core, resolved, given, st, program,
@@ -164,7 +164,8 @@ brt_status _brt_bridge_manifest_load(brt_runtime *rt, brt_core *core, const char
         .protocol = manifest.protocol,
         .isolation = isolation,
         .memory_limit = options->memory_limit ? options->memory_limit : manifest.memory_limit,
-        .timeout_ms = options->timeout_ms ? options->timeout_ms : manifest.timeout_ms};
+        .timeout_ms = options->timeout_ms ? options->timeout_ms : manifest.timeout_ms,
+        .call_deadline = brt_call_deadline};
     status = adopt_program(rt, core, resolved, path, &st, &manifest, &spec);
   }
   _brt_isolation_manifest_dispose(&manifest);

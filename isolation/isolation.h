@@ -23,6 +23,13 @@ brt_status _brt_isolation_worker_path(const char *configured, char *out, size_t 
  * and libseccomp, so a program's run does not pay for loading bridgert. */
 brt_status _brt_isolation_exec_path(char *out, size_t size);
 
+/* The deadline of the call running on this thread (CLOCK_MONOTONIC ns, 0:
+ * none). The bridge, which pushes each call's deadline, hands its
+ * brt_call_deadline to a pool or program in their specs: isolation sits
+ * below the bridge and calls nothing of it by name (docs/design.md, floors).
+ * A NULL function reads as "no deadline". */
+typedef uint64_t (*brt_isolation_deadline_fn)(void);
+
 /* --- Shared by the host side of isolation/ ----------------------------------- */
 
 #include <spawn.h>
@@ -48,6 +55,7 @@ typedef struct brt_pool_spec {
   uint64_t memory_limit;   /* bytes per worker, 0 = none */
   uint32_t timeout_ms;     /* hard deadline of every call, 0 = the algorithm's */
   uint32_t default_timeout_ms; /* the runtime's, for algorithms without one; 0 = none */
+  brt_isolation_deadline_fn call_deadline; /* the running call's deadline, if earlier */
 } brt_pool_spec;
 
 /* What a pool's workers went through, for the monitor. */
@@ -140,7 +148,8 @@ typedef struct brt_program_spec {
   brt_program_protocol protocol;
   brt_isolation isolation; /* PROCESS or SANDBOX */
   uint64_t memory_limit;   /* RLIMIT_DATA of the program, 0 = none */
-  uint32_t timeout_ms;     /* hard deadline of each call, 0 = the call's own (brt_call_deadline) */
+  uint32_t timeout_ms;     /* hard deadline of each call, 0 = the call's own (call_deadline) */
+  brt_isolation_deadline_fn call_deadline; /* the running call's deadline, if earlier */
 } brt_program_spec;
 
 typedef struct brt_program brt_program;

@@ -497,6 +497,7 @@ brt_status _brt_isolation_pool_start(const brt_pool_spec *spec, brt_pool **out) 
   pool->memory_limit = spec->memory_limit;
   pool->hard_timeout_ms = spec->timeout_ms;
   pool->default_timeout_ms = spec->default_timeout_ms;
+  pool->call_deadline = spec->call_deadline;
   pool->worker_count = count;
   for (uint32_t i = 0; i < count; i++) pool->workers[i] = (worker){.state = WORKER_DOWN, .sock = -1};
   brt_status status =

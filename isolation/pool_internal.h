@@ -51,6 +51,7 @@ struct brt_pool {
   uint64_t memory_limit;
   uint32_t hard_timeout_ms;
   uint32_t default_timeout_ms;
+  brt_isolation_deadline_fn call_deadline; /* may be NULL */
   char worker_program[4096];
   uint32_t worker_count;
   worker *workers;

@@ -92,6 +92,7 @@ brt_status _brt_isolation_program_create(const brt_program_spec *spec, brt_progr
   program->isolation = spec->isolation;
   program->memory_limit = spec->memory_limit;
   program->timeout_ms = spec->timeout_ms;
+  program->call_deadline = spec->call_deadline;
   program->program_path = strdup(spec->program_path);
   program->program_dir = strdup(spec->program_path);
   program->args = calloc(spec->arg_count + 1, sizeof *program->args);
@@ -291,7 +292,7 @@ brt_status _brt_isolation_program_call(void *ctx, const brt_value *params, brt_v
   int cancel_state;
   pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
   uint64_t started = _brt_now_ns();
-  uint64_t deadline = brt_call_deadline();
+  uint64_t deadline = program->call_deadline ? program->call_deadline() : 0;
   if (program->timeout_ms) {
     uint64_t hard = started + (uint64_t)program->timeout_ms * 1000000u;
     if (!deadline || hard < deadline) deadline = hard;

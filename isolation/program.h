@@ -75,6 +75,7 @@ struct brt_program {
   brt_isolation isolation;
   uint64_t memory_limit;
   uint32_t timeout_ms;
+  brt_isolation_deadline_fn call_deadline; /* may be NULL */
   char worker[PATH_MAX];
 };
 

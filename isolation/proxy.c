@@ -77,7 +77,7 @@ static uint64_t call_deadline(const proxy *p) {
                 : p->desc.timeout_ms     ? p->desc.timeout_ms
                                          : p->pool->default_timeout_ms;
   uint64_t deadline = ms ? now + (uint64_t)ms * 1000000u : 0;
-  uint64_t frame = brt_call_deadline();
+  uint64_t frame = p->pool->call_deadline ? p->pool->call_deadline() : 0;
   if (frame && (!deadline || frame < deadline)) deadline = frame;
   return deadline;
 }

@@ -241,6 +241,32 @@ static void test_deadline(void **state) {
   brt_runtime_close(rt);
 }
 
+/* A program without a timeout of its own ends at the call's deadline, the
+ * runtime's default_timeout_ms here: the bridge hands that deadline down to
+ * the program (isolation calls nothing of the bridge by name). */
+static void test_runtime_deadline(void **state) {
+  brt_isolation mode = test_mode(state);
+  char path[8192];
+  snprintf(path, sizeof path, "%s/sleep_fork.algorithm.json", programs_dir);
+  brt_config cfg;
+  assert_ok(brt_config_default(&cfg));
+  cfg.error_rate_threshold = 1.0;
+  cfg.default_timeout_ms = 300;
+  brt_runtime *rt = brt_runtime_open(&cfg);
+  brt_config_dispose(&cfg);
+  assert_non_null(rt);
+  assert_ok(load(rt, path, mode, 0, 0));
+  uint64_t started = now_ms();
+  call_expect(rt, "sleep_fork", "{}", BRT_E_TIMEOUT, "deadline");
+  uint64_t took = now_ms() - started;
+  if (took < 300 || took > 300 + 100 + 400)
+    fail_msg("the call took %llu ms; the runtime's deadline was 300 ms", (unsigned long long)took);
+  uint64_t until = now_ms() + 1000;
+  while (sleeper_alive() && now_ms() < until) usleep(10000);
+  assert_false(sleeper_alive());
+  brt_runtime_close(rt);
+}
+
 static void test_memory_limit(void **state) {
   brt_isolation mode = test_mode(state);
   brt_runtime *rt = open_program("hog", mode, 0, 64u << 20);
@@ -462,6 +488,7 @@ int main(int argc, char **argv) {
       BOTH(test_hostile_results),
       BOTH(test_too_large),
       BOTH(test_deadline),
+      BOTH(test_runtime_deadline),
       BOTH(test_memory_limit),
       BOTH(test_litter_removed),
       BOTH(test_no_leaks),
