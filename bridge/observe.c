@@ -30,7 +30,7 @@ void _brt_bridge_gauges_update(brt_core *core, size_t algorithms) {
   (void)brt_monitor_set_gauge(core->monitor, "plugins_loaded", (double)plugins);
 }
 
-brt_status brt_metrics_export(brt_runtime *rt, unsigned format, char **text) {
+brt_status brt_metrics_export(brt_runtime *rt, brt_format format, char **text) {
   if (!text)
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                          "brt_metrics_export: text is NULL");

@@ -49,7 +49,7 @@ void _brt_algo_view(brt_algo_stats *stats, uint64_t now, algo_view *view) {
   pthread_mutex_unlock(&stats->lock);
 }
 
-brt_status brt_monitor_export(brt_monitor *monitor, unsigned format, char **text) {
+brt_status brt_monitor_export(brt_monitor *monitor, brt_format format, char **text) {
   static const char function[] = "brt_monitor_export";
   if (!monitor || !text)
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL, "%s: %s is NULL", function,
@@ -61,7 +61,7 @@ brt_status brt_monitor_export(brt_monitor *monitor, unsigned format, char **text
     default:
       return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                            "%s: format %u is not BRT_FORMAT_PROMETHEUS (%d) or BRT_FORMAT_JSON (%d)",
-                           function, format, BRT_FORMAT_PROMETHEUS, BRT_FORMAT_JSON);
+                           function, (unsigned)format, BRT_FORMAT_PROMETHEUS, BRT_FORMAT_JSON);
   }
   if (!result) return BRT_E_OUT_OF_MEMORY; /* recorded by the exporter */
   *text = result;

@@ -29,7 +29,7 @@
 #define HIST_OVERFLOW (HIST_SUB_COUNT * (HIST_MAX_EXPONENT - 2))
 #define HIST_BUCKETS (HIST_OVERFLOW + 1)
 
-/* The bucket of a latency: about 6 instructions, one branch for small values. */
+/* The bucket of a latency: a few instructions, one branch for small values. */
 static inline unsigned _brt_hist_index(uint64_t ns) {
   uint64_t v = ns ? ns - 1 : 0; /* upper-inclusive buckets: (lower, upper] */
   if (v < HIST_LINEAR_LIMIT) return (unsigned)v;

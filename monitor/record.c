@@ -5,17 +5,16 @@
  * prefix, no shared cache line written) and reads the circuit state, which
  * changes only when an algorithm trips or recovers.
  *
- * Reading the clock costs more than everything else together (about 30 ns
- * for clock_gettime on the machine we measured, twice per call), so latency
- * is sampled: every call is counted, but only about one in `sample_every`
- * (a random gap with that mean, so periodic workloads cannot alias; the
- * first call of each thread on each algorithm is always timed) reads the
- * clock and enters the histogram. An untimed successful call costs: begin,
- * a TLS load, a shard pointer load, the state load, the countdown and one
- * counter update; end, the same loads and one counter update — no lock
- * prefix, no stack frame, a few nanoseconds. Everything else (failures, a
- * non-closed circuit, sampled calls, a thread's first call) leaves through
- * one unlikely branch into an out-of-line slow path. */
+ * Reading the clock (clock_gettime, twice per call) costs more than
+ * everything else together, so latency is sampled: every call is counted,
+ * but only about one in `sample_every` (a random gap with that mean, so
+ * periodic workloads cannot alias; the first call of each thread on each
+ * algorithm is always timed) reads the clock and enters the histogram. An
+ * untimed successful call costs: begin, a TLS load, a shard pointer load,
+ * the state load, the countdown and one counter update; end, the same loads
+ * and one counter update — no lock prefix, no stack frame. Everything else
+ * (failures, a non-closed circuit, sampled calls, a thread's first call)
+ * leaves through one unlikely branch into an out-of-line slow path. */
 #include "internal.h"
 
 static inline uint64_t monitor_now(const brt_monitor *monitor) {
@@ -106,7 +105,7 @@ BRT_NOINLINE static brt_status begin_sampled(brt_algo_stats *stats,
   return BRT_OK;
 }
 
-/* Fast path (27 instructions with gcc 12 -O2, no call, no stack frame): a
+/* Fast path (straight-line code, no call, no stack frame): a
  * closed circuit, the thread's private shard already made (slot >= 0 is
  * never the shared shard), and a call that is not sampled. A sampled call
  * jumps to begin_sampled with the shard in hand; any other case takes the
@@ -160,9 +159,9 @@ BRT_NOINLINE static void end_timed(brt_algo_stats *stats, monitor_shard *shard,
   record_latency(stats, shard, start_ns);
 }
 
-/* Fast path (19 instructions untimed): a successful call on the thread's
- * private shard with the circuit closed — one counter update (and, for a
- * sampled call, a jump to end_timed). */
+/* Fast path (straight-line code when untimed): a successful call on the
+ * thread's private shard with the circuit closed — one counter update
+ * (and, for a sampled call, a jump to end_timed). */
 void brt_monitor_call_end(brt_algo_stats *stats, uint64_t start_ns, brt_status result) {
   if (BRT_UNLIKELY(!stats)) return;
   int slot = _brt_monitor_tls_slot;

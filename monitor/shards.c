@@ -71,7 +71,7 @@ const void *_brt_monitor_thread_id(void) { return &_brt_monitor_tls_slot; }
 
 /* Initial-exec like the slot: the sampled branch draws a gap on every timed
  * call, and the default (global-dynamic) model would add a __tls_get_addr
- * call (about 20 instructions) to each. */
+ * call to each. */
 static _Thread_local uint64_t tls_random BRT_TLS_INITIAL_EXEC;
 
 uint64_t _brt_monitor_sample_gap(uint32_t every) {

@@ -139,6 +139,7 @@ static void print_value_h(void) {
 }
 
 static void print_monitor_h(void) {
+  ENUM(brt_format);
   CONST(BRT_FORMAT_PROMETHEUS);
   CONST(BRT_FORMAT_JSON);
   ENUM(brt_health_level);

@@ -52,8 +52,12 @@ typedef struct brt_algo_stats brt_algo_stats; /* per algorithm, owned by its mon
 #define BRT_MONITOR_SAMPLING_DEFAULT 64
 #define BRT_MONITOR_SAMPLING_MAX 65536
 
-/* Export formats. */
-enum { BRT_FORMAT_PROMETHEUS = 1, BRT_FORMAT_JSON = 2 };
+/* Export formats (brt_monitor_export, brt_metrics_export). The type has
+ * the size and passing of `unsigned`, which these functions took before. */
+typedef enum brt_format {
+  BRT_FORMAT_PROMETHEUS = 1, /* text exposition format 0.0.4 */
+  BRT_FORMAT_JSON = 2        /* the same content as one JSON object */
+} brt_format;
 
 /* Health levels, worst last; the numeric values are the `bridgert health`
  * exit codes. */
@@ -171,7 +175,7 @@ BRT_API brt_status brt_monitor_set_gauge(brt_monitor *monitor, const char *name,
  * (brt_mem_stats_get), errors by code and origin (brt_error_count_get),
  * uptime, gauges. Fails with BRT_E_OUT_OF_MEMORY or, when the allocator's
  * limit leaves no room for the text, BRT_E_LIMIT_EXCEEDED. Since 0.1.0. */
-BRT_API brt_status brt_monitor_export(brt_monitor *monitor, unsigned format, char **text);
+BRT_API brt_status brt_monitor_export(brt_monitor *monitor, brt_format format, char **text);
 /* Runs every health check and writes the report (a JSON object with the
  * overall "status" HEALTHY / DEGRADED / UNHEALTHY, "uptime_seconds" and
  * "checks": [{"name", "subject" (per-algorithm checks), "status",

@@ -298,7 +298,7 @@ BRT_API void brt_prepared_free(brt_prepared *prepared);
  * docs/monitor.md) in `format`, BRT_FORMAT_PROMETHEUS (text exposition
  * 0.0.4) or BRT_FORMAT_JSON, into *text: a managed block the caller frees
  * with brt_release. Since 0.1.0. */
-BRT_API brt_status brt_metrics_export(brt_runtime *rt, unsigned format, char **text);
+BRT_API brt_status brt_metrics_export(brt_runtime *rt, brt_format format, char **text);
 /* Runs the health checks and stores the JSON report (overall "status"
  * HEALTHY / DEGRADED / UNHEALTHY, and each check) in *report_json, a managed
  * block freed with brt_release. Since 0.1.0. */

@@ -206,8 +206,8 @@ BRT_CPP_API const handled_exception *handled_exception_for(const void *exception
 // std::exception_ptr. When the guard that caught it knows the object, the
 // question "is it an E?" is answered the way the C++ runtime's own catch
 // matching answers it (libstdc++'s type_info::__do_catch, which also
-// adjusts the pointer to the E base): about 20 ns. Otherwise rethrowing is
-// the portable way, at the price of one more throw.
+// adjusts the pointer to the E base), without unwinding. Otherwise
+// rethrowing is the portable way, at the price of one more throw.
 template <class E, class Fn>
 int translate_trampoline(void *ctx, brt_origin origin, const void *exception,
                          brt_translation *out) noexcept {

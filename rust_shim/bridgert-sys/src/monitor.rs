@@ -25,9 +25,10 @@ pub const BRT_MONITOR_UNTIMED: u64 = u64::MAX;
 pub const BRT_MONITOR_SAMPLING_DEFAULT: u32 = 64;
 pub const BRT_MONITOR_SAMPLING_MAX: u32 = 65536;
 
-/// Export formats.
-pub const BRT_FORMAT_PROMETHEUS: c_uint = 1;
-pub const BRT_FORMAT_JSON: c_uint = 2;
+/// `brt_format`: export formats.
+pub type brt_format = c_uint;
+pub const BRT_FORMAT_PROMETHEUS: brt_format = 1;
+pub const BRT_FORMAT_JSON: brt_format = 2;
 
 /// `brt_health_level`: also the `bridgert health` exit codes.
 pub type brt_health_level = c_uint;
@@ -87,7 +88,7 @@ extern "C" {
     pub fn brt_monitor_set_gauge(monitor: *mut brt_monitor, name: *const c_char, value: f64) -> brt_status;
     pub fn brt_monitor_export(
         monitor: *mut brt_monitor,
-        format: c_uint,
+        format: brt_format,
         text: *mut *mut c_char,
     ) -> brt_status;
     pub fn brt_monitor_health_level(

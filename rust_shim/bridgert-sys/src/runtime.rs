@@ -1,9 +1,9 @@
 //! bridgert/runtime.h: runtime, algorithm registry, plugins and calls.
-use core::ffi::{c_char, c_int, c_uint, c_void};
+use core::ffi::{c_char, c_int, c_void};
 use core::marker::{PhantomData, PhantomPinned};
 
 use crate::config::{brt_config, brt_isolation};
-use crate::monitor::brt_health_level;
+use crate::monitor::{brt_format, brt_health_level};
 use crate::status::brt_status;
 use crate::value::brt_value;
 
@@ -111,7 +111,7 @@ extern "C" {
     pub fn brt_invoke(prepared: *mut brt_prepared, ret: *mut c_void, args: *mut *mut c_void) -> brt_status;
     pub fn brt_prepared_signature(prepared: *const brt_prepared) -> *const c_char;
     pub fn brt_prepared_free(prepared: *mut brt_prepared);
-    pub fn brt_metrics_export(rt: *mut brt_runtime, format: c_uint, text: *mut *mut c_char) -> brt_status;
+    pub fn brt_metrics_export(rt: *mut brt_runtime, format: brt_format, text: *mut *mut c_char) -> brt_status;
     pub fn brt_health_check(rt: *mut brt_runtime, report_json: *mut *mut c_char) -> brt_status;
     pub fn brt_health_check_level(
         rt: *mut brt_runtime,

@@ -80,7 +80,7 @@ fn rust_facts() -> BTreeSet<String> {
                                 latency_count }
         }
         enums { brt_status, brt_origin, brt_tracking, brt_isolation, brt_health_level, brt_circuit_state,
-                brt_mem_type, brt_kind, brt_dtype }
+                brt_format, brt_mem_type, brt_kind, brt_dtype }
         consts {
             BRT_OK, BRT_E_INVALID_ARGUMENT, BRT_E_OUT_OF_MEMORY, BRT_E_LIMIT_EXCEEDED,
             BRT_E_INVALID_POINTER, BRT_E_DOUBLE_FREE, BRT_E_LAYOUT_MISMATCH, BRT_E_TYPE_MISMATCH,
