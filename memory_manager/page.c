@@ -125,7 +125,10 @@ void _brt_mem_page_collect(page *pg) {
     }
     pg->local_free = NULL;
   }
-  if (atomic_load_explicit(&pg->thread_free, memory_order_relaxed) == NULL) return;
+  if (atomic_load_explicit(&pg->thread_free, memory_order_relaxed) == NULL) {
+    MEM_CHECK2_PAGE_LISTS(pg);
+    return;
+  }
   free_block *list = atomic_exchange_explicit(&pg->thread_free, NULL, memory_order_acquire);
   uint32_t count = 1;
   free_block *tail = list;
@@ -135,7 +138,11 @@ void _brt_mem_page_collect(page *pg) {
   }
   tail->next = pg->free;
   pg->free = list;
+  MEM_CHECK2(count <= pg->used, "page-used",
+             "page %p: %u thread frees collected with only %u blocks handed out", (void *)pg, count,
+             pg->used);
   pg->used -= count;
+  MEM_CHECK2_PAGE_LISTS(pg);
 }
 
 /* How much of a page's never-used memory one extension threads onto its
@@ -221,6 +228,8 @@ static bool page_start(heap *h, segment *s, uint32_t index, size_t bin, size_t r
   _brt_mem_page_apply_flags(pg);
   s->used_pages++;
   page_make_current(h, pg);
+  MEM_CHECK1_PAGE_LAYOUT(pg);
+  MEM_CHECK2_PAGE_LISTS(pg);
   return true;
 }
 
@@ -228,6 +237,13 @@ static bool page_start(heap *h, segment *s, uint32_t index, size_t bin, size_t r
  * cache or the pool when it was the last page). */
 bool _brt_mem_page_release_to_segment(heap *h, page *pg) {
   segment *s = segment_of((uintptr_t)pg);
+  MEM_CHECK1(segment_map_shift((uintptr_t)s) == s->page_shift &&
+                 atomic_load_explicit(&s->owner, memory_order_relaxed) == h,
+             "retired-segment", "page %p goes back to segment %p (map byte %u, page shift %u), "
+             "which heap %p does not own (owner %p)", (void *)pg, (void *)s,
+             segment_map_shift((uintptr_t)s), s->page_shift, (void *)h,
+             (void *)atomic_load_explicit(&s->owner, memory_order_relaxed));
+  MEM_CHECK1_PAGE_EMPTY(pg);
   page_unlink(h, pg);
   _brt_mem_track_page_end(pg);
   pg->in_use = 0;
@@ -249,6 +265,8 @@ bool _brt_mem_page_release_to_segment(heap *h, page *pg) {
  * instead of 5.0). A page with no block handed out has nothing on its
  * thread_free list (used counts those until they are collected). */
 bool _brt_mem_page_retire(heap *h, page *pg) {
+  MEM_CHECK1_PAGE_EMPTY(pg);
+  MEM_CHECK2_PAGE_LISTS(pg);
   if (h->bins[pg->bin].first != pg) return _brt_mem_page_release_to_segment(h, pg);
   free_block *freed = pg->local_free;
   if (freed) {

@@ -24,6 +24,12 @@ BRT_INLINE brt_mem_type word_type(uint32_t word) {
 BRT_INLINE bool block_lookup(uintptr_t a, page **out_page, size_t *out_index) {
   page *pg = page_of(a);
   if (!pg) return false;
+  MEM_CHECK2(segment_of(a)->kind != SEGMENT_FREE &&
+                 segment_of(a)->page_shift == segment_map_shift(a) &&
+                 (size_t)(pg - segment_of(a)->pages) < segment_of(a)->page_count,
+             "segment-map", "the map byte %u of %p names segment %p of kind %u, page shift %u, "
+             "%u pages", segment_map_shift(a), (void *)a, (void *)segment_of(a),
+             segment_of(a)->kind, segment_of(a)->page_shift, segment_of(a)->page_count);
   uint64_t index = page_block_index(pg, a - pg->block_start);
   *out_page = pg;
   *out_index = index; /* a slot index when true: below the page's block count */
@@ -171,6 +177,12 @@ void _brt_mem_quarantine_flush(heap *h) {
  * mark the block freed and give it back. */
 static void free_block_body(heap *h, block_ref *ref, uint32_t word) {
   page *pg = ref->pg;
+  /* A BIASED word is freed by its owner only, with its byte at 0. */
+  MEM_CHECK2((word & (META_FREED | META_COUNT_MASK)) == 1 &&
+                 (!(word & META_BIASED) ||
+                  atomic_load_explicit(bias_of(pg, ref->index), memory_order_relaxed) == 0),
+             "meta-word", "freeing block slot %u of page %p with word 0x%08x (not a sole "
+             "reference)", ref->index, (void *)pg, word);
   brt_mem_type type = word_type(word);
   stat_add_u(&h->stats.frees, 1);
   stat_add_i(&h->stats.bytes_by_type[type], -(int64_t)pg->block_size);
@@ -311,6 +323,7 @@ static BRT_NOINLINE brt_status release_general(heap *h, const void *p, page *pg,
       word = atomic_load_explicit(meta, memory_order_acquire); /* changed meanwhile */
       continue;
     }
+    MEM_CHECK2_LIVE_WORD(pg, ref.index, word);
     if (word & META_BIASED) {
       heap *owner = atomic_load_explicit(&s->owner, memory_order_relaxed);
       if (owner == h) return release_owner_biased(h, p, &ref, word, function);
@@ -411,6 +424,7 @@ brt_status _brt_mem_retain_word(const void *p, const block_ref *ref, uint32_t fl
       word = atomic_load_explicit(ref->meta, memory_order_relaxed); /* changed meanwhile */
       continue;
     }
+    MEM_CHECK2_LIVE_WORD(ref->pg, ref->index, word);
     if ((uint32_t)refs >= BRT_REFCOUNT_MAX)
       return brt_error_set(BRT_E_OUT_OF_RANGE, BRT_ORIGIN_C, NULL,
                            "%s: the block at %p already has BRT_REFCOUNT_MAX (%u) references; "
@@ -455,6 +469,7 @@ static BRT_NOINLINE brt_status retain_general(const void *p) {
       int32_t b = (word & META_BIASED) ? atomic_load_explicit(bp, memory_order_relaxed) : 0;
       int32_t refs = meta_count(word) + b;
       if (refs <= 0 || (uint32_t)refs >= BRT_REFCOUNT_MAX) break; /* errors, below */
+      MEM_CHECK2_LIVE_WORD(pg, index, word);
       if (word & META_BIASED) {
         if (b < BIAS_MAX) {
           atomic_store_explicit(bp, (uint8_t)(b + 1), memory_order_relaxed);
@@ -525,6 +540,7 @@ BRT_INLINE brt_status release_located(const void *p, page *pg, size_t index,
     }
     return release_flagged(p, meta, word);
   }
+  MEM_CHECK2_LIVE_WORD(pg, index, word);
   free_block *b = (free_block *)p;
   uint32_t state = page_flags(pg);
   heap *h = _brt_mem_tls_heap; /* for the statistics */
@@ -606,6 +622,7 @@ BRT_HOT_ENTRY brt_status brt_retain(const void *p) {
   if (BRT_LIKELY(((word & (META_BIASED | META_COUNT_MASK)) - META_BIASED <
                   BRT_REFCOUNT_MAX - BIAS_MAX) &
                  segment_is_mine(segment_of(a)))) {
+    MEM_CHECK2_LIVE_WORD(pg, index, word);
     _Atomic uint8_t *bp = bias_of(pg, index);
     uint8_t next; /* BIAS_MAX is the byte's maximum: the addition's carry is the test */
     if (BRT_LIKELY(!__builtin_add_overflow(atomic_load_explicit(bp, memory_order_relaxed),
