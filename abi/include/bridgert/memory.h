@@ -237,6 +237,15 @@ BRT_API brt_status brt_mem_set_limit(size_t bytes);
  * segments, asks other threads to flush at their next slow path, and
  * returns every empty page to the OS. Since 0.1.0. */
 BRT_API brt_status brt_mem_collect(void);
+/* Replaces the clock that block ages are measured on (tracking >= blocks:
+ * brt_block_info.age_ns, brt_mem_visit_live's min_age_ns, the leak report)
+ * with now_ns(ctx), nanoseconds of a monotonic clock of the caller's; NULL
+ * restores the allocator's own (the coarse monotonic clock since it
+ * started). For tests that check ages without sleeping. Process-wide, like
+ * the allocator; ages are kept in milliseconds. Set it before allocating
+ * the blocks it is to measure: the age of a block allocated under another
+ * clock means nothing. Always BRT_OK. Since 0.1.0. */
+BRT_API brt_status brt_mem_set_clock(uint64_t (*now_ns)(void *ctx), void *ctx);
 /* Allocation budgets: a cap on what one thread allocates inside a scope,
  * such as one call of an algorithm (brt_algorithm.memory_limit; the bridge
  * opens a budget around the call). A budget counts the net heap bytes of
