@@ -27,8 +27,8 @@ BRT_INLINE bool simple_request(size_t size, size_t align, brt_mem_type type, uns
   return true;
 }
 
-/* The fast path: no atomic read-modify-write, no lock, no stack frame,
- * about 42 instructions per call (callgrind, gcc 12 -O3): four unlikely
+/* The fast path: no atomic read-modify-write, no lock, no stack frame
+ * (docs/memory.md, "Fast paths and their cost"): four unlikely
  * branches (the argument tests) into the non-inlined slow path, taken
  * before any load so that the loads do not wait on them; heap = TLS load;
  * page = heap->direct[(size + 15) / 16]; block = page->free; an unlikely
@@ -41,7 +41,7 @@ BRT_INLINE bool simple_request(size_t size, size_t align, brt_mem_type type, uns
  * thread's first allocation and an exhausted page need no separate test. */
 BRT_HOT_ENTRY void *brt_alloc(size_t size, size_t align, brt_mem_type type, unsigned flags) {
   /* Spelled out, not simple_request: the compiler would merge two of the
-   * tests into flag arithmetic, three instructions more. */
+   * tests into flag arithmetic, which is longer than the branches. */
   UNLESS_SIMPLE_REQUEST(size, align, type, flags,
                         return _brt_mem_alloc_slow(size, align, type, flags));
   heap *h = _brt_mem_tls_heap;

@@ -216,34 +216,26 @@ void _brt_mem_free_block(heap *h, block_ref *ref, uint32_t word) {
 }
 
 /* --- Owner-biased reference counts ------------------------------------------
- * Two locked instructions (a retain and a release) cost 10.7 ns on the
- * machine of docs/performance.md, twice the 5 ns goal of alloc.retain_release.
- * So the thread whose heap owns a block's page counts the references it adds
- * in a byte of its own (bias_of) with plain loads and stores, and only other
- * threads change the word, with a compare-exchange (biased reference
- * counting, Choi, Shull and Torrellas, PACT 2018). A block's references are
- * count + owner byte while its word is BIASED. The states:
- *  - The owner's first retain sets BIASED (one compare-exchange per block
- *    lifetime) and its byte to 1; later retains and releases by the owner
- *    move the byte while it is between 1 and BIAS_MAX. A release that finds
- *    the byte at 0 takes the reference from the word.
- *  - Another thread retains and releases in the word; the count may drop to
- *    zero or below when it releases references the owner added. The release
- *    that takes it there sets QUEUED and then the owner heap's
- *    merges_pending; the owner merges at its next slow path
- *    (heap_housekeeping), statistics read, brt_mem_collect or exit. That
- *    thread reads the owner before its compare-exchange, while its own
- *    reference keeps the segment alive: after it, the owner may free the
- *    block and the segment may be unmapped. Heap structs are never
- *    unmapped, so a late flag (the owner exited: its exit merge folded the
- *    word, or made the compare-exchange fail) costs one useless walk.
- *  - Merging (only the owner): one compare-exchange folds the byte into the
- *    count and clears BIASED and QUEUED; a block left without references is
- *    freed. The owner also merges at once when its own release leaves
- *    count + byte at 0.
- * Nobody but the owner frees a BIASED block. A thread that exits merges all
- * its BIASED blocks before its segments are abandoned, so an adopted page
- * never carries another thread's bytes. */
+ * The design, its states and its cost: docs/memory.md, "Owner-biased
+ * counts". Why: a locked read-modify-write per retain and release is too
+ * slow for alloc.retain_release, so the owner of a block's page counts the
+ * references it adds in its own byte (bias_of), with plain loads and
+ * stores, and only other threads change the word (compare-exchange). What
+ * the code below relies on:
+ *  - a block's references are count + owner byte while its word is BIASED
+ *    (the count is then a signed 24-bit number); the byte is 0 whenever
+ *    the word is not BIASED;
+ *  - only the owner writes its byte, sets or clears BIASED and frees a
+ *    BIASED block; it merges (folds the byte into the count) at its next
+ *    slow path, statistics read, brt_mem_collect, exit, or at once when its
+ *    own release leaves no reference;
+ *  - another thread whose release takes a BIASED count to 0 or below sets
+ *    QUEUED and then the owner heap's merges_pending. It reads the owner
+ *    before its compare-exchange, while its own reference keeps the segment
+ *    alive; after it, the block and the segment may be gone. Heap structs
+ *    are never unmapped, so a late flag costs one useless walk;
+ *  - a thread merges all its BIASED blocks before its segments are
+ *    abandoned, so an adopted page never carries another thread's bytes. */
 
 /* Owner only: folds the byte of block `index` into its word. Returns the
  * block's references; at 0 (or below, an over-release detected late, which
@@ -453,8 +445,7 @@ static BRT_NOINLINE brt_status retain_invalid(const void *p) {
  * biases it), its byte full or the word's count out of the fast path's
  * range; another thread's retain; and every error. It looks the validated
  * block up again rather than take the page, index and word from
- * brt_retain, which then keeps fewer values alive (3 instructions less on
- * its fast path). */
+ * brt_retain, which then keeps fewer values alive (a shorter fast path). */
 static BRT_NOINLINE brt_status retain_general(const void *p) {
   page *pg;
   size_t index;
@@ -582,9 +573,7 @@ BRT_INLINE brt_status release_located(const void *p, page *pg, size_t index,
  * owner test against the thread pointer, two owner-only statistics
  * updates, then a push on the page's local free list when this thread
  * owns the page, or a compare-exchange push on its thread_free list when
- * another thread does (the Rust-allocates, C++-frees case). 49
- * instructions on the owner's path (callgrind, gcc 12 -O3; seven of them
- * the segment-map test).
+ * another thread does (the Rust-allocates, C++-frees case).
  * Each early exit is an unlikely, predictable branch to a non-inlined
  * function. A foreign pointer leaves at the segment-map test and an
  * interior one at the block test, so nothing outside our own memory is

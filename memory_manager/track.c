@@ -52,8 +52,7 @@ void _brt_mem_track_page_end(page *pg) {
 /* Level backtrace, one allocation in BACKTRACE_SAMPLE: the caller's stack
  * into the shared table (its first frame is this function). Out of line,
  * so that every tracked allocation does not pay for the frames array and
- * the registers these calls need (53 -> 50 instructions per tracked
- * allocation in alloc-instructions churn). */
+ * the registers these calls need. */
 static BRT_NOINLINE void track_backtrace(track_entry *entry) {
   void *frames[BACKTRACE_DEPTH];
   int depth = backtrace(frames, BACKTRACE_DEPTH);
