@@ -259,8 +259,9 @@ bool _brt_mem_page_release_to_segment(heap *h, page *pg) {
  * the ones the owner freed (hot in cache) move in front of those still to
  * be handed out: otherwise a loop of one allocation and one release would
  * walk the page's whole free list, every block a cache miss, when the page
- * held many blocks before (alloc.pair64 run after alloc.churn). A page with no block handed out has nothing on its
- * thread_free list (used counts those until they are collected). */
+ * held many blocks before (alloc.pair64 run after alloc.churn). A page
+ * with no block handed out has nothing on its thread_free list (used
+ * counts those until they are collected). */
 bool _brt_mem_page_retire(heap *h, page *pg) {
   MEM_CHECK1_PAGE_EMPTY(pg);
   MEM_CHECK2_PAGE_LISTS(pg);
