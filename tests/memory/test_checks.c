@@ -22,30 +22,6 @@
 #define BRT_DEBUG_LEVEL 0
 #endif
 
-/* Runs body in a child whose stderr is captured into out (NUL-terminated);
- * returns the child's wait status. */
-static int run_child(void (*body)(void), char *out, size_t cap) {
-  int fds[2];
-  assert_int_equal(pipe(fds), 0);
-  pid_t child = fork();
-  assert_true(child >= 0);
-  if (child == 0) {
-    dup2(fds[1], 2);
-    close(fds[0]);
-    body();
-    _exit(0);
-  }
-  close(fds[1]);
-  size_t got = 0;
-  ssize_t n;
-  while (got < cap - 1 && (n = read(fds[0], out + got, cap - 1 - got)) > 0) got += (size_t)n;
-  out[got] = '\0';
-  close(fds[0]);
-  int status;
-  assert_int_equal(waitpid(child, &status, 0), child);
-  return status;
-}
-
 /* A freed 64-byte block's link word is overwritten with an address inside
  * the same page that starts no block; then the class is allocated from
  * until the allocator reaches the damaged link. */
@@ -64,7 +40,7 @@ static void test_damaged_free_list_stops_the_process(void **state) {
   (void)state;
   if (BRT_DEBUG_LEVEL < 2) skip();
   char report[4096];
-  int status = run_child(damage_free_list, report, sizeof report);
+  int status = brt_test_stderr_of_child(damage_free_list, report, sizeof report);
   if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
     fail_msg("the child was not stopped by abort (status 0x%x); its stderr:\n%s", status, report);
   if (!strstr(report, "bridgert: invariant free-list violated at ") ||
