@@ -27,8 +27,8 @@ BRT_INLINE bool simple_request(size_t size, size_t align, brt_mem_type type, uns
   return true;
 }
 
-/* The fast path: no atomic read-modify-write, no lock, no stack frame,
- * about 42 instructions per call (callgrind, gcc 12 -O3): four unlikely
+/* The fast path: no atomic read-modify-write, no lock, no stack frame
+ * (docs/memory.md, "Fast paths and their cost"): four unlikely
  * branches (the argument tests) into the non-inlined slow path, taken
  * before any load so that the loads do not wait on them; heap = TLS load;
  * page = heap->direct[(size + 15) / 16]; block = page->free; an unlikely
@@ -41,7 +41,7 @@ BRT_INLINE bool simple_request(size_t size, size_t align, brt_mem_type type, uns
  * thread's first allocation and an exhausted page need no separate test. */
 BRT_HOT_ENTRY void *brt_alloc(size_t size, size_t align, brt_mem_type type, unsigned flags) {
   /* Spelled out, not simple_request: the compiler would merge two of the
-   * tests into flag arithmetic, three instructions more. */
+   * tests into flag arithmetic, which is longer than the branches. */
   UNLESS_SIMPLE_REQUEST(size, align, type, flags,
                         return _brt_mem_alloc_slow(size, align, type, flags));
   heap *h = _brt_mem_tls_heap;
@@ -52,7 +52,12 @@ BRT_HOT_ENTRY void *brt_alloc(size_t size, size_t align, brt_mem_type type, unsi
    * has no flags: passing the constants frees two registers. */
   if (BRT_UNLIKELY((block == NULL) | ((page_state & ~(PAGE_TRACKED | PAGE_COUNTED)) != 0)))
     return _brt_mem_alloc_slow(size, MIN_ALIGN, type, 0);
+  MEM_CHECK2(segment_is_mine(segment_of((uintptr_t)pg)), "owner-only-lists",
+             "thread %p allocates from page %p of a segment owned by token %p", (void *)thread_token(),
+             (void *)pg, (void *)segment_of((uintptr_t)pg)->owner_token);
+  MEM_CHECK2_HANDOUT(pg, block);
   pg->free = block->next;
+  MEM_CHECK2_LINK(pg, pg->free);
   asan_block_live(block, size, pg->block_size); /* ASan: the request addressable, the tail not */
   pg->used++;
   uint64_t index = page_block_index(pg, (uintptr_t)block - pg->block_start);
@@ -68,6 +73,7 @@ BRT_HOT_ENTRY void *brt_alloc(size_t size, size_t align, brt_mem_type type, unsi
 /* Gives a popped block its metadata: refcount 1, the type, statistics and
  * (tracked pages) the tracking record. */
 void _brt_mem_block_start(heap *h, page *pg, void *block, size_t request, brt_mem_type type) {
+  MEM_CHECK2_HANDOUT(pg, block);
   uint32_t index = (uint32_t)page_block_index(pg, (uintptr_t)block - pg->block_start);
   asan_block_live(block, request, pg->block_size); /* ASan: the request addressable, the tail not */
   atomic_store_explicit(&pg->meta[index], 1u | ((uint32_t)type << META_TYPE_SHIFT),
@@ -154,6 +160,7 @@ static void *alloc_from_bin(heap *h, size_t bin, size_t size, brt_mem_type type,
       block->next = NULL;
     }
     pg->free = block->next;
+    MEM_CHECK2_LINK(pg, pg->free);
     pg->used++;
     _brt_mem_block_start(h, pg, block, size, type);
     if (flags & BRT_ALLOC_ZERO) block_zero(block, size, pg->block_size);
@@ -164,6 +171,7 @@ static void *alloc_from_bin(heap *h, size_t bin, size_t size, brt_mem_type type,
 static void *alloc_large(heap *h, size_t size, size_t align, brt_mem_type type) {
   segment *s = _brt_mem_single_segment_new(SEGMENT_LARGE, size, align, -1, size);
   if (!s) return NULL;
+  MEM_CHECK1_SINGLE(s, size);
   page *pg = &s->pages[0];
   _brt_mem_page_apply_flags(pg);
   _brt_mem_block_start(h, pg, (void *)pg->block_start, size, type);
@@ -194,6 +202,7 @@ static bool refill_page(heap *h, page *pg) {
   if (pg->local_free) {
     pg->free = pg->local_free;
     pg->local_free = NULL;
+    MEM_CHECK2_PAGE_LISTS(pg);
     return true;
   }
   if (atomic_load_explicit(&pg->thread_free, memory_order_relaxed)) return false;

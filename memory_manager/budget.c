@@ -37,6 +37,7 @@ static uint64_t would_use(int64_t used, size_t usable) {
 }
 
 bool _brt_mem_budget_allows(heap *h, size_t usable, size_t request, const char *function) {
+  MEM_CHECK1_BUDGET(h);
   int64_t bytes = heap_bytes(h);
   for (brt_mem_budget *b = h->budget; b; b = b->internal_outer) {
     int64_t used = bytes - b->internal_baseline;
@@ -99,6 +100,7 @@ brt_status brt_mem_budget_begin(brt_mem_budget *budget) {
   budget->internal_outer = h->budget;
   h->budget = budget;
   if (first) direct_slots_reset(h);
+  MEM_CHECK1_BUDGET(h);
   return BRT_OK;
 }
 

@@ -683,4 +683,7 @@ bool _brt_mem_budget_allows(heap *h, size_t usable, size_t request, const char *
 /* --- stats.c -------------------------------------------------------------------- */
 void _brt_mem_maybe_gc(heap *h);
 
+/* --- check.c: invariant checks of debug_level 1 and 2 (none at 0) ------------- */
+#include "check.h"
+
 #endif /* BRT_MEMORY_INTERNAL_H */

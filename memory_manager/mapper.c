@@ -66,6 +66,7 @@ void *_brt_mem_alloc_shared_block(size_t size, size_t align, size_t request) {
     close(fd);
     return NULL;
   }
+  MEM_CHECK1_SINGLE(s, size);
   page *pg = &s->pages[0];
   _brt_mem_page_apply_flags(pg);
   _brt_mem_block_start(h, pg, (void *)pg->block_start, request, BRT_MEM_SHARED);
@@ -195,6 +196,7 @@ void *brt_map_file(const char *path, size_t *len, unsigned flags) {
                                            (size_t)st.st_size);
   close(fd); /* the mapping keeps the file */
   if (!s) return map_failed(path);
+  MEM_CHECK1_SINGLE(s, (size_t)st.st_size);
   page *pg = &s->pages[0];
   _brt_mem_page_apply_flags(pg);
   _brt_mem_block_start(h, pg, (void *)pg->block_start, (size_t)st.st_size, BRT_MEM_MAPPED);
@@ -271,6 +273,7 @@ void *brt_map_fd(int fd, uint64_t offset, size_t len, unsigned flags) {
   if (!h) return NULL;
   segment *s = _brt_mem_fd_segment_new(fd, offset, len, writable);
   if (!s) return NULL;
+  MEM_CHECK1_SINGLE(s, len);
   page *pg = &s->pages[0];
   _brt_mem_page_apply_flags(pg);
   _brt_mem_block_start(h, pg, (void *)pg->block_start, len, BRT_MEM_MAPPED);

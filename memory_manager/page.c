@@ -125,7 +125,10 @@ void _brt_mem_page_collect(page *pg) {
     }
     pg->local_free = NULL;
   }
-  if (atomic_load_explicit(&pg->thread_free, memory_order_relaxed) == NULL) return;
+  if (atomic_load_explicit(&pg->thread_free, memory_order_relaxed) == NULL) {
+    MEM_CHECK2_PAGE_LISTS(pg);
+    return;
+  }
   free_block *list = atomic_exchange_explicit(&pg->thread_free, NULL, memory_order_acquire);
   uint32_t count = 1;
   free_block *tail = list;
@@ -135,7 +138,11 @@ void _brt_mem_page_collect(page *pg) {
   }
   tail->next = pg->free;
   pg->free = list;
+  MEM_CHECK1(count <= pg->used, "page-used",
+             "page %p: %u thread frees collected with only %u blocks handed out", (void *)pg, count,
+             pg->used);
   pg->used -= count;
+  MEM_CHECK2_PAGE_LISTS(pg);
 }
 
 /* How much of a page's never-used memory one extension threads onto its
@@ -187,10 +194,8 @@ static bool page_start(heap *h, segment *s, uint32_t index, size_t bin, size_t r
    * the side array of every page would begin in the same L1 set, and a
    * thread using a dozen size classes evicts its own metadata. The offset,
    * 0..63 lines (every set of a 4 KiB-way L1), depends on the bin and the
-   * page index; it costs 2 KiB of a 64 KiB page on average. Callgrind's
-   * cache simulation of alloc.churn (48 KiB, 12-way L1): 2.52 L1 misses
-   * per operation without it, 1.85 with 16 colours, 1.67 with 64
-   * (mimalloc: 1.43). */
+   * page index; it costs 2 KiB of a 64 KiB page on average (the measured
+   * effect on L1 misses: docs/memory.md, "Side metadata"). */
   area += ((bin * 7 + index * 3) & 63) * 64;
   size_t block_size = _brt_mem_bin_size[bin];
   size_t align = block_size & (~block_size + 1); /* lowest set bit */
@@ -221,6 +226,8 @@ static bool page_start(heap *h, segment *s, uint32_t index, size_t bin, size_t r
   _brt_mem_page_apply_flags(pg);
   s->used_pages++;
   page_make_current(h, pg);
+  MEM_CHECK1_PAGE_LAYOUT(pg);
+  MEM_CHECK2_PAGE_LISTS(pg);
   return true;
 }
 
@@ -228,6 +235,13 @@ static bool page_start(heap *h, segment *s, uint32_t index, size_t bin, size_t r
  * cache or the pool when it was the last page). */
 bool _brt_mem_page_release_to_segment(heap *h, page *pg) {
   segment *s = segment_of((uintptr_t)pg);
+  MEM_CHECK1(segment_map_shift((uintptr_t)s) == s->page_shift &&
+                 atomic_load_explicit(&s->owner, memory_order_relaxed) == h,
+             "retired-segment", "page %p goes back to segment %p (map byte %u, page shift %u), "
+             "which heap %p does not own (owner %p)", (void *)pg, (void *)s,
+             segment_map_shift((uintptr_t)s), s->page_shift, (void *)h,
+             (void *)atomic_load_explicit(&s->owner, memory_order_relaxed));
+  MEM_CHECK1_PAGE_EMPTY(pg);
   page_unlink(h, pg);
   _brt_mem_track_page_end(pg);
   pg->in_use = 0;
@@ -245,10 +259,12 @@ bool _brt_mem_page_release_to_segment(heap *h, page *pg) {
  * the ones the owner freed (hot in cache) move in front of those still to
  * be handed out: otherwise a loop of one allocation and one release would
  * walk the page's whole free list, every block a cache miss, when the page
- * held many blocks before (alloc.pair64 after alloc.churn ran at 10.9 ns
- * instead of 5.0). A page with no block handed out has nothing on its
- * thread_free list (used counts those until they are collected). */
+ * held many blocks before (alloc.pair64 run after alloc.churn). A page
+ * with no block handed out has nothing on its thread_free list (used
+ * counts those until they are collected). */
 bool _brt_mem_page_retire(heap *h, page *pg) {
+  MEM_CHECK1_PAGE_EMPTY(pg);
+  MEM_CHECK2_PAGE_LISTS(pg);
   if (h->bins[pg->bin].first != pg) return _brt_mem_page_release_to_segment(h, pg);
   free_block *freed = pg->local_free;
   if (freed) {

@@ -24,6 +24,12 @@ BRT_INLINE brt_mem_type word_type(uint32_t word) {
 BRT_INLINE bool block_lookup(uintptr_t a, page **out_page, size_t *out_index) {
   page *pg = page_of(a);
   if (!pg) return false;
+  MEM_CHECK2(segment_of(a)->kind != SEGMENT_FREE &&
+                 segment_of(a)->page_shift == segment_map_shift(a) &&
+                 (size_t)(pg - segment_of(a)->pages) < segment_of(a)->page_count,
+             "segment-map", "the map byte %u of %p names segment %p of kind %u, page shift %u, "
+             "%u pages", segment_map_shift(a), (void *)a, (void *)segment_of(a),
+             segment_of(a)->kind, segment_of(a)->page_shift, segment_of(a)->page_count);
   uint64_t index = page_block_index(pg, a - pg->block_start);
   *out_page = pg;
   *out_index = index; /* a slot index when true: below the page's block count */
@@ -171,6 +177,12 @@ void _brt_mem_quarantine_flush(heap *h) {
  * mark the block freed and give it back. */
 static void free_block_body(heap *h, block_ref *ref, uint32_t word) {
   page *pg = ref->pg;
+  /* A BIASED word is freed by its owner only, with its byte at 0. */
+  MEM_CHECK2((word & (META_FREED | META_COUNT_MASK)) == 1 &&
+                 (!(word & META_BIASED) ||
+                  atomic_load_explicit(bias_of(pg, ref->index), memory_order_relaxed) == 0),
+             "meta-word", "freeing block slot %u of page %p with word 0x%08x (not a sole "
+             "reference)", ref->index, (void *)pg, word);
   brt_mem_type type = word_type(word);
   stat_add_u(&h->stats.frees, 1);
   stat_add_i(&h->stats.bytes_by_type[type], -(int64_t)pg->block_size);
@@ -204,34 +216,26 @@ void _brt_mem_free_block(heap *h, block_ref *ref, uint32_t word) {
 }
 
 /* --- Owner-biased reference counts ------------------------------------------
- * Two locked instructions (a retain and a release) cost 10.7 ns on the
- * machine of docs/performance.md, twice the 5 ns goal of alloc.retain_release.
- * So the thread whose heap owns a block's page counts the references it adds
- * in a byte of its own (bias_of) with plain loads and stores, and only other
- * threads change the word, with a compare-exchange (biased reference
- * counting, Choi, Shull and Torrellas, PACT 2018). A block's references are
- * count + owner byte while its word is BIASED. The states:
- *  - The owner's first retain sets BIASED (one compare-exchange per block
- *    lifetime) and its byte to 1; later retains and releases by the owner
- *    move the byte while it is between 1 and BIAS_MAX. A release that finds
- *    the byte at 0 takes the reference from the word.
- *  - Another thread retains and releases in the word; the count may drop to
- *    zero or below when it releases references the owner added. The release
- *    that takes it there sets QUEUED and then the owner heap's
- *    merges_pending; the owner merges at its next slow path
- *    (heap_housekeeping), statistics read, brt_mem_collect or exit. That
- *    thread reads the owner before its compare-exchange, while its own
- *    reference keeps the segment alive: after it, the owner may free the
- *    block and the segment may be unmapped. Heap structs are never
- *    unmapped, so a late flag (the owner exited: its exit merge folded the
- *    word, or made the compare-exchange fail) costs one useless walk.
- *  - Merging (only the owner): one compare-exchange folds the byte into the
- *    count and clears BIASED and QUEUED; a block left without references is
- *    freed. The owner also merges at once when its own release leaves
- *    count + byte at 0.
- * Nobody but the owner frees a BIASED block. A thread that exits merges all
- * its BIASED blocks before its segments are abandoned, so an adopted page
- * never carries another thread's bytes. */
+ * The design, its states and its cost: docs/memory.md, "Owner-biased
+ * counts". Why: a locked read-modify-write per retain and release is too
+ * slow for alloc.retain_release, so the owner of a block's page counts the
+ * references it adds in its own byte (bias_of), with plain loads and
+ * stores, and only other threads change the word (compare-exchange). What
+ * the code below relies on:
+ *  - a block's references are count + owner byte while its word is BIASED
+ *    (the count is then a signed 24-bit number); the byte is 0 whenever
+ *    the word is not BIASED;
+ *  - only the owner writes its byte, sets or clears BIASED and frees a
+ *    BIASED block; it merges (folds the byte into the count) at its next
+ *    slow path, statistics read, brt_mem_collect, exit, or at once when its
+ *    own release leaves no reference;
+ *  - another thread whose release takes a BIASED count to 0 or below sets
+ *    QUEUED and then the owner heap's merges_pending. It reads the owner
+ *    before its compare-exchange, while its own reference keeps the segment
+ *    alive; after it, the block and the segment may be gone. Heap structs
+ *    are never unmapped, so a late flag costs one useless walk;
+ *  - a thread merges all its BIASED blocks before its segments are
+ *    abandoned, so an adopted page never carries another thread's bytes. */
 
 /* Owner only: folds the byte of block `index` into its word. Returns the
  * block's references; at 0 (or below, an over-release detected late, which
@@ -311,6 +315,7 @@ static BRT_NOINLINE brt_status release_general(heap *h, const void *p, page *pg,
       word = atomic_load_explicit(meta, memory_order_acquire); /* changed meanwhile */
       continue;
     }
+    MEM_CHECK2_LIVE_WORD(pg, ref.index, word);
     if (word & META_BIASED) {
       heap *owner = atomic_load_explicit(&s->owner, memory_order_relaxed);
       if (owner == h) return release_owner_biased(h, p, &ref, word, function);
@@ -411,6 +416,7 @@ brt_status _brt_mem_retain_word(const void *p, const block_ref *ref, uint32_t fl
       word = atomic_load_explicit(ref->meta, memory_order_relaxed); /* changed meanwhile */
       continue;
     }
+    MEM_CHECK2_LIVE_WORD(ref->pg, ref->index, word);
     if ((uint32_t)refs >= BRT_REFCOUNT_MAX)
       return brt_error_set(BRT_E_OUT_OF_RANGE, BRT_ORIGIN_C, NULL,
                            "%s: the block at %p already has BRT_REFCOUNT_MAX (%u) references; "
@@ -439,8 +445,7 @@ static BRT_NOINLINE brt_status retain_invalid(const void *p) {
  * biases it), its byte full or the word's count out of the fast path's
  * range; another thread's retain; and every error. It looks the validated
  * block up again rather than take the page, index and word from
- * brt_retain, which then keeps fewer values alive (3 instructions less on
- * its fast path). */
+ * brt_retain, which then keeps fewer values alive (a shorter fast path). */
 static BRT_NOINLINE brt_status retain_general(const void *p) {
   page *pg;
   size_t index;
@@ -455,6 +460,7 @@ static BRT_NOINLINE brt_status retain_general(const void *p) {
       int32_t b = (word & META_BIASED) ? atomic_load_explicit(bp, memory_order_relaxed) : 0;
       int32_t refs = meta_count(word) + b;
       if (refs <= 0 || (uint32_t)refs >= BRT_REFCOUNT_MAX) break; /* errors, below */
+      MEM_CHECK2_LIVE_WORD(pg, index, word);
       if (word & META_BIASED) {
         if (b < BIAS_MAX) {
           atomic_store_explicit(bp, (uint8_t)(b + 1), memory_order_relaxed);
@@ -525,6 +531,7 @@ BRT_INLINE brt_status release_located(const void *p, page *pg, size_t index,
     }
     return release_flagged(p, meta, word);
   }
+  MEM_CHECK2_LIVE_WORD(pg, index, word);
   free_block *b = (free_block *)p;
   uint32_t state = page_flags(pg);
   heap *h = _brt_mem_tls_heap; /* for the statistics */
@@ -566,9 +573,7 @@ BRT_INLINE brt_status release_located(const void *p, page *pg, size_t index,
  * owner test against the thread pointer, two owner-only statistics
  * updates, then a push on the page's local free list when this thread
  * owns the page, or a compare-exchange push on its thread_free list when
- * another thread does (the Rust-allocates, C++-frees case). 49
- * instructions on the owner's path (callgrind, gcc 12 -O3; seven of them
- * the segment-map test).
+ * another thread does (the Rust-allocates, C++-frees case).
  * Each early exit is an unlikely, predictable branch to a non-inlined
  * function. A foreign pointer leaves at the segment-map test and an
  * interior one at the block test, so nothing outside our own memory is
@@ -606,6 +611,7 @@ BRT_HOT_ENTRY brt_status brt_retain(const void *p) {
   if (BRT_LIKELY(((word & (META_BIASED | META_COUNT_MASK)) - META_BIASED <
                   BRT_REFCOUNT_MAX - BIAS_MAX) &
                  segment_is_mine(segment_of(a)))) {
+    MEM_CHECK2_LIVE_WORD(pg, index, word);
     _Atomic uint8_t *bp = bias_of(pg, index);
     uint8_t next; /* BIAS_MAX is the byte's maximum: the addition's carry is the test */
     if (BRT_LIKELY(!__builtin_add_overflow(atomic_load_explicit(bp, memory_order_relaxed),

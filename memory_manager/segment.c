@@ -25,6 +25,7 @@ static segment *pool;        /* empty 4 MiB segments, decommitted; segments_lock
 static segment *registry;    /* every live segment; segments_lock */
 
 void _brt_mem_segment_map_set(segment *s, bool present) {
+  if (present) MEM_CHECK1_SEGMENT(s);
   uintptr_t slot = (uintptr_t)s >> SEGMENT_SHIFT;
   atomic_store_explicit(&_brt_mem_segment_map[slot], present ? (uint8_t)s->page_shift : 0,
                         memory_order_release);
@@ -72,7 +73,13 @@ bool _brt_mem_charge(size_t bytes, size_t request) {
 }
 
 void _brt_mem_uncharge(size_t bytes) {
+#if BRT_DEBUG_LEVEL >= 1
+  uint64_t before = atomic_fetch_sub_explicit(&_brt_mem.committed, bytes, memory_order_relaxed);
+  MEM_CHECK1(before >= bytes, "limit-charge",
+             "uncharging %zu bytes with only %llu committed", bytes, (unsigned long long)before);
+#else
   atomic_fetch_sub_explicit(&_brt_mem.committed, bytes, memory_order_relaxed);
+#endif
 }
 
 /* --- Registry ---------------------------------------------------------------- */
@@ -191,6 +198,8 @@ static void heap_unlink_segment(heap *h, segment *s) {
 static void segment_release(segment *s) {
   size_t committed = s->header_size;
   for (uint32_t i = 0; i < s->page_count; i++) {
+    MEM_CHECK1(!s->pages[i].in_use, "page-used", "segment %p is released with page %u in use",
+               (void *)s, i);
     if (!s->pages[i].committed) continue;
     size_t start = i == 0 ? s->header_size : 0;
     committed += ((size_t)1 << s->page_shift) - start;
@@ -203,6 +212,8 @@ static void segment_release(segment *s) {
  * segment stays cached in the heap so a program that frees its last block
  * and allocates again does not pay for mmap and page faults. */
 void _brt_mem_segment_retire(heap *h, segment *s) {
+  MEM_CHECK1(s->used_pages == 0, "page-used", "segment %p is retired with %u pages in use",
+             (void *)s, s->used_pages);
   heap_unlink_segment(h, s);
   if (!h->empty_cache) {
     h->empty_cache = s;
@@ -222,6 +233,7 @@ void _brt_mem_segment_release_cache(heap *h) {
 segment *_brt_mem_segment_from_cache(heap *h, segment_kind kind) {
   segment *s = h->empty_cache;
   if (!s || s->kind != (uint32_t)kind) return NULL;
+  MEM_CHECK1_SEGMENT(s);
   h->empty_cache = NULL;
   s->next = h->segments;
   s->prev = NULL;

@@ -45,6 +45,26 @@ typedef struct shared_arena {
 
 static shared_arena arena = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+/* Invariant arena-mutex (docs/memory.md): from debug_level 1 the arena
+ * records which thread holds its mutex, and the functions that change an
+ * arena page check that it is the caller. */
+#if BRT_DEBUG_LEVEL >= 1
+static _Atomic uintptr_t arena_holder;
+#define ARENA_LOCK() \
+  (pthread_mutex_lock(&arena.lock), atomic_store_explicit(&arena_holder, thread_token(), memory_order_relaxed))
+#define ARENA_UNLOCK() \
+  (atomic_store_explicit(&arena_holder, 0, memory_order_relaxed), pthread_mutex_unlock(&arena.lock))
+#define ARENA_CHECK_HELD(pg)                                                                   \
+  MEM_CHECK1(atomic_load_explicit(&arena_holder, memory_order_relaxed) == thread_token(),     \
+             "arena-mutex", "arena page %p changed by thread %p while the mutex is held by %p", \
+             (void *)(pg), (void *)thread_token(),                                              \
+             (void *)atomic_load_explicit(&arena_holder, memory_order_relaxed))
+#else
+#define ARENA_LOCK() pthread_mutex_lock(&arena.lock)
+#define ARENA_UNLOCK() pthread_mutex_unlock(&arena.lock)
+#define ARENA_CHECK_HELD(pg) ((void)0)
+#endif
+
 /* The states of a free slot's metadata word (count 0) on an arena page:
  *   0                       threaded by extension, never handed out (on `free`)
  *   type | FREED            released, on `thread_free` (or being pushed)
@@ -108,6 +128,7 @@ static _Atomic uint32_t *slot_word(const page *pg, const free_block *b) {
 /* Moves the blocks other threads released onto pg->free, checking every
  * link (see ARENA_FREE); `used` drops by the blocks taken. */
 static void arena_page_collect(page *pg) {
+  ARENA_CHECK_HELD(pg);
   if (atomic_load_explicit(&pg->thread_free, memory_order_relaxed) == NULL) return;
   free_block *b = atomic_exchange_explicit(&pg->thread_free, NULL, memory_order_acquire);
   uint32_t count = 0;
@@ -123,6 +144,8 @@ static void arena_page_collect(page *pg) {
     count++;
     b = next;
   }
+  MEM_CHECK1(count <= pg->used, "page-used", "arena page %p: %u thread frees collected with "
+             "only %u blocks handed out", (void *)pg, count, pg->used);
   pg->used -= count;
 }
 
@@ -137,6 +160,7 @@ static bool free_link_ok(const page *pg, const free_block *next) {
 /* Pops pg->free (non-empty, its head checked); a bad next link drops the
  * rest of the list. */
 static free_block *arena_page_pop(page *pg) {
+  ARENA_CHECK_HELD(pg);
   free_block *b = pg->free;
   free_block *next = b->next;
   if (next && !free_link_ok(pg, next)) next = NULL;
@@ -150,6 +174,7 @@ static free_block *arena_page_pop(page *pg) {
  * the side array in the private part, threads the first blocks. */
 static bool arena_page_start(segment *s, uint32_t index, size_t bin, size_t request) {
   page *pg = &s->pages[index];
+  ARENA_CHECK_HELD(pg);
   if (!pg->committed) {
     if (!_brt_mem_charge(((size_t)1 << SMALL_PAGE_SHIFT) + SHARED_META_BYTES, request)) return false;
     pg->committed = 1;
@@ -173,6 +198,7 @@ static bool arena_page_start(segment *s, uint32_t index, size_t bin, size_t requ
   _brt_mem_page_apply_flags(pg);
   s->used_pages++;
   bin_push_front(pg);
+  MEM_CHECK1_PAGE_LAYOUT(pg);
   return true;
 }
 
@@ -221,7 +247,7 @@ static void arena_apply_config(void) {
  * recorded when the limit or the OS refuses. */
 void *_brt_mem_shared_arena_alloc(heap *h, size_t bin, size_t request) {
   if (bin < size_to_bin(SHARED_MIN_BLOCK)) bin = size_to_bin(SHARED_MIN_BLOCK);
-  pthread_mutex_lock(&arena.lock);
+  ARENA_LOCK();
   arena_apply_config();
   for (;;) {
     page *pg = arena_page_with_room(bin);
@@ -229,19 +255,19 @@ void *_brt_mem_shared_arena_alloc(heap *h, size_t bin, size_t request) {
       free_block *block = arena_page_pop(pg);
       _brt_mem_block_start(h, pg, block, request, BRT_MEM_SHARED);
       size_t size = pg->block_size;
-      pthread_mutex_unlock(&arena.lock);
+      ARENA_UNLOCK();
       block_zero(block, request, size); /* all of it; under ASan the tail stays poisoned */
       _brt_mem_sync_live_bytes(h);
       return block;
     }
     bool refused = false;
     if (arena_start_free_page(bin, request, &refused)) continue;
-    pthread_mutex_unlock(&arena.lock);
+    ARENA_UNLOCK();
     if (refused) return NULL;
     /* Outside the mutex: creating a segment takes segments_lock. */
     segment *s = _brt_mem_shared_segment_new(request);
     if (!s) return NULL;
-    pthread_mutex_lock(&arena.lock);
+    ARENA_LOCK();
     s->prev = NULL;
     s->next = arena.segments;
     if (arena.segments) arena.segments->prev = s;
@@ -255,7 +281,7 @@ void *_brt_mem_shared_arena_alloc(heap *h, size_t bin, size_t request) {
  * frees segments left without pages, closing their fds. */
 void _brt_mem_shared_collect(void) {
   segment *retired = NULL;
-  pthread_mutex_lock(&arena.lock);
+  ARENA_LOCK();
   for (segment *s = arena.segments, *next; s; s = next) {
     next = s->next;
     for (uint32_t i = SHARED_FIRST_PAGE; i < s->page_count; i++) {
@@ -285,7 +311,7 @@ void _brt_mem_shared_collect(void) {
     s->next = retired;
     retired = s;
   }
-  pthread_mutex_unlock(&arena.lock);
+  ARENA_UNLOCK();
   while (retired) {
     segment *s = retired;
     retired = s->next;

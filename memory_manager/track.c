@@ -52,8 +52,7 @@ void _brt_mem_track_page_end(page *pg) {
 /* Level backtrace, one allocation in BACKTRACE_SAMPLE: the caller's stack
  * into the shared table (its first frame is this function). Out of line,
  * so that every tracked allocation does not pay for the frames array and
- * the registers these calls need (53 -> 50 instructions per tracked
- * allocation in alloc-instructions churn). */
+ * the registers these calls need. */
 static BRT_NOINLINE void track_backtrace(track_entry *entry) {
   void *frames[BACKTRACE_DEPTH];
   int depth = backtrace(frames, BACKTRACE_DEPTH);
@@ -64,6 +63,27 @@ static BRT_NOINLINE void track_backtrace(track_entry *entry) {
   memcpy(backtraces[slot].frames, frames, sizeof(void *) * (size_t)depth);
   pthread_mutex_unlock(&backtrace_lock);
   entry->backtrace_slot = (uint16_t)(slot + 1);
+}
+
+/* The clock of block ages: milliseconds of the coarse monotonic clock
+ * since the allocator started, or of a test's clock (brt_mem_set_clock).
+ * The function is published after its context, so a reader that sees it
+ * sees the context it was set with. */
+static _Atomic(uint64_t (*)(void *)) age_clock;
+static void *_Atomic age_clock_ctx;
+
+BRT_INLINE uint32_t track_now_ms(void) {
+  uint64_t (*clock)(void *) = atomic_load_explicit(&age_clock, memory_order_acquire);
+  if (BRT_LIKELY(clock == NULL))
+    return (uint32_t)((_brt_coarse_now_ns() - _brt_mem.epoch_ns) / 1000000u);
+  return (uint32_t)(clock(atomic_load_explicit(&age_clock_ctx, memory_order_relaxed)) / 1000000u);
+}
+
+brt_status brt_mem_set_clock(uint64_t (*now_ns)(void *ctx), void *ctx) {
+  _brt_mem_init();
+  atomic_store_explicit(&age_clock_ctx, now_ns ? ctx : NULL, memory_order_relaxed);
+  atomic_store_explicit(&age_clock, now_ns, memory_order_release);
+  return BRT_OK;
 }
 
 /* The tracking record of a new block (inline in both entry points). */
@@ -78,7 +98,7 @@ BRT_INLINE void track_record(heap *h, page *pg, uint32_t index, size_t request) 
   entry->backtrace_slot = 0;
   /* The clock last: only the entry has to live across its call, so the
    * caller saves fewer registers. */
-  entry->alloc_ms = (uint32_t)((_brt_coarse_now_ns() - _brt_mem.epoch_ns) / 1000000u);
+  entry->alloc_ms = track_now_ms();
   if (BRT_UNLIKELY(atomic_load_explicit(&_brt_mem.tracking, memory_order_relaxed) >=
                        BRT_TRACKING_BACKTRACE &&
                    entry->id % BACKTRACE_SAMPLE == 0))
@@ -125,7 +145,7 @@ void _brt_mem_track_fill_info(const block_ref *ref, brt_block_info *info) {
   if (!entry->id) return;
   info->id = entry->id;
   info->size = pg->block_size - entry->slack;
-  uint32_t now_ms = (uint32_t)((_brt_coarse_now_ns() - _brt_mem.epoch_ns) / 1000000u);
+  uint32_t now_ms = track_now_ms();
   info->age_ns = (uint64_t)(uint32_t)(now_ms - entry->alloc_ms) * 1000000u;
 }
 

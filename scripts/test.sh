@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's second command: every test, three ways.
 #   1. build/       normal build,            meson test (all suites)
-#   2. build-asan/  ASan + UBSan,            meson test (all suites)
+#   2. build-asan/  ASan + UBSan, allocator invariant checks at debug_level 2,
+#                                            meson test (all suites)
 #   3. build-tsan/  ThreadSanitizer,         meson test --suite concurrency
 #   4. build-fuzz/  clang + libFuzzer,       each fuzz target for FUZZ_SECONDS (default 15)
 # Ends with one line "tests: N passed, N failed, N skipped".
@@ -46,7 +47,7 @@ export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 
 run_step "normal build" setup build
 run_step "normal tests" meson test -C build --print-errorlogs --num-processes "$jobs"
-run_step "asan+ubsan build" setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
+run_step "asan+ubsan build" setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Ddebug_level=2
 run_step "asan+ubsan tests" meson test -C build-asan --print-errorlogs --num-processes "$jobs" --timeout-multiplier 3
 run_step "tsan build" setup build-tsan -Db_sanitize=thread -Db_lundef=false
 run_step "tsan tests" meson test -C build-tsan --suite concurrency --print-errorlogs --num-processes "$jobs" --timeout-multiplier 4

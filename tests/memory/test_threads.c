@@ -302,7 +302,9 @@ static void test_fork_child_reuses_other_threads_space(void **state) {
  * thread pointer (glibc reuses the stacks of the threads that did not
  * survive the fork), so that vanished thread's segments must not look like
  * the new thread's own: its blocks are released, retained and reused
- * correctly, whatever thread pointer the new thread gets. */
+ * correctly. The test asserts its precondition too: the child's thread
+ * does get the vanished thread's pointer (a child reporting otherwise
+ * fails the test rather than pass without testing the case). */
 enum { TOKEN_BLOCKS = 3000 };
 typedef struct token_holder {
   gate g;
@@ -368,15 +370,20 @@ static void test_fork_child_thread_gets_vanished_thread_pointer(void **state) {
     void *bad = (void *)1;
     int ok = pthread_create(&c, NULL, child_thread_uses_blocks, h) == 0 &&
              pthread_join(c, &bad) == 0 && bad == NULL;
-    if (getenv("BRT_TEST_VERBOSE"))
-      fprintf(stderr, "child thread %s the vanished thread's pointer\n",
-              pthread_equal(c, h->self) ? "got" : "did not get");
+    /* pthread_t is the thread pointer in glibc: the allocator's token. */
+    int same = pthread_equal(c, h->self);
     brt_mem_stats st = {.struct_size = sizeof st};
     ok = ok && brt_mem_stats_get(&st) == BRT_OK &&
          st.live_blocks + TOKEN_BLOCKS == before.live_blocks;
-    _exit(ok ? 0 : 1);
+    _exit(!ok ? 1 : !same ? 3 : 0);
   }
-  expect_child_exit_ok(pid);
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 3)
+    fail_msg("precondition: the child's thread did not get the vanished thread's thread "
+             "pointer, so the case this test is for did not happen");
+  assert_int_equal(WEXITSTATUS(status), 0);
   gate_set(&h->g, 2);
   pthread_join(t, NULL);
   for (int i = 0; i < TOKEN_BLOCKS; i++) {

@@ -1,16 +1,29 @@
 /* Tracking levels (run with BRT_TRACKING=blocks in the environment, which
  * the allocator reads once at first use): ids, ages, requested sizes,
  * exact layout checks, brt_mem_visit_live, and the BRT_LEAK_REPORT=1 report
- * (with sampled backtraces) printed by a child process at exit. */
+ * (with sampled backtraces) printed by a child process at exit. Ages are
+ * measured on a clock the test moves (brt_mem_set_clock), so they are
+ * exact whatever the machine's load. */
 #include "brt_test.h"
 
+#include <stdatomic.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
+static _Atomic uint64_t fake_now_ns = 5000000000u;
+
+static uint64_t fake_clock(void *ctx) { return atomic_load((_Atomic uint64_t *)ctx); }
+
+static void advance_ms(uint64_t ms) { atomic_fetch_add(&fake_now_ns, ms * 1000000u); }
+
+static int use_fake_clock(void **state) {
+  (void)state;
+  return brt_mem_set_clock(fake_clock, &fake_now_ns) == BRT_OK ? 0 : -1;
+}
+
+static int use_real_clock(void **state) {
+  (void)state;
+  return brt_mem_set_clock(NULL, NULL) == BRT_OK ? 0 : -1;
 }
 
 static void test_ids_ages_sizes(void **state) {
@@ -29,9 +42,12 @@ static void test_ids_ages_sizes(void **state) {
   assert_int_equal(ia.size, 100);
   assert_int_equal(ia.usable, 112);
   assert_int_equal(ibig.size, 100000);
-  sleep_ms(30);
+  assert_int_equal(ia.age_ns, 0);
+  advance_ms(30);
   assert_ok(brt_block_info_get(a, &ia));
-  assert_true(ia.age_ns >= 20u * 1000000u);
+  assert_int_equal(ia.age_ns, 30u * 1000000u);
+  assert_ok(brt_block_info_get(big, &ibig));
+  assert_int_equal(ibig.age_ns, 30u * 1000000u);
   /* The exact requested size is now checked. */
   assert_status(brt_release_sized(a, 101, 16), BRT_E_LAYOUT_MISMATCH);
   assert_last_error(BRT_E_LAYOUT_MISMATCH, "requested 100");
@@ -66,9 +82,10 @@ static void test_visit_live(void **state) {
   (void)state;
   void *old1 = brt_alloc(64, 16, BRT_MEM_RUST_HEAP, 0);
   void *old2 = brt_alloc(300000, 16, BRT_MEM_RUST_HEAP, 0);
-  sleep_ms(60);
+  advance_ms(60);
   void *young = brt_alloc(64, 16, BRT_MEM_RUST_HEAP, 0);
   assert_ok(brt_retain(young));
+  advance_ms(39); /* young is 39 ms old, the others 99 ms: a 40 ms bound parts them */
   visit_log log = {{old1, old2, young}, {0, 0, 0}, 0, 0};
   assert_ok(brt_mem_visit_live(40u * 1000000u, record_visit, &log));
   assert_int_equal(log.seen[0], 1);
@@ -104,6 +121,18 @@ static void test_visit_live(void **state) {
   brt_config_dispose(&cfg);
 }
 
+/* Without the test's clock, ages come from the coarse monotonic clock
+ * again: a block just allocated is young (no sleep needed to tell). */
+static void test_real_clock_restored(void **state) {
+  (void)state;
+  void *p = brt_alloc(64, 16, BRT_MEM_C_HEAP, 0);
+  assert_non_null(p);
+  brt_block_info info = {.struct_size = sizeof info};
+  assert_ok(brt_block_info_get(p, &info));
+  assert_true(info.age_ns < 10u * 1000000000u);
+  assert_ok(brt_release(p));
+}
+
 /* The child leaks 64 blocks and exits; BRT_LEAK_REPORT=1 makes the
  * allocator list them on stderr, with sampled backtraces. */
 static void test_leak_report(void **state) {
@@ -127,8 +156,9 @@ static int leak_and_exit(void) {
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--leak") == 0) return leak_and_exit();
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_ids_ages_sizes), cmocka_unit_test(test_visit_live),
-      cmocka_unit_test(test_leak_report),
+      cmocka_unit_test_setup_teardown(test_ids_ages_sizes, use_fake_clock, use_real_clock),
+      cmocka_unit_test_setup_teardown(test_visit_live, use_fake_clock, use_real_clock),
+      cmocka_unit_test(test_leak_report), cmocka_unit_test(test_real_clock_restored),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -68,10 +68,10 @@
                         brt_status_name(code));                                               \
   } while (0)
 
-/* Runs this test program again as `self --leak` with BRT_LEAK_REPORT=1 and
- * BRT_TRACKING=backtrace, and returns what it wrote on stderr in out (NUL
- * terminated). Asserts that it exited with status 0. */
-static inline void brt_test_leak_report_of_self(char *out, size_t size) {
+/* Runs body() in a forked child (which then exits with 0) and returns the
+ * child's wait status; what the child wrote on stderr is in out (NUL
+ * terminated, at most size - 1 bytes). For tests of what stops a process. */
+static inline int brt_test_stderr_of_child(void (*body)(void), char *out, size_t size) {
   int pipe_fds[2];
   assert_int_equal(pipe(pipe_fds), 0);
   pid_t pid = fork();
@@ -79,14 +79,8 @@ static inline void brt_test_leak_report_of_self(char *out, size_t size) {
   if (pid == 0) {
     dup2(pipe_fds[1], 2);
     close(pipe_fds[0]);
-    setenv("BRT_LEAK_REPORT", "1", 1);
-    setenv("BRT_TRACKING", "backtrace", 1);
-    char self[4096];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) _exit(2);
-    self[n] = 0;
-    execl(self, self, "--leak", (char *)NULL);
-    _exit(3);
+    body();
+    _exit(0);
   }
   close(pipe_fds[1]);
   size_t used = 0;
@@ -97,6 +91,25 @@ static inline void brt_test_leak_report_of_self(char *out, size_t size) {
   close(pipe_fds[0]);
   int status = 0;
   assert_int_equal(waitpid(pid, &status, 0), pid);
+  return status;
+}
+
+/* The child of brt_test_leak_report_of_self. */
+static inline void brt_test_exec_self_leak(void) {
+  setenv("BRT_LEAK_REPORT", "1", 1);
+  setenv("BRT_TRACKING", "backtrace", 1);
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) _exit(2);
+  self[n] = 0;
+  execl(self, self, "--leak", (char *)NULL);
+  _exit(3);
+}
+/* Runs this test program again as `self --leak` with BRT_LEAK_REPORT=1 and
+ * BRT_TRACKING=backtrace, and returns what it wrote on stderr in out (NUL
+ * terminated). Asserts that it exited with status 0. */
+static inline void brt_test_leak_report_of_self(char *out, size_t size) {
+  int status = brt_test_stderr_of_child(brt_test_exec_self_leak, out, size);
   assert_true(WIFEXITED(status));
   assert_int_equal(WEXITSTATUS(status), 0);
 }

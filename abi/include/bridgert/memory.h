@@ -72,8 +72,9 @@ typedef struct brt_block_info {
   uint32_t refcount;
   uint64_t id;     /* allocation id when tracking >= blocks, else 0 */
   uint64_t age_ns; /* time since allocation when tracking >= blocks, else 0 */
-  /* Fields after this line were added in 0.1.0 too; a caller whose
-   * struct_size ends at age_ns does not receive them. */
+  /* Extension fields: written only when struct_size covers them (the
+   * contract ends at age_ns; a caller whose struct_size ends there does
+   * not receive them). */
   uint32_t flags; /* BRT_BLOCK_* bits */
 } brt_block_info;
 
@@ -87,8 +88,8 @@ typedef struct brt_mem_stats {
   uint64_t total_allocs, total_frees;
   uint64_t live_bytes_by_type[BRT_MEM_TYPE_COUNT]; /* indexed by brt_mem_type */
   uint64_t errors_invalid_pointer, errors_double_free, errors_layout_mismatch;
-  /* Fields after this line were added in 0.1.0 too; older callers with a
-   * smaller struct_size do not receive them. */
+  /* Extension fields: written only when struct_size covers them (the
+   * contract ends at errors_layout_mismatch). */
   uint64_t limit_bytes;       /* current limit, 0 = unlimited */
   uint64_t active_shares;     /* live blocks that were shared with brt_map_share */
   uint64_t total_shares;      /* brt_map_share calls that succeeded */
@@ -153,7 +154,7 @@ BRT_API int brt_owns(const void *p);
  * brt_retain; out NULL or too small: BRT_E_INVALID_ARGUMENT. Since 0.1.0. */
 BRT_API brt_status brt_block_info_get(const void *p, brt_block_info *out);
 
-/* CppAllocator entry points (operator new / std::allocator): CPP_HEAP
+/* The C++ heap (operator new, std::allocator in cpp_shim/): CPP_HEAP
  * blocks. size 0 gives a unique minimal block, as operator new(0) must.
  * brt_cpp_deallocate releases like brt_release but also checks the tag is
  * BRT_MEM_CPP_HEAP (else BRT_E_TYPE_MISMATCH, nothing changes).
@@ -161,7 +162,7 @@ BRT_API brt_status brt_block_info_get(const void *p, brt_block_info *out);
 BRT_API void *brt_cpp_allocate(size_t size, size_t align);
 BRT_API brt_status brt_cpp_deallocate(void *p);
 
-/* MemoryMapper. brt_map_share: zero-copy sharing of a live block: retains
+/* Sharing and mapping. brt_map_share: zero-copy sharing of a live block: retains
  * it, marks it as shared (counted in active_shares until the block is
  * freed) and returns p. Shared blocks cannot be reallocated. Since 0.1.0. */
 BRT_API void *brt_map_share(const void *p);
@@ -237,6 +238,15 @@ BRT_API brt_status brt_mem_set_limit(size_t bytes);
  * segments, asks other threads to flush at their next slow path, and
  * returns every empty page to the OS. Since 0.1.0. */
 BRT_API brt_status brt_mem_collect(void);
+/* Replaces the clock that block ages are measured on (tracking >= blocks:
+ * brt_block_info.age_ns, brt_mem_visit_live's min_age_ns, the leak report)
+ * with now_ns(ctx), nanoseconds of a monotonic clock of the caller's; NULL
+ * restores the allocator's own (the coarse monotonic clock since it
+ * started). For tests that check ages without sleeping. Process-wide, like
+ * the allocator; ages are kept in milliseconds. Set it before allocating
+ * the blocks it is to measure: the age of a block allocated under another
+ * clock means nothing. Always BRT_OK. Since 0.1.0. */
+BRT_API brt_status brt_mem_set_clock(uint64_t (*now_ns)(void *ctx), void *ctx);
 /* Allocation budgets: a cap on what one thread allocates inside a scope,
  * such as one call of an algorithm (brt_algorithm.memory_limit; the bridge
  * opens a budget around the call). A budget counts the net heap bytes of
@@ -261,9 +271,12 @@ typedef struct brt_mem_budget {
   int64_t used;      /* net bytes when the budget ended (negative: freed more) */
   uint64_t peak;     /* the highest net bytes after any allocation in the scope */
   uint64_t refused;  /* allocations refused by this budget */
-  /* Private to the allocator. */
-  int64_t internal_baseline;
-  struct brt_mem_budget *internal_outer;
+  /* Reserved: the allocator's state while the budget is active (the
+   * thread's heap bytes when it began; the next outer active budget).
+   * Callers neither read nor write them; only their size and offsets are
+   * part of the ABI, their meaning is not (docs/abi.md, "Conventions"). */
+  int64_t internal_baseline;             /* reserved */
+  struct brt_mem_budget *internal_outer; /* reserved */
 } brt_mem_budget;
 
 /* Starts `budget` on the calling thread (innermost of any active ones).

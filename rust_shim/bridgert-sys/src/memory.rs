@@ -130,6 +130,10 @@ extern "C" {
     pub fn brt_mem_stats_get(out: *mut brt_mem_stats) -> brt_status;
     pub fn brt_mem_set_limit(bytes: usize) -> brt_status;
     pub fn brt_mem_collect() -> brt_status;
+    pub fn brt_mem_set_clock(
+        now_ns: Option<unsafe extern "C" fn(ctx: *mut c_void) -> u64>,
+        ctx: *mut c_void,
+    ) -> brt_status;
     pub fn brt_mem_budget_begin(budget: *mut brt_mem_budget) -> brt_status;
     pub fn brt_mem_budget_end(budget: *mut brt_mem_budget) -> brt_status;
     pub fn brt_mem_visit_classes(visitor: brt_mem_class_visitor, ctx: *mut c_void) -> brt_status;
