@@ -7,6 +7,16 @@
 #include <string>
 
 namespace brt {
+
+// The classifier reads the record of a brt::error or brt::bad_alloc thrown
+// through the core's boundary by their layout (exception/cpp_classify.hpp).
+static_assert(sizeof(error) == sizeof(classify::brt_error_layout) &&
+                  alignof(error) == alignof(classify::brt_error_layout),
+              "exception/cpp_classify.hpp must mirror brt::error");
+static_assert(sizeof(bad_alloc) == sizeof(classify::brt_bad_alloc_layout) &&
+                  alignof(bad_alloc) == alignof(classify::brt_bad_alloc_layout),
+              "exception/cpp_classify.hpp must mirror brt::bad_alloc");
+
 namespace {
 
 std::shared_ptr<const brt_error> adopt(brt_error *owned) {
