@@ -73,18 +73,28 @@ struct facts {
 
 // brt::error and brt::bad_alloc as the classifier sees them. The core cannot
 // name those classes (brt::error's type_info lives in libbridgert_cpp, a
-// floor above it), so it finds them by mangled name and reads the record
-// through these mirrors of their layout; cpp_shim/src/error.cpp checks at
-// compile time that each mirror has its class's size and alignment, and the
-// classifier test restores both through the core's boundary.
+// floor above it), so it finds them by mangled name (public_base) and reads
+// the record each one owns at its place in the layout: the one member,
+// right after the standard base (a std::shared_ptr<const brt_error> in
+// brt::error, a brt_error * in brt::bad_alloc). cpp_shim/src/error.cpp
+// asserts the sizes that guarantee those places, and the classifier test
+// restores both through the core's boundary.
 constexpr const char brt_error_mangled[] = "N3brt5errorE";
 constexpr const char brt_bad_alloc_mangled[] = "N3brt9bad_allocE";
-struct brt_error_layout : std::runtime_error {
-  std::shared_ptr<const brt_error> record;
-};
-struct brt_bad_alloc_layout : std::bad_alloc {
-  brt_error *record;
-};
+constexpr std::size_t brt_error_record_offset = sizeof(std::runtime_error);
+constexpr std::size_t brt_bad_alloc_record_offset = sizeof(std::bad_alloc);
+
+// `base`: a brt::error (sub)object, as public_base found it.
+inline const brt_error *brt_error_record(const void *base) noexcept {
+  const void *member = static_cast<const char *>(base) + brt_error_record_offset;
+  return static_cast<const std::shared_ptr<const brt_error> *>(member)->get();
+}
+
+// `base`: a brt::bad_alloc (sub)object; nullptr when it carries no error.
+inline const brt_error *brt_bad_alloc_record(const void *base) noexcept {
+  const void *member = static_cast<const char *>(base) + brt_bad_alloc_record_offset;
+  return *static_cast<brt_error *const *>(member);
+}
 
 // Copies `text` into `dst` (capacity `cap` >= 1), cutting at a UTF-8
 // character boundary when it does not fit.
@@ -316,9 +326,7 @@ inline brt_error *describe_exception_ptr(const std::exception_ptr &ptr, translat
 inline brt_status restore_brt_error(const std::type_info &type, const std::exception &e,
                                     unsigned kinds, translate_fn translate, int depth) noexcept {
   const void *base = public_base(type, dynamic_cast<const void *>(&e), brt_error_mangled);
-  const brt_error *carried =
-      static_cast<const brt_error_layout *>(static_cast<const std::runtime_error *>(base))
-          ->record.get();
+  const brt_error *carried = brt_error_record(base);
   std::exception_ptr nested;
   if ((kinds & kind_nested) && !brt_error_cause(carried) && depth + 1 < BRT_ERROR_CAUSE_DEPTH_MAX)
     nested = dynamic_cast<const std::nested_exception &>(e).nested_ptr();
@@ -393,8 +401,7 @@ inline brt_status record_handled(const std::exception *as_std, translate_fn tran
     info.cause = describe_exception_ptr(nested, translate, depth + 1);
   } else if (as_std && type && (known.kinds & kind_brt_bad_alloc)) {
     const void *base = public_base(*type, dynamic_cast<const void *>(as_std), brt_bad_alloc_mangled);
-    const brt_error *why =
-        static_cast<const brt_bad_alloc_layout *>(static_cast<const std::bad_alloc *>(base))->record;
+    const brt_error *why = brt_bad_alloc_record(base);
     if (why) info.cause = brt_error_clone(why);
   }
   return brt_error_record(&info);

@@ -8,14 +8,15 @@
 
 namespace brt {
 
-// The classifier reads the record of a brt::error or brt::bad_alloc thrown
-// through the core's boundary by their layout (exception/cpp_classify.hpp).
-static_assert(sizeof(error) == sizeof(classify::brt_error_layout) &&
-                  alignof(error) == alignof(classify::brt_error_layout),
-              "exception/cpp_classify.hpp must mirror brt::error");
-static_assert(sizeof(bad_alloc) == sizeof(classify::brt_bad_alloc_layout) &&
-                  alignof(bad_alloc) == alignof(classify::brt_bad_alloc_layout),
-              "exception/cpp_classify.hpp must mirror brt::bad_alloc");
+// The classifier reads the record of a brt::error or brt::bad_alloc that
+// crosses the core's boundary at its place in the layout
+// (exception/cpp_classify.hpp): the one member, right after the base. These
+// sizes leave it no other place.
+static_assert(sizeof(error) == classify::brt_error_record_offset +
+                                   sizeof(std::shared_ptr<const brt_error>),
+              "brt::error: exception/cpp_classify.hpp reads its record after the base");
+static_assert(sizeof(bad_alloc) == classify::brt_bad_alloc_record_offset + sizeof(brt_error *),
+              "brt::bad_alloc: exception/cpp_classify.hpp reads its record after the base");
 
 namespace {
 

@@ -158,7 +158,8 @@ const std::vector<throw_case> &cases() {
        }},
       {"future_error", BRT_E_CPP_EXCEPTION, "std::future_error",
        [] { throw std::future_error(std::future_errc::no_state); }},
-      {"regex_error", BRT_E_CPP_EXCEPTION, "std::regex_error", [] { std::regex bad("(unclosed"); }},
+      {"regex_error", BRT_E_CPP_EXCEPTION, "std::regex_error",
+       [] { throw std::regex_error(std::regex_constants::error_paren); }},
       // Nested exceptions
       {"nested_std", BRT_E_CPP_EXCEPTION, "std::runtime_error", raise_nested_std},
       {"nested_brt_error", BRT_E_NOT_FOUND, "brt::error", raise_nested_brt},
