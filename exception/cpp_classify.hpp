@@ -34,7 +34,6 @@
 #include <cxxabi.h>
 #include <pthread.h>
 
-#include <any>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -85,13 +84,13 @@ constexpr std::size_t brt_error_record_offset = sizeof(std::runtime_error);
 constexpr std::size_t brt_bad_alloc_record_offset = sizeof(std::bad_alloc);
 
 // `base`: a brt::error (sub)object, as public_base found it.
-inline const brt_error *brt_error_record(const void *base) noexcept {
+inline const brt_error *carried_by_brt_error(const void *base) noexcept {
   const void *member = static_cast<const char *>(base) + brt_error_record_offset;
   return static_cast<const std::shared_ptr<const brt_error> *>(member)->get();
 }
 
 // `base`: a brt::bad_alloc (sub)object; nullptr when it carries no error.
-inline const brt_error *brt_bad_alloc_record(const void *base) noexcept {
+inline const brt_error *carried_by_brt_bad_alloc(const void *base) noexcept {
   const void *member = static_cast<const char *>(base) + brt_bad_alloc_record_offset;
   return *static_cast<brt_error *const *>(member);
 }
@@ -326,7 +325,7 @@ inline brt_error *describe_exception_ptr(const std::exception_ptr &ptr, translat
 inline brt_status restore_brt_error(const std::type_info &type, const std::exception &e,
                                     unsigned kinds, translate_fn translate, int depth) noexcept {
   const void *base = public_base(type, dynamic_cast<const void *>(&e), brt_error_mangled);
-  const brt_error *carried = brt_error_record(base);
+  const brt_error *carried = carried_by_brt_error(base);
   std::exception_ptr nested;
   if ((kinds & kind_nested) && !brt_error_cause(carried) && depth + 1 < BRT_ERROR_CAUSE_DEPTH_MAX)
     nested = dynamic_cast<const std::nested_exception &>(e).nested_ptr();
@@ -401,7 +400,7 @@ inline brt_status record_handled(const std::exception *as_std, translate_fn tran
     info.cause = describe_exception_ptr(nested, translate, depth + 1);
   } else if (as_std && type && (known.kinds & kind_brt_bad_alloc)) {
     const void *base = public_base(*type, dynamic_cast<const void *>(as_std), brt_bad_alloc_mangled);
-    const brt_error *why = brt_bad_alloc_record(base);
+    const brt_error *why = carried_by_brt_bad_alloc(base);
     if (why) info.cause = brt_error_clone(why);
   }
   return brt_error_record(&info);
