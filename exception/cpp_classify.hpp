@@ -387,8 +387,7 @@ inline brt_status record_handled(const std::exception *as_std, translate_fn tran
 
   // User translators first (most recent registration first); the table is
   // the fallback.
-  brt_translation translation{};
-  translation.struct_size = sizeof translation;
+  brt_translation translation;  // brt_error_translate fills it (no zeroing of the message buffer)
   std::exception_ptr current = std::current_exception();
   void *object = as_std && type ? const_cast<void *>(dynamic_cast<const void *>(as_std)) : nullptr;
   if (current && translate(&current, type, object, &translation) == BRT_OK) {
