@@ -128,7 +128,7 @@ const std::vector<throw_case> &cases() {
        }},
       {"bad_typeid", BRT_E_CPP_EXCEPTION, "std::bad_typeid",
        [] {
-         app::polymorphic *volatile none = nullptr;
+         app::polymorphic *none = nullptr;
          (void)typeid(*none);
        }},
       {"bad_any_cast", BRT_E_TYPE_MISMATCH, "std::bad_any_cast",
