@@ -1,9 +1,9 @@
 /* The C++ exception boundary of bridge/ (boundary.cpp), usable from C and
  * C++ (no C11 atomics here, unlike internal.h). Each function runs foreign
  * code inside try/catch: an escaping exception becomes a recorded error
- * (the status a registered translator gives, else the standard mapping of
- * DESIGN §3, else CPP_EXCEPTION) instead of unwinding into C. Thread
- * cancellation (abi::__forced_unwind) is rethrown. */
+ * (the status a registered translator gives, else the table of
+ * exception/cpp_classify.hpp that brt::guard uses too) instead of unwinding
+ * into C. Thread cancellation (abi::__forced_unwind) is rethrown. */
 #ifndef BRT_BRIDGE_GUARD_H
 #define BRT_BRIDGE_GUARD_H
 

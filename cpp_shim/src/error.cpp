@@ -7,6 +7,17 @@
 #include <string>
 
 namespace brt {
+
+// The classifier reads the record of a brt::error or brt::bad_alloc that
+// crosses the core's boundary at its place in the layout
+// (exception/cpp_classify.hpp): the one member, right after the base. These
+// sizes leave it no other place.
+static_assert(sizeof(error) == classify::brt_error_record_offset +
+                                   sizeof(std::shared_ptr<const brt_error>),
+              "brt::error: exception/cpp_classify.hpp reads its record after the base");
+static_assert(sizeof(bad_alloc) == classify::brt_bad_alloc_record_offset + sizeof(brt_error *),
+              "brt::bad_alloc: exception/cpp_classify.hpp reads its record after the base");
+
 namespace {
 
 std::shared_ptr<const brt_error> adopt(brt_error *owned) {

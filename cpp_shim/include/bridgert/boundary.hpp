@@ -62,10 +62,12 @@ using guard_result_t = std::invoke_result_t<F>;
 // The forced unwinding of pthread_cancel and pthread_exit
 // (abi::__forced_unwind) is such an exception, and so is another language's
 // unwinding: the boundary cannot describe them, and swallowing them would
-// abort the process. (A catch clause for abi::__forced_unwind itself would
-// bind a reference to an object that does not exist.)
+// abort the process. std::current_exception() is empty exactly for them;
+// the current exception's type is no test, because for a foreign exception
+// the C++ runtime reads it from memory that is not a C++ exception header.
+// (The core's boundary makes the same test: exception/cpp_classify.hpp.)
 inline void rethrow_if_foreign() {
-  if (!abi::__cxa_current_exception_type()) throw;
+  if (!std::current_exception()) throw;
 }
 
 }  // namespace detail
