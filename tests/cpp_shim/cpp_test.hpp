@@ -17,7 +17,21 @@ extern "C" {
 #include "brt_test.h"
 
 #include <cstring>
+#include <exception>
 #include <string>
+
+// Exceptions whose what() is null or empty: the boundaries must still record
+// a readable message. In namespace app, as the tests' own exception types.
+namespace app {
+class null_what : public std::exception {
+ public:
+  const char *what() const noexcept override { return nullptr; }
+};
+class empty_what : public std::exception {
+ public:
+  const char *what() const noexcept override { return ""; }
+};
+}  // namespace app
 
 // Asserts that `a` contains `needle`.
 #define assert_contains(haystack, needle)                                                     \

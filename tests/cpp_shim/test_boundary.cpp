@@ -30,14 +30,6 @@ struct base_shape {
 };
 struct circle : base_shape {};
 struct square : base_shape {};
-class null_what : public std::exception {
- public:
-  const char *what() const noexcept override { return nullptr; }
-};
-class empty_what : public std::exception {
- public:
-  const char *what() const noexcept override { return ""; }
-};
 class index_error : public std::out_of_range {
  public:
   using std::out_of_range::out_of_range;

@@ -42,14 +42,6 @@ class index_error : public std::out_of_range {
 struct token {
   int id;
 };
-class null_what : public std::exception {
- public:
-  const char *what() const noexcept override { return nullptr; }
-};
-class empty_what : public std::exception {
- public:
-  const char *what() const noexcept override { return ""; }
-};
 struct polymorphic {
   virtual ~polymorphic() = default;
 };
