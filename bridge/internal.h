@@ -160,7 +160,7 @@ bool _brt_bridge_runtime_check(const brt_runtime *rt, const char *function);
 void _brt_bridge_fork_track(brt_core *core);
 void _brt_bridge_fork_forget(brt_core *core);
 
-/* --- calls.c -------------------------------------------------------------- */
+/* --- call_value.c --------------------------------------------------------- */
 
 /* Compiles the input and output schemas (NULL: none) into the entry. */
 brt_status _brt_bridge_entry_attach_value(brt_entry *entry, const char *input_schema,
@@ -267,7 +267,7 @@ brt_status _brt_bridge_workers_health(brt_core *core, brt_health_level *level, c
 brt_status _brt_bridge_manifest_load(brt_runtime *rt, brt_core *core, const char *path,
                                      const brt_plugin_options *options);
 
-/* --- call.c ----------------------------------------------------------------- */
+/* --- invoke.c --------------------------------------------------------------- */
 
 /* The call running on this thread (innermost first), for brt_call_deadline
  * and brt_call_cancelled. Lives on the caller's stack. */

@@ -1,5 +1,5 @@
-/* The runtime's monitor: one per core, fed by every call (calls.c and
- * call.c go through brt_monitor_call_begin / _end), plus the registry's
+/* The runtime's monitor: one per core, fed by every call (call_value.c and
+ * invoke.c go through brt_monitor_call_begin / _end), plus the registry's
  * gauges. */
 #include "internal.h"
 

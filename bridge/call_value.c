@@ -4,9 +4,11 @@
  * Path of a call: lookup in the snapshot (no lock) and one reference on the
  * entry; the monitor's circuit check; schema validation; the function in
  * the exception boundary under a call frame with its deadline; the deadline
- * check; the monitor's record; the entry's reference dropped. This is the
- * one place where a future isolated (out-of-process) execution would
- * replace the in-process call. */
+ * check; the monitor's record; the entry's reference dropped. An isolated
+ * algorithm (a plugin loaded with BRT_ISOLATION_PROCESS or _SANDBOX, or an
+ * external program's manifest) is an ordinary entry whose value function is
+ * a proxy (isolation/proxy.c) that runs the call in a worker process, so the
+ * path is the same. */
 #include "internal.h"
 
 #include "bridgert/memory.h"

@@ -5,8 +5,13 @@
  * load of the entry's `removed` flag, the argument pointers, then the thunk
  * (a direct indirect call) or ffi_call through the boundary. No lock, no
  * atomic read-modify-write: the handle's reference keeps the entry and its
- * plugin's code alive. The call path is the single place where a future
- * out-of-process (isolated) execution would branch off. */
+ * plugin's code alive.
+ *
+ * Isolated algorithms take the same path: an algorithm of a plugin loaded
+ * with BRT_ISOLATION_PROCESS or _SANDBOX (or of an external program's
+ * manifest) is registered as an ordinary entry whose native thunk is a
+ * proxy (isolation/proxy.c) that sends the call to a worker process, so
+ * nothing here knows where the algorithm runs. */
 #include "internal.h"
 
 #include "bridgert/monitor.h"
