@@ -411,8 +411,9 @@ static brt_status load_path(brt_runtime *rt, brt_core *core, const char *path,
 
 brt_status brt_plugin_load_ex(brt_runtime *rt, const char *path,
                               const brt_plugin_options *options) {
-  brt_core *core = _brt_bridge_core_get(rt, "brt_plugin_load");
-  if (!core) return BRT_E_INVALID_ARGUMENT;
+  brt_core *core = NULL;
+  brt_status opened = _brt_bridge_core_get(rt, "brt_plugin_load", &core);
+  if (opened != BRT_OK) return opened;
   brt_status status;
   brt_plugin_options resolved_options;
   if (!path || !*path)
@@ -431,8 +432,9 @@ brt_status brt_plugin_load_ex(brt_runtime *rt, const char *path,
 }
 
 brt_status brt_plugin_load_at(brt_runtime *rt, int dir_fd, const char *file) {
-  brt_core *core = _brt_bridge_core_get(rt, "brt_plugin_load_at");
-  if (!core) return BRT_E_INVALID_ARGUMENT;
+  brt_core *core = NULL;
+  brt_status opened = _brt_bridge_core_get(rt, "brt_plugin_load_at", &core);
+  if (opened != BRT_OK) return opened;
   brt_status status = BRT_OK;
   struct stat st;
   int own = -1;
@@ -560,8 +562,9 @@ static brt_error *chain_failures(brt_error **failures, char **names, size_t coun
 }
 
 brt_status brt_plugin_load_dir(brt_runtime *rt, const char *dir) {
-  brt_core *core = _brt_bridge_core_get(rt, "brt_plugin_load_dir");
-  if (!core) return BRT_E_INVALID_ARGUMENT;
+  brt_core *core = NULL;
+  brt_status opened = _brt_bridge_core_get(rt, "brt_plugin_load_dir", &core);
+  if (opened != BRT_OK) return opened;
   char resolved[PATH_MAX];
   struct stat st;
   brt_status status = BRT_OK;
@@ -654,8 +657,9 @@ static brt_plugin **find_by_path(brt_core *core, const char *path) {
 }
 
 brt_status brt_plugin_unload(brt_runtime *rt, const char *path) {
-  brt_core *core = _brt_bridge_core_get(rt, "brt_plugin_unload");
-  if (!core) return BRT_E_INVALID_ARGUMENT;
+  brt_core *core = NULL;
+  brt_status opened = _brt_bridge_core_get(rt, "brt_plugin_unload", &core);
+  if (opened != BRT_OK) return opened;
   brt_status status = BRT_OK;
   if (!path || !*path)
     status = brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
