@@ -88,9 +88,11 @@ char *_brt_text_finish(text_buffer *buffer, const char *what) {
     text = brt_alloc(buffer->length + 1, 1, BRT_MEM_C_HEAP, 0);
     if (text)
       memcpy(text, buffer->data, buffer->length + 1);
-    else
-      brt_error_wrap(brt_error_code(brt_last_error()), BRT_ORIGIN_C, NULL,
-                     "%s: no managed block for the %zu-byte text", what, buffer->length + 1);
+    else /* brt_alloc records on every NULL: its code, with this as the context */
+      brt_error_wrap(brt_error_code(brt_last_error()) != BRT_OK ? brt_error_code(brt_last_error())
+                                                              : BRT_E_OUT_OF_MEMORY,
+                     BRT_ORIGIN_C, NULL, "%s: no managed block for the %zu-byte text", what,
+                     buffer->length + 1);
   } else {
     brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL, "%s: out of memory after %zu bytes",
                   what, buffer->length);
