@@ -188,7 +188,8 @@ typedef struct brt_plugin_options {
   brt_isolation isolation; /* NONE: in this process; PROCESS: in worker processes; SANDBOX:
                               PROCESS inside namespaces with seccomp */
   uint32_t workers;        /* worker processes for this plugin; 0 = 1 */
-  uint64_t memory_limit;   /* bytes per worker; 0 = none */
+  uint64_t memory_limit;   /* bytes per worker (RLIMIT_DATA); 0 = none. Needs PROCESS or
+                              SANDBOX: with NONE a non-zero value is INVALID_ARGUMENT */
   uint32_t timeout_ms;     /* hard deadline of each call: past it the worker is killed;
                               0 = the algorithm's timeout_ms, else the runtime default */
   uint32_t flags;          /* 0 in this version */
