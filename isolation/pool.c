@@ -208,13 +208,15 @@ static brt_status read_hello(brt_pool *pool, worker *w, uint64_t deadline_ns) {
   if (reply.kind == BRT_MSG_LOAD_FAILED) {
     brt_error *error = _brt_isolation_wire_error_get(&r);
     worker_reap(pool, w, WORKER_EXIT_GRACE_MS);
-    if (!error)
+    if (!error) {
       status = brt_error_wrap(BRT_E_PLUGIN, BRT_ORIGIN_PLUGIN, NULL,
                               "the worker of plugin \"%s\" failed to load it and sent a "
                               "malformed error: %s",
                               pool->path, brt_error_message(brt_last_error()));
-    else
-      status = brt_error_code(error), brt_error_restore(error); /* restore adopts `error` */
+    } else {
+      status = brt_error_code(error);
+      brt_error_restore(error); /* adopts `error` */
+    }
   } else if (reply.kind != BRT_MSG_HELLO) {
     worker_reap(pool, w, 0);
     status = brt_error_set(BRT_E_PLUGIN, BRT_ORIGIN_PLUGIN, NULL,
