@@ -274,8 +274,9 @@ BRT_API brt_status brt_call_json(brt_runtime *rt, const char *name, const char *
 
 /* Resolves a native algorithm once, for many brt_invoke calls. The handle
  * keeps the algorithm (and its plugin's code) alive until
- * brt_prepared_free. UNSUPPORTED when the algorithm has no native_fn.
- * Since 0.1.0. */
+ * brt_prepared_free. NULL on failure, always with the error recorded:
+ * NOT_FOUND or INVALID_ARGUMENT as brt_call's lookup, UNSUPPORTED when the
+ * algorithm has no native_fn, OUT_OF_MEMORY. Since 0.1.0. */
 BRT_API brt_prepared *brt_prepare(brt_runtime *rt, const char *name);
 /* Calls the prepared native function: args[i] points to the i-th argument
  * (of the signature's type; "str" is a const char *, "ptr" a void *, bool a
