@@ -50,26 +50,38 @@ uint64_t _brt_key_hash(const char *key, size_t len) {
 
 /* --- Shared insertion rules --------------------------------------------------- */
 
-/* Checks parent/child for an insertion; the caller then stores the child. */
-static brt_status insertion_allowed(brt_value *parent, brt_kind kind, const brt_value *child,
-                                    const char *function) {
-  brt_status status =
-      _brt_value_check(parent, function, kind == BRT_KIND_ARRAY ? "array" : "object");
-  if (status != BRT_OK) return status;
+/* Records why insertion_allowed turned an insertion down, checking in the
+ * order below; `child` is read only once the parent passed. */
+BRT_COLD static brt_status insertion_refused(const brt_value *parent, brt_kind kind,
+                                    const brt_value *child, const char *function) {
   if (parent->kind != kind) return _brt_type_mismatch(function, kind, parent);
   if (atomic_load_explicit(&parent->sealed, memory_order_relaxed))
     return brt_error_set(BRT_E_PERMISSION, BRT_ORIGIN_C, NULL,
                          "%s: the %s is sealed (it was placed inside another container) and read "
                          "only",
                          function, brt_kind_name(kind));
-  status = _brt_value_check(child, function, kind == BRT_KIND_ARRAY ? "item" : "value");
-  if (status != BRT_OK) return status;
   if (child == parent)
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                          "%s: a %s cannot contain itself", function, brt_kind_name(kind));
-  if (child->depth + 1u > BRT_VALUE_MAX_DEPTH)
-    return brt_error_set(BRT_E_LIMIT_EXCEEDED, BRT_ORIGIN_C, NULL,
-                         "%s: nesting would exceed %d levels", function, BRT_VALUE_MAX_DEPTH);
+  return brt_error_set(BRT_E_LIMIT_EXCEEDED, BRT_ORIGIN_C, NULL,
+                       "%s: nesting would exceed %d levels", function, BRT_VALUE_MAX_DEPTH);
+}
+
+/* Checks parent/child for an insertion; the caller then stores the child.
+ * Every push and set passes here: the tests are inline and the messages
+ * out of line (insertion_refused). */
+static inline brt_status insertion_allowed(brt_value *parent, brt_kind kind,
+                                           const brt_value *child, const char *function) {
+  brt_status status =
+      _brt_value_check(parent, function, kind == BRT_KIND_ARRAY ? "array" : "object");
+  if (BRT_UNLIKELY(status != BRT_OK)) return status;
+  if (BRT_UNLIKELY(parent->kind != kind ||
+                   atomic_load_explicit(&parent->sealed, memory_order_relaxed)))
+    return insertion_refused(parent, kind, child, function);
+  status = _brt_value_check(child, function, kind == BRT_KIND_ARRAY ? "item" : "value");
+  if (BRT_UNLIKELY(status != BRT_OK)) return status;
+  if (BRT_UNLIKELY(child == parent || child->depth + 1u > BRT_VALUE_MAX_DEPTH))
+    return insertion_refused(parent, kind, child, function);
   return BRT_OK;
 }
 

@@ -18,9 +18,12 @@ struct schema_node;
 #if defined(__GNUC__)
 #define BRT_LIKELY(x) __builtin_expect(!!(x), 1)
 #define BRT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* Slow paths: out of line, so the hot caller keeps a short prologue. */
+#define BRT_COLD __attribute__((cold, noinline))
 #else
 #define BRT_LIKELY(x) (x)
 #define BRT_UNLIKELY(x) (x)
+#define BRT_COLD
 #endif
 
 /* A live value starts with this; a released one has it cleared, so a stale

@@ -23,7 +23,7 @@ const char *brt_kind_name(brt_kind kind) {
  * the failure; this is the one place converter/ reads a status back from
  * the thread's last error. A NULL without a recorded failure would be a bug
  * of the allocator, reported as INTERNAL rather than passed on as BRT_OK. */
-static brt_status allocation_failed(const char *callee) {
+BRT_COLD static brt_status allocation_failed(const char *callee) {
   brt_status code = brt_error_code(brt_last_error());
   if (code != BRT_OK) return code;
   return brt_error_set(BRT_E_INTERNAL, BRT_ORIGIN_C, NULL,
@@ -66,10 +66,9 @@ brt_status _brt_value_new(brt_value **out, brt_kind kind, size_t extra) {
   if (extra > SIZE_MAX - sizeof(brt_value) - 1)
     return brt_error_set(BRT_E_OUT_OF_RANGE, BRT_ORIGIN_C, NULL,
                          "brt_value: a payload of %zu bytes does not fit in memory", extra);
-  void *block = NULL;
-  brt_status status = _brt_block_alloc(&block, sizeof(brt_value) + extra, 16, 0);
-  if (status != BRT_OK) return status;
-  brt_value *value = block;
+  /* brt_alloc directly, not _brt_block_alloc: this is every value's path. */
+  brt_value *value = brt_alloc(sizeof(brt_value) + extra, 16, BRT_MEM_C_HEAP, 0);
+  if (BRT_UNLIKELY(!value)) return allocation_failed("brt_alloc");
   memset(value, 0, sizeof *value);
   value->magic = VALUE_MAGIC;
   value->kind = (uint8_t)kind;
