@@ -38,6 +38,19 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/stat.h>
+
+/* Internal functions that can fail return a brt_status (recorded) and fill
+ * out-parameters only on BRT_OK. A status is read back from the thread's
+ * last error only after a public function of a lower floor returned NULL
+ * (brt_monitor_new, brt_schema_compile, ...): those record on every NULL
+ * (bridgert/error.h). A NULL with nothing recorded would be a bug of the
+ * callee; it becomes INTERNAL, never BRT_OK. */
+static inline brt_status _brt_bridge_null_status(const char *callee) {
+  brt_status code = brt_error_code(brt_last_error());
+  if (code != BRT_OK) return code;
+  return brt_error_set(BRT_E_INTERNAL, BRT_ORIGIN_C, NULL,
+                       "%s returned NULL without recording an error", callee);
+}
 #include <sys/types.h>
 
 /* --- signature.c ---------------------------------------------------------- */
@@ -104,12 +117,14 @@ brt_status _brt_bridge_semver_parse(const char *text, brt_semver *out);
 int _brt_bridge_semver_compare(const brt_semver *a, const brt_semver *b);
 void _brt_bridge_entry_retain(brt_entry *entry);
 void _brt_bridge_entry_release(brt_entry *entry);
-/* Builds an entry from a description (validated); NULL with the error. */
-brt_entry *_brt_bridge_entry_create(brt_core *core, const brt_algorithm *algorithm);
-/* Finds "name" or "name@version" in the current snapshot of `rt` and returns
- * it retained, or NULL with NOT_FOUND (suggesting the closest name) or
- * INVALID_ARGUMENT (closed runtime, malformed name) recorded. */
-brt_entry *_brt_bridge_lookup(brt_runtime *rt, const char *name, const char *function);
+/* Builds an entry from a description (validated) in *out. */
+brt_status _brt_bridge_entry_create(brt_core *core, const brt_algorithm *algorithm,
+                                    brt_entry **out);
+/* Finds "name" or "name@version" in the current snapshot of `rt` and puts
+ * it, retained, in *out; else NOT_FOUND (suggesting the closest name) or
+ * INVALID_ARGUMENT (closed runtime, malformed name). */
+brt_status _brt_bridge_lookup(brt_runtime *rt, const char *name, const char *function,
+                              brt_entry **out);
 /* Publishes the current snapshot plus `added` minus the entries for which
  * `remove(entry, ctx)` is true; called with core->write_lock held. Checks
  * duplicates first (EXISTS: nothing changes). Waits for a grace period and
@@ -140,15 +155,15 @@ void _brt_bridge_read_leave(unsigned slot);
 void _brt_bridge_read_slots_reset(void);
 /* Waits until every read section that began before the call has ended. */
 void _brt_bridge_grace_period(void);
-/* The core of an open runtime, retained, or NULL with INVALID_ARGUMENT
- * recorded (`function` names the caller). */
-brt_core *_brt_bridge_core_get(brt_runtime *rt, const char *function);
+/* The core of an open runtime, retained, in *out; else INVALID_ARGUMENT
+ * (`function` names the caller). */
+brt_status _brt_bridge_core_get(brt_runtime *rt, const char *function, brt_core **out);
 /* The core without retaining, inside a read section; NULL when closed. */
 brt_core *_brt_bridge_core_peek(brt_runtime *rt);
 void _brt_bridge_core_retain(brt_core *core);
 void _brt_bridge_core_release(brt_core *core);
-/* The runtime handle is valid (magic), recording INVALID_ARGUMENT if not. */
-bool _brt_bridge_runtime_check(const brt_runtime *rt, const char *function);
+/* The runtime handle is valid (magic), else INVALID_ARGUMENT. */
+brt_status _brt_bridge_runtime_check(const brt_runtime *rt, const char *function);
 
 /* --- fork.c --------------------------------------------------------------- */
 
@@ -157,7 +172,7 @@ bool _brt_bridge_runtime_check(const brt_runtime *rt, const char *function);
 void _brt_bridge_fork_track(brt_core *core);
 void _brt_bridge_fork_forget(brt_core *core);
 
-/* --- calls.c -------------------------------------------------------------- */
+/* --- call_value.c --------------------------------------------------------- */
 
 /* Compiles the input and output schemas (NULL: none) into the entry. */
 brt_status _brt_bridge_entry_attach_value(brt_entry *entry, const char *input_schema,
@@ -264,7 +279,7 @@ brt_status _brt_bridge_workers_health(brt_core *core, brt_health_level *level, c
 brt_status _brt_bridge_manifest_load(brt_runtime *rt, brt_core *core, const char *path,
                                      const brt_plugin_options *options);
 
-/* --- call.c ----------------------------------------------------------------- */
+/* --- invoke.c --------------------------------------------------------------- */
 
 /* The call running on this thread (innermost first), for brt_call_deadline
  * and brt_call_cancelled. Lives on the caller's stack. */

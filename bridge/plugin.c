@@ -50,7 +50,8 @@ void _brt_bridge_plugin_release(brt_plugin *plugin) {
   free(plugin);
 }
 
-static brt_plugin *plugin_new(const char *resolved, const char *given, const struct stat *st) {
+static brt_status plugin_new(const char *resolved, const char *given, const struct stat *st,
+                             brt_plugin **out) {
   brt_plugin *plugin = calloc(1, sizeof *plugin);
   char *path = strdup(resolved);
   char *given_copy = given ? strdup(given) : NULL;
@@ -58,9 +59,8 @@ static brt_plugin *plugin_new(const char *resolved, const char *given, const str
     free(plugin);
     free(path);
     free(given_copy);
-    brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL, "out of memory loading plugin \"%s\"",
-                  resolved);
-    return NULL;
+    return brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
+                         "out of memory loading plugin \"%s\"", resolved);
   }
   atomic_init(&plugin->refs, 1);
   plugin->fd = -1;
@@ -68,7 +68,8 @@ static brt_plugin *plugin_new(const char *resolved, const char *given, const str
   plugin->given_path = given_copy;
   plugin->dev = st->st_dev;
   plugin->ino = st->st_ino;
-  return plugin;
+  *out = plugin;
+  return BRT_OK;
 }
 
 static bool belongs_to(const brt_entry *entry, const void *plugin) {
@@ -137,10 +138,11 @@ static brt_plugin *find_loaded(const brt_core *core, dev_t dev, ino_t ino) {
 static brt_status open_object(int dir, const char *file, const char *resolved, const char *given,
                               const struct stat *checked, brt_plugin **out,
                               brt_plugin_init_fn *init) {
-  brt_plugin *plugin = plugin_new(resolved, given, checked);
-  if (!plugin) {
+  brt_plugin *plugin = NULL;
+  brt_status status = plugin_new(resolved, given, checked, &plugin);
+  if (status != BRT_OK) {
     close(dir);
-    return BRT_E_OUT_OF_MEMORY;
+    return status;
   }
   plugin->fd = dir;
   char name[PATH_MAX + 32];
@@ -156,7 +158,7 @@ static brt_status open_object(int dir, const char *file, const char *resolved, c
   void *handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char *why = dlerror();
-    brt_status status =
+    status =
         brt_error_set(BRT_E_PLUGIN, BRT_ORIGIN_C, NULL,
                       "plugin \"%s\" is not a loadable shared object: %s%s", resolved,
                       why ? why : "dlopen failed without a message",
@@ -331,11 +333,12 @@ brt_status _brt_bridge_plugin_adopt(brt_runtime *rt, brt_core *core, const char 
                                     const char *given, const struct stat *st, void *image,
                                     void (*image_release)(void *),
                                     const brt_algorithm *algorithms, size_t count) {
+  brt_plugin *plugin = NULL;
   brt_status status = check_not_loaded(core, resolved, st);
-  brt_plugin *plugin = status == BRT_OK ? plugin_new(resolved, given, st) : NULL;
-  if (!plugin) {
+  if (status == BRT_OK) status = plugin_new(resolved, given, st, &plugin);
+  if (status != BRT_OK) {
     image_release(image);
-    return status != BRT_OK ? status : BRT_E_OUT_OF_MEMORY;
+    return status;
   }
   plugin->image = image;
   plugin->image_release = image_release;
@@ -411,8 +414,9 @@ static brt_status load_path(brt_runtime *rt, brt_core *core, const char *path,
 
 brt_status brt_plugin_load_ex(brt_runtime *rt, const char *path,
                               const brt_plugin_options *options) {
-  brt_core *core = _brt_bridge_core_get(rt, "brt_plugin_load");
-  if (!core) return BRT_E_INVALID_ARGUMENT;
+  brt_core *core = NULL;
+  brt_status opened = _brt_bridge_core_get(rt, "brt_plugin_load", &core);
+  if (opened != BRT_OK) return opened;
   brt_status status;
   brt_plugin_options resolved_options;
   if (!path || !*path)
@@ -431,8 +435,9 @@ brt_status brt_plugin_load_ex(brt_runtime *rt, const char *path,
 }
 
 brt_status brt_plugin_load_at(brt_runtime *rt, int dir_fd, const char *file) {
-  brt_core *core = _brt_bridge_core_get(rt, "brt_plugin_load_at");
-  if (!core) return BRT_E_INVALID_ARGUMENT;
+  brt_core *core = NULL;
+  brt_status opened = _brt_bridge_core_get(rt, "brt_plugin_load_at", &core);
+  if (opened != BRT_OK) return opened;
   brt_status status = BRT_OK;
   struct stat st;
   int own = -1;
@@ -560,8 +565,9 @@ static brt_error *chain_failures(brt_error **failures, char **names, size_t coun
 }
 
 brt_status brt_plugin_load_dir(brt_runtime *rt, const char *dir) {
-  brt_core *core = _brt_bridge_core_get(rt, "brt_plugin_load_dir");
-  if (!core) return BRT_E_INVALID_ARGUMENT;
+  brt_core *core = NULL;
+  brt_status opened = _brt_bridge_core_get(rt, "brt_plugin_load_dir", &core);
+  if (opened != BRT_OK) return opened;
   char resolved[PATH_MAX];
   struct stat st;
   brt_status status = BRT_OK;
@@ -654,8 +660,9 @@ static brt_plugin **find_by_path(brt_core *core, const char *path) {
 }
 
 brt_status brt_plugin_unload(brt_runtime *rt, const char *path) {
-  brt_core *core = _brt_bridge_core_get(rt, "brt_plugin_unload");
-  if (!core) return BRT_E_INVALID_ARGUMENT;
+  brt_core *core = NULL;
+  brt_status opened = _brt_bridge_core_get(rt, "brt_plugin_unload", &core);
+  if (opened != BRT_OK) return opened;
   brt_status status = BRT_OK;
   if (!path || !*path)
     status = brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,

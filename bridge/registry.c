@@ -185,11 +185,11 @@ static brt_status check_description(const brt_algorithm *a) {
   return BRT_OK;
 }
 
-brt_entry *_brt_bridge_entry_create(brt_core *core, const brt_algorithm *a) {
+brt_status _brt_bridge_entry_create(brt_core *core, const brt_algorithm *a, brt_entry **out) {
   brt_status status = check_description(a);
   brt_semver semver;
   if (status == BRT_OK) status = _brt_bridge_semver_parse(a->version, &semver);
-  if (status != BRT_OK) return NULL;
+  if (status != BRT_OK) return status;
   brt_entry *entry = calloc(1, sizeof *entry);
   if (!entry) goto out_of_memory;
   atomic_init(&entry->refs, 1);
@@ -213,41 +213,34 @@ brt_entry *_brt_bridge_entry_create(brt_core *core, const brt_algorithm *a) {
   entry->desc.output_schema = NULL;
   entry->desc.signature = NULL;
   /* The prerelease points into our own copy of the version text. */
-  if (_brt_bridge_semver_parse(entry->version, &entry->semver) != BRT_OK) {
-    entry_free(entry);
-    return NULL;
-  }
-  if (a->native_fn) {
-    if (_brt_bridge_signature_parse(a->signature, &entry->sig) != BRT_OK) {
-      brt_error_wrap(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                     "brt_register: algorithm \"%s\": invalid signature: %s", a->name,
-                     brt_error_message(brt_last_error()));
-      entry_free(entry);
-      return NULL;
-    }
-    entry->has_native = true;
+  status = _brt_bridge_semver_parse(entry->version, &entry->semver);
+  if (status == BRT_OK && a->native_fn) {
+    if (_brt_bridge_signature_parse(a->signature, &entry->sig) != BRT_OK)
+      status = brt_error_wrap(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                              "brt_register: algorithm \"%s\": invalid signature: %s", a->name,
+                              brt_error_message(brt_last_error()));
+    entry->has_native = status == BRT_OK;
     entry->desc.signature = entry->sig.text;
   }
-  if (_brt_bridge_entry_attach_monitor(core, entry) != BRT_OK) {
-    entry_free(entry);
-    return NULL;
-  }
+  if (status == BRT_OK) status = _brt_bridge_entry_attach_monitor(core, entry);
   const char *output_schema =
       a->struct_size >= offsetof(brt_algorithm, output_schema) + sizeof a->output_schema
           ? a->output_schema
           : NULL;
-  if (_brt_bridge_entry_attach_value(entry, a->input_schema, output_schema) != BRT_OK) {
+  if (status == BRT_OK)
+    status = _brt_bridge_entry_attach_value(entry, a->input_schema, output_schema);
+  if (status != BRT_OK) {
     entry_free(entry);
-    return NULL;
+    return status;
   }
   _brt_bridge_core_retain(core);
   entry->core = core;
-  return entry;
+  *out = entry;
+  return BRT_OK;
 
 out_of_memory:
-  brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
-                "brt_register: out of memory copying algorithm \"%s\"", a->name);
-  return NULL;
+  return brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
+                       "brt_register: out of memory copying algorithm \"%s\"", a->name);
 }
 
 /* --- Snapshots ---------------------------------------------------------------- */
@@ -351,7 +344,7 @@ static size_t edit_distance(const char *a, size_t la, const char *b, size_t lb) 
   return row[lb];
 }
 
-static void not_found_error(const brt_snapshot *snapshot, const char *name, size_t len) {
+static brt_status not_found_error(const brt_snapshot *snapshot, const char *name, size_t len) {
   const char *best = NULL;
   size_t best_distance = (size_t)-1;
   for (size_t i = 0; i < snapshot->count; i++) {
@@ -366,18 +359,17 @@ static void not_found_error(const brt_snapshot *snapshot, const char *name, size
   /* Suggest only plausible typos: up to a third of the name, at least 2. */
   size_t tolerance = len / 3 > 2 ? len / 3 : 2;
   if (best && best_distance <= tolerance)
-    brt_error_set(BRT_E_NOT_FOUND, BRT_ORIGIN_C, NULL,
-                  "no algorithm named \"%.*s\" is registered; did you mean \"%s\"?", (int)len, name,
-                  best);
-  else
-    brt_error_set(BRT_E_NOT_FOUND, BRT_ORIGIN_C, NULL,
-                  "no algorithm named \"%.*s\" is registered (%zu algorithms are; see "
-                  "brt_algorithms_list)",
-                  (int)len, name, snapshot->count);
+    return brt_error_set(BRT_E_NOT_FOUND, BRT_ORIGIN_C, NULL,
+                         "no algorithm named \"%.*s\" is registered; did you mean \"%s\"?",
+                         (int)len, name, best);
+  return brt_error_set(BRT_E_NOT_FOUND, BRT_ORIGIN_C, NULL,
+                       "no algorithm named \"%.*s\" is registered (%zu algorithms are; see "
+                       "brt_algorithms_list)",
+                       (int)len, name, snapshot->count);
 }
 
-static void version_not_found_error(const brt_snapshot *snapshot, size_t first, const char *name,
-                                    size_t len, const char *version) {
+static brt_status version_not_found_error(const brt_snapshot *snapshot, size_t first,
+                                          const char *name, size_t len, const char *version) {
   char versions[512];
   size_t used = 0;
   versions[0] = '\0';
@@ -387,40 +379,38 @@ static void version_not_found_error(const brt_snapshot *snapshot, size_t first, 
     used += (size_t)snprintf(versions + used, sizeof versions - used, "%s%s", used ? ", " : "",
                              entry->version);
   }
-  brt_error_set(BRT_E_NOT_FOUND, BRT_ORIGIN_C, NULL,
-                "algorithm \"%.*s\" has no version %s; registered versions: %s", (int)len, name,
-                version, versions);
+  return brt_error_set(BRT_E_NOT_FOUND, BRT_ORIGIN_C, NULL,
+                       "algorithm \"%.*s\" has no version %s; registered versions: %s", (int)len,
+                       name, version, versions);
 }
 
-brt_entry *_brt_bridge_lookup(brt_runtime *rt, const char *name, const char *function) {
-  if (!_brt_bridge_runtime_check(rt, function)) return NULL;
-  if (!name) {
-    brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                  "%s: algorithm name is NULL: expected \"name\" or \"name@version\"",
-                  function);
-    return NULL;
-  }
+brt_status _brt_bridge_lookup(brt_runtime *rt, const char *name, const char *function,
+                              brt_entry **out) {
+  brt_status status = _brt_bridge_runtime_check(rt, function);
+  if (status != BRT_OK) return status;
+  if (!name)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "%s: algorithm name is NULL: expected \"name\" or \"name@version\"",
+                         function);
   const char *at = strchr(name, '@');
   size_t len = at ? (size_t)(at - name) : strlen(name);
   brt_semver wanted;
-  if (!_brt_bridge_name_valid(name, len)) {
-    brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                  "%s: algorithm name \"%.140s\" is invalid: expected 1 to %d characters of "
-                  "[a-z0-9_.-], optionally followed by @version",
-                  function, name, BRT_ALGORITHM_NAME_MAX);
-    return NULL;
-  }
-  if (at && _brt_bridge_semver_parse(at + 1, &wanted) != BRT_OK) return NULL;
+  if (!_brt_bridge_name_valid(name, len))
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "%s: algorithm name \"%.140s\" is invalid: expected 1 to %d characters "
+                         "of [a-z0-9_.-], optionally followed by @version",
+                         function, name, BRT_ALGORITHM_NAME_MAX);
+  if (at && (status = _brt_bridge_semver_parse(at + 1, &wanted)) != BRT_OK) return status;
 
   unsigned slot = _brt_bridge_read_enter();
   brt_core *core = _brt_bridge_core_peek(rt);
   brt_entry *found = NULL;
   if (!core) {
     _brt_bridge_read_leave(slot);
-    brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                  "%s: runtime %p is closed (brt_runtime_close was called); cannot reach \"%s\"",
-                  function, (void *)rt, name);
-    return NULL;
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "%s: runtime %p is closed (brt_runtime_close was called); cannot reach "
+                         "\"%s\"",
+                         function, (void *)rt, name);
   }
   const brt_snapshot *snapshot = atomic_load(&core->snapshot);
   size_t first = find_name(snapshot, name, len);
@@ -433,10 +423,11 @@ brt_entry *_brt_bridge_lookup(brt_runtime *rt, const char *name, const char *fun
     }
   }
   if (found) _brt_bridge_entry_retain(found);
-  else if (first == snapshot->count) not_found_error(snapshot, name, len);
-  else version_not_found_error(snapshot, first, name, len, at + 1);
+  else if (first == snapshot->count) status = not_found_error(snapshot, name, len);
+  else status = version_not_found_error(snapshot, first, name, len, at + 1);
   _brt_bridge_read_leave(slot);
-  return found;
+  if (found) *out = found;
+  return status;
 }
 
 /* --- Public registry functions ----------------------------------------------- */
@@ -445,15 +436,14 @@ brt_status brt_register(brt_runtime *rt, const brt_algorithm *algorithm) {
   if (!algorithm)
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                          "brt_register: algorithm is NULL");
-  brt_core *core = _brt_bridge_core_get(rt, "brt_register");
-  if (!core) return brt_error_code(brt_last_error());
-  brt_entry *entry = _brt_bridge_entry_create(core, algorithm);
-  brt_status status;
-  if (!entry) {
-    status = brt_error_code(brt_last_error());
-  } else if (_brt_bridge_loading_plugin(core)) {
+  brt_core *core = NULL;
+  brt_status status = _brt_bridge_core_get(rt, "brt_register", &core);
+  if (status != BRT_OK) return status;
+  brt_entry *entry = NULL;
+  status = _brt_bridge_entry_create(core, algorithm, &entry);
+  if (status == BRT_OK && _brt_bridge_loading_plugin(core)) {
     status = _brt_bridge_loading_stage(entry); /* takes our reference */
-  } else {
+  } else if (status == BRT_OK) {
     pthread_mutex_lock(&core->write_lock);
     /* Registered from inside a call or by a helper thread: an algorithm
      * whose code lives in a plugin belongs to it and goes with it. */
@@ -482,11 +472,11 @@ static bool matches_name(const brt_entry *entry, const void *ctx) {
 }
 
 brt_status brt_unregister(brt_runtime *rt, const char *name) {
-  brt_entry *entry = _brt_bridge_lookup(rt, name, "brt_unregister"); /* validates and explains a miss */
-  if (!entry) return brt_error_code(brt_last_error());
+  brt_entry *entry = NULL;
+  brt_status status = _brt_bridge_lookup(rt, name, "brt_unregister", &entry); /* explains a miss */
+  if (status != BRT_OK) return status;
   const char *at = strchr(name, '@');
   name_match match = {name, at ? (size_t)(at - name) : strlen(name), at ? &entry->semver : NULL};
-  brt_status status;
   brt_core *core = entry->core;
   pthread_mutex_lock(&core->write_lock);
   size_t removed = 0;
@@ -507,7 +497,8 @@ brt_status brt_algorithms_list(brt_runtime *rt, brt_algorithm_visitor visitor, v
   if (!visitor)
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                          "brt_algorithms_list: visitor is NULL");
-  if (!_brt_bridge_runtime_check(rt, "brt_algorithms_list")) return BRT_E_INVALID_ARGUMENT;
+  brt_status status = _brt_bridge_runtime_check(rt, "brt_algorithms_list");
+  if (status != BRT_OK) return status;
   /* Retain the entries inside a read section and visit them outside it: the
    * visitor is user code and may register or unregister. */
   unsigned slot = _brt_bridge_read_enter();

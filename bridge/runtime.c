@@ -92,35 +92,34 @@ void _brt_bridge_core_release(brt_core *core) {
   free(core);
 }
 
-bool _brt_bridge_runtime_check(const brt_runtime *rt, const char *function) {
-  if (!rt) {
-    brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL, "%s: runtime is NULL", function);
-    return false;
-  }
-  if (rt->magic != RUNTIME_MAGIC) {
-    brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                  "%s: %p is not a runtime handle from brt_runtime_open", function,
-                  (const void *)rt);
-    return false;
-  }
-  return true;
+brt_status _brt_bridge_runtime_check(const brt_runtime *rt, const char *function) {
+  if (!rt)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL, "%s: runtime is NULL",
+                         function);
+  if (rt->magic != RUNTIME_MAGIC)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "%s: %p is not a runtime handle from brt_runtime_open", function,
+                         (const void *)rt);
+  return BRT_OK;
 }
 
 brt_core *_brt_bridge_core_peek(brt_runtime *rt) {
   return atomic_load(&rt->core);
 }
 
-brt_core *_brt_bridge_core_get(brt_runtime *rt, const char *function) {
-  if (!_brt_bridge_runtime_check(rt, function)) return NULL;
+brt_status _brt_bridge_core_get(brt_runtime *rt, const char *function, brt_core **out) {
+  brt_status status = _brt_bridge_runtime_check(rt, function);
+  if (status != BRT_OK) return status;
   unsigned slot = _brt_bridge_read_enter();
   brt_core *core = _brt_bridge_core_peek(rt);
   if (core) _brt_bridge_core_retain(core);
   _brt_bridge_read_leave(slot);
   if (!core)
-    brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                  "%s: runtime %p is closed (brt_runtime_close was called)", function,
-                  (const void *)rt);
-  return core;
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "%s: runtime %p is closed (brt_runtime_close was called)", function,
+                         (const void *)rt);
+  *out = core;
+  return BRT_OK;
 }
 
 /* --- Open and close ------------------------------------------------------------ */

@@ -30,11 +30,12 @@ static int demo_matrix(brt_runtime *rt) {
   for (int i = 0; i < DEMO_REPEATS; i++) {
     if (result) brt_release(result);
     result = NULL;
-    if (brt_call_json(rt, "matrix_multiplication", params, &result) != BRT_OK) {
+    brt_status status = brt_call_json(rt, "matrix_multiplication", params, &result);
+    if (status != BRT_OK) {
       cli_print_error("demo: the example algorithm 'matrix_multiplication' failed or is not "
                       "loaded; build the tree (ninja) or pass --plugin-dir "
                       "BUILD/examples/matrix_plugin");
-      return cli_exit_code(brt_error_code(brt_last_error()));
+      return cli_exit_code(status);
     }
   }
   printf("matrix_multiplication %s\n  = %s   (JSON in and out, called %d times)\n", params, result,
@@ -67,9 +68,10 @@ static int demo_dot(brt_runtime *rt) {
   uint64_t n = DEMO_LENGTH;
   void *args[] = {&a, &b, &n};
   for (int i = 0; !code && i < DEMO_REPEATS; i++) {
-    if (brt_invoke(dot, &result, args) != BRT_OK) {
+    brt_status status = brt_invoke(dot, &result, args);
+    if (status != BRT_OK) {
       cli_print_error("demo: dot failed");
-      code = cli_exit_code(brt_error_code(brt_last_error()));
+      code = cli_exit_code(status);
     }
   }
   if (!code) {
@@ -134,10 +136,11 @@ static int demo_isolation(const cli_options *options) {
   brt_error_clear();
   static const char params[] = "{\"matrix_a\": [[1, 2], [3, 4]], \"matrix_b\": [[5, 6], [7, 8]]}";
   char *result = NULL;
-  if (brt_call_json(rt, "matrix_multiplication@1.0.0", params, &result) != BRT_OK) {
+  status = brt_call_json(rt, "matrix_multiplication@1.0.0", params, &result);
+  if (status != BRT_OK) {
     cli_print_error("demo: matrix_multiplication failed in the restarted worker");
     brt_runtime_close(rt);
-    return cli_exit_code(brt_error_code(brt_last_error()));
+    return cli_exit_code(status);
   }
   printf("matrix_multiplication in the restarted worker = %s\n", result);
   brt_release(result);
@@ -146,11 +149,11 @@ static int demo_isolation(const cli_options *options) {
   char program_dir[PATH_MAX], manifest[PATH_MAX + 64];
   if (cli_build_tree_dir(BRT_CLI_EXAMPLE_PROGRAM_DIR, program_dir, sizeof program_dir)) {
     snprintf(manifest, sizeof manifest, "%s/matrix_multiplication.algorithm.json", program_dir);
-    if (brt_plugin_load(rt, manifest) != BRT_OK ||
-        brt_call_json(rt, "matrix_multiplication@2.0.0", params, &result) != BRT_OK) {
+    if ((status = brt_plugin_load(rt, manifest)) != BRT_OK ||
+        (status = brt_call_json(rt, "matrix_multiplication@2.0.0", params, &result)) != BRT_OK) {
       cli_print_error("demo: the example program (examples/matrix_program) failed");
       brt_runtime_close(rt);
-      return cli_exit_code(brt_error_code(brt_last_error()));
+      return cli_exit_code(status);
     }
     printf("matrix_multiplication@2.0.0, an external program (%s) = %s\n", manifest, result);
     brt_release(result);

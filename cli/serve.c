@@ -170,9 +170,9 @@ static enum MHD_Result respond(struct MHD_Connection *connection, unsigned statu
 
 /* The error of a failed export or health check, as a JSON object (status
  * names need no escaping). */
-static char *error_body(char *buf, size_t size, const char *what) {
+static char *error_body(char *buf, size_t size, const char *what, brt_status status) {
   snprintf(buf, size, "{\"status\": \"UNHEALTHY\", \"error\": \"%s failed with %s\"}\n", what,
-           brt_status_name(brt_error_code(brt_last_error())));
+           brt_status_name(status));
   return buf;
 }
 
@@ -198,17 +198,19 @@ static enum MHD_Result handle(void *ctx, struct MHD_Connection *connection, cons
   char failure[256];
   if (strcmp(url, "/metrics") == 0) {
     char *text = NULL;
-    if (brt_metrics_export(rt, BRT_FORMAT_PROMETHEUS, &text) != BRT_OK)
+    brt_status status = brt_metrics_export(rt, BRT_FORMAT_PROMETHEUS, &text);
+    if (status != BRT_OK)
       return respond(connection, MHD_HTTP_INTERNAL_SERVER_ERROR, "application/json",
-                     error_body(failure, sizeof failure, "the metrics export"), false);
+                     error_body(failure, sizeof failure, "the metrics export", status), false);
     return respond(connection, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text, true);
   }
   if (strcmp(url, "/health") == 0) {
     brt_health_level level = BRT_UNHEALTHY;
     char *report = NULL;
-    if (brt_health_check_level(rt, &level, &report) != BRT_OK)
+    brt_status status = brt_health_check_level(rt, &level, &report);
+    if (status != BRT_OK)
       return respond(connection, MHD_HTTP_SERVICE_UNAVAILABLE, "application/json",
-                     error_body(failure, sizeof failure, "the health check"), false);
+                     error_body(failure, sizeof failure, "the health check", status), false);
     return respond(connection, level == BRT_UNHEALTHY ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK,
                    "application/json", report, true);
   }

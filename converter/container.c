@@ -50,32 +50,39 @@ uint64_t _brt_key_hash(const char *key, size_t len) {
 
 /* --- Shared insertion rules --------------------------------------------------- */
 
-/* Checks parent/child for an insertion; the caller then stores the child. */
-static bool insertion_allowed(brt_value *parent, brt_kind kind, const brt_value *child,
-                              const char *function) {
-  if (!_brt_value_check(parent, function, kind == BRT_KIND_ARRAY ? "array" : "object")) return false;
-  if (parent->kind != kind) {
-    _brt_type_mismatch(function, kind, parent);
-    return false;
-  }
-  if (atomic_load_explicit(&parent->sealed, memory_order_relaxed)) {
-    brt_error_set(BRT_E_PERMISSION, BRT_ORIGIN_C, NULL,
-                  "%s: the %s is sealed (it was placed inside another container) and read only",
-                  function, brt_kind_name(kind));
-    return false;
-  }
-  if (!_brt_value_check(child, function, kind == BRT_KIND_ARRAY ? "item" : "value")) return false;
-  if (child == parent) {
-    brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                  "%s: a %s cannot contain itself", function, brt_kind_name(kind));
-    return false;
-  }
-  if (child->depth + 1u > BRT_VALUE_MAX_DEPTH) {
-    brt_error_set(BRT_E_LIMIT_EXCEEDED, BRT_ORIGIN_C, NULL,
-                  "%s: nesting would exceed %d levels", function, BRT_VALUE_MAX_DEPTH);
-    return false;
-  }
-  return true;
+/* Records why insertion_allowed turned an insertion down, checking in the
+ * order below; `child` is read only once the parent passed. */
+BRT_COLD static brt_status insertion_refused(const brt_value *parent, brt_kind kind,
+                                    const brt_value *child, const char *function) {
+  if (parent->kind != kind) return _brt_type_mismatch(function, kind, parent);
+  if (atomic_load_explicit(&parent->sealed, memory_order_relaxed))
+    return brt_error_set(BRT_E_PERMISSION, BRT_ORIGIN_C, NULL,
+                         "%s: the %s is sealed (it was placed inside another container) and read "
+                         "only",
+                         function, brt_kind_name(kind));
+  if (child == parent)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "%s: a %s cannot contain itself", function, brt_kind_name(kind));
+  return brt_error_set(BRT_E_LIMIT_EXCEEDED, BRT_ORIGIN_C, NULL,
+                       "%s: nesting would exceed %d levels", function, BRT_VALUE_MAX_DEPTH);
+}
+
+/* Checks parent/child for an insertion; the caller then stores the child.
+ * Every push and set passes here: the tests are inline and the messages
+ * out of line (insertion_refused). */
+static inline brt_status insertion_allowed(brt_value *parent, brt_kind kind,
+                                           const brt_value *child, const char *function) {
+  brt_status status =
+      _brt_value_check(parent, function, kind == BRT_KIND_ARRAY ? "array" : "object");
+  if (BRT_UNLIKELY(status != BRT_OK)) return status;
+  if (BRT_UNLIKELY(parent->kind != kind ||
+                   atomic_load_explicit(&parent->sealed, memory_order_relaxed)))
+    return insertion_refused(parent, kind, child, function);
+  status = _brt_value_check(child, function, kind == BRT_KIND_ARRAY ? "item" : "value");
+  if (BRT_UNLIKELY(status != BRT_OK)) return status;
+  if (BRT_UNLIKELY(child == parent || child->depth + 1u > BRT_VALUE_MAX_DEPTH))
+    return insertion_refused(parent, kind, child, function);
+  return BRT_OK;
 }
 
 /* Takes over a reference: seal the child (so it can no longer change and no
@@ -97,27 +104,25 @@ static void unretain(brt_value *value) {
   atomic_fetch_sub_explicit(&value->refs, 1, memory_order_relaxed);
 }
 
-static bool grow(void **items, size_t *capacity, size_t length, size_t item_size) {
-  if (length < *capacity) return true;
+static brt_status grow(void **items, size_t *capacity, size_t length, size_t item_size) {
+  if (length < *capacity) return BRT_OK;
   size_t wanted = *capacity ? *capacity * 2 : 4;
-  if (wanted > SIZE_MAX / item_size / 2) {
-    brt_error_set(BRT_E_OUT_OF_RANGE, BRT_ORIGIN_C, NULL, "container of %zu items is too large",
-                  length);
-    return false;
-  }
-  void *grown = *items ? brt_realloc(*items, wanted * item_size, 16)
-                       : brt_alloc(wanted * item_size, 16, BRT_MEM_C_HEAP, 0);
-  if (!grown) return false;
-  *items = grown;
+  if (wanted > SIZE_MAX / item_size / 2)
+    return brt_error_set(BRT_E_OUT_OF_RANGE, BRT_ORIGIN_C, NULL,
+                         "container of %zu items is too large", length);
+  brt_status status = *items ? _brt_block_resize(items, wanted * item_size, 16)
+                             : _brt_block_alloc(items, wanted * item_size, 16, 0);
+  if (status != BRT_OK) return status;
   *capacity = wanted;
-  return true;
+  return BRT_OK;
 }
 
 /* --- Arrays ------------------------------------------------------------------- */
 
 brt_value *brt_value_array(size_t capacity) {
-  brt_value *array = _brt_value_new(BRT_KIND_ARRAY, 0);
-  if (!array || !capacity) return array;
+  brt_value *array = NULL;
+  if (_brt_value_new(&array, BRT_KIND_ARRAY, 0) != BRT_OK) return NULL;
+  if (!capacity) return array;
   if (capacity > SIZE_MAX / sizeof(brt_value *) / 2) {
     brt_error_set(BRT_E_OUT_OF_RANGE, BRT_ORIGIN_C, NULL,
                   "brt_value_array: capacity %zu is too large", capacity);
@@ -134,24 +139,26 @@ brt_value *brt_value_array(size_t capacity) {
 }
 
 brt_status _brt_array_append(brt_value *array, brt_value *item) {
-  if (!grow((void **)&array->as.array.items, &array->as.array.capacity, array->as.array.length,
-            sizeof(brt_value *)))
-    return LAST_STATUS();
+  brt_status status = grow((void **)&array->as.array.items, &array->as.array.capacity,
+                           array->as.array.length, sizeof(brt_value *));
+  if (status != BRT_OK) return status;
   adopt_child(array, item);
   array->as.array.items[array->as.array.length++] = item;
   return BRT_OK;
 }
 
 brt_status brt_value_array_push(brt_value *array, const brt_value *item) {
-  if (!insertion_allowed(array, BRT_KIND_ARRAY, item, "brt_value_array_push")) return LAST_STATUS();
+  brt_status status = insertion_allowed(array, BRT_KIND_ARRAY, item, "brt_value_array_push");
+  if (status != BRT_OK) return status;
   brt_value *reference = retained(item);
-  brt_status status = _brt_array_append(array, reference);
+  status = _brt_array_append(array, reference);
   if (status != BRT_OK) unretain(reference);
   return status;
 }
 
 brt_status brt_value_array_length(const brt_value *array, size_t *out) {
-  if (!_brt_value_check(array, "brt_value_array_length", "array")) return LAST_STATUS();
+  brt_status status = _brt_value_check(array, "brt_value_array_length", "array");
+  if (status != BRT_OK) return status;
   if (!out)
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                          "brt_value_array_length: out is NULL");
@@ -162,7 +169,7 @@ brt_status brt_value_array_length(const brt_value *array, size_t *out) {
 }
 
 const brt_value *brt_value_array_get(const brt_value *array, size_t index) {
-  if (!_brt_value_check(array, "brt_value_array_get", "array")) return NULL;
+  if (_brt_value_check(array, "brt_value_array_get", "array") != BRT_OK) return NULL;
   if (array->kind != BRT_KIND_ARRAY) {
     _brt_type_mismatch("brt_value_array_get", BRT_KIND_ARRAY, array);
     return NULL;
@@ -179,8 +186,9 @@ const brt_value *brt_value_array_get(const brt_value *array, size_t index) {
 /* --- Objects ------------------------------------------------------------------ */
 
 brt_value *brt_value_object(size_t capacity) {
-  brt_value *object = _brt_value_new(BRT_KIND_OBJECT, 0);
-  if (!object || !capacity) return object;
+  brt_value *object = NULL;
+  if (_brt_value_new(&object, BRT_KIND_OBJECT, 0) != BRT_OK) return NULL;
+  if (!capacity) return object;
   if (capacity > UINT32_MAX / 2) {
     brt_error_set(BRT_E_OUT_OF_RANGE, BRT_ORIGIN_C, NULL,
                   "brt_value_object: capacity %zu is above the limit of %u keys", capacity,
@@ -226,20 +234,22 @@ static void index_insert(uint32_t *index, size_t mask, uint64_t hash, size_t ent
 }
 
 /* Makes sure the index (when the object is large) has room for one more key. */
-static bool index_reserve(brt_value *object) {
+static brt_status index_reserve(brt_value *object) {
   size_t wanted_keys = object->as.object.length + 1;
-  if (wanted_keys <= OBJECT_LINEAR_MAX) return true;
-  if (object->as.object.index && wanted_keys * 2 <= object->as.object.index_mask + 1) return true;
+  if (wanted_keys <= OBJECT_LINEAR_MAX) return BRT_OK;
+  if (object->as.object.index && wanted_keys * 2 <= object->as.object.index_mask + 1) return BRT_OK;
   size_t slots = 32;
   while (slots < wanted_keys * 2) slots *= 2;
-  uint32_t *index = brt_alloc(slots * sizeof(uint32_t), 16, BRT_MEM_C_HEAP, BRT_ALLOC_ZERO);
-  if (!index) return false;
+  void *block = NULL;
+  brt_status status = _brt_block_alloc(&block, slots * sizeof(uint32_t), 16, BRT_ALLOC_ZERO);
+  if (status != BRT_OK) return status;
+  uint32_t *index = block;
   for (size_t i = 0; i < object->as.object.length; i++)
     index_insert(index, slots - 1, object->as.object.entries[i].hash, i);
   if (object->as.object.index) brt_release(object->as.object.index);
   object->as.object.index = index;
   object->as.object.index_mask = (uint32_t)(slots - 1);
-  return true;
+  return BRT_OK;
 }
 
 brt_status _brt_object_append(brt_value *object, brt_value *key, uint64_t hash, brt_value *value) {
@@ -247,11 +257,13 @@ brt_status _brt_object_append(brt_value *object, brt_value *key, uint64_t hash, 
     return brt_error_set(BRT_E_LIMIT_EXCEEDED, BRT_ORIGIN_C, NULL,
                          "object: more than %u keys", UINT32_MAX / 2);
   size_t capacity = object->as.object.capacity;
-  if (!grow((void **)&object->as.object.entries, &capacity, object->as.object.length, sizeof(object_entry)))
-    return LAST_STATUS();
+  brt_status status = grow((void **)&object->as.object.entries, &capacity,
+                           object->as.object.length, sizeof(object_entry));
+  if (status != BRT_OK) return status;
   /* grow doubles from below UINT32_MAX / 2 keys, so the capacity fits */
   object->as.object.capacity = (uint32_t)(capacity < UINT32_MAX ? capacity : UINT32_MAX);
-  if (!index_reserve(object)) return LAST_STATUS();
+  status = index_reserve(object);
+  if (status != BRT_OK) return status;
   adopt_child(object, key);
   adopt_child(object, value);
   size_t at = object->as.object.length++;
@@ -270,8 +282,8 @@ void _brt_object_replace(brt_value *object, size_t index, brt_value *value) {
 
 brt_status brt_value_object_set(brt_value *object, const char *key, size_t key_len,
                                 const brt_value *value) {
-  if (!insertion_allowed(object, BRT_KIND_OBJECT, value, "brt_value_object_set"))
-    return LAST_STATUS();
+  brt_status status = insertion_allowed(object, BRT_KIND_OBJECT, value, "brt_value_object_set");
+  if (status != BRT_OK) return status;
   if (!key && key_len)
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                          "brt_value_object_set: key is NULL but key_len is %zu", key_len);
@@ -281,15 +293,16 @@ brt_status brt_value_object_set(brt_value *object, const char *key, size_t key_l
     _brt_object_replace(object, found, retained(value));
     return BRT_OK;
   }
-  brt_value *key_value = brt_value_string(key, key_len);
-  if (!key_value) {
+  brt_value *key_value = NULL;
+  status = _brt_value_string_new(&key_value, key, key_len, "brt_value_string");
+  if (status != BRT_OK) {
     char cause[BRT_ERROR_MESSAGE_MAX];
     snprintf(cause, sizeof cause, "%s", brt_error_message(brt_last_error()));
-    return brt_error_wrap(LAST_STATUS(), BRT_ORIGIN_C, NULL,
+    return brt_error_wrap(status, BRT_ORIGIN_C, NULL,
                           "brt_value_object_set: the key could not be stored: %s", cause);
   }
   brt_value *reference = retained(value);
-  brt_status status = _brt_object_append(object, key_value, hash, reference);
+  status = _brt_object_append(object, key_value, hash, reference);
   if (status != BRT_OK) {
     unretain(reference);
     brt_value_release(key_value);
@@ -298,7 +311,7 @@ brt_status brt_value_object_set(brt_value *object, const char *key, size_t key_l
 }
 
 const brt_value *brt_value_object_get(const brt_value *object, const char *key, size_t key_len) {
-  if (!_brt_value_check(object, "brt_value_object_get", "object")) return NULL;
+  if (_brt_value_check(object, "brt_value_object_get", "object") != BRT_OK) return NULL;
   if (object->kind != BRT_KIND_OBJECT) {
     _brt_type_mismatch("brt_value_object_get", BRT_KIND_OBJECT, object);
     return NULL;
@@ -321,7 +334,8 @@ const brt_value *brt_value_object_get(const brt_value *object, const char *key, 
 }
 
 brt_status brt_value_object_length(const brt_value *object, size_t *out) {
-  if (!_brt_value_check(object, "brt_value_object_length", "object")) return LAST_STATUS();
+  brt_status status = _brt_value_check(object, "brt_value_object_length", "object");
+  if (status != BRT_OK) return status;
   if (!out)
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                          "brt_value_object_length: out is NULL");
@@ -333,7 +347,8 @@ brt_status brt_value_object_length(const brt_value *object, size_t *out) {
 
 brt_status brt_value_object_entry(const brt_value *object, size_t index, const char **key,
                                   size_t *key_len, const brt_value **value) {
-  if (!_brt_value_check(object, "brt_value_object_entry", "object")) return LAST_STATUS();
+  brt_status status = _brt_value_check(object, "brt_value_object_entry", "object");
+  if (status != BRT_OK) return status;
   if (object->kind != BRT_KIND_OBJECT)
     return _brt_type_mismatch("brt_value_object_entry", BRT_KIND_OBJECT, object);
   if (index >= object->as.object.length)

@@ -72,16 +72,25 @@ struct brt_value {
   } as;
 };
 
-/* The status of the error the calling thread just recorded. */
-#define LAST_STATUS() brt_error_code(brt_last_error())
-
-/* value.c */
+/* value.c
+ * Internal functions that can fail return a brt_status and fill their out
+ * parameter only on BRT_OK; every failure status they return has been
+ * recorded. A status is never read back from the thread's last error,
+ * except once, in value.c, after the allocator returned NULL. */
 /* Checks that `value` is a live value (records INVALID_ARGUMENT for NULL,
  * INVALID_POINTER otherwise, naming `function` and `name`). */
-bool _brt_value_check(const brt_value *value, const char *function, const char *name);
+brt_status _brt_value_check(const brt_value *value, const char *function, const char *name);
+/* A block of the allocator (C heap) in *out / *block resized in place of the
+ * old one (which stays valid on failure). */
+brt_status _brt_block_alloc(void **out, size_t size, size_t align, unsigned flags);
+brt_status _brt_block_resize(void **block, size_t size, size_t align);
 /* A new value of `kind` with `extra` payload bytes after the header. */
-brt_value *_brt_value_new(brt_kind kind, size_t extra);
-/* A string value over already validated UTF-8 (no check). */
+brt_status _brt_value_new(brt_value **out, brt_kind kind, size_t extra);
+/* A string value of `text` after checking it (errors name `function`). */
+brt_status _brt_value_string_new(brt_value **out, const char *text, size_t len,
+                                 const char *function);
+/* A string value over already validated UTF-8 (no check); NULL with the
+ * error recorded (the parser's pointer-returning style). */
 brt_value *_brt_value_string_trusted(const char *text, size_t len);
 brt_status _brt_type_mismatch(const char *function, brt_kind expected, const brt_value *actual);
 /* Frees the value and drops its children; called when refs reaches 0. */
@@ -224,7 +233,7 @@ struct brt_schema {
 #define SCHEMA_MAGIC 0x42525453u /* "BRTS" */
 
 /* Checks a schema handle (INVALID_ARGUMENT / INVALID_POINTER recorded). */
-bool _brt_schema_check(const brt_schema *schema, const char *function);
+brt_status _brt_schema_check(const brt_schema *schema, const char *function);
 /* The property named `key`, or NULL. */
 const schema_property *_brt_schema_find_property(const schema_node *node, const char *key, size_t len, uint64_t hash);
 

@@ -234,7 +234,7 @@ static bool print_value(printer *w, const brt_value *value) {
 }
 
 char *brt_value_to_json(const brt_value *value, unsigned flags) {
-  if (!_brt_value_check(value, "brt_value_to_json", "value")) return NULL;
+  if (_brt_value_check(value, "brt_value_to_json", "value") != BRT_OK) return NULL;
   printer w = {.flags = flags};
   if (!print_value(&w, value) || !reserve(&w, 1)) {
     if (w.data) brt_release(w.data);

@@ -326,23 +326,21 @@ brt_schema *brt_schema_compile(const char *json_schema) {
   return brt_schema_compile_n(json_schema, strlen(json_schema));
 }
 
-bool _brt_schema_check(const brt_schema *schema, const char *function) {
-  if (!schema) {
-    brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL, "%s: schema is NULL", function);
-    return false;
-  }
-  if (!brt_owns(schema) || schema->magic != SCHEMA_MAGIC) {
-    brt_error_set(BRT_E_INVALID_POINTER, BRT_ORIGIN_C, NULL,
-                  "%s: schema %p is not a live compiled schema (freed, or not from brt_schema_compile)",
-                  function, (const void *)schema);
-    return false;
-  }
-  return true;
+brt_status _brt_schema_check(const brt_schema *schema, const char *function) {
+  if (!schema)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL, "%s: schema is NULL",
+                         function);
+  if (!brt_owns(schema) || schema->magic != SCHEMA_MAGIC)
+    return brt_error_set(BRT_E_INVALID_POINTER, BRT_ORIGIN_C, NULL,
+                         "%s: schema %p is not a live compiled schema (freed, or not from "
+                         "brt_schema_compile)",
+                         function, (const void *)schema);
+  return BRT_OK;
 }
 
 void brt_schema_free(brt_schema *schema) {
   if (!schema) return;
-  if (!_brt_schema_check(schema, "brt_schema_free")) return;
+  if (_brt_schema_check(schema, "brt_schema_free") != BRT_OK) return;
   schema->magic = 0;
   free_node(schema->root);
   brt_value_release(schema->document);

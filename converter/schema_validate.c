@@ -49,6 +49,24 @@ static size_t format_pointer(const validation *v, char *out, size_t cap) {
   return len;
 }
 
+/* Appends {"pointer": ..., "message": ...} to brt_validate_all's list. */
+static brt_status store_report(brt_value *errors, const char *pointer, const char *message) {
+  brt_value *entry = NULL, *pointer_value = NULL, *message_value = NULL;
+  brt_status status = _brt_value_new(&entry, BRT_KIND_OBJECT, 0);
+  if (status != BRT_OK) return status;
+  if ((status = _brt_value_string_new(&pointer_value, pointer, strlen(pointer),
+                                      "brt_validate_all")) == BRT_OK &&
+      (status = _brt_value_string_new(&message_value, message, strlen(message),
+                                      "brt_validate_all")) == BRT_OK &&
+      (status = brt_value_object_set(entry, "pointer", 7, pointer_value)) == BRT_OK &&
+      (status = brt_value_object_set(entry, "message", 7, message_value)) == BRT_OK)
+    status = brt_value_array_push(errors, entry);
+  brt_value_release(entry);
+  brt_value_release(pointer_value);
+  brt_value_release(message_value);
+  return status;
+}
+
 /* Records a violation; returns whether validation should go on. */
 static bool report(validation *v, const char *fmt, ...) BRT_PRINTF(2, 3);
 static bool report(validation *v, const char *fmt, ...) {
@@ -63,18 +81,9 @@ static bool report(validation *v, const char *fmt, ...) {
     snprintf(v->first, sizeof v->first, "%s: %s", pointer[0] ? pointer : "(root)", message);
   if (!v->collect) return false;
   if (v->errors) {
-    brt_value *entry = brt_value_object(2);
-    brt_value *pointer_value = brt_value_cstring(pointer);
-    brt_value *message_value = brt_value_cstring(message);
-    bool stored = entry && pointer_value && message_value &&
-                  brt_value_object_set(entry, "pointer", 7, pointer_value) == BRT_OK &&
-                  brt_value_object_set(entry, "message", 7, message_value) == BRT_OK &&
-                  brt_value_array_push(v->errors, entry) == BRT_OK;
-    brt_value_release(entry);
-    brt_value_release(pointer_value);
-    brt_value_release(message_value);
-    if (!stored) {
-      v->failure = LAST_STATUS();
+    brt_status status = store_report(v->errors, pointer, message);
+    if (status != BRT_OK) {
+      v->failure = status;
       return false;
     }
   }
@@ -307,12 +316,15 @@ static bool check_value(validation *v, const schema_node *node, const brt_value 
 
 /* --- Entry points ---------------------------------------------------------------------------- */
 
-static bool arguments_valid(const brt_schema *schema, const brt_value *value, const char *function) {
-  return _brt_schema_check(schema, function) && _brt_value_check(value, function, "value");
+static brt_status arguments_valid(const brt_schema *schema, const brt_value *value,
+                                  const char *function) {
+  brt_status status = _brt_schema_check(schema, function);
+  return status != BRT_OK ? status : _brt_value_check(value, function, "value");
 }
 
 brt_status brt_validate(const brt_schema *schema, const brt_value *value) {
-  if (!arguments_valid(schema, value, "brt_validate")) return LAST_STATUS();
+  brt_status status = arguments_valid(schema, value, "brt_validate");
+  if (status != BRT_OK) return status;
   validation v;
   v.depth = 0;
   v.collect = false;
@@ -325,7 +337,8 @@ brt_status brt_validate(const brt_schema *schema, const brt_value *value) {
 }
 
 brt_status brt_validate_all(const brt_schema *schema, const brt_value *value, size_t max_errors, brt_value **errors) {
-  if (!arguments_valid(schema, value, "brt_validate_all")) return LAST_STATUS();
+  brt_status status = arguments_valid(schema, value, "brt_validate_all");
+  if (status != BRT_OK) return status;
   if (max_errors == 0)
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL, "brt_validate_all: max_errors is 0, expected >= 1");
   if (errors) *errors = NULL;
@@ -335,8 +348,8 @@ brt_status brt_validate_all(const brt_schema *schema, const brt_value *value, si
   v.max_errors = max_errors;
   v.error_count = 0;
   v.failure = BRT_E_VALIDATION;
-  v.errors = errors ? brt_value_array(0) : NULL;
-  if (errors && !v.errors) return LAST_STATUS();
+  v.errors = NULL;
+  if (errors && (status = _brt_value_new(&v.errors, BRT_KIND_ARRAY, 0)) != BRT_OK) return status;
   check_value(&v, schema->root, value);
   if (v.failure != BRT_E_VALIDATION || !v.error_count) {
     brt_value_release(v.errors);
@@ -348,7 +361,7 @@ brt_status brt_validate_all(const brt_schema *schema, const brt_value *value, si
 }
 
 brt_value *brt_value_from_json_schema(const char *text, size_t len, const brt_schema *schema, unsigned flags) {
-  if (!_brt_schema_check(schema, "brt_value_from_json_schema")) return NULL;
+  if (_brt_schema_check(schema, "brt_value_from_json_schema") != BRT_OK) return NULL;
   brt_json_options options;
   brt_json_options_default(&options);
   options.flags = flags;

@@ -93,8 +93,8 @@ static bool strides_fit(brt_dtype dtype, size_t ndim, const size_t *shape, const
 
 static brt_value *tensor_value(void *block, brt_dtype dtype, size_t ndim, const size_t *shape,
                                const ptrdiff_t *strides, size_t count) {
-  brt_value *value = _brt_value_new(BRT_KIND_TENSOR, sizeof(tensor_meta));
-  if (!value) return NULL;
+  brt_value *value = NULL;
+  if (_brt_value_new(&value, BRT_KIND_TENSOR, sizeof(tensor_meta)) != BRT_OK) return NULL;
   tensor_meta *meta = (tensor_meta *)(value + 1);
   memset(meta, 0, sizeof *meta);
   meta->dtype = dtype;
@@ -209,22 +209,21 @@ brt_value *brt_tensor_wrap(void *block, brt_dtype dtype, size_t ndim, const size
   return tensor;
 }
 
-static bool tensor_ready(const brt_value *tensor, const char *function) {
-  if (!_brt_value_check(tensor, function, "tensor")) return false;
-  if (tensor->kind != BRT_KIND_TENSOR) {
-    _brt_type_mismatch(function, BRT_KIND_TENSOR, tensor);
-    return false;
-  }
-  return true;
+static brt_status tensor_ready(const brt_value *tensor, const char *function) {
+  brt_status status = _brt_value_check(tensor, function, "tensor");
+  if (status != BRT_OK) return status;
+  if (tensor->kind != BRT_KIND_TENSOR) return _brt_type_mismatch(function, BRT_KIND_TENSOR, tensor);
+  return BRT_OK;
 }
 
 void *brt_tensor_data(const brt_value *tensor) {
-  if (!tensor_ready(tensor, "brt_tensor_data")) return NULL;
+  if (tensor_ready(tensor, "brt_tensor_data") != BRT_OK) return NULL;
   return tensor->as.tensor->data;
 }
 
 brt_status brt_tensor_info_get(const brt_value *tensor, brt_tensor_info *out) {
-  if (!tensor_ready(tensor, "brt_tensor_info_get")) return LAST_STATUS();
+  brt_status status = tensor_ready(tensor, "brt_tensor_info_get");
+  if (status != BRT_OK) return status;
   if (!out)
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                          "brt_tensor_info_get: out is NULL");
@@ -248,46 +247,44 @@ brt_status brt_tensor_info_get(const brt_value *tensor, brt_tensor_info *out) {
 
 /* --- Element access -------------------------------------------------------------- */
 
-static unsigned char *element_address(const brt_value *tensor, const size_t *index, size_t nindex,
-                                      const char *function) {
-  if (!tensor_ready(tensor, function)) return NULL;
+/* The address of the element at `index` in *at. */
+static brt_status element_address(const brt_value *tensor, const size_t *index, size_t nindex,
+                                  const char *function, unsigned char **at) {
+  brt_status status = tensor_ready(tensor, function);
+  if (status != BRT_OK) return status;
   const tensor_meta *meta = tensor->as.tensor;
-  if (nindex != meta->ndim) {
-    brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                  "%s: %zu indices given for a tensor of %zu dimensions", function, nindex,
-                  meta->ndim);
-    return NULL;
-  }
-  if (nindex && !index) {
-    brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL, "%s: index is NULL", function);
-    return NULL;
-  }
+  if (nindex != meta->ndim)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "%s: %zu indices given for a tensor of %zu dimensions", function, nindex,
+                         meta->ndim);
+  if (nindex && !index)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL, "%s: index is NULL",
+                         function);
   ptrdiff_t offset = 0;
   for (size_t i = 0; i < nindex; i++) {
-    if (index[i] >= meta->shape[i]) {
-      brt_error_set(BRT_E_OUT_OF_RANGE, BRT_ORIGIN_C, NULL,
-                    "%s: index %zu on axis %zu is out of range (extent %zu)", function, index[i],
-                    i, meta->shape[i]);
-      return NULL;
-    }
+    if (index[i] >= meta->shape[i])
+      return brt_error_set(BRT_E_OUT_OF_RANGE, BRT_ORIGIN_C, NULL,
+                           "%s: index %zu on axis %zu is out of range (extent %zu)", function,
+                           index[i], i, meta->shape[i]);
     offset += (ptrdiff_t)index[i] * meta->strides[i];
   }
-  return meta->data + offset * (ptrdiff_t)dtype_sizes[meta->dtype];
+  *at = meta->data + offset * (ptrdiff_t)dtype_sizes[meta->dtype];
+  return BRT_OK;
 }
 
 /* The element a setter writes: refused with PERMISSION when the tensor's
  * block is read-only (a write would fault), else as element_address. */
-static unsigned char *writable_element(brt_value *tensor, const size_t *index, size_t nindex,
-                                       const char *function) {
-  if (!tensor_ready(tensor, function)) return NULL;
-  if (tensor->as.tensor->read_only) {
-    brt_error_set(BRT_E_PERMISSION, BRT_ORIGIN_C, NULL,
-                  "%s: the tensor's block %p is read-only (a MAPPED block of brt_map_file, or of "
-                  "brt_map_fd without BRT_MAP_WRITABLE); copy it (brt_map_copy, then "
-                  "brt_tensor_wrap) to change its elements", function, tensor->as.tensor->block);
-    return NULL;
-  }
-  return element_address(tensor, index, nindex, function);
+static brt_status writable_element(brt_value *tensor, const size_t *index, size_t nindex,
+                                   const char *function, unsigned char **at) {
+  brt_status status = tensor_ready(tensor, function);
+  if (status != BRT_OK) return status;
+  if (tensor->as.tensor->read_only)
+    return brt_error_set(BRT_E_PERMISSION, BRT_ORIGIN_C, NULL,
+                         "%s: the tensor's block %p is read-only (a MAPPED block of "
+                         "brt_map_file, or of brt_map_fd without BRT_MAP_WRITABLE); copy it "
+                         "(brt_map_copy, then brt_tensor_wrap) to change its elements",
+                         function, tensor->as.tensor->block);
+  return element_address(tensor, index, nindex, function, at);
 }
 
 const unsigned char *_brt_tensor_element(const tensor_meta *meta, size_t linear) {
@@ -311,8 +308,9 @@ double _brt_tensor_load_f64(brt_dtype dtype, const unsigned char *at) {
 
 brt_status brt_tensor_get_f64(const brt_value *tensor, const size_t *index, size_t nindex,
                               double *out) {
-  const unsigned char *at = element_address(tensor, index, nindex, "brt_tensor_get_f64");
-  if (!at) return LAST_STATUS();
+  unsigned char *at = NULL;
+  brt_status status = element_address(tensor, index, nindex, "brt_tensor_get_f64", &at);
+  if (status != BRT_OK) return status;
   if (!out)
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL, "brt_tensor_get_f64: out is NULL");
   *out = _brt_tensor_load_f64(tensor->as.tensor->dtype, at);
@@ -321,8 +319,9 @@ brt_status brt_tensor_get_f64(const brt_value *tensor, const size_t *index, size
 
 brt_status brt_tensor_get_i64(const brt_value *tensor, const size_t *index, size_t nindex,
                               int64_t *out) {
-  const unsigned char *at = element_address(tensor, index, nindex, "brt_tensor_get_i64");
-  if (!at) return LAST_STATUS();
+  unsigned char *at = NULL;
+  brt_status status = element_address(tensor, index, nindex, "brt_tensor_get_i64", &at);
+  if (status != BRT_OK) return status;
   if (!out)
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL, "brt_tensor_get_i64: out is NULL");
   brt_dtype dtype = tensor->as.tensor->dtype;
@@ -361,8 +360,9 @@ static brt_status store_integer(brt_dtype dtype, unsigned char *at, int64_t numb
 
 brt_status brt_tensor_set_f64(brt_value *tensor, const size_t *index, size_t nindex, double number) {
   static const char fn[] = "brt_tensor_set_f64";
-  unsigned char *at = writable_element(tensor, index, nindex, fn);
-  if (!at) return LAST_STATUS();
+  unsigned char *at = NULL;
+  brt_status status = writable_element(tensor, index, nindex, fn, &at);
+  if (status != BRT_OK) return status;
   brt_dtype dtype = tensor->as.tensor->dtype;
   if (dtype == BRT_DTYPE_F64) {
     memcpy(at, &number, 8);
@@ -384,8 +384,9 @@ brt_status brt_tensor_set_f64(brt_value *tensor, const size_t *index, size_t nin
 
 brt_status brt_tensor_set_i64(brt_value *tensor, const size_t *index, size_t nindex, int64_t number) {
   static const char fn[] = "brt_tensor_set_i64";
-  unsigned char *at = writable_element(tensor, index, nindex, fn);
-  if (!at) return LAST_STATUS();
+  unsigned char *at = NULL;
+  brt_status status = writable_element(tensor, index, nindex, fn, &at);
+  if (status != BRT_OK) return status;
   brt_dtype dtype = tensor->as.tensor->dtype;
   if (dtype == BRT_DTYPE_F64) {
     double wide = (double)number;

@@ -18,20 +18,43 @@ const char *brt_kind_name(brt_kind kind) {
   return (unsigned)kind < sizeof kind_names / sizeof kind_names[0] ? kind_names[kind] : "invalid";
 }
 
-bool _brt_value_check(const brt_value *value, const char *function, const char *name) {
-  if (BRT_UNLIKELY(!value)) {
-    brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL, "%s: %s is NULL", function, name);
-    return false;
-  }
+/* The status of a brt_alloc or brt_realloc that returned NULL. Both record
+ * an error on every NULL return (bridgert/memory.h), so the recorded code is
+ * the failure; this is the one place converter/ reads a status back from
+ * the thread's last error. A NULL without a recorded failure would be a bug
+ * of the allocator, reported as INTERNAL rather than passed on as BRT_OK. */
+BRT_COLD static brt_status allocation_failed(const char *callee) {
+  brt_status code = brt_error_code(brt_last_error());
+  if (code != BRT_OK) return code;
+  return brt_error_set(BRT_E_INTERNAL, BRT_ORIGIN_C, NULL,
+                       "%s returned NULL without recording an error", callee);
+}
+
+brt_status _brt_value_check(const brt_value *value, const char *function, const char *name) {
+  if (BRT_UNLIKELY(!value))
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL, "%s: %s is NULL", function,
+                         name);
   /* brt_owns answers from the segment map without touching the pointer, so
    * the magic is only read from memory that belongs to the allocator. */
-  if (BRT_UNLIKELY(!brt_owns(value) || value->magic != VALUE_MAGIC)) {
-    brt_error_set(BRT_E_INVALID_POINTER, BRT_ORIGIN_C, NULL,
-                  "%s: %s (%p) is not a live brt_value (freed, or not made by bridgert)",
-                  function, name, (const void *)value);
-    return false;
-  }
-  return true;
+  if (BRT_UNLIKELY(!brt_owns(value) || value->magic != VALUE_MAGIC))
+    return brt_error_set(BRT_E_INVALID_POINTER, BRT_ORIGIN_C, NULL,
+                         "%s: %s (%p) is not a live brt_value (freed, or not made by bridgert)",
+                         function, name, (const void *)value);
+  return BRT_OK;
+}
+
+brt_status _brt_block_alloc(void **out, size_t size, size_t align, unsigned flags) {
+  void *block = brt_alloc(size, align, BRT_MEM_C_HEAP, flags);
+  if (BRT_UNLIKELY(!block)) return allocation_failed("brt_alloc");
+  *out = block;
+  return BRT_OK;
+}
+
+brt_status _brt_block_resize(void **block, size_t size, size_t align) {
+  void *grown = brt_realloc(*block, size, align);
+  if (BRT_UNLIKELY(!grown)) return allocation_failed("brt_realloc");
+  *block = grown;
+  return BRT_OK;
 }
 
 brt_status _brt_type_mismatch(const char *function, brt_kind expected, const brt_value *actual) {
@@ -39,33 +62,33 @@ brt_status _brt_type_mismatch(const char *function, brt_kind expected, const brt
                        function, brt_kind_name(expected), brt_kind_name((brt_kind)actual->kind));
 }
 
-brt_value *_brt_value_new(brt_kind kind, size_t extra) {
-  if (extra > SIZE_MAX - sizeof(brt_value) - 1) {
-    brt_error_set(BRT_E_OUT_OF_RANGE, BRT_ORIGIN_C, NULL,
-                  "brt_value: a payload of %zu bytes does not fit in memory", extra);
-    return NULL;
-  }
+brt_status _brt_value_new(brt_value **out, brt_kind kind, size_t extra) {
+  if (extra > SIZE_MAX - sizeof(brt_value) - 1)
+    return brt_error_set(BRT_E_OUT_OF_RANGE, BRT_ORIGIN_C, NULL,
+                         "brt_value: a payload of %zu bytes does not fit in memory", extra);
+  /* brt_alloc directly, not _brt_block_alloc: this is every value's path. */
   brt_value *value = brt_alloc(sizeof(brt_value) + extra, 16, BRT_MEM_C_HEAP, 0);
-  if (!value) return NULL; /* brt_alloc recorded OUT_OF_MEMORY or LIMIT_EXCEEDED */
+  if (BRT_UNLIKELY(!value)) return allocation_failed("brt_alloc");
   memset(value, 0, sizeof *value);
   value->magic = VALUE_MAGIC;
   value->kind = (uint8_t)kind;
   atomic_init(&value->refs, 1);
-  return value;
+  *out = value;
+  return BRT_OK;
 }
 
 brt_kind brt_value_kind(const brt_value *value) {
-  if (!_brt_value_check(value, "brt_value_kind", "value")) return BRT_KIND_INVALID;
+  if (_brt_value_check(value, "brt_value_kind", "value") != BRT_OK) return BRT_KIND_INVALID;
   return (brt_kind)value->kind;
 }
 
 uint32_t brt_value_refcount(const brt_value *value) {
-  if (!_brt_value_check(value, "brt_value_refcount", "value")) return 0;
+  if (_brt_value_check(value, "brt_value_refcount", "value") != BRT_OK) return 0;
   return atomic_load_explicit(&value->refs, memory_order_relaxed);
 }
 
 void brt_value_retain(const brt_value *value) {
-  if (!_brt_value_check(value, "brt_value_retain", "value")) return;
+  if (_brt_value_check(value, "brt_value_retain", "value") != BRT_OK) return;
   brt_value *mutable_value = (brt_value *)value;
   uint32_t refs = atomic_load_explicit(&mutable_value->refs, memory_order_relaxed);
   do {
@@ -81,7 +104,7 @@ void brt_value_retain(const brt_value *value) {
 
 void brt_value_release(const brt_value *value) {
   if (!value) return;
-  if (!_brt_value_check(value, "brt_value_release", "value")) return;
+  if (_brt_value_check(value, "brt_value_release", "value") != BRT_OK) return;
   brt_value *mutable_value = (brt_value *)value;
   /* acq_rel: the thread that frees must see every other thread's writes. */
   if (atomic_fetch_sub_explicit(&mutable_value->refs, 1, memory_order_acq_rel) == 1)
@@ -114,55 +137,66 @@ void _brt_value_destroy(brt_value *value) {
 
 /* --- Scalars ---------------------------------------------------------------- */
 
-brt_value *brt_value_null(void) { return _brt_value_new(BRT_KIND_NULL, 0); }
+brt_value *brt_value_null(void) {
+  brt_value *value = NULL;
+  return _brt_value_new(&value, BRT_KIND_NULL, 0) == BRT_OK ? value : NULL;
+}
 
 brt_value *brt_value_bool(int truth) {
-  brt_value *value = _brt_value_new(BRT_KIND_BOOL, 0);
-  if (value) value->as.boolean = truth != 0;
+  brt_value *value = NULL;
+  if (_brt_value_new(&value, BRT_KIND_BOOL, 0) != BRT_OK) return NULL;
+  value->as.boolean = truth != 0;
   return value;
 }
 
 brt_value *brt_value_int(int64_t number) {
-  brt_value *value = _brt_value_new(BRT_KIND_INT, 0);
-  if (value) value->as.integer = number;
+  brt_value *value = NULL;
+  if (_brt_value_new(&value, BRT_KIND_INT, 0) != BRT_OK) return NULL;
+  value->as.integer = number;
   return value;
 }
 
 brt_value *brt_value_float(double number) {
-  brt_value *value = _brt_value_new(BRT_KIND_FLOAT, 0);
-  if (value) value->as.number = number;
+  brt_value *value = NULL;
+  if (_brt_value_new(&value, BRT_KIND_FLOAT, 0) != BRT_OK) return NULL;
+  value->as.number = number;
   return value;
 }
 
-static brt_value *byte_string_new(brt_kind kind, const void *data, size_t len) {
-  brt_value *value = _brt_value_new(kind, len + 1);
-  if (!value) return NULL;
+static brt_status byte_string_new(brt_value **out, brt_kind kind, const void *data, size_t len) {
+  brt_value *value = NULL;
+  brt_status status = _brt_value_new(&value, kind, len + 1);
+  if (status != BRT_OK) return status;
   char *payload = (char *)(value + 1);
   if (len) memcpy(payload, data, len);
   payload[len] = '\0';
   value->as.string.data = payload;
   value->as.string.length = len;
-  return value;
+  *out = value;
+  return BRT_OK;
 }
 
 brt_value *_brt_value_string_trusted(const char *text, size_t len) {
-  return byte_string_new(BRT_KIND_STRING, text, len);
+  brt_value *value = NULL;
+  return byte_string_new(&value, BRT_KIND_STRING, text, len) == BRT_OK ? value : NULL;
+}
+
+brt_status _brt_value_string_new(brt_value **out, const char *text, size_t len,
+                                 const char *function) {
+  if (!text && len)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "%s: text is NULL but len is %zu", function, len);
+  size_t bad = text ? _brt_utf8_invalid_offset((const unsigned char *)text, len) : len;
+  if (bad != len)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "%s: text is not valid UTF-8: byte 0x%02X at offset %zu", function,
+                         (unsigned char)text[bad], bad);
+  return byte_string_new(out, BRT_KIND_STRING, text, len);
 }
 
 brt_value *brt_value_string(const char *text, size_t len) {
-  if (!text && len) {
-    brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                  "brt_value_string: text is NULL but len is %zu", len);
-    return NULL;
-  }
-  size_t bad = text ? _brt_utf8_invalid_offset((const unsigned char *)text, len) : len;
-  if (bad != len) {
-    brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                  "brt_value_string: text is not valid UTF-8: byte 0x%02X at offset %zu",
-                  (unsigned char)text[bad], bad);
-    return NULL;
-  }
-  return byte_string_new(BRT_KIND_STRING, text, len);
+  brt_value *value = NULL;
+  return _brt_value_string_new(&value, text, len, "brt_value_string") == BRT_OK ? value : NULL;
 }
 
 brt_value *brt_value_cstring(const char *text) {
@@ -179,36 +213,39 @@ brt_value *brt_value_bytes(const void *data, size_t len) {
                   "brt_value_bytes: data is NULL but len is %zu", len);
     return NULL;
   }
-  return byte_string_new(BRT_KIND_BYTES, data, len);
+  brt_value *value = NULL;
+  return byte_string_new(&value, BRT_KIND_BYTES, data, len) == BRT_OK ? value : NULL;
 }
 
 /* --- Accessors ---------------------------------------------------------------- */
 
-static bool accessor_ready(const brt_value *value, const void *out, const char *function) {
-  if (!_brt_value_check(value, function, "value")) return false;
-  if (!out) {
-    brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL, "%s: out is NULL", function);
-    return false;
-  }
-  return true;
+static brt_status accessor_ready(const brt_value *value, const void *out, const char *function) {
+  brt_status status = _brt_value_check(value, function, "value");
+  if (status != BRT_OK) return status;
+  if (!out)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL, "%s: out is NULL", function);
+  return BRT_OK;
 }
 
 brt_status brt_value_get_bool(const brt_value *value, int *out) {
-  if (!accessor_ready(value, out, "brt_value_get_bool")) return LAST_STATUS();
+  brt_status status = accessor_ready(value, out, "brt_value_get_bool");
+  if (status != BRT_OK) return status;
   if (value->kind != BRT_KIND_BOOL) return _brt_type_mismatch("brt_value_get_bool", BRT_KIND_BOOL, value);
   *out = value->as.boolean;
   return BRT_OK;
 }
 
 brt_status brt_value_get_int(const brt_value *value, int64_t *out) {
-  if (!accessor_ready(value, out, "brt_value_get_int")) return LAST_STATUS();
+  brt_status status = accessor_ready(value, out, "brt_value_get_int");
+  if (status != BRT_OK) return status;
   if (value->kind != BRT_KIND_INT) return _brt_type_mismatch("brt_value_get_int", BRT_KIND_INT, value);
   *out = value->as.integer;
   return BRT_OK;
 }
 
 brt_status brt_value_get_float(const brt_value *value, double *out) {
-  if (!accessor_ready(value, out, "brt_value_get_float")) return LAST_STATUS();
+  brt_status status = accessor_ready(value, out, "brt_value_get_float");
+  if (status != BRT_OK) return status;
   if (value->kind != BRT_KIND_FLOAT)
     return _brt_type_mismatch("brt_value_get_float", BRT_KIND_FLOAT, value);
   *out = value->as.number;
@@ -216,7 +253,8 @@ brt_status brt_value_get_float(const brt_value *value, double *out) {
 }
 
 brt_status brt_value_get_number(const brt_value *value, double *out) {
-  if (!accessor_ready(value, out, "brt_value_get_number")) return LAST_STATUS();
+  brt_status status = accessor_ready(value, out, "brt_value_get_number");
+  if (status != BRT_OK) return status;
   if (value->kind == BRT_KIND_INT) {
     *out = (double)value->as.integer;
     return BRT_OK;
@@ -231,7 +269,8 @@ brt_status brt_value_get_number(const brt_value *value, double *out) {
 
 static brt_status get_byte_string(const brt_value *value, brt_kind kind, const void **data,
                                   size_t *len, const char *function) {
-  if (!accessor_ready(value, data, function)) return LAST_STATUS();
+  brt_status status = accessor_ready(value, data, function);
+  if (status != BRT_OK) return status;
   if (value->kind != kind) return _brt_type_mismatch(function, kind, value);
   *data = value->as.string.data;
   if (len) *len = value->as.string.length;

@@ -62,7 +62,9 @@ bool _brt_value_equal(const brt_value *a, const brt_value *b, bool json_numbers)
 }
 
 int brt_value_equal(const brt_value *a, const brt_value *b) {
-  if (!_brt_value_check(a, "brt_value_equal", "a") || !_brt_value_check(b, "brt_value_equal", "b")) return 0;
+  if (_brt_value_check(a, "brt_value_equal", "a") != BRT_OK ||
+      _brt_value_check(b, "brt_value_equal", "b") != BRT_OK)
+    return 0;
   return _brt_value_equal(a, b, false);
 }
 
@@ -186,7 +188,7 @@ static void debug_value(debug_text *t, const brt_value *value) {
 }
 
 char *brt_value_debug_string(const brt_value *value, size_t max_items) {
-  if (!_brt_value_check(value, "brt_value_debug_string", "value")) return NULL;
+  if (_brt_value_check(value, "brt_value_debug_string", "value") != BRT_OK) return NULL;
   debug_text t = {.max_items = max_items ? max_items : 16, .cap = 256};
   t.data = brt_alloc(t.cap, 16, BRT_MEM_C_HEAP, 0);
   if (!t.data) return NULL;

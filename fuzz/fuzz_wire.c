@@ -24,7 +24,7 @@ static void refused_with_conversion(void) {
 }
 
 static void check_value(const uint8_t *data, size_t size) {
-  brt_wire_reader r = {data, size, 0, false};
+  brt_wire_reader r = {data, size, 0, false, BRT_OK};
   brt_value *value = _brt_isolation_wire_value_get(&r, NULL, 0);
   if (!value) {
     refused_with_conversion();
@@ -35,7 +35,7 @@ static void check_value(const uint8_t *data, size_t size) {
   if (_brt_isolation_wire_value_put(&buf, &fds, value, 0) != BRT_OK || fds.count != 0 ||
       buf.len != r.pos || memcmp(buf.data, data, buf.len) != 0)
     abort();
-  brt_wire_reader again = {buf.data, buf.len, 0, false};
+  brt_wire_reader again = {buf.data, buf.len, 0, false, BRT_OK};
   brt_value *copy = _brt_isolation_wire_value_get(&again, NULL, 0);
   if (!copy || again.pos != buf.len || !brt_value_equal(value, copy)) abort();
   brt_value_release(copy);
@@ -48,7 +48,7 @@ static bool same_text(const char *a, const char *b) {
 }
 
 static void check_error(const uint8_t *data, size_t size) {
-  brt_wire_reader r = {data, size, 0, false};
+  brt_wire_reader r = {data, size, 0, false, BRT_OK};
   brt_error *error = _brt_isolation_wire_error_get(&r);
   if (!error) {
     refused_with_conversion();
@@ -56,7 +56,7 @@ static void check_error(const uint8_t *data, size_t size) {
   }
   brt_wire_buf buf = {0};
   _brt_isolation_wire_error_put(&buf, error);
-  brt_wire_reader again = {buf.data, buf.len, 0, false};
+  brt_wire_reader again = {buf.data, buf.len, 0, false, BRT_OK};
   brt_error *copy = buf.failed ? NULL : _brt_isolation_wire_error_get(&again);
   if (!copy) abort();
   const brt_error *a = error, *b = copy;

@@ -209,13 +209,15 @@ static brt_status read_hello(brt_pool *pool, worker *w, uint64_t deadline_ns) {
   if (reply.kind == BRT_MSG_LOAD_FAILED) {
     brt_error *error = _brt_isolation_wire_error_get(&r);
     worker_reap(pool, w, WORKER_EXIT_GRACE_MS);
-    if (!error)
+    if (!error) {
       status = brt_error_wrap(BRT_E_PLUGIN, BRT_ORIGIN_PLUGIN, NULL,
                               "the worker of plugin \"%s\" failed to load it and sent a "
                               "malformed error: %s",
                               pool->path, brt_error_message(brt_last_error()));
-    else
-      status = brt_error_restore(error) == BRT_OK ? brt_error_code(brt_last_error()) : BRT_E_PLUGIN;
+    } else {
+      status = brt_error_code(error);
+      brt_error_restore(error); /* adopts `error` */
+    }
   } else if (reply.kind != BRT_MSG_HELLO) {
     worker_reap(pool, w, 0);
     status = brt_error_set(BRT_E_PLUGIN, BRT_ORIGIN_PLUGIN, NULL,
@@ -299,7 +301,8 @@ static brt_status worker_start(brt_pool *pool, uint32_t index, uint64_t deadline
 
 /* --- Calls ------------------------------------------------------------------------- */
 
-worker *_brt_isolation_worker_acquire(brt_pool *pool, uint64_t deadline_ns, const char *label) {
+brt_status _brt_isolation_worker_acquire(brt_pool *pool, uint64_t deadline_ns, const char *label,
+                                         worker **out) {
   pthread_mutex_lock(&pool->lock);
   for (;;) {
     worker *down = NULL;
@@ -308,7 +311,8 @@ worker *_brt_isolation_worker_acquire(brt_pool *pool, uint64_t deadline_ns, cons
       if (w->state == WORKER_IDLE) {
         w->state = WORKER_BUSY;
         pthread_mutex_unlock(&pool->lock);
-        return w;
+        *out = w;
+        return BRT_OK;
       }
       if (w->state == WORKER_DOWN && !down) down = w;
     }
@@ -321,26 +325,25 @@ worker *_brt_isolation_worker_acquire(brt_pool *pool, uint64_t deadline_ns, cons
       if (status == BRT_OK) {
         down->state = WORKER_BUSY;
         pthread_mutex_unlock(&pool->lock);
-        return down;
+        *out = down;
+        return BRT_OK;
       }
       down->state = WORKER_DOWN;
       pthread_cond_broadcast(&pool->changed);
       pthread_mutex_unlock(&pool->lock);
-      brt_error_wrap(brt_error_code(brt_last_error()), BRT_ORIGIN_C, NULL,
-                     "%s: its worker could not be restarted: %s", label,
-                     brt_error_message(brt_last_error()));
-      return NULL;
+      return brt_error_wrap(status, BRT_ORIGIN_C, NULL,
+                            "%s: its worker could not be restarted: %s", label,
+                            brt_error_message(brt_last_error()));
     }
     /* Wait for a worker to come back, or for the backoff to pass. */
     uint64_t wake = down ? pool->restart_not_before_ns : 0;
     if (deadline_ns && (!wake || deadline_ns < wake)) wake = deadline_ns;
     if (deadline_ns && now >= deadline_ns) {
       pthread_mutex_unlock(&pool->lock);
-      brt_error_set(BRT_E_TIMEOUT, BRT_ORIGIN_C, NULL,
-                    "%s: no worker of plugin \"%s\" became free before the call's deadline "
-                    "(%u workers, all busy or restarting)",
-                    label, pool->path, pool->worker_count);
-      return NULL;
+      return brt_error_set(BRT_E_TIMEOUT, BRT_ORIGIN_C, NULL,
+                           "%s: no worker of plugin \"%s\" became free before the call's "
+                           "deadline (%u workers, all busy or restarting)",
+                           label, pool->path, pool->worker_count);
     }
     if (wake) {
       struct timespec until;

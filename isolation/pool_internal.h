@@ -64,10 +64,10 @@ struct brt_pool {
   brt_isolation_worker_stats stats;
 };
 
-/* pool.c: a worker for one call (BUSY), or NULL with the error recorded
- * (TIMEOUT when `deadline_ns` passed while waiting; CRASHED when a restart
- * failed). */
-worker *_brt_isolation_worker_acquire(brt_pool *pool, uint64_t deadline_ns, const char *label);
+/* pool.c: a worker for one call (BUSY) in *out; else TIMEOUT when
+ * `deadline_ns` passed while waiting, or the status of the failed restart. */
+brt_status _brt_isolation_worker_acquire(brt_pool *pool, uint64_t deadline_ns, const char *label,
+                                         worker **out);
 void _brt_isolation_worker_release(brt_pool *pool, worker *w);
 /* Sends a call and waits for its RESULT. On success the message is the
  * caller's. On failure the worker is killed and reaped (a crash, a hang

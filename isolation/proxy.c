@@ -97,9 +97,10 @@ static brt_status run_call(const proxy *p, uint32_t kind, brt_wire_buf *body,
   if (body->failed)
     return brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
                          "%s: out of memory encoding the call", p->label);
-  worker *w = _brt_isolation_worker_acquire(p->pool, deadline_ns, p->label);
-  if (!w) return brt_error_code(brt_last_error());
-  brt_status status =
+  worker *w = NULL;
+  brt_status status = _brt_isolation_worker_acquire(p->pool, deadline_ns, p->label, &w);
+  if (status != BRT_OK) return status;
+  status =
       _brt_isolation_worker_call(p->pool, w, kind, body, fds, deadline_ns, p->label, reply);
   _brt_isolation_worker_release(p->pool, w);
   if (status != BRT_OK) return status;
@@ -143,7 +144,8 @@ static brt_status proxy_value(void *ctx, const brt_value *params, brt_value **re
   }
   _brt_isolation_message_free(&reply);
   if (!value) {
-    brt_status code = brt_error_code(brt_last_error());
+    /* With valid arguments the decoder returns NULL only when the reader failed. */
+    brt_status code = r.failed ? r.status : _brt_isolation_null_status("the wire decoder");
     return brt_error_wrap(code == BRT_E_CONVERSION ? BRT_E_PLUGIN : code, BRT_ORIGIN_PLUGIN, NULL,
                           "%s: the worker's result cannot be used: %s", p->label,
                           brt_error_message(brt_last_error()));
@@ -279,7 +281,7 @@ brt_status _brt_isolation_proxy_init(proxy *p, brt_pool *pool, uint32_t index, b
   uint8_t has_value = _brt_isolation_wire_get_u8(r);
   brt_status status = BRT_OK;
   if (r->failed) {
-    status = brt_error_code(brt_last_error());
+    status = r->status;
   } else if (!p->name || !p->version || (!has_value && !p->signature) ||
              (p->signature && !signature_read(p, p->signature))) {
     status = brt_error_set(BRT_E_PLUGIN, BRT_ORIGIN_PLUGIN, NULL,

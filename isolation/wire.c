@@ -83,6 +83,7 @@ void _brt_isolation_wire_put_str(brt_wire_buf *buf, const char *s) {
 void _brt_isolation_wire_reader_fail(brt_wire_reader *r, size_t at, const char *fmt, ...) {
   if (r->failed) return;
   r->failed = true;
+  r->status = BRT_E_CONVERSION;
   char what[BRT_ERROR_MESSAGE_MAX];
   va_list args;
   va_start(args, fmt);
@@ -164,7 +165,7 @@ char *_brt_isolation_wire_get_str(brt_wire_reader *r, bool *present) {
   char *copy = malloc((size_t)n + 1);
   if (!copy) {
     r->failed = true;
-    brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
+    r->status = brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
                   "wire: no memory for a copy of the %llu-byte string at byte %zu",
                   (unsigned long long)n, at);
     return NULL;

@@ -29,6 +29,19 @@
  * recurses once per level; the bound keeps that within any thread's stack. */
 #define BRT_WIRE_DEPTH_MAX 128
 
+/* The isolation floor's functions that can fail return a brt_status
+ * (recorded) and fill out-parameters only on BRT_OK. A status is read back
+ * from the thread's last error only after a public function returned NULL
+ * (brt_value_to_json, brt_map_fd, ...), which records on every NULL
+ * (bridgert/error.h); a NULL with nothing recorded would be the callee's
+ * bug and becomes INTERNAL, never BRT_OK. */
+static inline brt_status _brt_isolation_null_status(const char *callee) {
+  brt_status code = brt_error_code(brt_last_error());
+  if (code != BRT_OK) return code;
+  return brt_error_set(BRT_E_INTERNAL, BRT_ORIGIN_C, NULL,
+                       "%s returned NULL without recording an error", callee);
+}
+
 /* --- Primitives ----------------------------------------------------------- */
 
 /* A growing message (malloc). Appenders never fail loudly: on allocation
@@ -53,13 +66,14 @@ void _brt_isolation_wire_put_str(brt_wire_buf *buf, const char *s);
 
 /* Reads a received message. Past the end, or on a bad encoding, a reader
  * sets `failed`, records a CONVERSION error naming the byte offset and what
- * was expected (OUT_OF_MEMORY when a copy cannot be allocated), and returns
- * 0 / NULL; once failed, every later read fails without recording again.
- * Nothing ever reads outside data[0, len). */
+ * was expected (OUT_OF_MEMORY when a copy cannot be allocated), keeps that
+ * code in `status` and returns 0 / NULL; once failed, every later read
+ * fails without recording again. Nothing ever reads outside data[0, len). */
 typedef struct brt_wire_reader {
   const uint8_t *data;
   size_t len, pos;
   bool failed;
+  brt_status status; /* the recorded failure; BRT_OK until the reader fails */
 } brt_wire_reader;
 uint8_t _brt_isolation_wire_get_u8(brt_wire_reader *r);
 uint32_t _brt_isolation_wire_get_u32(brt_wire_reader *r);

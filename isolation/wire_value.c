@@ -242,7 +242,7 @@ static brt_status put_value(encoder *e, const brt_value *value, size_t depth) {
   case BRT_KIND_ARRAY: status = put_array(e, value, depth); break;
   case BRT_KIND_OBJECT: status = put_object(e, value, depth); break;
   case BRT_KIND_TENSOR: status = put_tensor(e, value); break;
-  default: status = brt_error_code(brt_last_error()); break; /* brt_value_kind recorded why */
+  default: status = _brt_isolation_null_status("brt_value_kind"); break; /* it recorded why */
   }
   return status;
 }
@@ -284,11 +284,12 @@ static brt_value *get_value(decoder *d, size_t depth);
  * fails with the constructor's error as the cause. Running out of memory
  * or into the memory limit is not the message's fault and keeps its code. */
 static void constructor_failed(brt_wire_reader *r, size_t at, const char *what) {
-  brt_status cause = brt_error_code(brt_last_error());
+  brt_status cause = brt_error_code(brt_last_error()); /* the constructors record on NULL */
   brt_status code =
       cause == BRT_E_OUT_OF_MEMORY || cause == BRT_E_LIMIT_EXCEEDED ? cause : BRT_E_CONVERSION;
   r->failed = true;
-  brt_error_wrap(code, BRT_ORIGIN_C, NULL, "wire: at byte %zu of %zu: %s", at, r->len, what);
+  r->status =
+      brt_error_wrap(code, BRT_ORIGIN_C, NULL, "wire: at byte %zu of %zu: %s", at, r->len, what);
 }
 
 /* A value from a constructor, or NULL with the reader failed. */

@@ -54,16 +54,17 @@ brt_status brt_monitor_export(brt_monitor *monitor, brt_format format, char **te
   if (!monitor || !text)
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL, "%s: %s is NULL", function,
                          monitor ? "text" : "monitor");
-  char *result;
+  char *result = NULL;
+  brt_status status;
   switch (format) {
-    case BRT_FORMAT_PROMETHEUS: result = _brt_export_prometheus(monitor); break;
-    case BRT_FORMAT_JSON: result = _brt_export_json(monitor); break;
+    case BRT_FORMAT_PROMETHEUS: status = _brt_export_prometheus(monitor, &result); break;
+    case BRT_FORMAT_JSON: status = _brt_export_json(monitor, &result); break;
     default:
       return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                            "%s: format %u is not BRT_FORMAT_PROMETHEUS (%d) or BRT_FORMAT_JSON (%d)",
                            function, (unsigned)format, BRT_FORMAT_PROMETHEUS, BRT_FORMAT_JSON);
   }
-  if (!result) return BRT_E_OUT_OF_MEMORY; /* recorded by the exporter */
+  if (status != BRT_OK) return status;
   *text = result;
   return BRT_OK;
 }

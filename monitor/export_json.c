@@ -156,7 +156,7 @@ static void errors_json(cJSON *root, bool *ok) {
   }
 }
 
-char *_brt_export_json(brt_monitor *monitor) {
+brt_status _brt_export_json(brt_monitor *monitor, char **text) {
   static const char what[] = "brt_monitor_export (JSON)";
   uint64_t now = _brt_monitor_now(monitor);
   uint64_t started = atomic_load_explicit(&monitor->started_ns, memory_order_relaxed);
@@ -184,10 +184,9 @@ char *_brt_export_json(brt_monitor *monitor) {
   }
   free(view);
   free(algorithms);
-  char *text = ok ? _brt_text_from_json(root, what) : NULL;
-  if (!ok)
-    brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL, "%s: out of memory while building it",
-                  what);
+  brt_status status = ok ? _brt_text_from_json(root, what, text)
+                        : brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
+                                        "%s: out of memory while building it", what);
   cJSON_Delete(root);
-  return text;
+  return status;
 }

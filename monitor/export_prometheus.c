@@ -238,7 +238,7 @@ static void write_process(text_buffer *out, brt_monitor *monitor, uint64_t now) 
   }
 }
 
-char *_brt_export_prometheus(brt_monitor *monitor) {
+brt_status _brt_export_prometheus(brt_monitor *monitor, char **text) {
   static const char what[] = "brt_monitor_export (Prometheus)";
   text_buffer out = {0};
   uint64_t now = _brt_monitor_now(monitor);
@@ -247,9 +247,8 @@ char *_brt_export_prometheus(brt_monitor *monitor) {
   algo_view *views = algorithms ? malloc((count ? count : 1) * sizeof *views) : NULL;
   if (!views) {
     free(algorithms);
-    brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
-                  "%s: no memory to read %zu algorithms", what, count);
-    return NULL;
+    return brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
+                         "%s: no memory to read %zu algorithms", what, count);
   }
   for (size_t i = 0; i < count; i++) _brt_algo_view(algorithms[i], now, &views[i]);
   write_process(&out, monitor, now);
@@ -262,5 +261,5 @@ char *_brt_export_prometheus(brt_monitor *monitor) {
   write_errors(&out);
   free(views);
   free(algorithms);
-  return _brt_text_finish(&out, what);
+  return _brt_text_finish(&out, what, text);
 }

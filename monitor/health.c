@@ -204,17 +204,19 @@ brt_status brt_monitor_health_level(brt_monitor *monitor, brt_health_level *leve
   free(view);
   free(algorithms);
   char *text = NULL;
+  brt_status status = BRT_OK;
   if (report.ok) {
     bool added = cJSON_AddStringToObject(root, "status", brt_health_level_name(report.level)) &&
                  cJSON_AddNumberToObject(root, "uptime_seconds",
                                          (double)(now > started ? now - started : 0) / 1e9);
     if (added && cJSON_AddItemToObject(root, "checks", report.checks)) {
       report.checks = NULL; /* owned by root now */
-      text = _brt_text_from_json(root, function);
+      status = _brt_text_from_json(root, function, &text);
     }
   }
   cJSON_Delete(report.checks);
   cJSON_Delete(root);
+  if (status != BRT_OK) return status;
   if (!text)
     return brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
                          "%s: out of memory while writing the report", function);

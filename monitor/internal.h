@@ -216,13 +216,13 @@ void _brt_text_printf(text_buffer *buffer, const char *format, ...) BRT_PRINTF(2
 void _brt_text_label_value(text_buffer *buffer, const char *value);
 /* Appends ns as seconds in exact decimal ("0.000000064", "12.5"). */
 void _brt_text_seconds(text_buffer *buffer, uint64_t ns);
-/* The finished text as a managed block (brt_release); the buffer is freed.
- * NULL on failure, with the error recorded. */
-char *_brt_text_finish(text_buffer *buffer, const char *what);
-/* `json` printed as a monitor text; NULL (with BRT_E_OUT_OF_MEMORY recorded)
- * when json is NULL or printing fails: cJSON reports only allocation failures. */
+/* The finished text as a managed block (brt_release) in *out; the buffer is
+ * freed either way. */
+brt_status _brt_text_finish(text_buffer *buffer, const char *what, char **out);
+/* `json` printed as a monitor text in *out; OUT_OF_MEMORY when json is NULL
+ * or printing fails (cJSON reports only allocation failures). */
 struct cJSON;
-char *_brt_text_from_json(const struct cJSON *json, const char *what);
+brt_status _brt_text_from_json(const struct cJSON *json, const char *what, char **out);
 
 /* export.c: what both exporters and the health check read of an algorithm. */
 typedef struct algo_view {
@@ -247,8 +247,8 @@ extern const char *const _brt_monitor_mem_type_names[BRT_MEM_TYPE_COUNT];
  * the allocator keeps no per-class counters (tracking below "counters").
  * The calling thread's last error is left as it was. */
 size_t _brt_monitor_mem_classes(brt_mem_class_stats *out);
-/* export_prometheus.c, export_json.c: the text, or NULL (error recorded). */
-char *_brt_export_prometheus(brt_monitor *monitor);
-char *_brt_export_json(brt_monitor *monitor);
+/* export_prometheus.c, export_json.c: the text in *out. */
+brt_status _brt_export_prometheus(brt_monitor *monitor, char **out);
+brt_status _brt_export_json(brt_monitor *monitor, char **out);
 
 #endif /* BRT_MONITOR_INTERNAL_H */

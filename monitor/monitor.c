@@ -271,7 +271,8 @@ brt_status brt_algo_stats_quantile(const brt_algo_stats *stats, double q, uint64
     return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                          "%s: q is %g; expected a number in [0, 1]", function, q);
   algo_totals *totals;
-  if (with_totals(stats, function, &totals) != BRT_OK) return BRT_E_OUT_OF_MEMORY;
+  brt_status status = with_totals(stats, function, &totals);
+  if (status != BRT_OK) return status;
   *ns = _brt_hist_quantile(totals, q);
   free(totals);
   return BRT_OK;
@@ -282,7 +283,8 @@ brt_status brt_algo_stats_count_at_most(const brt_algo_stats *stats, uint64_t le
   static const char function[] = "brt_algo_stats_count_at_most";
   if (!stats || !count) return invalid("%s: %s is NULL", function, stats ? "count" : "stats");
   algo_totals *totals;
-  if (with_totals(stats, function, &totals) != BRT_OK) return BRT_E_OUT_OF_MEMORY;
+  brt_status status = with_totals(stats, function, &totals);
+  if (status != BRT_OK) return status;
   *count = _brt_hist_count_at_most(totals, le_ns);
   free(totals);
   return BRT_OK;

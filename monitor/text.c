@@ -82,32 +82,39 @@ void _brt_text_seconds(text_buffer *buffer, uint64_t ns) {
   _brt_text_printf(buffer, "%llu.%s", (unsigned long long)whole, digits);
 }
 
-char *_brt_text_finish(text_buffer *buffer, const char *what) {
+brt_status _brt_text_finish(text_buffer *buffer, const char *what, char **out) {
+  brt_status status = BRT_OK;
   char *text = NULL;
   if (!buffer->failed && reserve(buffer, 0)) {
     text = brt_alloc(buffer->length + 1, 1, BRT_MEM_C_HEAP, 0);
-    if (text)
+    if (text) {
       memcpy(text, buffer->data, buffer->length + 1);
-    else
-      brt_error_wrap(brt_error_code(brt_last_error()), BRT_ORIGIN_C, NULL,
-                     "%s: no managed block for the %zu-byte text", what, buffer->length + 1);
+    } else {
+      /* brt_alloc records on every NULL (OUT_OF_MEMORY, or LIMIT_EXCEEDED
+       * under max_memory): its code, with this as the context. */
+      brt_status cause = brt_error_code(brt_last_error());
+      status = brt_error_wrap(cause != BRT_OK ? cause : BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
+                              "%s: no managed block for the %zu-byte text", what,
+                              buffer->length + 1);
+    }
   } else {
-    brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL, "%s: out of memory after %zu bytes",
-                  what, buffer->length);
+    status = brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
+                           "%s: out of memory after %zu bytes", what, buffer->length);
   }
   free(buffer->data);
   buffer->data = NULL;
-  return text;
+  if (status == BRT_OK) *out = text;
+  return status;
 }
 
-char *_brt_text_from_json(const cJSON *json, const char *what) {
+brt_status _brt_text_from_json(const cJSON *json, const char *what, char **out) {
   /* Copied, because cJSON's allocator may have been replaced by its hooks. */
   char *printed = json ? cJSON_Print(json) : NULL;
   text_buffer buffer = {0};
   if (printed) _brt_text_append(&buffer, printed, strlen(printed));
   else buffer.failed = true;
   cJSON_free(printed);
-  return _brt_text_finish(&buffer, what);
+  return _brt_text_finish(&buffer, what, out);
 }
 
 void brt_monitor_text_free(char *text) {

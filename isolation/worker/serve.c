@@ -50,7 +50,7 @@ typedef struct worker_state {
   served *algorithms;
   uint32_t count, capacity;
   brt_wire_buf hello;
-  bool failed;
+  brt_status failure; /* recorded when describing an algorithm failed */
 } worker_state;
 
 static void *watch_lifeline(void *unused) {
@@ -110,7 +110,7 @@ static void *map_kept(int fd, const struct stat *st, uint64_t offset, size_t len
     kept_bytes += m->len;
   }
   void *block = brt_map_fd(fd, offset, len, BRT_MAP_WRITABLE);
-  if (!block && brt_error_code(brt_last_error()) == BRT_E_LIMIT_EXCEEDED && kept_bytes) {
+  if (!block && _brt_isolation_null_status("brt_map_fd") == BRT_E_LIMIT_EXCEEDED && kept_bytes) {
     /* Kept mappings count against the worker's memory limit: let them go
      * before refusing a tensor of this call. */
     for (int i = 0; i < MAPPINGS_MAX; i++)
@@ -139,12 +139,17 @@ static void *map_kept(int fd, const struct stat *st, uint64_t offset, size_t len
 
 /* --- HELLO --------------------------------------------------------------------- */
 
+static brt_status describe_oom(const brt_algorithm *algorithm) {
+  return brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
+                       "out of memory describing algorithm \"%s\" of the plugin", algorithm->name);
+}
+
 static int describe_algorithm(void *ctx, const brt_algorithm *algorithm) {
   worker_state *state = ctx;
   if (state->count == state->capacity) {
     uint32_t capacity = state->capacity ? state->capacity * 2 : 16;
     served *grown = realloc(state->algorithms, capacity * sizeof *grown);
-    if (!grown) return state->failed = true, 1;
+    if (!grown) return state->failure = describe_oom(algorithm), 1;
     state->algorithms = grown;
     state->capacity = capacity;
   }
@@ -152,13 +157,13 @@ static int describe_algorithm(void *ctx, const brt_algorithm *algorithm) {
   memset(entry, 0, sizeof *entry);
   size_t size = strlen(algorithm->name) + strlen(algorithm->version) + 2;
   entry->label = malloc(size);
-  if (!entry->label) return state->failed = true, 1;
+  if (!entry->label) return state->failure = describe_oom(algorithm), 1;
   snprintf(entry->label, size, "%s@%s", algorithm->name, algorithm->version);
   if (algorithm->native_fn) {
     entry->prepared = brt_prepare(state->rt, entry->label);
     if (!entry->prepared) {
       free(entry->label);
-      return state->failed = true, 1;
+      return state->failure = _brt_isolation_null_status("brt_prepare"), 1;
     }
     entry->signature = brt_prepared_signature(entry->prepared);
   }
@@ -260,7 +265,7 @@ static brt_status native_argument(native_call *c, uint32_t i, const char *type, 
   if (len == 3 && memcmp(type, "str", 3) == 0) {
     size_t n = 0;
     const char *bytes = _brt_isolation_wire_get_bytes(r, &n);
-    if (r->failed) return BRT_E_CONVERSION;
+    if (r->failed) return r->status;
     c->strings[i] = malloc(n + 1);
     if (!c->strings[i])
       return brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL, "out of memory for argument %u", i);
@@ -271,11 +276,11 @@ static brt_status native_argument(native_call *c, uint32_t i, const char *type, 
   }
   if (len == 3 && memcmp(type, "ptr", 3) == 0) {
     uint32_t index = _brt_isolation_wire_get_u32(r);
-    if (index == UINT32_MAX) return r->failed ? BRT_E_CONVERSION : BRT_OK; /* NULL */
+    if (index == UINT32_MAX) return r->failed ? r->status : BRT_OK; /* NULL */
     if (index == UINT32_MAX - 1) { /* a small block, copied: sent back after the call */
       size_t n = 0;
       const void *bytes = _brt_isolation_wire_get_bytes(r, &n);
-      if (r->failed) return BRT_E_CONVERSION;
+      if (r->failed) return r->status;
       c->copies[i] = malloc(n ? n : 1);
       if (!c->copies[i])
         return brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL, "out of memory for argument %u", i);
@@ -285,7 +290,7 @@ static brt_status native_argument(native_call *c, uint32_t i, const char *type, 
       return BRT_OK;
     }
     uint64_t offset = _brt_isolation_wire_get_u64(r), length = _brt_isolation_wire_get_u64(r);
-    if (r->failed) return BRT_E_CONVERSION;
+    if (r->failed) return r->status;
     if (index >= call->fd_count || length == 0 || length > SIZE_MAX / 2)
       return brt_error_set(BRT_E_CONVERSION, BRT_ORIGIN_C, NULL,
                            "argument %u: descriptor %u of %zu, %" PRIu64 " bytes", i, index,
@@ -304,7 +309,7 @@ static brt_status native_argument(native_call *c, uint32_t i, const char *type, 
     return BRT_OK;
   }
   uint64_t bits = _brt_isolation_wire_get_u64(r);
-  if (r->failed) return BRT_E_CONVERSION;
+  if (r->failed) return r->status;
   memcpy(&c->slots[i], &bits, native_size(type, len)); /* little-endian: the low bytes */
   return BRT_OK;
 }
@@ -321,7 +326,11 @@ static int serve_native(const served *entry, brt_message *call, brt_wire_reader 
   size_t ret_size = native_size(sig, (size_t)(open - sig));
   const char *at = open + 1;
   uint32_t decoded = 0;
-  brt_status status = r->failed || argc > BRT_SIGNATURE_MAX_ARGS ? BRT_E_CONVERSION : BRT_OK;
+  brt_status status = r->failed ? r->status : BRT_OK;
+  if (status == BRT_OK && argc > BRT_SIGNATURE_MAX_ARGS)
+    status = brt_error_set(BRT_E_CONVERSION, BRT_ORIGIN_C, NULL,
+                           "the host's native call has %u arguments, more than %d", argc,
+                           BRT_SIGNATURE_MAX_ARGS);
   for (; status == BRT_OK && decoded < argc; decoded++) {
     const char *stop = at + strcspn(at, ",)");
     status = native_argument(&c, decoded, at, (size_t)(stop - at), call, r);
@@ -329,8 +338,6 @@ static int serve_native(const served *entry, brt_message *call, brt_wire_reader 
   }
   uint64_t ret = 0;
   if (status == BRT_OK) status = brt_invoke(entry->prepared, ret_size ? &ret : NULL, c.args);
-  else if (!brt_last_error())
-    brt_error_set(BRT_E_CONVERSION, BRT_ORIGIN_C, NULL, "the host's native call was malformed");
   if (status != BRT_OK) {
     native_call_free(&c, decoded);
     return send_error(BRT_MSG_RESULT, call->id);
@@ -489,16 +496,17 @@ int worker_serve_main(int argc, char **argv) {
     state.rt = brt_runtime_open(&cfg);
     const char *file = strrchr(options.name, '/');
     status = state.rt ? brt_plugin_load_at(state.rt, FD_PLUGIN, file ? file + 1 : options.name)
-                      : brt_error_code(brt_last_error());
+                      : _brt_isolation_null_status("brt_runtime_open");
   }
   if (status == BRT_OK) {
     close(FD_PLUGIN);
     _brt_isolation_wire_put_u32(&state.hello, 0); /* the count, patched below */
     brt_algorithms_list(state.rt, describe_algorithm, &state);
-    if (state.failed || state.hello.failed)
-      status = brt_last_error() ? brt_error_code(brt_last_error())
-                                : brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
-                                                "out of memory describing the plugin");
+    if (state.failure != BRT_OK)
+      status = state.failure;
+    else if (state.hello.failed)
+      status = brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
+                             "out of memory describing the plugin");
   }
   int err;
   if (status != BRT_OK) {

@@ -93,10 +93,26 @@ static void test_native_calls(void **state) {
   brt_runtime_close(rt);
 }
 
+/* The per-call limit belongs to the algorithm: the configuration has only
+ * the process-wide max_memory, and a memory_limit key is refused as unknown
+ * (docs/config.md) rather than silently ignored. */
+static void test_not_a_config_key(void **state) {
+  (void)state;
+  brt_config cfg;
+  assert_ok(brt_config_default(&cfg));
+  static const char text[] = "{\"memory_limit\": 1048576}";
+  assert_status(brt_config_load_json_text(text, sizeof text - 1, "test", &cfg),
+                BRT_E_INVALID_ARGUMENT);
+  assert_last_error(BRT_E_INVALID_ARGUMENT, "unknown key \"memory_limit\"");
+  assert_non_null(strstr(brt_error_message(brt_last_error()), "max_memory"));
+  brt_config_dispose(&cfg);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_value_calls),
       cmocka_unit_test(test_native_calls),
+      cmocka_unit_test(test_not_a_config_key),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

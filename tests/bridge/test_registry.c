@@ -299,6 +299,55 @@ static void test_list_visitor_may_unregister(void **state) {
   brt_runtime_close(rt);
 }
 
+/* Each refusal returns the status of its own failure and records it, even
+ * with an unrelated error pending: the registry's internal lookups return a
+ * status instead of leaving the caller to read the last error back. */
+static void assert_own_failure(brt_status got, brt_status want, const char *needle) {
+  assert_string_equal(brt_status_name(got), brt_status_name(want));
+  assert_last_error(want, needle);
+}
+#define STALE() brt_error_set(BRT_E_TIMEOUT, BRT_ORIGIN_C, NULL, "stale")
+
+static void test_status_is_the_failure(void **state) {
+  (void)state;
+  brt_runtime *rt = brt_runtime_open(NULL);
+  brt_algorithm a = native("inc", "1.0.0", plus_one);
+  assert_ok(brt_register(rt, &a));
+  brt_value *params = brt_value_object(0);
+  brt_value *result = NULL;
+  STALE();
+  assert_own_failure(brt_call(rt, "nope", params, &result), BRT_E_NOT_FOUND, "nope");
+  STALE();
+  assert_own_failure(brt_call(rt, "inc@2.0.0", params, &result), BRT_E_NOT_FOUND, "1.0.0");
+  STALE();
+  assert_own_failure(brt_unregister(rt, "Bad Name"), BRT_E_INVALID_ARGUMENT, "invalid");
+  STALE();
+  assert_own_failure(brt_unregister(rt, "inc@x"), BRT_E_INVALID_ARGUMENT, "x");
+  brt_algorithm bad = native("inc", "1.0.1", plus_one);
+  bad.signature = "i64(nope)";
+  STALE();
+  assert_own_failure(brt_register(rt, &bad), BRT_E_INVALID_ARGUMENT, "invalid signature");
+  bad.signature = "i64(i64)";
+  bad.input_schema = "{\"type\": 5}";
+  STALE();
+  assert_own_failure(brt_register(rt, &bad), BRT_E_INVALID_ARGUMENT, "input_schema");
+  STALE();
+  assert_own_failure(brt_algorithms_list(NULL, NULL, NULL), BRT_E_INVALID_ARGUMENT, "visitor");
+  brt_runtime_close(rt);
+  char *text = NULL;
+  STALE();
+  assert_own_failure(brt_register(rt, &a), BRT_E_INVALID_ARGUMENT, "closed");
+  STALE();
+  assert_own_failure(brt_metrics_export(rt, BRT_FORMAT_PROMETHEUS, &text), BRT_E_INVALID_ARGUMENT,
+                     "closed");
+  STALE();
+  assert_own_failure(brt_plugin_load(rt, "/nonexistent.so"), BRT_E_INVALID_ARGUMENT, "closed");
+  STALE();
+  assert_own_failure(brt_call(rt, "inc", params, &result), BRT_E_INVALID_ARGUMENT, "closed");
+  brt_error_clear();
+  brt_value_release(params);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_open_close),
@@ -314,6 +363,7 @@ int main(void) {
       cmocka_unit_test(test_unregister),
       cmocka_unit_test(test_list),
       cmocka_unit_test(test_list_visitor_may_unregister),
+      cmocka_unit_test(test_status_is_the_failure),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

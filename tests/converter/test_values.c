@@ -435,6 +435,61 @@ static void test_no_leaks(void **state) {
   assert_int_equal(after.live_blocks, before.live_blocks);
 }
 
+/* A failing call returns the status of its own failure and records it, even
+ * when an unrelated error is still pending from earlier (a status read back
+ * from the last error would return the stale one, or BRT_OK when a callee
+ * failed without recording). */
+#define STALE() brt_error_set(BRT_E_NOT_FOUND, BRT_ORIGIN_C, NULL, "stale")
+#define assert_own_failure(expr, code)                                                        \
+  do {                                                                                        \
+    STALE();                                                                                  \
+    brt_status got_ = (expr);                                                                 \
+    assert_string_equal(brt_status_name(got_), brt_status_name(code));                        \
+    assert_int_equal(brt_error_code(brt_last_error()), got_);                                 \
+    assert_string_not_equal(brt_error_message(brt_last_error()), "stale");                    \
+  } while (0)
+
+static void test_status_is_the_failure(void **state) {
+  (void)state;
+  brt_value *text = brt_value_cstring("x"), *array = brt_value_array(0), *outer = brt_value_array(0);
+  int64_t integer = 0;
+  assert_own_failure(brt_value_get_int(NULL, &integer), BRT_E_INVALID_ARGUMENT);
+  assert_own_failure(brt_value_get_int(text, &integer), BRT_E_TYPE_MISMATCH);
+  assert_own_failure(brt_value_get_int(text, NULL), BRT_E_INVALID_ARGUMENT);
+  assert_ok(brt_value_array_push(outer, array));
+  assert_own_failure(brt_value_array_push(array, text), BRT_E_PERMISSION); /* sealed */
+  brt_value *object = brt_value_object(0);
+  assert_own_failure(brt_value_object_set(object, "\xff", 1, text), BRT_E_INVALID_ARGUMENT);
+  size_t length = 0;
+  assert_own_failure(brt_value_object_length(text, &length), BRT_E_TYPE_MISMATCH);
+  size_t shape[] = {2}, index[] = {2};
+  brt_value *tensor = brt_tensor_new(BRT_DTYPE_F64, 1, shape);
+  double number = 0;
+  assert_own_failure(brt_tensor_get_f64(tensor, index, 1, &number), BRT_E_OUT_OF_RANGE);
+  assert_own_failure(brt_tensor_set_i64(text, index, 1, 1), BRT_E_TYPE_MISMATCH);
+  assert_own_failure(brt_validate(NULL, text), BRT_E_INVALID_ARGUMENT);
+
+  /* The allocator's refusal inside a container's growth keeps its code. */
+  brt_value *grown = brt_value_array(0);
+  brt_mem_budget budget = {.struct_size = sizeof budget, .limit = 4096, .label = "test"};
+  assert_ok(brt_mem_budget_begin(&budget));
+  brt_status status = BRT_OK;
+  for (int k = 0; k < 4096 && status == BRT_OK; k++) {
+    STALE();
+    status = brt_value_array_push(grown, text);
+  }
+  assert_ok(brt_mem_budget_end(&budget));
+  assert_string_equal(brt_status_name(status), brt_status_name(BRT_E_LIMIT_EXCEEDED));
+  assert_last_error(BRT_E_LIMIT_EXCEEDED, "test");
+  brt_error_clear();
+  brt_value_release(grown);
+  brt_value_release(tensor);
+  brt_value_release(object);
+  brt_value_release(outer);
+  brt_value_release(array);
+  brt_value_release(text);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_scalars_and_accessors),
@@ -451,6 +506,7 @@ int main(void) {
       cmocka_unit_test(test_keys_with_nul),
       cmocka_unit_test(test_equality),
       cmocka_unit_test(test_debug_string),
+      cmocka_unit_test(test_status_is_the_failure),
       cmocka_unit_test(test_no_leaks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,7 +24,7 @@ static brt_wire_buf encode(const brt_value *value, size_t by_ref_min, brt_wire_f
 }
 
 static brt_value *decode(const brt_wire_buf *buf, const brt_wire_fds *fds) {
-  brt_wire_reader r = {buf->data, buf->len, 0, false};
+  brt_wire_reader r = {buf->data, buf->len, 0, false, BRT_OK};
   brt_value *value = _brt_isolation_wire_value_get(&r, fds->fd, fds->count);
   if (value) assert_int_equal(r.pos, buf->len); /* one value is the whole message */
   return value;
@@ -53,10 +53,13 @@ static uint64_t live_blocks(void) {
 static void assert_refused(const void *data, size_t len, const int *fds, size_t fd_count,
                            const char *needle) {
   uint64_t before = live_blocks();
-  brt_wire_reader r = {data, len, 0, false};
+  brt_wire_reader r = {data, len, 0, false, BRT_OK};
   assert_null_with(_brt_isolation_wire_value_get(&r, fds, fd_count), BRT_E_CONVERSION);
   if (needle) assert_last_error(BRT_E_CONVERSION, needle);
   assert_true(r.failed);
+  /* The reader keeps the status it recorded, for callers that must not read
+   * it back from the thread's last error. */
+  assert_int_equal(r.status, BRT_E_CONVERSION);
   assert_int_equal(live_blocks(), before);
 }
 
@@ -75,7 +78,7 @@ static void test_primitives(void **state) {
   assert_false(buf.failed);
   static const uint8_t head[] = {0xAB, 4, 3, 2, 1, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11};
   assert_memory_equal(buf.data, head, sizeof head); /* little-endian */
-  brt_wire_reader r = {buf.data, buf.len, 0, false};
+  brt_wire_reader r = {buf.data, buf.len, 0, false, BRT_OK};
   assert_int_equal(_brt_isolation_wire_get_u8(&r), 0xAB);
   assert_int_equal(_brt_isolation_wire_get_u32(&r), 0x01020304);
   assert_true(_brt_isolation_wire_get_u64(&r) == 0x1122334455667788ull);
@@ -101,7 +104,7 @@ static void test_primitives(void **state) {
   r.pos = 0; /* once failed, every read fails */
   assert_int_equal(_brt_isolation_wire_get_u8(&r), 0);
   /* A string with a NUL inside is refused. */
-  brt_wire_reader with_nul = {buf.data + buf.len - 10, 10, 0, false};
+  brt_wire_reader with_nul = {buf.data + buf.len - 10, 10, 0, false, BRT_OK};
   assert_null(_brt_isolation_wire_get_str(&with_nul, &present));
   assert_last_error(BRT_E_CONVERSION, "NUL byte inside");
   _brt_isolation_wire_buf_free(&buf);
@@ -286,7 +289,7 @@ static int child_receives(int sock) {
   int fds[BRT_WIRE_FDS_MAX];
   size_t fd_count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
   memcpy(fds, CMSG_DATA(cmsg), fd_count * sizeof(int));
-  brt_wire_reader r = {data, (size_t)got, 0, false};
+  brt_wire_reader r = {data, (size_t)got, 0, false, BRT_OK};
   brt_value *t = _brt_isolation_wire_value_get(&r, fds, fd_count);
   for (size_t i = 0; i < fd_count; i++) close(fds[i]); /* the mapping stays */
   if (!t) return 11;
@@ -359,7 +362,7 @@ static void test_truncated_and_flipped(void **state) {
   for (size_t at = 0; at < buf.len; at++)
     for (size_t m = 0; m < sizeof masks; m++) {
       buf.data[at] ^= masks[m];
-      brt_wire_reader r = {buf.data, buf.len, 0, false};
+      brt_wire_reader r = {buf.data, buf.len, 0, false, BRT_OK};
       brt_error_clear();
       brt_value *got = _brt_isolation_wire_value_get(&r, fds.fd, fds.count);
       if (!got) assert_string_equal(brt_status_name(brt_error_code(brt_last_error())),
@@ -417,7 +420,7 @@ static void test_bad_messages(void **state) {
   refused_message(&bad_bool, NULL, 0, "bool tensor element is 2");
   MESSAGE(zero_sized, TAG(TENSOR), U8(BRT_DTYPE_F32), U8(2), U64(1ull << 40), U64(0),
           BYTES("", 0));
-  brt_wire_reader r = {zero_sized.data, zero_sized.len, 0, false};
+  brt_wire_reader r = {zero_sized.data, zero_sized.len, 0, false, BRT_OK};
   brt_value *empty = _brt_isolation_wire_value_get(&r, NULL, 0); /* a zero-sized dimension */
   assert_non_null(empty);
   brt_value_release(empty);
@@ -431,9 +434,9 @@ static void test_bad_messages(void **state) {
   refused_message(&bomb, NULL, 0, "deeper than 128 levels");
   /* Bad arguments. */
   assert_null_with(_brt_isolation_wire_value_get(NULL, NULL, 0), BRT_E_INVALID_ARGUMENT);
-  brt_wire_reader failed = {(const uint8_t *)"", 0, 0, true};
+  brt_wire_reader failed = {(const uint8_t *)"", 0, 0, true, BRT_E_CONVERSION};
   assert_null_with(_brt_isolation_wire_value_get(&failed, NULL, 0), BRT_E_INVALID_ARGUMENT);
-  brt_wire_reader fine = {(const uint8_t *)"", 0, 0, false};
+  brt_wire_reader fine = {(const uint8_t *)"", 0, 0, false, BRT_OK};
   assert_null_with(_brt_isolation_wire_value_get(&fine, NULL, 2), BRT_E_INVALID_ARGUMENT);
 }
 

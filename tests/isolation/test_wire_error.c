@@ -21,7 +21,7 @@ static void test_error_chains(void **state) {
   brt_wire_buf buf = {0};
   _brt_isolation_wire_error_put(&buf, error);
   assert_false(buf.failed);
-  brt_wire_reader r = {buf.data, buf.len, 0, false};
+  brt_wire_reader r = {buf.data, buf.len, 0, false, BRT_OK};
   brt_error *copy = _brt_isolation_wire_error_get(&r);
   assert_non_null(copy);
   assert_int_equal(r.pos, buf.len);
@@ -49,7 +49,7 @@ static void test_error_chains(void **state) {
   assert_int_equal(brt_error_os_code(brt_error_cause(brt_error_cause(copy))), 2);
   /* Truncated anywhere: CONVERSION, nothing leaked (ASan checks malloc). */
   for (size_t len = 0; len < buf.len; len++) {
-    brt_wire_reader cut = {buf.data, len, 0, false};
+    brt_wire_reader cut = {buf.data, len, 0, false, BRT_OK};
     assert_null_with(_brt_isolation_wire_error_get(&cut), BRT_E_CONVERSION);
   }
   brt_error_free(copy);
@@ -61,7 +61,7 @@ static void test_error_chains(void **state) {
 }
 
 static void error_refused(brt_wire_buf *m, const char *needle) {
-  brt_wire_reader r = {m->data, m->len, 0, false};
+  brt_wire_reader r = {m->data, m->len, 0, false, BRT_OK};
   assert_null_with(_brt_isolation_wire_error_get(&r), BRT_E_CONVERSION);
   assert_last_error(BRT_E_CONVERSION, needle);
   _brt_isolation_wire_buf_free(m);
@@ -74,7 +74,7 @@ static void error_refused(brt_wire_buf *m, const char *needle) {
 static void test_bad_errors(void **state) {
   (void)state;
   MESSAGE(ok, U32(1), ERROR_BODY(BRT_E_TIMEOUT, BRT_ORIGIN_C));
-  brt_wire_reader r = {ok.data, ok.len, 0, false};
+  brt_wire_reader r = {ok.data, ok.len, 0, false, BRT_OK};
   brt_error *fine = _brt_isolation_wire_error_get(&r);
   assert_int_equal(brt_error_code(fine), BRT_E_TIMEOUT);
   brt_error_free(fine);

@@ -188,7 +188,8 @@ typedef struct brt_plugin_options {
   brt_isolation isolation; /* NONE: in this process; PROCESS: in worker processes; SANDBOX:
                               PROCESS inside namespaces with seccomp */
   uint32_t workers;        /* worker processes for this plugin; 0 = 1 */
-  uint64_t memory_limit;   /* bytes per worker; 0 = none */
+  uint64_t memory_limit;   /* bytes per worker (RLIMIT_DATA); 0 = none. Needs PROCESS or
+                              SANDBOX: with NONE a non-zero value is INVALID_ARGUMENT */
   uint32_t timeout_ms;     /* hard deadline of each call: past it the worker is killed;
                               0 = the algorithm's timeout_ms, else the runtime default */
   uint32_t flags;          /* 0 in this version */
@@ -273,8 +274,9 @@ BRT_API brt_status brt_call_json(brt_runtime *rt, const char *name, const char *
 
 /* Resolves a native algorithm once, for many brt_invoke calls. The handle
  * keeps the algorithm (and its plugin's code) alive until
- * brt_prepared_free. UNSUPPORTED when the algorithm has no native_fn.
- * Since 0.1.0. */
+ * brt_prepared_free. NULL on failure, always with the error recorded:
+ * NOT_FOUND or INVALID_ARGUMENT as brt_call's lookup, UNSUPPORTED when the
+ * algorithm has no native_fn, OUT_OF_MEMORY. Since 0.1.0. */
 BRT_API brt_prepared *brt_prepare(brt_runtime *rt, const char *name);
 /* Calls the prepared native function: args[i] points to the i-th argument
  * (of the signature's type; "str" is a const char *, "ptr" a void *, bool a

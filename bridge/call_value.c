@@ -4,9 +4,11 @@
  * Path of a call: lookup in the snapshot (no lock) and one reference on the
  * entry; the monitor's circuit check; schema validation; the function in
  * the exception boundary under a call frame with its deadline; the deadline
- * check; the monitor's record; the entry's reference dropped. This is the
- * one place where a future isolated (out-of-process) execution would
- * replace the in-process call. */
+ * check; the monitor's record; the entry's reference dropped. An isolated
+ * algorithm (a plugin loaded with BRT_ISOLATION_PROCESS or _SANDBOX, or an
+ * external program's manifest) is an ordinary entry whose value function is
+ * a proxy (isolation/proxy.c) that runs the call in a worker process, so the
+ * path is the same. */
 #include "internal.h"
 
 #include "bridgert/memory.h"
@@ -22,8 +24,8 @@ static brt_status attach_schema(brt_entry *entry, const char *which, const char 
                                 struct brt_schema **schema, char **copy) {
   brt_schema *compiled = brt_schema_compile(text);
   if (!compiled) {
-    brt_status code = brt_error_code(brt_last_error());
-    return brt_error_wrap(code ? code : BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+    brt_status code = _brt_bridge_null_status("brt_schema_compile");
+    return brt_error_wrap(code, BRT_ORIGIN_C, NULL,
                           "brt_register: algorithm \"%s\": %s does not compile: %s", entry->name,
                           which, brt_error_message(brt_last_error()));
   }
@@ -121,9 +123,9 @@ brt_status brt_call(brt_runtime *rt, const char *name, const brt_value *params,
                          "brt_call: params %p is not a live brt_value (freed, or not made by "
                          "bridgert)",
                          (const void *)params);
-  brt_entry *entry = _brt_bridge_lookup(rt, name, "brt_call");
-  if (!entry) return brt_error_code(brt_last_error());
-  brt_status status;
+  brt_entry *entry = NULL;
+  brt_status status = _brt_bridge_lookup(rt, name, "brt_call", &entry);
+  if (status != BRT_OK) return status;
   uint64_t start_ns;
   if (!entry->desc.value_fn) {
     status = brt_error_set(BRT_E_UNSUPPORTED, BRT_ORIGIN_C, NULL,
@@ -153,8 +155,8 @@ brt_status brt_call_json(brt_runtime *rt, const char *name, const char *params_j
                          "brt_call_json: params_json is NULL; pass JSON text such as \"{}\"");
   brt_value *params = brt_value_from_json(params_json, strlen(params_json), 0);
   if (!params) {
-    brt_status code = brt_error_code(brt_last_error());
-    return brt_error_wrap(code ? code : BRT_E_CONVERSION, BRT_ORIGIN_C, NULL,
+    brt_status code = _brt_bridge_null_status("brt_value_from_json");
+    return brt_error_wrap(code, BRT_ORIGIN_C, NULL,
                           "brt_call_json(\"%.140s\"): params_json is not valid JSON: %s",
                           name ? name : "(NULL)", brt_error_message(brt_last_error()));
   }
@@ -165,8 +167,8 @@ brt_status brt_call_json(brt_runtime *rt, const char *name, const char *params_j
   char *text = brt_value_to_json(result, 0);
   brt_value_release(result);
   if (!text) {
-    brt_status code = brt_error_code(brt_last_error());
-    return brt_error_wrap(code ? code : BRT_E_CONVERSION, BRT_ORIGIN_C, NULL,
+    brt_status code = _brt_bridge_null_status("brt_value_to_json");
+    return brt_error_wrap(code, BRT_ORIGIN_C, NULL,
                           "brt_call_json(\"%s\"): the result cannot be written as JSON: %s", name,
                           brt_error_message(brt_last_error()));
   }

@@ -5,8 +5,13 @@
  * load of the entry's `removed` flag, the argument pointers, then the thunk
  * (a direct indirect call) or ffi_call through the boundary. No lock, no
  * atomic read-modify-write: the handle's reference keeps the entry and its
- * plugin's code alive. The call path is the single place where a future
- * out-of-process (isolated) execution would branch off. */
+ * plugin's code alive.
+ *
+ * Isolated algorithms take the same path: an algorithm of a plugin loaded
+ * with BRT_ISOLATION_PROCESS or _SANDBOX (or of an external program's
+ * manifest) is registered as an ordinary entry whose native thunk is a
+ * proxy (isolation/proxy.c) that sends the call to a worker process, so
+ * nothing here knows where the algorithm runs. */
 #include "internal.h"
 
 #include "bridgert/monitor.h"
@@ -73,8 +78,8 @@ brt_status _brt_bridge_deadline_check(const brt_entry *entry, uint64_t started_n
 /* --- Prepared handles ---------------------------------------------------------- */
 
 brt_prepared *brt_prepare(brt_runtime *rt, const char *name) {
-  brt_entry *entry = _brt_bridge_lookup(rt, name, "brt_prepare");
-  if (!entry) return NULL;
+  brt_entry *entry = NULL;
+  if (_brt_bridge_lookup(rt, name, "brt_prepare", &entry) != BRT_OK) return NULL;
   if (!entry->has_native) {
     brt_error_set(BRT_E_UNSUPPORTED, BRT_ORIGIN_C, NULL,
                   "brt_prepare: algorithm \"%s@%s\" has no native function; call it with "
@@ -152,7 +157,16 @@ BRT_COLD static brt_status invoke_refused(const brt_prepared *prepared, const vo
                            "brt_invoke: args[%u] is NULL; it must point to the %s argument of "
                            "\"%s\" (signature %s)",
                            i, entry->sig.text, entry->name, entry->sig.text);
-  return BRT_E_INTERNAL;
+  /* Not reached by a caller that keeps its arguments still: brt_invoke
+   * refuses a call only for a bad handle, a removed entry (the flag is never
+   * cleared) or a missing ret or args[i], and each is named above. Another
+   * thread writing `args` during the call could get here; it still gets a
+   * recorded error, never a bare status. */
+  return brt_error_set(BRT_E_INTERNAL, BRT_ORIGIN_C, NULL,
+                       "brt_invoke: refused the call to \"%s\" but found every argument present "
+                       "on a second look (were ret or args changed by another thread during the "
+                       "call?)",
+                       entry->name);
 }
 
 static bool arguments_present(const brt_entry *entry, const void *ret, void **args) {
