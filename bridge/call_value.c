@@ -24,7 +24,7 @@ static brt_status attach_schema(brt_entry *entry, const char *which, const char 
                                 struct brt_schema **schema, char **copy) {
   brt_schema *compiled = brt_schema_compile(text);
   if (!compiled) {
-    brt_status code = _brt_bridge_null_status("brt_schema_compile");
+    brt_status code = _brt_null_status("brt_schema_compile");
     return brt_error_wrap(code, BRT_ORIGIN_C, NULL,
                           "brt_register: algorithm \"%s\": %s does not compile: %s", entry->name,
                           which, brt_error_message(brt_last_error()));
@@ -155,7 +155,7 @@ brt_status brt_call_json(brt_runtime *rt, const char *name, const char *params_j
                          "brt_call_json: params_json is NULL; pass JSON text such as \"{}\"");
   brt_value *params = brt_value_from_json(params_json, strlen(params_json), 0);
   if (!params) {
-    brt_status code = _brt_bridge_null_status("brt_value_from_json");
+    brt_status code = _brt_null_status("brt_value_from_json");
     return brt_error_wrap(code, BRT_ORIGIN_C, NULL,
                           "brt_call_json(\"%.140s\"): params_json is not valid JSON: %s",
                           name ? name : "(NULL)", brt_error_message(brt_last_error()));
@@ -167,7 +167,7 @@ brt_status brt_call_json(brt_runtime *rt, const char *name, const char *params_j
   char *text = brt_value_to_json(result, 0);
   brt_value_release(result);
   if (!text) {
-    brt_status code = _brt_bridge_null_status("brt_value_to_json");
+    brt_status code = _brt_null_status("brt_value_to_json");
     return brt_error_wrap(code, BRT_ORIGIN_C, NULL,
                           "brt_call_json(\"%s\"): the result cannot be written as JSON: %s", name,
                           brt_error_message(brt_last_error()));

@@ -30,6 +30,7 @@
 #include "bridgert/runtime.h"
 #include "core/clock.h"
 #include "core/compiler.h"
+#include "exception/null_status.h"
 #include "guard.h"
 #include "../isolation/isolation.h"
 
@@ -40,17 +41,8 @@
 #include <sys/stat.h>
 
 /* Internal functions that can fail return a brt_status (recorded) and fill
- * out-parameters only on BRT_OK. A status is read back from the thread's
- * last error only after a public function of a lower floor returned NULL
- * (brt_monitor_new, brt_schema_compile, ...): those record on every NULL
- * (bridgert/error.h). A NULL with nothing recorded would be a bug of the
- * callee; it becomes INTERNAL, never BRT_OK. */
-static inline brt_status _brt_bridge_null_status(const char *callee) {
-  brt_status code = brt_error_code(brt_last_error());
-  if (code != BRT_OK) return code;
-  return brt_error_set(BRT_E_INTERNAL, BRT_ORIGIN_C, NULL,
-                       "%s returned NULL without recording an error", callee);
-}
+ * out-parameters only on BRT_OK; after a public function of a lower floor
+ * returned NULL, _brt_null_status gives its status. */
 #include <sys/types.h>
 
 /* --- signature.c ---------------------------------------------------------- */

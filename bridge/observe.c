@@ -7,7 +7,7 @@
 
 brt_status _brt_bridge_monitor_create(brt_core *core) {
   core->monitor = brt_monitor_new(&core->config);
-  return core->monitor ? BRT_OK : _brt_bridge_null_status("brt_monitor_new");
+  return core->monitor ? BRT_OK : _brt_null_status("brt_monitor_new");
 }
 
 void _brt_bridge_monitor_free(brt_core *core) {
@@ -19,7 +19,7 @@ brt_status _brt_bridge_entry_attach_monitor(brt_core *core, brt_entry *entry) {
   /* Stats outlive the entry (they belong to the monitor, which lives as long
    * as the core): re-registering a name@version continues its series. */
   entry->stats = brt_monitor_algorithm(core->monitor, entry->name, entry->version);
-  return entry->stats ? BRT_OK : _brt_bridge_null_status("brt_monitor_algorithm");
+  return entry->stats ? BRT_OK : _brt_null_status("brt_monitor_algorithm");
 }
 
 void _brt_bridge_gauges_update(brt_core *core, size_t algorithms) {

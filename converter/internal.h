@@ -9,6 +9,7 @@
 #include "bridgert/value.h"
 #include "core/compiler.h"
 #include "core/utf8.h"
+#include "exception/null_status.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>

@@ -18,17 +18,8 @@ const char *brt_kind_name(brt_kind kind) {
   return (unsigned)kind < sizeof kind_names / sizeof kind_names[0] ? kind_names[kind] : "invalid";
 }
 
-/* The status of a brt_alloc or brt_realloc that returned NULL. Both record
- * an error on every NULL return (bridgert/memory.h), so the recorded code is
- * the failure; this is the one place converter/ reads a status back from
- * the thread's last error. A NULL without a recorded failure would be a bug
- * of the allocator, reported as INTERNAL rather than passed on as BRT_OK. */
-BRT_COLD static brt_status allocation_failed(const char *callee) {
-  brt_status code = brt_error_code(brt_last_error());
-  if (code != BRT_OK) return code;
-  return brt_error_set(BRT_E_INTERNAL, BRT_ORIGIN_C, NULL,
-                       "%s returned NULL without recording an error", callee);
-}
+/* The status of a brt_alloc or brt_realloc that returned NULL. */
+BRT_COLD static brt_status allocation_failed(const char *callee) { return _brt_null_status(callee); }
 
 brt_status _brt_value_check(const brt_value *value, const char *function, const char *name) {
   if (BRT_UNLIKELY(!value))

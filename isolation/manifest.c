@@ -178,7 +178,7 @@ static brt_status parse_schema(const char *path, const brt_value *value, brt_man
     return malformed(path, "input_schema", "must be an object (a JSON Schema)");
   char *text = brt_value_to_json(value, 0);
   if (!text) {
-    brt_status code = _brt_isolation_null_status("brt_value_to_json");
+    brt_status code = _brt_null_status("brt_value_to_json");
     return brt_error_wrap(code, BRT_ORIGIN_C, NULL,
                           "manifest \"%s\": \"input_schema\" cannot be written back as JSON: %s",
                           path, brt_error_message(brt_last_error()));

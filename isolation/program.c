@@ -300,7 +300,7 @@ brt_status _brt_isolation_program_call(void *ctx, const brt_value *params, brt_v
   brt_status status = BRT_OK;
   char *json = brt_value_to_json(params, 0);
   if (!json) {
-    brt_status code = _brt_isolation_null_status("brt_value_to_json");
+    brt_status code = _brt_null_status("brt_value_to_json");
     status = brt_error_wrap(code, BRT_ORIGIN_C, NULL,
                             "the params of program \"%s\" cannot be written as JSON: %s",
                             program->program_name, brt_error_message(brt_last_error()));

@@ -145,7 +145,7 @@ static brt_status proxy_value(void *ctx, const brt_value *params, brt_value **re
   _brt_isolation_message_free(&reply);
   if (!value) {
     /* With valid arguments the decoder returns NULL only when the reader failed. */
-    brt_status code = r.failed ? r.status : _brt_isolation_null_status("the wire decoder");
+    brt_status code = r.failed ? r.status : _brt_null_status("the wire decoder");
     return brt_error_wrap(code == BRT_E_CONVERSION ? BRT_E_PLUGIN : code, BRT_ORIGIN_PLUGIN, NULL,
                           "%s: the worker's result cannot be used: %s", p->label,
                           brt_error_message(brt_last_error()));

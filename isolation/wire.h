@@ -17,6 +17,8 @@
 
 #include <bridgert.h>
 
+#include "exception/null_status.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,17 +32,8 @@
 #define BRT_WIRE_DEPTH_MAX 128
 
 /* The isolation floor's functions that can fail return a brt_status
- * (recorded) and fill out-parameters only on BRT_OK. A status is read back
- * from the thread's last error only after a public function returned NULL
- * (brt_value_to_json, brt_map_fd, ...), which records on every NULL
- * (bridgert/error.h); a NULL with nothing recorded would be the callee's
- * bug and becomes INTERNAL, never BRT_OK. */
-static inline brt_status _brt_isolation_null_status(const char *callee) {
-  brt_status code = brt_error_code(brt_last_error());
-  if (code != BRT_OK) return code;
-  return brt_error_set(BRT_E_INTERNAL, BRT_ORIGIN_C, NULL,
-                       "%s returned NULL without recording an error", callee);
-}
+ * (recorded) and fill out-parameters only on BRT_OK; after a public function
+ * returned NULL, _brt_null_status gives its status. */
 
 /* --- Primitives ----------------------------------------------------------- */
 

@@ -242,7 +242,7 @@ static brt_status put_value(encoder *e, const brt_value *value, size_t depth) {
   case BRT_KIND_ARRAY: status = put_array(e, value, depth); break;
   case BRT_KIND_OBJECT: status = put_object(e, value, depth); break;
   case BRT_KIND_TENSOR: status = put_tensor(e, value); break;
-  default: status = _brt_isolation_null_status("brt_value_kind"); break; /* it recorded why */
+  default: status = _brt_null_status("brt_value_kind"); break; /* it recorded why */
   }
   return status;
 }

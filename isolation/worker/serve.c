@@ -110,7 +110,7 @@ static void *map_kept(int fd, const struct stat *st, uint64_t offset, size_t len
     kept_bytes += m->len;
   }
   void *block = brt_map_fd(fd, offset, len, BRT_MAP_WRITABLE);
-  if (!block && _brt_isolation_null_status("brt_map_fd") == BRT_E_LIMIT_EXCEEDED && kept_bytes) {
+  if (!block && _brt_null_status("brt_map_fd") == BRT_E_LIMIT_EXCEEDED && kept_bytes) {
     /* Kept mappings count against the worker's memory limit: let them go
      * before refusing a tensor of this call. */
     for (int i = 0; i < MAPPINGS_MAX; i++)
@@ -163,7 +163,7 @@ static int describe_algorithm(void *ctx, const brt_algorithm *algorithm) {
     entry->prepared = brt_prepare(state->rt, entry->label);
     if (!entry->prepared) {
       free(entry->label);
-      return state->failure = _brt_isolation_null_status("brt_prepare"), 1;
+      return state->failure = _brt_null_status("brt_prepare"), 1;
     }
     entry->signature = brt_prepared_signature(entry->prepared);
   }
@@ -496,7 +496,7 @@ int worker_serve_main(int argc, char **argv) {
     state.rt = brt_runtime_open(&cfg);
     const char *file = strrchr(options.name, '/');
     status = state.rt ? brt_plugin_load_at(state.rt, FD_PLUGIN, file ? file + 1 : options.name)
-                      : _brt_isolation_null_status("brt_runtime_open");
+                      : _brt_null_status("brt_runtime_open");
   }
   if (status == BRT_OK) {
     close(FD_PLUGIN);
