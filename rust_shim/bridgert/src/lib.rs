@@ -14,6 +14,7 @@
 //!   native calls whose signature is checked before anything runs.
 //!
 //! See docs/rust.md for a guided tour and which types are `Send`/`Sync`.
+#![deny(missing_docs)]
 mod alloc;
 mod block;
 mod config;
