@@ -39,15 +39,15 @@ pub struct brt_config {
     pub gc_threshold: u64,
     /// at most one automatic collection per interval
     pub gc_interval_ms: u32,
-    /// `brt_config.tracking`.
+    /// How much the allocator records per block (`brt_tracking`).
     pub tracking: brt_tracking,
     /// quarantine freed blocks, poison checks (slower)
     pub hardened: bool,
     /// owned; see brt_config_add_plugin_dir
     pub plugin_dirs: *mut *mut c_char,
-    /// `brt_config.plugin_dir_count`.
+    /// The number of entries of `plugin_dirs`.
     pub plugin_dir_count: usize,
-    /// `brt_config.allow_world_writable`.
+    /// Load plugins from world-writable directories too.
     pub allow_world_writable: bool,
     /// 0 = no deadline
     pub default_timeout_ms: u32,

@@ -27,9 +27,9 @@ pub struct brt_error {
 pub struct brt_error_info {
     /// sizeof(brt_error_info)
     pub struct_size: u32,
-    /// `brt_error_info.code`.
+    /// The status.
     pub code: brt_status,
-    /// `brt_error_info.origin`.
+    /// Where the error was raised.
     pub origin: brt_origin,
     /// exception type name, NULL for C errors
     pub type_: *const c_char,
@@ -39,11 +39,11 @@ pub struct brt_error_info {
     pub os_code: c_int,
     /// "generic", "system", ... or NULL
     pub os_category: *const c_char,
-    /// `brt_error_info.path1`.
+    /// The first path a filesystem error names, or NULL.
     pub path1: *const c_char,
-    /// `brt_error_info.path2`.
+    /// The second path, or NULL.
     pub path2: *const c_char,
-    /// `brt_error_info.cause`.
+    /// The error that led to this one (adopted by `brt_error_record`), or NULL.
     pub cause: *mut brt_error,
 }
 
@@ -53,13 +53,13 @@ pub struct brt_error_info {
 pub struct brt_translation {
     /// set by bridgert before the call
     pub struct_size: u32,
-    /// `brt_translation.code`.
+    /// The status the translator chose.
     pub code: brt_status,
-    /// `brt_translation.message`.
+    /// A message; empty keeps the exception's own.
     pub message: [c_char; BRT_ERROR_MESSAGE_MAX],
 }
 
-/// `brt_error_translator` (bridgert/error.h).
+/// A translator for foreign exceptions: fills `out` and returns nonzero when it recognises `exception`.
 pub type brt_error_translator = Option<
     unsafe extern "C" fn(
         ctx: *mut c_void,
@@ -81,15 +81,15 @@ extern "C" {
     /// A deep copy (with causes) that the caller owns, or NULL with BRT_E_INVALID_ARGUMENT / BRT_E_OUT_OF_MEMORY recorded.
     pub fn brt_error_clone(error: *const brt_error) -> *mut brt_error;
 
-    /// --- Reading an error ---------------------------------------------------- Each accepts NULL and then answers BRT_OK / "" / NULL / 0 / NULL.
+    /// The error's status code; BRT_OK for NULL.
     pub fn brt_error_code(error: *const brt_error) -> brt_status;
-    /// `brt_error_message` (bridgert/error.h).
+    /// The error's message; "" for NULL.
     pub fn brt_error_message(error: *const brt_error) -> *const c_char;
-    /// `brt_error_origin` (bridgert/error.h).
+    /// Where the error was first raised.
     pub fn brt_error_origin(error: *const brt_error) -> brt_origin;
     /// "std::out_of_range", "int", "const char*"...; NULL for errors raised in C.
     pub fn brt_error_type(error: *const brt_error) -> *const c_char;
-    /// `brt_error_os_code` (bridgert/error.h).
+    /// "std::out_of_range", "int", "const char*"...; NULL for errors raised in C.
     pub fn brt_error_os_code(error: *const brt_error) -> c_int;
     /// The category of os_code ("generic", "system", "iostream"...), or NULL.
     pub fn brt_error_os_category(error: *const brt_error) -> *const c_char;
@@ -100,7 +100,7 @@ extern "C" {
     /// Writes "BRT_E_X (origin, type): message; caused by: ..." into buf (always NUL-terminated when size &gt; 0) and returns the length the full text needs, like snprintf.
     pub fn brt_error_format(error: *const brt_error, buf: *mut c_char, size: usize) -> usize;
 
-    /// printf-style: pass `c"%s".as_ptr()` and the text, never untrusted text as `fmt`.
+    /// Records an error for the calling thread and returns `code`, so a function can `return brt_error_set(...)`.
     pub fn brt_error_set(
         code: brt_status,
         origin: brt_origin,
@@ -110,7 +110,7 @@ extern "C" {
     ) -> brt_status;
     /// Like brt_error_set, with errno-style OS code (origin BRT_ORIGIN_OS, category "generic").
     pub fn brt_error_set_os(code: brt_status, os_code: c_int, fmt: *const c_char, ...) -> brt_status;
-    /// Records a new error whose cause is the thread's current last error (if any), e.g.
+    /// Records a new error whose cause is the thread's current last error (if any), e.g. "loading plugin x.so failed" caused by the plugin's own error.
     pub fn brt_error_wrap(
         code: brt_status,
         origin: brt_origin,
@@ -120,7 +120,7 @@ extern "C" {
     ) -> brt_status;
     /// Records a fully described error (see brt_error_info).
     pub fn brt_error_record(info: *const brt_error_info) -> brt_status;
-    /// Makes `error` (owned by the caller, e.g.
+    /// Makes `error` (owned by the caller, e.g. from another thread's brt_error_take) the calling thread's last error, taking ownership.
     pub fn brt_error_restore(error: *mut brt_error) -> brt_status;
 
     /// How many errors with this code and origin were recorded in the process since it started (relaxed atomic counters, no lock).

@@ -40,7 +40,7 @@ pub const BRT_BLOCK_READ_ONLY: u32 = 1 << 0;
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct brt_block_info {
-    /// `brt_block_info.struct_size`.
+    /// `size_of::<brt_block_info>()`, set by the caller.
     pub struct_size: u32,
     /// requested size when tracking &gt;= blocks, else == usable
     pub size: usize,
@@ -48,13 +48,13 @@ pub struct brt_block_info {
     pub usable: usize,
     /// the largest power of two (&lt;= 4096 or the requested
     pub align: usize,
-    /// `brt_block_info.type`.
+    /// The block's heap type (`brt_mem_type`).
     pub type_: brt_mem_type,
-    /// `brt_block_info.refcount`.
+    /// References held, over every language.
     pub refcount: u32,
     /// allocation id when tracking &gt;= blocks, else 0
     pub id: u64,
-    /// `brt_block_info.age_ns`.
+    /// Nanoseconds since allocation (tracking at `BLOCKS` or above).
     pub age_ns: u64,
     /// `BRT_BLOCK_*` bits.
     pub flags: u32,
@@ -64,7 +64,7 @@ pub struct brt_block_info {
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct brt_mem_stats {
-    /// `brt_mem_stats.struct_size`.
+    /// `size_of::<brt_mem_stats>()`, set by the caller.
     pub struct_size: u32,
     /// bytes are usable bytes of live blocks
     pub live_blocks: u64,
@@ -74,17 +74,17 @@ pub struct brt_mem_stats {
     pub peak_bytes: u64,
     /// what the limit charges: pages committed from the OS,
     pub committed_bytes: u64,
-    /// `brt_mem_stats.total_allocs`.
+    /// Allocations since the start.
     pub total_allocs: u64,
-    /// `brt_mem_stats.total_frees`.
+    /// Frees since the start.
     pub total_frees: u64,
     /// indexed by brt_mem_type
     pub live_bytes_by_type: [u64; BRT_MEM_TYPE_COUNT as usize],
-    /// `brt_mem_stats.errors_invalid_pointer`.
+    /// Releases refused: not the start of a live block.
     pub errors_invalid_pointer: u64,
-    /// `brt_mem_stats.errors_double_free`.
+    /// Releases refused: the block was already freed.
     pub errors_double_free: u64,
-    /// `brt_mem_stats.errors_layout_mismatch`.
+    /// Releases refused: a size or alignment that is not the block's.
     pub errors_layout_mismatch: u64,
     /// current limit, 0 = unlimited
     pub limit_bytes: u64,
@@ -176,7 +176,7 @@ extern "C" {
     pub fn brt_block_info_get(p: *const c_void, out: *mut brt_block_info) -> brt_status;
     /// The C++ heap (operator new, std::allocator in cpp_shim/): CPP_HEAP blocks.
     pub fn brt_cpp_allocate(size: usize, align: usize) -> *mut c_void;
-    /// `brt_cpp_deallocate` (bridgert/memory.h).
+    /// The C++ heap (operator new, std::allocator in cpp_shim/): CPP_HEAP blocks.
     pub fn brt_cpp_deallocate(p: *mut c_void) -> brt_status;
     /// Sharing and mapping.
     pub fn brt_map_share(p: *const c_void) -> *mut c_void;

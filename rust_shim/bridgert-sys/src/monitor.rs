@@ -65,7 +65,7 @@ pub struct brt_algo_snapshot {
     pub rejected: u64,
     /// begun and not yet ended
     pub in_flight: u64,
-    /// `brt_algo_snapshot.latency_sum_ns`.
+    /// Sum of the timed calls' latencies.
     pub latency_sum_ns: u64,
     /// 0 when no call completed
     pub p50_ns: u64,
@@ -75,7 +75,7 @@ pub struct brt_algo_snapshot {
     pub p99_ns: u64,
     /// 0 when no call completed
     pub max_ns: u64,
-    /// `brt_algo_snapshot.state`.
+    /// The circuit breaker's state (`brt_circuit_state`).
     pub state: brt_circuit_state,
     /// completed calls in the breaker's window (&lt;= error_window)
     pub window_calls: u32,
@@ -118,7 +118,7 @@ extern "C" {
     ) -> brt_status;
     /// Copies the last failure's message ("BRT_E_X (origin, type): message...", as brt_error_format writes it, at most 2047 bytes) into buf (NUL-terminated when size &gt; 0) and returns its length, like snprintf; 0 (and "") when the algorithm never failed or stats is NULL.
     pub fn brt_algo_stats_last_error(stats: *const brt_algo_stats, buf: *mut c_char, size: usize) -> usize;
-    /// Sets gauge bridgert_&lt;name&gt; (e.g.
+    /// Sets gauge bridgert_&lt;name&gt; (e.g. "plugins_loaded") to `value`.
     pub fn brt_monitor_set_gauge(monitor: *mut brt_monitor, name: *const c_char, value: f64) -> brt_status;
     /// Exports every metric in `format` (BRT_FORMAT_PROMETHEUS: text exposition format 0.0.4; BRT_FORMAT_JSON: the same content as one JSON object, see docs/monitor.md) into *text, a managed block freed with brt_release or brt_monitor_text_free.
     pub fn brt_monitor_export(
@@ -146,6 +146,6 @@ extern "C" {
     ) -> brt_status;
     /// The name of a health level ("HEALTHY"...) or circuit state ("closed", "open", "half_open"); "unknown" for other values.
     pub fn brt_health_level_name(level: brt_health_level) -> *const c_char;
-    /// `brt_circuit_state_name` (bridgert/monitor.h).
+    /// The name of a health level ("HEALTHY"...) or circuit state ("closed", "open", "half_open"); "unknown" for other values.
     pub fn brt_circuit_state_name(state: brt_circuit_state) -> *const c_char;
 }

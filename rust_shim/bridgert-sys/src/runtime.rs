@@ -21,7 +21,7 @@ pub struct brt_prepared {
     _marker: PhantomData<(*mut u8, PhantomPinned)>,
 }
 
-/// `brt_value_fn` (bridgert/runtime.h).
+/// A value algorithm: reads `params` (borrowed, already validated) and stores a new value in `*result`; on failure returns the status with a recorded error.
 pub type brt_value_fn = Option<
     unsafe extern "C" fn(
         ctx: *mut c_void,
@@ -29,7 +29,7 @@ pub type brt_value_fn = Option<
         result: *mut *mut brt_value,
     ) -> brt_status,
 >;
-/// `brt_native_thunk` (bridgert/runtime.h).
+/// Calls a native function with `args` (one pointer per argument), stores the return value at `ret`, and returns its status (the `ffi_call` convention).
 pub type brt_native_thunk = Option<
     unsafe extern "C" fn(native_fn: *mut c_void, ret: *mut c_void, args: *mut *mut c_void) -> brt_status,
 >;
@@ -47,38 +47,38 @@ pub const BRT_ALGORITHM_VERSION_MAX: usize = 64;
 pub struct brt_algorithm {
     /// sizeof(brt_algorithm)
     pub struct_size: u32,
-    /// `brt_algorithm.name`.
+    /// The algorithm's name: `[a-z0-9_.-]{1,128}`.
     pub name: *const c_char,
-    /// `brt_algorithm.version`.
+    /// Its semantic version, `"MAJOR.MINOR.PATCH[-pre][+build]"`.
     pub version: *const c_char,
-    /// `brt_algorithm.description`.
+    /// One line for people, or NULL.
     pub description: *const c_char,
-    /// `brt_algorithm.input_schema`.
+    /// JSON Schema checked against the parameters of every value call, or NULL.
     pub input_schema: *const c_char,
-    /// `brt_algorithm.value_fn`.
+    /// For `brt_call` / `brt_call_json`, or NULL.
     pub value_fn: brt_value_fn,
-    /// `brt_algorithm.native_fn`.
+    /// For `brt_prepare` / `brt_invoke`, or NULL (at least one of the two).
     pub native_fn: *mut c_void,
-    /// `brt_algorithm.signature`.
+    /// The native function's C type (`"f64(ptr,ptr,u64)"`), required with `native_fn`.
     pub signature: *const c_char,
-    /// `brt_algorithm.timeout_ms`.
+    /// Deadline of each call; 0: the runtime's default for value calls, none for native calls.
     pub timeout_ms: u32,
-    /// `brt_algorithm.memory_limit`.
+    /// Bytes of bridgert heap one call may hold; 0: none.
     pub memory_limit: u64,
-    /// `brt_algorithm.flags`.
+    /// Must be 0 in this version.
     pub flags: u32,
-    /// `brt_algorithm.ctx`.
+    /// Passed to `value_fn` as is.
     pub ctx: *mut c_void,
     /// Fields after ctx are read only when struct_size includes them.
     pub native_thunk: brt_native_thunk,
-    /// `brt_algorithm.output_schema`.
+    /// JSON Schema checked against the result of every value call, or NULL.
     pub output_schema: *const c_char,
 }
 
-/// `brt_algorithm_visitor` (bridgert/runtime.h).
+/// Visits one registered algorithm (its strings are valid during the call only); nonzero stops the listing.
 pub type brt_algorithm_visitor =
     Option<unsafe extern "C" fn(ctx: *mut c_void, algorithm: *const brt_algorithm) -> c_int>;
-/// `brt_plugin_init_fn` (bridgert/runtime.h).
+/// A plugin's entry point (`brt_plugin_init_v1`): registers its algorithms, or returns an error to refuse the load.
 pub type brt_plugin_init_fn =
     Option<unsafe extern "C" fn(rt: *mut brt_runtime, abi_version: u32) -> brt_status>;
 
@@ -152,7 +152,7 @@ extern "C" {
     pub fn brt_prepare(rt: *mut brt_runtime, name: *const c_char) -> *mut brt_prepared;
     /// Calls the prepared native function: args\[i\] points to the i-th argument (of the signature's type; "str" is a const char *, "ptr" a void *, bool a C bool), `ret` to storage for the return value (NULL allowed for void).
     pub fn brt_invoke(prepared: *mut brt_prepared, ret: *mut c_void, args: *mut *mut c_void) -> brt_status;
-    /// The signature text of a prepared algorithm (e.g.
+    /// The signature text of a prepared algorithm (e.g. "f64(ptr,ptr,u64)"), or NULL for NULL.
     pub fn brt_prepared_signature(prepared: *const brt_prepared) -> *const c_char;
     /// Frees a prepared handle.
     pub fn brt_prepared_free(prepared: *mut brt_prepared);

@@ -70,7 +70,7 @@ pub const BRT_ORIGIN_PLUGIN: brt_origin = 4;
 pub const BRT_ORIGIN_COUNT: brt_origin = 5;
 
 extern "C" {
-    /// The code's name, e.g.
+    /// The code's name, e.g. "BRT_E_OUT_OF_RANGE".
     pub fn brt_status_name(status: brt_status) -> *const c_char;
     /// One sentence describing the code.
     pub fn brt_status_describe(status: brt_status) -> *const c_char;

@@ -82,11 +82,11 @@ pub const BRT_JSON_DEFAULT_MAX_STRING: usize = 256 << 20;
 pub struct brt_tensor_info {
     /// the caller sets sizeof(brt_tensor_info)
     pub struct_size: u32,
-    /// `brt_tensor_info.dtype`.
+    /// The element type.
     pub dtype: brt_dtype,
-    /// `brt_tensor_info.ndim`.
+    /// The number of dimensions.
     pub ndim: usize,
-    /// `brt_tensor_info.shape`.
+    /// The length of each dimension (the first `ndim` entries).
     pub shape: [usize; BRT_TENSOR_MAX_DIMS],
     /// in elements, not bytes
     pub strides: [isize; BRT_TENSOR_MAX_DIMS],
@@ -120,13 +120,13 @@ pub struct brt_json_options {
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct brt_json_location {
-    /// `brt_json_location.struct_size`.
+    /// `size_of::<brt_json_location>()`, set by the caller.
     pub struct_size: u32,
-    /// `brt_json_location.line`.
+    /// Line of the error, from 1.
     pub line: usize,
-    /// `brt_json_location.column`.
+    /// Column of the error, from 1.
     pub column: usize,
-    /// `brt_json_location.offset`.
+    /// Byte offset of the error in the text.
     pub offset: usize,
 }
 
@@ -142,13 +142,13 @@ extern "C" {
     /// Current reference count (for diagnostics and tests), 0 for a bad pointer.
     pub fn brt_value_refcount(value: *const brt_value) -> u32;
 
-    /// --- Scalars -------------------------------------------------------------- Constructors return a new value with one reference, or NULL with OUT_OF_MEMORY / LIMIT_EXCEEDED (allocator) or INVALID_ARGUMENT recorded.
+    /// A new null value (one reference), or NULL with OUT_OF_MEMORY / LIMIT_EXCEEDED recorded.
     pub fn brt_value_null() -> *mut brt_value;
-    /// 
-    pub fn brt_value_bool(truth: c_int) -> *mut brt_value;
     /// any non-zero is true.
+    pub fn brt_value_bool(truth: c_int) -> *mut brt_value;
+    /// A new 64-bit integer value.
     pub fn brt_value_int(number: i64) -> *mut brt_value;
-    /// 
+    /// NaN and infinities allowed.
     pub fn brt_value_float(number: f64) -> *mut brt_value;
     /// A copy of `len` bytes of UTF-8 (NUL allowed).
     pub fn brt_value_string(text: *const c_char, len: usize) -> *mut brt_value;
@@ -159,7 +159,7 @@ extern "C" {
 
     /// Typed accessors: BRT_OK and *out set, or TYPE_MISMATCH naming the expected and the actual kind ("expected int, got string"), INVALID_ARGUMENT for a NULL out, INVALID_POINTER for a bad value; *out is untouched on failure.
     pub fn brt_value_get_bool(value: *const brt_value, out: *mut c_int) -> brt_status;
-    /// 
+    /// Typed accessors: BRT_OK and *out set, or TYPE_MISMATCH naming the expected and the actual kind ("expected int, got string"), INVALID_ARGUMENT for a NULL out, INVALID_POINTER for a bad value; *out is untouched on failure.
     pub fn brt_value_get_int(value: *const brt_value, out: *mut i64) -> brt_status;
     /// float only (an int is TYPE_MISMATCH: use brt_value_get_number).
     pub fn brt_value_get_float(value: *const brt_value, out: *mut f64) -> brt_status;
@@ -171,7 +171,7 @@ extern "C" {
         data: *mut *const c_char,
         len: *mut usize,
     ) -> brt_status;
-    /// `brt_value_get_bytes` (bridgert/value.h).
+    /// The string's bytes (NUL-terminated after `*len` bytes, valid while the value lives) and length; `len` may be NULL.
     pub fn brt_value_get_bytes(
         value: *const brt_value,
         data: *mut *const c_void,
@@ -187,7 +187,7 @@ extern "C" {
     /// The item at `index` (borrowed), or NULL with OUT_OF_RANGE naming the index and the length.
     pub fn brt_value_array_get(array: *const brt_value, index: usize) -> *const brt_value;
 
-    /// --- Objects ------------------------------------------------------------- Keys are UTF-8 strings with a length (NUL allowed); keys keep insertion order; lookup is a linear scan up to 8 keys and a hash index above.
+    /// A new empty object with room for `capacity` entries.
     pub fn brt_value_object(capacity: usize) -> *mut brt_value;
     /// Sets key -&gt; value (retained).
     pub fn brt_value_object_set(
@@ -202,7 +202,7 @@ extern "C" {
         key: *const c_char,
         key_len: usize,
     ) -> *const brt_value;
-    /// `brt_value_object_length` (bridgert/value.h).
+    /// The value under `key` (borrowed), or NULL with NOT_FOUND naming the key.
     pub fn brt_value_object_length(object: *const brt_value, out: *mut usize) -> brt_status;
     /// The entry at insertion position `index`: key bytes (NUL-terminated), key length and value, all borrowed.
     pub fn brt_value_object_entry(
@@ -215,7 +215,7 @@ extern "C" {
 
     /// 1 when a and b are deeply equal, else 0.
     pub fn brt_value_equal(a: *const brt_value, b: *const brt_value) -> c_int;
-    /// A readable one-line rendering for logs and debuggers, e.g.
+    /// A readable one-line rendering for logs and debuggers, e.g. `{"a": [1, 2.5], "t": tensor<f64>[2x3] [[0, 1, 2], ...]}`: strings are escaped, bytes shown as b"\x00..", long arrays, strings and tensors are elided after `max_items` items (0: 16).
     pub fn brt_value_debug_string(value: *const brt_value, max_items: usize) -> *mut c_char;
 
     /// Bytes per element (8, 4, 8, 4, 1, 1), or 0 for an unknown dtype.
@@ -243,21 +243,21 @@ extern "C" {
         nindex: usize,
         out: *mut f64,
     ) -> brt_status;
-    /// `brt_tensor_set_f64` (bridgert/value.h).
+    /// Element access by index (`ndim` indices, checked: OUT_OF_RANGE names the axis, the index and the extent; INVALID_ARGUMENT when nindex != ndim).
     pub fn brt_tensor_set_f64(
         tensor: *mut brt_value,
         index: *const usize,
         nindex: usize,
         number: f64,
     ) -> brt_status;
-    /// `brt_tensor_get_i64` (bridgert/value.h).
+    /// Element access by index (`ndim` indices, checked: OUT_OF_RANGE names the axis, the index and the extent; INVALID_ARGUMENT when nindex != ndim).
     pub fn brt_tensor_get_i64(
         tensor: *const brt_value,
         index: *const usize,
         nindex: usize,
         out: *mut i64,
     ) -> brt_status;
-    /// `brt_tensor_set_i64` (bridgert/value.h).
+    /// Element access by index (`ndim` indices, checked: OUT_OF_RANGE names the axis, the index and the extent; INVALID_ARGUMENT when nindex != ndim).
     pub fn brt_tensor_set_i64(
         tensor: *mut brt_value,
         index: *const usize,
@@ -285,7 +285,7 @@ extern "C" {
     pub fn brt_schema_compile_n(json_schema: *const c_char, len: usize) -> *mut brt_schema;
     /// Frees a compiled schema.
     pub fn brt_schema_free(schema: *mut brt_schema);
-    /// BRT_OK when `value` satisfies `schema`; otherwise VALIDATION with the first violation found: "&lt;JSON Pointer&gt;: &lt;what was expected&gt;, got &lt;what&gt;" (e.g.
+    /// BRT_OK when `value` satisfies `schema`; otherwise VALIDATION with the first violation found: "&lt;JSON Pointer&gt;: &lt;what was expected&gt;, got &lt;what&gt;" (e.g. "/matrix_a/1/0: expected number, got string"); INVALID_ARGUMENT / INVALID_POINTER for bad arguments.
     pub fn brt_validate(schema: *const brt_schema, value: *const brt_value) -> brt_status;
     /// Like brt_validate but keeps going and collects up to `max_errors` (&gt;= 1) violations.
     pub fn brt_validate_all(
