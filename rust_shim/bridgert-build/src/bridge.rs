@@ -2,7 +2,7 @@
 use std::env;
 use std::path::{Path, PathBuf};
 
-use crate::{locate, Paths};
+use crate::{lib_dirs, locate, Paths};
 
 /// The header every C++ file of a [`bridge`] build includes first: it makes
 /// cxx's `rust::behavior::trycatch` bridgert's boundary (`brt::guard`).
@@ -66,7 +66,10 @@ fn trycatch_header(paths: &Paths) -> PathBuf {
         if dirs.is_empty() {
             PathBuf::from(TRYCATCH_HEADER)
         } else {
-            panic!("bridgert-build: <{TRYCATCH_HEADER}> is not in {dirs:?} ({}): the C++ shim's headers", paths.source)
+            panic!(
+                "bridgert-build: <{TRYCATCH_HEADER}> is not in {dirs:?} ({}): the C++ shim's headers",
+                paths.source
+            )
         }
     })
 }
@@ -88,13 +91,7 @@ fn sanitize(build: &mut cc::Build) {
 }
 
 fn link(paths: &Paths) {
-    let mut dirs: Vec<&PathBuf> = Vec::new();
-    for dir in [&paths.cpp_lib_dir, &paths.lib_dir].into_iter().flatten() {
-        if !dirs.contains(&dir) {
-            dirs.push(dir);
-        }
-    }
-    for dir in &dirs {
+    for dir in lib_dirs(paths) {
         println!("cargo:rustc-link-search=native={}", dir.display());
         println!("cargo:rustc-link-arg=-Wl,-rpath,{}", dir.display());
     }

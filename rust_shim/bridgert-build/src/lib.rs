@@ -11,6 +11,8 @@
 //!   C++ file of the build, so every exception escaping a bridged function
 //!   goes through bridgert's boundary and reaches Rust with its status, C++
 //!   type and causes (`bridgert::Error::from(cxx::Exception)`).
+//! - [`link_run_path`]: for a crate on bridgert without a bridge, the
+//!   libraries' folders as its binaries' run path.
 //!
 //! ```no_run
 //! // build.rs of a crate whose src/ffi.rs holds a #[cxx::bridge]
@@ -164,8 +166,11 @@ fn pkg_config_dirs(module: &str, header: &str) -> Option<(Option<PathBuf>, Optio
     let libs = pkg_config(module, "--libs-only-L")?;
     let cflags = pkg_config(module, "--cflags-only-I").unwrap_or_default();
     let lib_dir = libs.iter().find_map(|f| f.strip_prefix("-L")).map(PathBuf::from);
-    let include =
-        cflags.iter().filter_map(|f| f.strip_prefix("-I")).map(PathBuf::from).find(|dir| dir.join(header).is_file());
+    let include = cflags
+        .iter()
+        .filter_map(|f| f.strip_prefix("-I"))
+        .map(PathBuf::from)
+        .find(|dir| dir.join(header).is_file());
     Some((lib_dir, include))
 }
 
@@ -202,6 +207,32 @@ pub fn locate() -> Result<Paths, String> {
          `pkg-config --libs bridgert` works (PKG_CONFIG_PATH)."
             .to_owned()
     })
+}
+
+/// The folders of `paths` that hold the libraries, each once (the C++
+/// shim's first: it calls into libbridgert).
+pub fn lib_dirs(paths: &Paths) -> Vec<&Path> {
+    let mut dirs: Vec<&Path> = Vec::new();
+    for dir in [&paths.cpp_lib_dir, &paths.lib_dir].into_iter().flatten() {
+        if !dirs.contains(&dir.as_path()) {
+            dirs.push(dir);
+        }
+    }
+    dirs
+}
+
+/// For a crate that uses bridgert without a bridge of its own: locates the
+/// libraries and makes the folders found outside the default paths the run
+/// path of the crate's binaries (`cargo:rustc-link-arg=-Wl,-rpath,DIR`), so
+/// they start without `LD_LIBRARY_PATH` from a custom prefix. (`bridgert-sys`
+/// cannot do it for them: a build script's link arguments apply to its own
+/// package only.) [`bridge`] does the same for a bridge crate.
+pub fn link_run_path() -> Result<Paths, String> {
+    let paths = locate()?;
+    for dir in lib_dirs(&paths) {
+        println!("cargo:rustc-link-arg=-Wl,-rpath,{}", dir.display());
+    }
+    Ok(paths)
 }
 
 #[cfg(feature = "cxx")]

@@ -25,7 +25,9 @@ impl From<cxx::Exception> for Error {
     fn from(exception: cxx::Exception) -> Error {
         // SAFETY: a constant byte the header defines. The volatile read keeps
         // the reference, and so the link-time check, in optimised builds.
-        let _ = unsafe { std::ptr::read_volatile(std::ptr::addr_of!(bridgert_cxx_bridge_needs_cxx_trycatch_hpp)) };
+        let _ = unsafe {
+            std::ptr::read_volatile(std::ptr::addr_of!(bridgert_cxx_bridge_needs_cxx_trycatch_hpp))
+        };
         let what = exception.what();
         match Error::last() {
             Some(recorded) if recorded.message() == what => Error::take_last().unwrap_or(recorded),

@@ -76,7 +76,9 @@ fn an_error_set_in_c_arrives_whole() {
 #[test]
 fn the_chain_is_walked_and_searched_by_type() {
     let thrown = Error::new(Status::OutOfRange, "vector::_M_range_check").with_type("std::out_of_range");
-    let nested = Error::new(Status::Internal, "while reading row 3").with_type("std::runtime_error").with_cause(thrown);
+    let nested = Error::new(Status::Internal, "while reading row 3")
+        .with_type("std::runtime_error")
+        .with_cause(thrown);
     let outer = Error::new(Status::OutOfRange, "algorithm 'rows' failed").with_cause(nested);
 
     let messages: Vec<&str> = outer.causes().map(Error::message).collect();
@@ -89,10 +91,7 @@ fn the_chain_is_walked_and_searched_by_type() {
     assert_eq!(outer.own_cpp_type(), None);
     assert_eq!(outer.cpp_type(), Some("std::runtime_error"));
     assert_eq!(outer.cause().unwrap().cpp_type(), Some("std::runtime_error"));
-    assert_eq!(
-        outer.find_cpp_type("std::out_of_range").map(Error::message),
-        Some("vector::_M_range_check")
-    );
+    assert_eq!(outer.find_cpp_type("std::out_of_range").map(Error::message), Some("vector::_M_range_check"));
     assert_eq!(outer.find_cpp_type("std::exception"), None);
     assert_eq!(Error::new(Status::Io, "plain").cpp_type(), None);
     // Display shows the record's own type only.

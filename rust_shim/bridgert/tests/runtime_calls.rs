@@ -50,14 +50,16 @@ fn errors_of_rust_algorithms_reach_the_caller_whole() {
     assert!(error.message().contains("/values/0"), "{}", error.message());
 
     let error = runtime.call_json("scale", r#"{"values": [1], "factor": 0}"#).unwrap_err();
-    let rust_error = error.chain()
+    let rust_error = error
+        .chain()
         .find(|e| e.origin() == Origin::Rust)
         .unwrap_or_else(|| panic!("the Rust error is the error or a cause: {error}"));
     assert_eq!(rust_error.status(), Status::OutOfRange);
     assert!(rust_error.message().contains("factor 0"), "{rust_error}");
 
     let error = runtime.call_json("scale", r#"{"values": [1], "factor": -1}"#).unwrap_err();
-    let panic = error.chain()
+    let panic = error
+        .chain()
         .find(|e| e.status() == Status::RustPanic)
         .unwrap_or_else(|| panic!("the panic is the error or a cause: {error}"));
     assert!(panic.message().contains("negative factor -1"), "{panic}");
