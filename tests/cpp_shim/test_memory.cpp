@@ -141,6 +141,26 @@ static void test_allocator_failures(void **state) {
   assert_int_equal(brt_error_code(last()), BRT_E_INVALID_POINTER);
 }
 
+// `throw brt::bad_alloc();` like std::bad_alloc's: no record, std's message,
+// and the guard records OUT_OF_MEMORY with the type and no cause.
+static void test_default_bad_alloc(void **state) {
+  (void)state;
+  try {
+    throw brt::bad_alloc();
+  } catch (const std::bad_alloc &e) {
+    assert_string_equal(e.what(), std::bad_alloc().what());
+    const auto *typed = dynamic_cast<const brt::bad_alloc *>(&e);
+    assert_non_null(typed);
+    assert_null(typed->raw());
+    brt::bad_alloc copy = *typed;
+    assert_null(copy.raw());
+    assert_string_equal(copy.what(), "std::bad_alloc");
+  }
+  assert_guard_records(BRT_E_OUT_OF_MEMORY, "brt::bad_alloc", throw brt::bad_alloc());
+  assert_null(brt_error_cause(last()));
+  assert_string_equal(brt_error_message(last()), "std::bad_alloc");
+}
+
 static void test_memory_limit_becomes_out_of_memory(void **state) {
   (void)state;
   brt_mem_stats stats{};
@@ -288,6 +308,7 @@ int main(void) {
       cmocka_unit_test(test_allocate_shared_is_a_block),
       cmocka_unit_test(test_over_aligned),
       cmocka_unit_test(test_allocator_failures),
+      cmocka_unit_test(test_default_bad_alloc),
       cmocka_unit_test(test_memory_limit_becomes_out_of_memory),
       cmocka_unit_test(test_block_ownership),
       cmocka_unit_test(test_block_adopt_foreign),

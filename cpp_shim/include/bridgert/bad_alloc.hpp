@@ -14,9 +14,12 @@ namespace brt {
 // of 64 MiB would be exceeded: ..."), so containers and operator new fail the
 // standard way and brt::guard still records why: OUT_OF_MEMORY, the message
 // of the allocator's error, and that error as the cause. Copying clones the
-// record with malloc, never with operator new.
+// record with malloc, never with operator new. Default-constructed, it
+// carries no record and reads like std::bad_alloc ("std::bad_alloc"), so
+// `throw brt::bad_alloc();` works where std::bad_alloc's would.
 class bad_alloc : public std::bad_alloc {
  public:
+  bad_alloc() noexcept : error_(nullptr) {}
   explicit bad_alloc(brt_error *owned) noexcept : error_(owned) {}
   bad_alloc(const bad_alloc &other) noexcept
       : std::bad_alloc(other), error_(other.error_ ? brt_error_clone(other.error_) : nullptr) {}

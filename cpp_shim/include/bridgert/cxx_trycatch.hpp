@@ -1,7 +1,8 @@
 // bridgert C++ shim — cxx's exception customization point on bridgert's
 // boundary.
 //
-// Include this header from a header that your #[cxx::bridge] include!s. For
+// Include this header from a header that your #[cxx::bridge] include!s (the
+// Rust crate bridgert-build does it for every file of a bridge). For
 // every C++ function the bridge declares as returning Result<T>, cxx then
 // calls this trycatch instead of its default (which only catches
 // std::exception and keeps only what()). Here the exception goes through
@@ -20,6 +21,16 @@
 #include <bridgert/boundary.hpp>
 
 #include <utility>
+
+// A byte every translation unit that includes this header defines (weak, so
+// any number of them link). bridgert's Rust `From<cxx::Exception> for Error`
+// (feature "cxx") reads it: a Rust program that converts cxx exceptions but
+// compiled none of its C++ with this header fails to link, naming this
+// symbol, instead of receiving exceptions without their type. The
+// bridgert-build crate force-includes the header in every file of a bridge.
+extern "C" {
+[[gnu::weak, gnu::used]] extern const unsigned char bridgert_cxx_bridge_needs_cxx_trycatch_hpp = 1;
+}
 
 namespace rust {
 namespace behavior {

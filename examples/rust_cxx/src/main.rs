@@ -119,14 +119,16 @@ fn plugin_through_runtime() -> bridgert::Result<()> {
 
     // A C++ exception inside a plugin, through the runtime's boundary.
     let error = runtime.prepare("fail")?.invoke::<(&CStr,), ()>((CStr::from_bytes_with_nul(b"std::out_of_range\0").unwrap(),)).unwrap_err();
-    let thrown = std::iter::successors(Some(&error), |e| e.cause()).find(|e| e.cpp_type().is_some());
+    // The outer error's cpp_type() is the type of the exception behind it;
+    // find_cpp_type finds the error of the chain that exception recorded.
+    let thrown = error.find_cpp_type("std::out_of_range");
     expect(
-        error.status() == Status::OutOfRange && thrown.and_then(Error::cpp_type) == Some("std::out_of_range"),
+        error.status() == Status::OutOfRange && error.cpp_type() == Some("std::out_of_range") && thrown.is_some(),
         || format!("plugin exception: {error}"),
     )?;
     println!("   a plugin's std::out_of_range: {error}");
-    if let Some(thrown) = thrown.filter(|thrown| !std::ptr::eq(*thrown, &error)) {
-        println!("     caused by: {thrown}");
+    for cause in error.causes() {
+        println!("     caused by: {cause}");
     }
     Ok(())
 }
@@ -158,10 +160,8 @@ fn main() -> ExitCode {
     for (name, step) in steps {
         if let Err(error) = step() {
             eprintln!("rust_cxx example: step '{name}' failed: {error}");
-            let mut cause = error.cause();
-            while let Some(inner) = cause {
-                eprintln!("  caused by: {inner}");
-                cause = inner.cause();
+            for cause in error.causes() {
+                eprintln!("  caused by: {cause}");
             }
             return ExitCode::FAILURE;
         }

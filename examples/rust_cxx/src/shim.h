@@ -1,7 +1,8 @@
 // The C++ half of the example: functions the Rust main calls through cxx.
 #pragma once
 
-#include <bridgert/cxx_trycatch.hpp>  // exceptions reach Rust as full brt_errors
+// <bridgert/cxx_trycatch.hpp> (exceptions reach Rust as full brt_errors) is
+// force-included by bridgert_build::bridge (build.rs).
 
 #include <cstddef>
 #include <cstdint>

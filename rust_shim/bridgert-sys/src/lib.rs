@@ -13,6 +13,7 @@
 //! constant (measured by a C program that meson builds), and that every
 //! `BRT_API` function of the headers is declared here.
 #![no_std]
+#![deny(missing_docs)]
 #![allow(non_camel_case_types)]
 
 mod config;

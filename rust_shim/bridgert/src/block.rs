@@ -21,17 +21,24 @@ use crate::status::Status;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u32)]
 pub enum MemType {
+    /// Blocks C code allocated.
     CHeap = sys::BRT_MEM_C_HEAP,
+    /// Blocks Rust allocated (`Allocator`, `Block`).
     RustHeap = sys::BRT_MEM_RUST_HEAP,
+    /// Blocks C++ allocated (`brt::allocator`, `bridgert_new_delete`).
     CppHeap = sys::BRT_MEM_CPP_HEAP,
+    /// memfd-backed blocks another process can map.
     Shared = sys::BRT_MEM_SHARED,
+    /// File or memfd mappings (`brt_map_file`, `brt_map_fd`).
     Mapped = sys::BRT_MEM_MAPPED,
 }
 
 impl MemType {
+    /// Every heap type, in numeric order.
     pub const ALL: [MemType; 5] =
         [MemType::CHeap, MemType::RustHeap, MemType::CppHeap, MemType::Shared, MemType::Mapped];
 
+    /// The type with this C value, or `None` for one this crate does not know.
     pub fn from_raw(raw: sys::brt_mem_type) -> Option<MemType> {
         MemType::ALL.into_iter().find(|t| *t as u32 == raw)
     }
@@ -46,12 +53,17 @@ impl MemType {
 pub struct BlockInfo {
     /// Requested size when tracking is at least `Blocks`, else `usable`.
     pub size: usize,
+    /// Bytes the block can hold (its size class).
     pub usable: usize,
+    /// Alignment of the block.
     pub align: usize,
+    /// The heap type; `None` for a value this crate does not know.
     pub mem_type: Option<MemType>,
+    /// Reference count over every language.
     pub refcount: u32,
     /// Allocation id when tracking is at least `Blocks`, else 0.
     pub id: u64,
+    /// Nanoseconds since the block was allocated (needs tracking at `Blocks`).
     pub age_ns: u64,
     /// The block's bytes cannot be written (`BRT_BLOCK_READ_ONLY`: a
     /// MAPPED block mapped read-only); a write through it faults.
@@ -200,15 +212,19 @@ impl<T: Copy + 'static> Block<T> {
         ptr
     }
 
+    /// Number of values.
     pub fn len(&self) -> usize {
         self.len
     }
+    /// Always false: a block holds at least one value.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+    /// The first value, for C and C++ that read the block.
     pub fn as_ptr(&self) -> *const T {
         self.ptr.as_ptr()
     }
+    /// The values.
     pub fn as_slice(&self) -> &[T] {
         // SAFETY: len initialised values, alive while we hold a reference.
         unsafe { slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
@@ -234,10 +250,12 @@ impl<T: Copy + 'static> Block<T> {
         self.info().map_or(0, |info| info.refcount)
     }
 
+    /// What the allocator knows about the block.
     pub fn info(&self) -> Result<BlockInfo> {
         block_info(self.ptr.as_ptr().cast())
     }
 
+    /// The block's heap type.
     pub fn mem_type(&self) -> Option<MemType> {
         self.info().ok().and_then(|info| info.mem_type)
     }

@@ -13,9 +13,13 @@ use crate::error::{c_string, check, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u32)]
 pub enum Tracking {
+    /// Nothing beyond the statistics every build keeps.
     Off = sys::BRT_TRACKING_OFF,
+    /// Per-size-class counters.
     Counters = sys::BRT_TRACKING_COUNTERS,
+    /// Counters, plus ids and timestamps per block (leak reports).
     Blocks = sys::BRT_TRACKING_BLOCKS,
+    /// Blocks, plus sampled allocation backtraces.
     Backtrace = sys::BRT_TRACKING_BACKTRACE,
 }
 
@@ -102,12 +106,14 @@ impl Config {
         check(unsafe { sys::brt_config_validate(&self.raw) })
     }
 
+    /// Appends a plugin directory (copied); `InvalidArgument` for a NUL byte or past the limit.
     pub fn add_plugin_dir(&mut self, dir: impl AsRef<Path>) -> Result<()> {
         let dir = c_string("plugin directory", dir.as_ref().as_os_str().as_bytes())?;
         // SAFETY: valid C string and config; the string is copied.
         check(unsafe { sys::brt_config_add_plugin_dir(&mut self.raw, dir.as_ptr()) })
     }
 
+    /// The plugin directories, in order.
     pub fn plugin_dirs(&self) -> Vec<PathBuf> {
         (0..self.raw.plugin_dir_count)
             .map(|i| {
@@ -124,15 +130,18 @@ impl Config {
     pub fn max_memory(&self) -> u64 {
         self.raw.max_memory
     }
+    /// Sets `max_memory`.
     pub fn set_max_memory(&mut self, bytes: u64) -> &mut Config {
         self.raw.max_memory = bytes;
         self
     }
+    /// How much the allocator records per block; `None` for a level this crate does not know.
     pub fn tracking(&self) -> Option<Tracking> {
         [Tracking::Off, Tracking::Counters, Tracking::Blocks, Tracking::Backtrace]
             .into_iter()
             .find(|t| *t as u32 == self.raw.tracking)
     }
+    /// Sets `tracking`.
     pub fn set_tracking(&mut self, tracking: Tracking) -> &mut Config {
         self.raw.tracking = tracking as u32;
         self
@@ -143,6 +152,7 @@ impl Config {
             .into_iter()
             .find(|i| *i as u32 == self.raw.isolation)
     }
+    /// Sets `isolation`.
     pub fn set_isolation(&mut self, isolation: Isolation) -> &mut Config {
         self.raw.isolation = isolation as u32;
         self
@@ -151,6 +161,7 @@ impl Config {
     pub fn default_timeout_ms(&self) -> u32 {
         self.raw.default_timeout_ms
     }
+    /// Sets `default_timeout_ms`.
     pub fn set_default_timeout_ms(&mut self, ms: u32) -> &mut Config {
         self.raw.default_timeout_ms = ms;
         self

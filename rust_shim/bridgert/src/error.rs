@@ -97,16 +97,44 @@ impl Error {
     pub fn raw_status(&self) -> u32 {
         self.inner.raw_status
     }
+    /// The message: what failed, naming the argument or value.
     pub fn message(&self) -> &str {
         &self.inner.message
     }
+    /// Where the error was raised (C, C++, Rust, the OS, a plugin).
     pub fn origin(&self) -> Origin {
         self.inner.origin
     }
-    /// The exception's type: the demangled C++ type (`"std::out_of_range"`,
-    /// `"int"`), or `None` for errors raised in C or Rust.
+    /// The type of the C++ exception behind this error: this record's own
+    /// type when it has one, otherwise the type of the first cause (nearest
+    /// first) that has one; `None` when no error of the chain came from a
+    /// typed exception. The outer error of an algorithm call
+    /// ("algorithm 'fail' failed") has no type of its own, so this is the
+    /// type of the exception the algorithm threw. `own_cpp_type()` reads
+    /// this record alone.
     pub fn cpp_type(&self) -> Option<&str> {
+        self.chain().find_map(Error::own_cpp_type)
+    }
+    /// This record's own exception type: the demangled C++ type
+    /// (`"std::out_of_range"`, `"int"`), or `None` for errors raised in C or
+    /// Rust (whatever their causes are).
+    pub fn own_cpp_type(&self) -> Option<&str> {
         self.inner.cpp_type.as_deref()
+    }
+    /// The first error of the chain (this one, then its causes, nearest
+    /// first) whose own exception type is `type_name` (the demangled name,
+    /// compared exactly: `"std::out_of_range"`, not a base class).
+    pub fn find_cpp_type(&self, type_name: &str) -> Option<&Error> {
+        self.chain().find(|error| error.own_cpp_type() == Some(type_name))
+    }
+    /// The causes of this error, nearest first: `cause()`, its cause, and so
+    /// on (this error itself is not included; see `chain()`).
+    pub fn causes(&self) -> Causes<'_> {
+        Causes { next: self.cause() }
+    }
+    /// This error followed by its causes, nearest first.
+    pub fn chain(&self) -> Causes<'_> {
+        Causes { next: Some(self) }
     }
     /// errno or `std::error_code::value()`, when the error came from the OS.
     pub fn os_code(&self) -> Option<i32> {
@@ -234,6 +262,25 @@ impl Error {
         unsafe { sys::brt_error_record(&info) }
     }
 }
+
+/// An iterator over a chain of errors, outermost first (`Error::causes`,
+/// `Error::chain`). Chains are finite: each error owns its cause.
+#[derive(Debug, Clone)]
+pub struct Causes<'a> {
+    next: Option<&'a Error>,
+}
+
+impl<'a> Iterator for Causes<'a> {
+    type Item = &'a Error;
+
+    fn next(&mut self) -> Option<&'a Error> {
+        let current = self.next?;
+        self.next = current.cause();
+        Some(current)
+    }
+}
+
+impl std::iter::FusedIterator for Causes<'_> {}
 
 /// `Ok(())` for `BRT_OK`, the recorded error otherwise.
 pub(crate) fn check(status: sys::brt_status) -> Result<()> {

@@ -14,6 +14,7 @@
 //!   native calls whose signature is checked before anything runs.
 //!
 //! See docs/rust.md for a guided tour and which types are `Send`/`Sync`.
+#![deny(missing_docs)]
 mod alloc;
 mod block;
 mod config;
@@ -32,7 +33,7 @@ pub use alloc::Allocator;
 pub use block::{block_info, Block, BlockInfo, Buffer, MemType};
 pub use bridgert_sys as sys;
 pub use config::{Config, Isolation, Tracking};
-pub use error::{Error, Result};
+pub use error::{Causes, Error, Result};
 pub use native::{signature_of, NativeArg, NativeArgs, NativeRet, Prepared, TypedFn};
 pub use panic::{catch_panic, panic_error, panic_message, status_boundary};
 pub use runtime::{AlgorithmInfo, Format, Health, HealthLevel, Runtime};

@@ -21,8 +21,11 @@ use crate::status::Status;
 /// `Repr` must have the C ABI of the code's type (`CODE`), and `to_repr`
 /// must give a value that C may read as that type.
 pub unsafe trait NativeArg {
+    /// The type's signature code (`"f64"`, `"ptr"`, `"str"`).
     const CODE: &'static str;
+    /// What is passed to C.
     type Repr: Copy;
+    /// The value passed to C.
     fn to_repr(&self) -> Self::Repr;
 }
 
@@ -32,6 +35,7 @@ pub unsafe trait NativeArg {
 /// The type must have the C ABI of `CODE`'s type and be valid for any bit
 /// pattern the C function can return.
 pub unsafe trait NativeRet: Copy {
+    /// The type's signature code (`"f64"`, `"void"`).
     const CODE: &'static str;
 }
 
@@ -203,6 +207,7 @@ impl Prepared {
         Ok(ret.assume_init())
     }
 
+    /// The C handle, for `bridgert::sys` calls; valid while `self` lives.
     pub fn as_raw(&self) -> *mut sys::brt_prepared {
         self.raw.as_ptr()
     }

@@ -26,14 +26,18 @@ pub enum Format {
 /// The overall health level, worst last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum HealthLevel {
+    /// Every check passes.
     Healthy,
+    /// A check is past its warning threshold.
     Degraded,
+    /// A check is past its critical threshold.
     Unhealthy,
 }
 
 /// What `Runtime::health` reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Health {
+    /// The overall level.
     pub level: HealthLevel,
     /// The JSON report: "status", "uptime_seconds" and each check with its
     /// status and reason.
@@ -43,8 +47,11 @@ pub struct Health {
 /// One registered algorithm, as `Runtime::algorithms` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlgorithmInfo {
+    /// The name it is called by.
     pub name: String,
+    /// Its version (semver text).
     pub version: String,
+    /// The description it registered, if any.
     pub description: Option<String>,
     /// The native signature ("f64(ptr,ptr,u64)") when it has a native function.
     pub signature: Option<String>,
@@ -170,6 +177,7 @@ impl Runtime {
         check(unsafe { sys::brt_plugin_load_dir(self.raw.as_ptr(), dir.as_ptr()) })
     }
 
+    /// Unloads the plugin loaded from `path` (its algorithms are unregistered; prepared handles keep it mapped until dropped).
     pub fn unload_plugin(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path_text("plugin path", path.as_ref())?;
         // SAFETY: live runtime, C string.
@@ -302,6 +310,7 @@ impl Runtime {
         }
     }
 
+    /// The C handle, for `bridgert::sys` calls; valid while `self` lives.
     pub fn as_raw(&self) -> *mut sys::brt_runtime {
         self.raw.as_ptr()
     }

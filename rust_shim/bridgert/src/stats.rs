@@ -15,21 +15,35 @@ use crate::panic::catch_panic;
 /// gains must be added here too (`tests/memory.rs` checks the sizes agree).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MemStats {
+    /// Blocks alive now.
     pub live_blocks: u64,
+    /// Usable bytes of the live blocks.
     pub live_bytes: u64,
+    /// The highest `live_bytes` seen.
     pub peak_bytes: u64,
+    /// Bytes the memory limit charges: pages committed from the OS and every page mapped blocks map.
     pub committed_bytes: u64,
+    /// Allocations since the start.
     pub total_allocs: u64,
+    /// Frees since the start.
     pub total_frees: u64,
     /// Indexed by `MemType as usize`; see `live_bytes_of`.
     pub live_bytes_by_type: [u64; 5],
+    /// Releases refused: not the start of a live block.
     pub errors_invalid_pointer: u64,
+    /// Releases refused: the block was already freed.
     pub errors_double_free: u64,
+    /// Releases refused: a size or alignment that is not the block's.
     pub errors_layout_mismatch: u64,
+    /// The memory limit; 0 is unlimited.
     pub limit_bytes: u64,
+    /// Live blocks that were shared with another process (`brt_map_share`).
     pub active_shares: u64,
+    /// Successful `brt_map_share` calls.
     pub total_shares: u64,
+    /// Live mapped blocks (`brt_map_file`, `brt_map_fd`).
     pub mapped_files: u64,
+    /// Collections run, explicit and automatic.
     pub collections: u64,
     /// Writes into freed blocks found by hardened mode's poison checks.
     pub errors_use_after_free: u64,
@@ -40,6 +54,7 @@ pub struct MemStats {
 }
 
 impl MemStats {
+    /// Live bytes of one heap type.
     pub fn live_bytes_of(&self, mem_type: MemType) -> u64 {
         self.live_bytes_by_type[mem_type as usize]
     }
@@ -156,7 +171,9 @@ pub struct ClassStats {
     pub allocs: u64,
     /// `allocs - live_blocks` (0 while blocks from before counting are live).
     pub frees: u64,
+    /// Live blocks of the class.
     pub live_blocks: u64,
+    /// Live bytes of the class.
     pub live_bytes: u64,
 }
 

@@ -23,14 +23,23 @@ use crate::status::Status;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u32)]
 pub enum Kind {
+    /// JSON null.
     Null = sys::BRT_KIND_NULL,
+    /// A boolean.
     Bool = sys::BRT_KIND_BOOL,
+    /// A 64-bit signed integer.
     Int = sys::BRT_KIND_INT,
+    /// A double.
     Float = sys::BRT_KIND_FLOAT,
+    /// A UTF-8 string.
     String = sys::BRT_KIND_STRING,
+    /// A byte string.
     Bytes = sys::BRT_KIND_BYTES,
+    /// An array of values.
     Array = sys::BRT_KIND_ARRAY,
+    /// An object: string keys to values.
     Object = sys::BRT_KIND_OBJECT,
+    /// A tensor over a managed block.
     Tensor = sys::BRT_KIND_TENSOR,
 }
 
@@ -38,11 +47,17 @@ pub enum Kind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u32)]
 pub enum Dtype {
+    /// `f64` elements.
     F64 = sys::BRT_DTYPE_F64,
+    /// `f32` elements.
     F32 = sys::BRT_DTYPE_F32,
+    /// `i64` elements.
     I64 = sys::BRT_DTYPE_I64,
+    /// `i32` elements.
     I32 = sys::BRT_DTYPE_I32,
+    /// `u8` elements.
     U8 = sys::BRT_DTYPE_U8,
+    /// Booleans, one byte each (read as `u8`).
     Bool = sys::BRT_DTYPE_BOOL,
 }
 
@@ -55,6 +70,7 @@ impl Dtype {
 
 /// Rust element types of tensors (bool tensors are read as `u8`).
 pub trait TensorElement: Copy + Send + Sync + 'static {
+    /// The dtype of tensors of this element type.
     const DTYPE: Dtype;
 }
 impl TensorElement for f64 {
@@ -76,10 +92,13 @@ impl TensorElement for u8 {
 /// What `Value::tensor_info` reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TensorInfo {
+    /// The element type; `None` for one this crate does not know.
     pub dtype: Option<Dtype>,
+    /// The length of each dimension.
     pub shape: Vec<usize>,
     /// In elements, not bytes.
     pub strides: Vec<isize>,
+    /// The number of elements.
     pub count: usize,
 }
 
@@ -126,26 +145,32 @@ pub(crate) unsafe fn take_managed_text(text: *mut c_char, function: &str) -> Res
 }
 
 impl Value {
+    /// A new null.
     pub fn null() -> Result<Value> {
         // SAFETY: no arguments.
         adopt(unsafe { sys::brt_value_null() }, "brt_value_null")
     }
+    /// A new boolean.
     pub fn bool(truth: bool) -> Result<Value> {
         // SAFETY: plain value.
         adopt(unsafe { sys::brt_value_bool(truth.into()) }, "brt_value_bool")
     }
+    /// A new integer.
     pub fn int(number: i64) -> Result<Value> {
         // SAFETY: plain value.
         adopt(unsafe { sys::brt_value_int(number) }, "brt_value_int")
     }
+    /// A new float.
     pub fn float(number: f64) -> Result<Value> {
         // SAFETY: plain value.
         adopt(unsafe { sys::brt_value_float(number) }, "brt_value_float")
     }
+    /// A new string (copied).
     pub fn string(text: &str) -> Result<Value> {
         // SAFETY: pointer and length of valid UTF-8.
         adopt(unsafe { sys::brt_value_string(text.as_ptr().cast(), text.len()) }, "brt_value_string")
     }
+    /// New bytes (copied).
     pub fn bytes(data: &[u8]) -> Result<Value> {
         // SAFETY: pointer and length.
         adopt(unsafe { sys::brt_value_bytes(data.as_ptr().cast(), data.len()) }, "brt_value_bytes")
@@ -178,6 +203,7 @@ impl Value {
     pub fn to_json(&self) -> Result<String> {
         self.to_json_flags(0)
     }
+    /// JSON text with `BRT_JSON_*` print flags (`sys::BRT_JSON_NONFINITE_AS_NULL`, `sys::BRT_JSON_BYTES_AS_BASE64`).
     pub fn to_json_flags(&self, flags: u32) -> Result<String> {
         // SAFETY: a live value; the text is a managed block we release.
         unsafe { take_managed_text(sys::brt_value_to_json(self.raw.as_ptr(), flags), "brt_value_to_json") }
@@ -209,6 +235,7 @@ impl Value {
         )
     }
 
+    /// The value's kind.
     pub fn kind(&self) -> Kind {
         // SAFETY: a live value.
         match unsafe { sys::brt_value_kind(self.raw.as_ptr()) } {
@@ -224,12 +251,14 @@ impl Value {
         }
     }
 
+    /// A boolean (another kind is `TypeMismatch`).
     pub fn as_bool(&self) -> Result<bool> {
         let mut out = 0;
         // SAFETY: a live value and an out pointer.
         check(unsafe { sys::brt_value_get_bool(self.raw.as_ptr(), &mut out) })?;
         Ok(out != 0)
     }
+    /// An integer (a float is `TypeMismatch`: see `as_number`).
     pub fn as_int(&self) -> Result<i64> {
         let mut out = 0;
         // SAFETY: as above.
@@ -250,6 +279,7 @@ impl Value {
         check(unsafe { sys::brt_value_get_number(self.raw.as_ptr(), &mut out) })?;
         Ok(out)
     }
+    /// A string's text, borrowed from the value.
     pub fn as_str(&self) -> Result<&str> {
         let (mut data, mut len) = (ptr::null(), 0);
         // SAFETY: the bytes live as long as the value; C validated the UTF-8.
@@ -258,6 +288,7 @@ impl Value {
             Ok(std::str::from_utf8_unchecked(slice::from_raw_parts(data.cast(), len)))
         }
     }
+    /// Bytes, borrowed from the value.
     pub fn as_bytes(&self) -> Result<&[u8]> {
         let (mut data, mut len) = (ptr::null(), 0);
         // SAFETY: the bytes live as long as the value.
@@ -358,6 +389,7 @@ impl Value {
         })
     }
 
+    /// Dtype, shape, strides and element count of a tensor (another kind is `TypeMismatch`).
     pub fn tensor_info(&self) -> Result<TensorInfo> {
         // SAFETY: a plain struct; C fills it for a tensor.
         let mut raw: sys::brt_tensor_info = unsafe { std::mem::zeroed() };
@@ -420,6 +452,7 @@ impl Value {
         unsafe { sys::brt_value_refcount(self.raw.as_ptr()) }
     }
 
+    /// The C handle, for `bridgert::sys` calls; valid while `self` lives.
     pub fn as_raw(&self) -> *const sys::brt_value {
         self.raw.as_ptr()
     }
@@ -503,6 +536,7 @@ impl Schema {
         // SAFETY: live schema and value.
         check(unsafe { sys::brt_validate(self.raw.as_ptr(), value.as_raw()) })
     }
+    /// The C handle, for `bridgert::sys` calls; valid while `self` lives.
     pub fn as_raw(&self) -> *const sys::brt_schema {
         self.raw.as_ptr()
     }

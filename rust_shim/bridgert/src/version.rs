@@ -21,7 +21,7 @@ pub fn version() -> (u32, u32, u32) {
 }
 
 /// `AbiMismatch` when the loaded library implements another ABI than the one
-/// these declarations describe. The symbol version node (BRIDGERT_<abi>)
+/// these declarations describe. The symbol version node (`BRIDGERT_<abi>`)
 /// already stops a mismatched library at load time; this names it in words.
 pub fn check_abi() -> Result<()> {
     // SAFETY: no arguments.

@@ -74,6 +74,37 @@ fn an_error_set_in_c_arrives_whole() {
 }
 
 #[test]
+fn the_chain_is_walked_and_searched_by_type() {
+    let thrown = Error::new(Status::OutOfRange, "vector::_M_range_check").with_type("std::out_of_range");
+    let nested = Error::new(Status::Internal, "while reading row 3")
+        .with_type("std::runtime_error")
+        .with_cause(thrown);
+    let outer = Error::new(Status::OutOfRange, "algorithm 'rows' failed").with_cause(nested);
+
+    let messages: Vec<&str> = outer.causes().map(Error::message).collect();
+    assert_eq!(messages, ["while reading row 3", "vector::_M_range_check"]);
+    assert_eq!(outer.chain().count(), 3);
+    assert_eq!(outer.chain().next().map(Error::message), Some("algorithm 'rows' failed"));
+    assert_eq!(outer.causes().last().unwrap().causes().next(), None);
+
+    // cpp_type: own, else the nearest cause's; own_cpp_type: this record only.
+    assert_eq!(outer.own_cpp_type(), None);
+    assert_eq!(outer.cpp_type(), Some("std::runtime_error"));
+    assert_eq!(outer.cause().unwrap().cpp_type(), Some("std::runtime_error"));
+    assert_eq!(outer.find_cpp_type("std::out_of_range").map(Error::message), Some("vector::_M_range_check"));
+    assert_eq!(outer.find_cpp_type("std::exception"), None);
+    assert_eq!(Error::new(Status::Io, "plain").cpp_type(), None);
+    // Display shows the record's own type only.
+    assert!(!outer.to_string().contains("std::"), "{outer}");
+
+    // The same through C: recorded and read back, the chain is the same.
+    assert_eq!(outer.record(), sys::BRT_E_OUT_OF_RANGE);
+    let back = Error::take_last().unwrap();
+    assert_eq!(back, outer);
+    assert_eq!(back.find_cpp_type("std::out_of_range").unwrap().status(), Status::OutOfRange);
+}
+
+#[test]
 fn an_os_error_keeps_its_code_and_category() {
     // SAFETY: format with a matching argument.
     unsafe { sys::brt_error_set_os(sys::BRT_E_IO, 2, c"open %s".as_ptr(), c"/nonexistent".as_ptr()) };

@@ -50,14 +50,16 @@ fn errors_of_rust_algorithms_reach_the_caller_whole() {
     assert!(error.message().contains("/values/0"), "{}", error.message());
 
     let error = runtime.call_json("scale", r#"{"values": [1], "factor": 0}"#).unwrap_err();
-    let rust_error = std::iter::successors(Some(&error), |e| e.cause())
+    let rust_error = error
+        .chain()
         .find(|e| e.origin() == Origin::Rust)
         .unwrap_or_else(|| panic!("the Rust error is the error or a cause: {error}"));
     assert_eq!(rust_error.status(), Status::OutOfRange);
     assert!(rust_error.message().contains("factor 0"), "{rust_error}");
 
     let error = runtime.call_json("scale", r#"{"values": [1], "factor": -1}"#).unwrap_err();
-    let panic = std::iter::successors(Some(&error), |e| e.cause())
+    let panic = error
+        .chain()
         .find(|e| e.status() == Status::RustPanic)
         .unwrap_or_else(|| panic!("the panic is the error or a cause: {error}"));
     assert!(panic.message().contains("negative factor -1"), "{panic}");
@@ -66,6 +68,28 @@ fn errors_of_rust_algorithms_reach_the_caller_whole() {
     assert_eq!(runtime.call_json("scale", "{not json").unwrap_err().status(), Status::Conversion);
     // The runtime still works after a panic in one of its algorithms.
     assert_eq!(runtime.call_json("scale", r#"{"values": [1], "factor": 3}"#).unwrap(), "[3.0]");
+}
+
+#[test]
+fn the_outer_error_of_an_algorithm_has_the_type_of_its_cause() {
+    let runtime = Runtime::open_with(&Config::new()).unwrap();
+    runtime
+        .register_fn("typed_failure", None, |_| {
+            Err(bridgert::Error::new(Status::OutOfRange, "index 7 >= size 3")
+                .with_origin(Origin::Cpp)
+                .with_type("std::out_of_range"))
+        })
+        .unwrap();
+    let error = runtime.call_json("typed_failure", "{}").unwrap_err();
+    let thrown = error.find_cpp_type("std::out_of_range").unwrap_or_else(|| panic!("found in {error}"));
+    assert_eq!(thrown.message(), "index 7 >= size 3");
+    assert_eq!(error.cpp_type(), Some("std::out_of_range"), "{error}");
+    assert!(error.find_cpp_type("std::logic_error").is_none(), "exact names, not base classes");
+    if !std::ptr::eq(thrown, &error) {
+        // Wrapped by the runtime: the type is the cause's, not the record's own.
+        assert_eq!(error.own_cpp_type(), None, "{error}");
+        assert!(error.causes().any(|cause| std::ptr::eq(cause, thrown)));
+    }
 }
 
 #[test]
