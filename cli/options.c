@@ -28,7 +28,7 @@ static const char overview_help[] =
     "  list      list the algorithms the plugins register\n"
     "  call      call an algorithm with JSON parameters and print its result\n"
     "  metrics   print the metrics (Prometheus text or JSON)\n"
-    "  serve     serve /metrics and /health over HTTP for Prometheus\n"
+    "  serve     call the algorithms over HTTP; /metrics and /health for Prometheus\n"
     "  demo      load the example plugins, make a few calls, show health and metrics\n"
     "\n"
     "Options (accepted with every command):\n"

@@ -15,35 +15,22 @@ on loopback only, every wait bounded (a few seconds in all).
 import http.client
 import json
 import os
-import signal
 import socket
-import stat
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
+import serve_common
+from serve_common import check
+
 BRIDGERT, PLUGINS = sys.argv[1], sys.argv[2]
-failures = []
 
 
-def check(condition, message):
-    print(("ok: " if condition else "FAIL: ") + message, flush=True)
-    if not condition:
-        failures.append(message)
-
-
-class Server:
+class Server(serve_common.Server):
     def __init__(self, *args):
-        argv = [BRIDGERT, "--plugin-dir", PLUGINS, "serve", "--listen", "127.0.0.1:0", *args]
-        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.process.stdout.readline()  # bounded: printed or the server exits
-        if not line.startswith("listening on http://127.0.0.1:"):
-            self.process.kill()
-            _, err = self.process.communicate(timeout=10)
-            raise RuntimeError(f"bridgert {' '.join(argv[1:])} did not start: {line!r} {err!r}")
-        self.port = int(line.split(":")[2].split()[0])
+        super().__init__(BRIDGERT, PLUGINS, *args)
 
     def request(self, method, path, body=None, headers=None, timeout=10):
         """(status, headers dict (lower-case names), body bytes)."""
@@ -65,18 +52,6 @@ class Server:
             document = None
             check(False, f"the answer to {name} is JSON: {data[:200]!r}")
         return status, head, document
-
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            _, err = self.process.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.communicate()
-            check(False, "the server stops within 15 s of SIGTERM")
-            return ""
-        check(self.process.returncode == 0, f"the server exits 0 on SIGTERM ({self.process.returncode}, {err[-300:]!r})")
-        return err
 
 
 def error_code(document):
@@ -257,5 +232,4 @@ def test_isolated():
 test_api()
 test_token()
 test_isolated()
-if failures:
-    sys.exit(f"{len(failures)} failure(s)")
+serve_common.finish()

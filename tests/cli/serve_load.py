@@ -12,11 +12,11 @@ import http.client
 import json
 import random
 import re
-import signal
-import subprocess
 import sys
 import threading
 import time
+
+import serve_common
 
 BRIDGERT, PLUGINS, ALGORITHM = sys.argv[1], sys.argv[2], sys.argv[3]
 CONNECTIONS, REQUESTS = 32, 80
@@ -59,14 +59,12 @@ def client(port, seed, outcome):
 
 
 def main():
-    argv = [BRIDGERT, "--plugin-dir", PLUGINS, "serve", "--listen", "127.0.0.1:0",
-            "--max-connections", str(CONNECTIONS + 8), "--max-connections-per-address", str(CONNECTIONS + 8)]
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = process.stdout.readline()
-    if not line.startswith("listening on http://127.0.0.1:"):
-        process.kill()
-        sys.exit(f"FAIL: the server did not start: {line!r} {process.communicate(timeout=10)[1]!r}")
-    port = int(line.split(":")[2].split()[0])
+    try:
+        server = serve_common.Server(BRIDGERT, PLUGINS, "--max-connections", str(CONNECTIONS + 8),
+                                     "--max-connections-per-address", str(CONNECTIONS + 8))
+    except RuntimeError as error:
+        sys.exit(f"FAIL: {error}")
+    port = server.port
     failures = []
     try:
         outcome = {}
@@ -99,15 +97,8 @@ def main():
         if not in_flight or int(in_flight.group(1)) != 0:
             failures.append("no call is left in flight")
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            _, err = process.communicate(timeout=20)
-            if process.returncode != 0:
-                failures.append(f"the server exits 0 on SIGTERM ({process.returncode}, {err[-300:]!r})")
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
-            failures.append("the server stops within 20 s of SIGTERM")
+        server.stop()
+    failures += serve_common.failures
     for failure in failures:
         print("FAIL: " + failure, flush=True)
     if failures:
