@@ -4,8 +4,9 @@
  * fuzzer can drive it); main.c dispatches; runtime.c opens the runtime and
  * loads the plugins; commands.c runs health, list and metrics, call.c
  * calls an algorithm, demo.c is the first minute, summary.c prints metrics
- * for people, serve.c serves /metrics and /health; output.c formats tables,
- * durations, sizes and errors. */
+ * for people, serve.c serves HTTP (/metrics, /health, and serve_api.c's
+ * algorithm API under /v1/); output.c formats tables, durations, sizes and
+ * errors. */
 #ifndef BRT_CLI_H
 #define BRT_CLI_H
 
