@@ -10,6 +10,9 @@ pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 failures=0
 P="--plugin-dir $CLI_PLUGINS"
+# The serve tests import serve_common.py from the source tree: no
+# __pycache__ is left there.
+export PYTHONDONTWRITEBYTECODE=1
 
 # run ARGS...: runs bridgert, keeping its exit code, stdout and stderr.
 run() {
