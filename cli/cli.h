@@ -4,8 +4,9 @@
  * fuzzer can drive it); main.c dispatches; runtime.c opens the runtime and
  * loads the plugins; commands.c runs health, list and metrics, call.c
  * calls an algorithm, demo.c is the first minute, summary.c prints metrics
- * for people, serve.c serves /metrics and /health; output.c formats tables,
- * durations, sizes and errors. */
+ * for people, serve.c serves HTTP (/metrics, /health, and serve_api.c's
+ * algorithm API under /v1/); output.c formats tables, durations, sizes and
+ * errors. */
 #ifndef BRT_CLI_H
 #define BRT_CLI_H
 
@@ -48,6 +49,7 @@ typedef enum cli_command {
 typedef struct cli_options {
   cli_command command;
   bool help, version, json;
+  bool keep_going; /* --keep-going: a plugin that fails to load is a warning, not exit 69 */
   const char *config_path;
   int isolation; /* --isolation: a brt_isolation, or -1 for the config's */
   const char *plugin_dirs[CLI_MAX_PLUGIN_DIRS];
@@ -60,6 +62,8 @@ typedef struct cli_options {
   unsigned max_connections;   /* serve --max-connections (0: CLI_SERVE_MAX_CONNECTIONS) */
   unsigned max_per_address;   /* serve --max-connections-per-address (0: the default) */
   unsigned header_timeout_ms; /* serve --header-timeout-ms (0: the default) */
+  unsigned long max_body_bytes; /* serve --max-body-bytes (0: CLI_SERVE_MAX_BODY_BYTES) */
+  const char *token_file;       /* serve --token-file: the bearer token's file, or NULL */
 } cli_options;
 
 /* serve's defaults and the bounds of their options (docs/cli.md). */
@@ -69,6 +73,9 @@ typedef struct cli_options {
 #define CLI_SERVE_CONNECTIONS_CEILING 4096
 #define CLI_SERVE_HEADER_TIMEOUT_MIN_MS 10
 #define CLI_SERVE_HEADER_TIMEOUT_MAX_MS 3600000
+#define CLI_SERVE_MAX_BODY_BYTES 1048576      /* 1 MiB */
+#define CLI_SERVE_MAX_BODY_BYTES_MIN 16
+#define CLI_SERVE_MAX_BODY_BYTES_MAX 268435456 /* 256 MiB */
 
 /* options.c */
 /* Parses argv (argv[0] is the program). Returns 0, or CLI_EXIT_USAGE with a
@@ -78,6 +85,8 @@ const char *cli_command_name(cli_command command);
 /* Parses "A.B.C.D:PORT" (an IPv4 address, PORT 0..65535) for --listen. */
 #define CLI_DEFAULT_LISTEN "127.0.0.1:9464"
 bool cli_parse_listen(const char *text, struct sockaddr_in *address);
+/* Whether an address of --listen is in 127.0.0.0/8 (no token needed there). */
+bool cli_listen_is_loopback(const struct sockaddr_in *address);
 /* The --help text of a command (CLI_NONE: the overview). */
 const char *cli_help(cli_command command);
 
@@ -109,8 +118,10 @@ int cli_check_output(int code);
 
 /* runtime.c */
 /* Opens the runtime and loads the plugins; prints what went wrong and
- * returns its exit code, or 0 with *rt set. Plugins that fail to load are
- * reported as warnings: the others stay usable. */
+ * returns its exit code, or 0 with *rt set. A plugin that fails to load
+ * from a directory the user named (--plugin-dir or the config's
+ * plugin_dirs) is CLI_EXIT_UNAVAILABLE with the errors, unless
+ * --keep-going makes it a warning (the others stay usable). */
 int cli_open_runtime(const cli_options *options, brt_runtime **rt);
 /* BUILD_ROOT/relative in `buf` when this executable runs from the build
  * tree it was built in and that directory exists, else NULL: where the
@@ -123,6 +134,11 @@ int cli_run(const cli_options *options);
 /* summary.c: the metrics as tables (--format summary, the demo). */
 #define CLI_FORMAT_SUMMARY 100
 int cli_print_summary(brt_runtime *rt);
+
+/* commands.c: an algorithm as the JSON object of `list --json` and of
+ * serve's GET /v1/algorithms; NULL when out of memory. */
+struct cJSON;
+struct cJSON *cli_algorithm_json(const brt_algorithm *algorithm);
 
 /* commands.c: the health report as a table (also the demo's). */
 int cli_print_health(const char *report, brt_health_level level);

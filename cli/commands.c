@@ -98,26 +98,32 @@ typedef struct list_state {
   bool failed;
 } list_state;
 
+cJSON *cli_algorithm_json(const brt_algorithm *algorithm) {
+  cJSON *entry = cJSON_CreateObject();
+  if (!entry) return NULL;
+  cJSON_AddStringToObject(entry, "name", algorithm->name);
+  cJSON_AddStringToObject(entry, "version", algorithm->version);
+  cJSON_AddStringToObject(entry, "kind", algorithm_kind(algorithm));
+  if (algorithm->signature) cJSON_AddStringToObject(entry, "signature", algorithm->signature);
+  else cJSON_AddNullToObject(entry, "signature");
+  cJSON *schema = algorithm->input_schema ? cJSON_Parse(algorithm->input_schema) : NULL;
+  if (schema) cJSON_AddItemToObject(entry, "input_schema", schema);
+  else cJSON_AddNullToObject(entry, "input_schema");
+  cJSON_AddNumberToObject(entry, "timeout_ms", algorithm->timeout_ms);
+  if (algorithm->description) cJSON_AddStringToObject(entry, "description", algorithm->description);
+  else cJSON_AddNullToObject(entry, "description");
+  return entry;
+}
+
 static int list_visit(void *ctx, const brt_algorithm *algorithm) {
   list_state *state = ctx;
   if (state->array) {
-    cJSON *entry = cJSON_CreateObject();
+    cJSON *entry = cli_algorithm_json(algorithm);
     if (!entry || !cJSON_AddItemToArray(state->array, entry)) {
       cJSON_Delete(entry);
       state->failed = true;
       return 1;
     }
-    cJSON_AddStringToObject(entry, "name", algorithm->name);
-    cJSON_AddStringToObject(entry, "version", algorithm->version);
-    cJSON_AddStringToObject(entry, "kind", algorithm_kind(algorithm));
-    if (algorithm->signature) cJSON_AddStringToObject(entry, "signature", algorithm->signature);
-    else cJSON_AddNullToObject(entry, "signature");
-    cJSON *schema = algorithm->input_schema ? cJSON_Parse(algorithm->input_schema) : NULL;
-    if (schema) cJSON_AddItemToObject(entry, "input_schema", schema);
-    else cJSON_AddNullToObject(entry, "input_schema");
-    cJSON_AddNumberToObject(entry, "timeout_ms", algorithm->timeout_ms);
-    if (algorithm->description) cJSON_AddStringToObject(entry, "description", algorithm->description);
-    else cJSON_AddNullToObject(entry, "description");
     return 0;
   }
   char schema[256];

@@ -28,7 +28,7 @@ static const char overview_help[] =
     "  list      list the algorithms the plugins register\n"
     "  call      call an algorithm with JSON parameters and print its result\n"
     "  metrics   print the metrics (Prometheus text or JSON)\n"
-    "  serve     serve /metrics and /health over HTTP for Prometheus\n"
+    "  serve     call the algorithms over HTTP; /metrics and /health for Prometheus\n"
     "  demo      load the example plugins, make a few calls, show health and metrics\n"
     "\n"
     "Options (accepted with every command):\n"
@@ -37,6 +37,8 @@ static const char overview_help[] =
     "  --plugin-dir DIR    load every *.so plugin in DIR (repeatable); default: the\n"
     "                      config's plugin_dirs, else the example plugins when run\n"
     "                      from the build tree\n"
+    "  --keep-going        a plugin that fails to load is a warning: go on with\n"
+    "                      the others (without it: exit 69 with the errors)\n"
     "  --isolation MODE    run plugins 'none' (in this process), 'process' (in worker\n"
     "                      processes) or 'sandbox' (workers in a sandbox); default: the\n"
     "                      config's isolation (docs/isolation.md)\n"
@@ -105,6 +107,12 @@ static const char serve_help[] =
     "Usage: bridgert serve [--listen ADDRESS:PORT] [LIMITS] [OPTIONS]\n"
     "\n"
     "Serves the runtime over HTTP until SIGINT or SIGTERM:\n"
+    "  POST /v1/algorithms/NAME:call  calls value algorithm NAME (or NAME@VERSION)\n"
+    "                 with the JSON body as parameters; 200 with the result,\n"
+    "                 or the typed error with its causes and a status: 400 bad\n"
+    "                 input, 404 unknown, 408 timeout, 429 isolated, 503 crashed,\n"
+    "                 500 others\n"
+    "  GET /v1/algorithms  the algorithms: names, versions, schemas\n"
     "  GET /metrics   Prometheus text (for a Prometheus server to scrape)\n"
     "  GET /health    the health report as JSON; HTTP 200 when HEALTHY or\n"
     "                 DEGRADED, 503 when UNHEALTHY\n"
@@ -112,6 +120,10 @@ static const char serve_help[] =
     "  --listen ADDRESS:PORT   an IPv4 address and port (default 127.0.0.1:9464;\n"
     "                          port 0 picks a free one). The bound address is\n"
     "                          printed on the first line of standard output.\n"
+    "  --token-file FILE       /v1/ requests need 'Authorization: Bearer TOKEN',\n"
+    "                          TOKEN the file's first line; required unless the\n"
+    "                          address is loopback (127.0.0.0/8). The file must\n"
+    "                          not be readable or writable by others (exit 77)\n"
     "\n"
     "Limits, so that slow or many clients cannot hold the server:\n"
     "  --max-connections N     connections open at once (default "
@@ -127,7 +139,11 @@ static const char serve_help[] =
     "                          trickle in (default " STR(CLI_SERVE_HEADER_TIMEOUT_MS) ", "
     STR(CLI_SERVE_HEADER_TIMEOUT_MIN_MS) ".." STR(CLI_SERVE_HEADER_TIMEOUT_MAX_MS) ");\n"
     "                          an idle connection is closed after MS rounded\n"
-    "                          up to whole seconds\n";
+    "                          up to whole seconds; a request's body must be\n"
+    "                          complete MS ms after its headers\n"
+    "  --max-body-bytes N      the largest request body (default "
+    STR(CLI_SERVE_MAX_BODY_BYTES) ", " STR(CLI_SERVE_MAX_BODY_BYTES_MIN) "..\n"
+    "                          " STR(CLI_SERVE_MAX_BODY_BYTES_MAX) "); a larger one is answered 413\n";
 
 static const char demo_help[] =
     "Usage: bridgert demo [OPTIONS]\n"
@@ -165,6 +181,10 @@ bool cli_parse_listen(const char *text, struct sockaddr_in *address) {
   address->sin_family = AF_INET;
   address->sin_port = htons((uint16_t)port);
   return inet_pton(AF_INET, host, &address->sin_addr) == 1;
+}
+
+bool cli_listen_is_loopback(const struct sockaddr_in *address) {
+  return (ntohl(address->sin_addr.s_addr) >> 24) == 127;
 }
 
 typedef struct parser {
@@ -220,7 +240,8 @@ static bool command_accepts(cli_command command, const char *option) {
       {CLI_HEALTH, "--json"},  {CLI_LIST, "--json"},          {CLI_CALL, "--params"},
       {CLI_CALL, "--params-file"}, {CLI_METRICS, "--format"}, {CLI_SERVE, "--listen"},
       {CLI_SERVE, "--max-connections"}, {CLI_SERVE, "--max-connections-per-address"},
-      {CLI_SERVE, "--header-timeout-ms"},
+      {CLI_SERVE, "--header-timeout-ms"}, {CLI_SERVE, "--max-body-bytes"},
+      {CLI_SERVE, "--token-file"},
   };
   for (size_t i = 0; i < sizeof accepted / sizeof *accepted; i++)
     if (accepted[i].command == command && strcmp(accepted[i].option, option) == 0) return true;
@@ -237,13 +258,17 @@ static int parse_option(parser *p, const char *arg) {
                      option_is(arg, length, "--format") || option_is(arg, length, "--listen") ||
                      option_is(arg, length, "--max-connections") ||
                      option_is(arg, length, "--max-connections-per-address") ||
-                     option_is(arg, length, "--header-timeout-ms");
+                     option_is(arg, length, "--header-timeout-ms") ||
+                     option_is(arg, length, "--max-body-bytes") ||
+                     option_is(arg, length, "--token-file");
   if (!takes_value && arg[length] == '=')
     return usage_error(p, "option '%.*s' takes no value", (int)length, arg);
   if (option_is(arg, length, "--help") || option_is(arg, length, "-h")) {
     o->help = true;
   } else if (option_is(arg, length, "--version") || option_is(arg, length, "-V")) {
     o->version = true;
+  } else if (option_is(arg, length, "--keep-going")) {
+    o->keep_going = true;
   } else if (option_is(arg, length, "--config")) {
     const char *value = option_value(p, arg, length, &status);
     if (!value) return status;
@@ -298,11 +323,17 @@ static int parse_option(parser *p, const char *arg) {
         return usage_error(p, "--listen '%s' is not ADDRESS:PORT with an IPv4 address and a port "
                               "0..65535, e.g. %s", value, CLI_DEFAULT_LISTEN);
       o->listen = value;
+    } else if (strcmp(name, "--token-file") == 0) {
+      if (!*value) return usage_error(p, "option '--token-file' needs a file name, got ''");
+      o->token_file = value;
     } else {
       /* serve's limits: a decimal count in range, nothing else. */
       bool timeout = strcmp(name, "--header-timeout-ms") == 0;
-      unsigned long low = timeout ? CLI_SERVE_HEADER_TIMEOUT_MIN_MS : 1;
-      unsigned long high = timeout ? CLI_SERVE_HEADER_TIMEOUT_MAX_MS : CLI_SERVE_CONNECTIONS_CEILING;
+      bool body = strcmp(name, "--max-body-bytes") == 0;
+      unsigned long low = timeout ? CLI_SERVE_HEADER_TIMEOUT_MIN_MS : body ? CLI_SERVE_MAX_BODY_BYTES_MIN : 1;
+      unsigned long high = timeout ? CLI_SERVE_HEADER_TIMEOUT_MAX_MS
+                           : body  ? CLI_SERVE_MAX_BODY_BYTES_MAX
+                                   : CLI_SERVE_CONNECTIONS_CEILING;
       unsigned long number = 0;
       bool valid = *value != '\0' && strlen(value) <= 10;
       for (const char *c = value; valid && *c; c++) {
@@ -313,6 +344,7 @@ static int parse_option(parser *p, const char *arg) {
         return usage_error(p, "option '%s' is a whole number in %lu..%lu, got '%s'", name, low, high,
                            value);
       if (timeout) o->header_timeout_ms = (unsigned)number;
+      else if (body) o->max_body_bytes = number;
       else if (strcmp(name, "--max-connections") == 0) o->max_connections = (unsigned)number;
       else o->max_per_address = (unsigned)number;
     }
@@ -367,5 +399,13 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
   if (options->command == CLI_NONE) return usage_error(&p, "missing the command");
   if (options->command == CLI_CALL && !options->name)
     return usage_error(&p, "missing the algorithm NAME");
+  if (options->command == CLI_SERVE && !options->token_file) {
+    struct sockaddr_in address;
+    if (cli_parse_listen(options->listen ? options->listen : CLI_DEFAULT_LISTEN, &address) &&
+        !cli_listen_is_loopback(&address))
+      return usage_error(&p, "--listen %s is not a loopback address: anyone who reaches it could "
+                             "call the algorithms, so '--token-file FILE' is required",
+                         options->listen);
+  }
   return 0;
 }

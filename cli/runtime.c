@@ -69,10 +69,10 @@ int cli_open_runtime(const cli_options *options, brt_runtime **out) {
     if (code) return code;
   }
   brt_config cfg;
-  int code = load_config(options, &cfg);
-  if (code) {
+  int config_code = load_config(options, &cfg);
+  if (config_code) {
     brt_config_dispose(&cfg);
-    return code;
+    return config_code;
   }
   if (options->isolation >= 0) cfg.isolation = (brt_isolation)options->isolation;
   brt_runtime *rt = brt_runtime_open(&cfg);
@@ -88,14 +88,27 @@ int cli_open_runtime(const cli_options *options, brt_runtime **out) {
   for (size_t i = 0; count == 0 && i < cfg.plugin_dir_count; i++) dirs[count++] = cfg.plugin_dirs[i];
   if (count == 0 && cli_build_tree_dir(BRT_CLI_EXAMPLE_PLUGIN_DIR, example_dir, sizeof example_dir))
     dirs[count++] = example_dir;
+  /* The examples of the build tree were not asked for: their failure is a
+   * warning; a directory the user named must load whole, or the command
+   * would answer from a partial (often empty) registry as if all were well. */
+  size_t requested = options->plugin_dir_count ? options->plugin_dir_count : cfg.plugin_dir_count;
+  int code = CLI_EXIT_OK;
   for (size_t i = 0; i < count; i++) {
     if (brt_plugin_load_dir(rt, dirs[i]) != BRT_OK) {
-      char context[PATH_MAX + 64];
-      snprintf(context, sizeof context, "warning: some plugins in '%s' did not load", dirs[i]);
+      bool fatal = i < requested && !options->keep_going;
+      char context[PATH_MAX + 128];
+      snprintf(context, sizeof context, "%splugins in '%s' did not load%s",
+               fatal ? "" : "warning: some ", dirs[i],
+               fatal ? " (--keep-going to go on with the others)" : "");
       cli_print_error(context);
+      if (fatal) code = CLI_EXIT_UNAVAILABLE;
     }
   }
   brt_config_dispose(&cfg);
+  if (code) {
+    brt_runtime_close(rt);
+    return code;
+  }
   *out = rt;
   return CLI_EXIT_OK;
 }

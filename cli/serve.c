@@ -1,5 +1,11 @@
-/* bridgert serve: /metrics and /health over HTTP (libmicrohttpd), until
- * SIGINT or SIGTERM.
+/* bridgert serve: the algorithm API (/v1/, serve_api.c), /metrics and
+ * /health over HTTP (libmicrohttpd), until SIGINT or SIGTERM.
+ *
+ * One thread (libmicrohttpd's) reads and answers every connection; a call
+ * runs on a thread of its own with its connection suspended, since it
+ * lasts as long as the algorithm does and must hold up neither the other
+ * calls nor the health checks and scrapes. Calls at once are bounded by
+ * --max-connections (a connection carries one request at a time).
  *
  * The signals are blocked before the daemon starts its thread, so they are
  * delivered only to the main thread, which waits for them with sigwait and
@@ -20,7 +26,7 @@
  * connection is removed, under the lock, when libmicrohttpd reports it
  * closed, which it does before closing the socket: the watchdog never
  * touches a descriptor that may have been reused. */
-#include "cli.h"
+#include "serve.h"
 #include "core/clock.h"
 
 #include <arpa/inet.h>
@@ -34,6 +40,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 /* --- The header deadline ----------------------------------------------------- */
 
@@ -47,6 +54,7 @@ typedef struct tracked {
 
 typedef struct serve_state {
   brt_runtime *rt;
+  cli_api api;
   uint64_t header_timeout_ns;
   pthread_mutex_t lock;
   pthread_cond_t wake; /* on CLOCK_MONOTONIC */
@@ -102,9 +110,10 @@ static void notify_connection(void *ctx, struct MHD_Connection *connection, void
 /* A request ended: the connection (kept alive) waits for the next headers. */
 static void request_completed(void *ctx, struct MHD_Connection *connection, void **request_state,
                               enum MHD_RequestTerminationCode code) {
-  (void)request_state;
   (void)code;
   serve_state *state = ctx;
+  cli_api_request_done(*request_state);
+  *request_state = NULL;
   tracked *entry = entry_of(connection);
   if (!entry) return;
   pthread_mutex_lock(&state->lock);
@@ -180,18 +189,33 @@ static enum MHD_Result handle(void *ctx, struct MHD_Connection *connection, cons
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_size, void **request_state) {
   (void)version;
-  (void)upload_data;
-  (void)upload_size;
-  (void)request_state;
   serve_state *state = ctx;
   brt_runtime *rt = state->rt;
   tracked *entry = entry_of(connection);
+  if (cli_api_owns(url)) {
+    /* The headers are in; a body has its own deadline, from now until its
+     * end (the same length as the headers'); none while the call runs. */
+    bool started = *request_state != NULL, body_pending = false;
+    if (entry && (!started || *upload_size == 0)) { /* the headers, or the end of the body */
+      pthread_mutex_lock(&state->lock);
+      entry->waiting = false;
+      pthread_mutex_unlock(&state->lock);
+    }
+    enum MHD_Result result = cli_api_handle(&state->api, connection, url, method, upload_data,
+                                            upload_size, request_state, &body_pending);
+    if (entry && body_pending && !started) {
+      pthread_mutex_lock(&state->lock);
+      await_headers(state, entry);
+      pthread_mutex_unlock(&state->lock);
+    }
+    return result;
+  }
   if (entry) { /* the headers are in: no deadline while the request is served */
     pthread_mutex_lock(&state->lock);
     entry->waiting = false;
     pthread_mutex_unlock(&state->lock);
   }
-  static char not_found[] = "not found: try /metrics or /health\n";
+  static char not_found[] = "not found: try /v1/algorithms, /metrics or /health\n";
   static char not_allowed[] = "only GET (and HEAD) are served\n";
   if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
     return respond(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", not_allowed, false);
@@ -260,6 +284,8 @@ int cli_serve(brt_runtime *rt, const cli_options *options) {
   }
   serve_state state = {.rt = rt, .header_timeout_ns = (uint64_t)timeout_ms * 1000000u};
   state.connections.next = state.connections.prev = &state.connections;
+  int code = cli_api_open(&state.api, rt, options);
+  if (code) return code;
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
@@ -268,11 +294,13 @@ int cli_serve(brt_runtime *rt, const cli_options *options) {
   pthread_t watchdog_thread;
   if (!watchdog_start(&state, &watchdog_thread)) {
     pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
+    cli_api_close(&state.api);
     return CLI_EXIT_OS;
   }
   /* poll(), not select(): descriptors above FD_SETSIZE are fine. */
   struct MHD_Daemon *daemon = MHD_start_daemon(
-      MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, &state,
+      MHD_USE_POLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+      handle, &state,
       MHD_OPTION_EXTERNAL_LOGGER, log_http, NULL, /* first, so that it gets every message */
       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
       MHD_OPTION_CONNECTION_LIMIT, max_connections,
@@ -286,21 +314,30 @@ int cli_serve(brt_runtime *rt, const cli_options *options) {
             saved ? strerror(saved) : "the HTTP server did not start");
     watchdog_stop(&state, watchdog_thread);
     pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
+    cli_api_close(&state.api);
     return CLI_EXIT_OS;
   }
   const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
   char host[INET_ADDRSTRLEN];
   inet_ntop(AF_INET, &address.sin_addr, host, sizeof host);
-  printf("listening on http://%s:%u (GET /metrics, /health); stop with Ctrl-C or SIGTERM\n", host,
-         info ? (unsigned)info->port : (unsigned)ntohs(address.sin_port));
+  printf("listening on http://%s:%u (POST /v1/algorithms/NAME:call, GET /v1/algorithms, /metrics, "
+         "/health%s); stop with Ctrl-C or SIGTERM\n", host,
+         info ? (unsigned)info->port : (unsigned)ntohs(address.sin_port),
+         state.api.token ? "; /v1/ needs the bearer token" : "");
   /* The bound address is how a caller finds the server (port 0): when it
    * cannot be written, the server is of no use. */
-  int code = cli_check_output(CLI_EXIT_OK);
+  code = cli_check_output(CLI_EXIT_OK);
   int signal_number = 0;
   if (code == CLI_EXIT_OK) sigwait(&stop_signals, &signal_number);
+  /* No new connections while the calls end; the listening socket is then
+   * ours to close, once the daemon's thread is gone. */
+  MHD_socket listening = MHD_quiesce_daemon(daemon);
+  cli_api_drain(&state.api);
   MHD_stop_daemon(daemon);
+  if (listening != MHD_INVALID_SOCKET) close(listening);
   watchdog_stop(&state, watchdog_thread);
   pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
+  cli_api_close(&state.api);
   if (code == CLI_EXIT_OK)
     fprintf(stderr, "bridgert serve: stopped by %s\n", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
   return code;

@@ -11,45 +11,21 @@ wait is bounded, and the whole run takes a few seconds.
   one byte every 100 ms (so never idle) is cut off after about 600 ms, on a
   fresh connection and after a response on the same connection.
 """
-import os
-import signal
 import socket
-import subprocess
 import sys
 import time
 
+import serve_common
+from serve_common import check
+
 BRIDGERT, PLUGINS = sys.argv[1], sys.argv[2]
-failures = []
 
 
-def check(condition, message):
-    print(("ok: " if condition else "FAIL: ") + message, flush=True)
-    if not condition:
-        failures.append(message)
-
-
-class Server:
-    def __init__(self, *limits):
-        args = [BRIDGERT, "--plugin-dir", PLUGINS, "serve", "--listen", "127.0.0.1:0", *limits]
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.process.stdout.readline()  # bounded: the server prints it or exits
-        if not line.startswith("listening on http://127.0.0.1:"):
-            self.process.kill()
-            _, err = self.process.communicate(timeout=10)
-            sys.exit(f"FAIL: bridgert {' '.join(args[1:])} did not start: {line!r} {err!r}")
-        self.port = int(line.split(":")[2].split()[0])
-
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            _, err = self.process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.communicate()
-            check(False, "the server stopped within 10 s of SIGTERM")
-            return ""
-        check(self.process.returncode == 0, f"the server exits 0 on SIGTERM (got {self.process.returncode}, {err!r})")
-        return err
+def Server(*limits):
+    try:
+        return serve_common.Server(BRIDGERT, PLUGINS, *limits)
+    except RuntimeError as error:
+        sys.exit(f"FAIL: {error}")
 
 
 def connect(port, source="127.0.0.1"):
@@ -191,5 +167,4 @@ def test_header_deadline():
 test_per_address()
 test_total()
 test_header_deadline()
-if failures:
-    sys.exit(f"{len(failures)} failure(s)")
+serve_common.finish()

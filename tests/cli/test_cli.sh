@@ -10,6 +10,9 @@ pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 failures=0
 P="--plugin-dir $CLI_PLUGINS"
+# The serve tests import serve_common.py from the source tree: no
+# __pycache__ is left there.
+export PYTHONDONTWRITEBYTECODE=1
 
 # run ARGS...: runs bridgert, keeping its exit code, stdout and stderr.
 run() {
@@ -92,7 +95,16 @@ usage)
   run serve --header-timeout-ms; expect_rc 64; expect_err "option '--header-timeout-ms' needs a value"
   run list --max-connections 5; expect_rc 64; expect_err "unknown option '--max-connections' for 'list'"
   run serve --help; expect_rc 0; expect_out "--max-connections N"; expect_out "default 64"
-  expect_out "default 16"; expect_out "default 10000"
+  expect_out "default 16"; expect_out "default 10000"; expect_out "--token-file FILE"
+  expect_out "--max-body-bytes N"; expect_out "default 1048576"; expect_out "POST /v1/algorithms/NAME:call"
+  run serve --max-body-bytes 15; expect_rc 64; expect_err "option '--max-body-bytes' is a whole number in 16..268435456, got '15'"
+  run serve --max-body-bytes 268435457; expect_rc 64
+  run serve --token-file ''; expect_rc 64; expect_err "option '--token-file' needs a file name"
+  run list --token-file x; expect_rc 64; expect_err "unknown option '--token-file' for 'list'"
+  run serve --listen 0.0.0.0:9464; expect_rc 64; expect_err "'--token-file FILE' is required"
+  run serve --listen 192.0.2.1:9464; expect_rc 64; expect_err "is not a loopback address"
+  run --keep-going=yes list; expect_rc 64; expect_err "option '--keep-going' takes no value"
+  run --help; expect_out "--keep-going"
   ;;
 health)
   run $P health; expect_rc 0; expect_out "Status: HEALTHY"; expect_out "algorithm_error_rate"
@@ -128,6 +140,22 @@ list)
   expect_full $P list --json
   mkdir "$work/empty"
   run --plugin-dir "$work/empty" list --json; expect_rc 0; json_check "d == []"
+  # A directory named on the command line whose plugins do not all load is
+  # 69 with the errors, not a partial table; --keep-going makes it a warning.
+  mkdir "$work/mixed"
+  cp "$CLI_PLUGINS/cli_tools.so" "$work/mixed/"
+  echo "not a shared object" >"$work/mixed/broken.so"
+  run --plugin-dir "$work/mixed" list; expect_rc 69; expect_no_out "NAME"
+  expect_err "bridgert: plugins in '$work/mixed' did not load (--keep-going to go on with the others)"
+  expect_err "broken.so"; expect_err "BRT_E_PLUGIN"
+  run --plugin-dir "$work/mixed" --keep-going list; expect_rc 0; expect_out "Adds two integers"
+  expect_err "warning: some plugins in '$work/mixed' did not load"; expect_err "broken.so"
+  run --plugin-dir "$work/mixed" health; expect_rc 69
+  run --plugin-dir "$work/mixed" call add --params '[1, 2]'; expect_rc 69; expect_no_out "3"
+  run --keep-going --plugin-dir "$work/mixed" call add --params '[1, 2]'; expect_rc 0; expect_out_is 3
+  rm "$work/mixed/cli_tools.so"
+  run --plugin-dir "$work/mixed" list --json; expect_rc 69
+  run --keep-going --plugin-dir "$work/mixed" list --json; expect_rc 0; json_check "d == []"
   ;;
 call)
   run $P call add --params '[2, 40]'; expect_rc 0; expect_out "42"; expect_no_err
@@ -265,6 +293,21 @@ serve)
   timeout 20 "$BRIDGERT" $P serve --listen 127.0.0.1:0 >/dev/full 2>"$work/err" </dev/null
   rc=$?; : >"$work/out"; last="bridgert serve >/dev/full"
   expect_rc 74; expect_err "bridgert: writing the output failed"
+  ;;
+serve_api)
+  # The algorithm API: statuses, paths, bodies, deadlines, the token (a few
+  # seconds, loopback only).
+  python3 "$CLI_TEST_DIR/serve_api.py" "$BRIDGERT" "$CLI_SERVE_PLUGIN" || { last="serve_api.py"; fail "see above"; }
+  ;;
+serve_load)
+  # A few thousand calls over a few dozen connections, each answer checked,
+  # and the metrics counting them all.
+  if [ -n "$EXAMPLE_PLUGINS" ]; then
+    python3 "$CLI_TEST_DIR/serve_load.py" "$BRIDGERT" "$EXAMPLE_PLUGINS" matrix_multiplication ||
+      { last="serve_load.py"; fail "see above"; }
+  else
+    python3 "$CLI_TEST_DIR/serve_load.py" "$BRIDGERT" "$CLI_SERVE_PLUGIN" echo || { last="serve_load.py"; fail "see above"; }
+  fi
   ;;
 serve_limits)
   # Slow and many clients: per-address and total connection limits, and the

@@ -28,7 +28,7 @@ BRT_CONFIG="$work/limit.json" run --plugin-dir "$CLI_PLUGINS" metrics
 expect_rc 0; expect_out "bridgert_memory_limit_bytes 1073741824"
 printf '{"max_memory": "2MiB"}' >"$work/small.json"
 run --config "$work/small.json" --plugin-dir "$CLI_BALLAST" list
-expect_err "did not load"; expect_err "BRT_E_LIMIT_EXCEEDED"
+expect_rc 69; expect_err "did not load"; expect_err "BRT_E_LIMIT_EXCEEDED"
 run --plugin-dir "$CLI_BALLAST" list
 expect_rc 0
 
