@@ -1,7 +1,8 @@
 /* Opening the runtime the way every command does: the configuration
  * (--config, else BRT_CONFIG; BRT_* variables on top), then the plugins of
  * each --plugin-dir (else the config's plugin_dirs, else the example
- * plugins when the tool runs from its build tree). brt_runtime_open hands
+ * plugins: the build tree's when the tool runs from it, else the installed
+ * ${libdir}/bridgert/plugins). brt_runtime_open hands
  * the config's memory keys (max_memory, gc_*, tracking, hardened) to the
  * allocator before any plugin loads, so plugins allocate under the file's
  * limit; the loader refuses a FIFO or a device as the file without
@@ -63,6 +64,13 @@ const char *cli_build_tree_dir(const char *relative, char *buf, size_t size) {
   return stat(buf, &st) == 0 && S_ISDIR(st.st_mode) ? buf : NULL;
 }
 
+/* True when the installed example plugin directory exists. Asked only when
+ * the build tree's did not answer: the build tree always has its own. */
+static bool installed_plugin_dir(void) {
+  struct stat st;
+  return stat(BRT_CLI_INSTALLED_PLUGIN_DIR, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 int cli_open_runtime(const cli_options *options, brt_runtime **out) {
   for (size_t i = 0; i < options->plugin_dir_count; i++) {
     int code = check_directory(options->plugin_dirs[i]);
@@ -88,6 +96,9 @@ int cli_open_runtime(const cli_options *options, brt_runtime **out) {
   for (size_t i = 0; count == 0 && i < cfg.plugin_dir_count; i++) dirs[count++] = cfg.plugin_dirs[i];
   if (count == 0 && cli_build_tree_dir(BRT_CLI_EXAMPLE_PLUGIN_DIR, example_dir, sizeof example_dir))
     dirs[count++] = example_dir;
+  /* Installed: the directory the example plugin is installed in (fixed at
+   * build time, like the worker's path), when nothing else was named. */
+  if (count == 0 && installed_plugin_dir()) dirs[count++] = BRT_CLI_INSTALLED_PLUGIN_DIR;
   for (size_t i = 0; i < count; i++) {
     if (brt_plugin_load_dir(rt, dirs[i]) != BRT_OK) {
       char context[PATH_MAX + 64];
