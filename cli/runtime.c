@@ -1,7 +1,8 @@
 /* Opening the runtime the way every command does: the configuration
  * (--config, else BRT_CONFIG; BRT_* variables on top), then the plugins of
  * each --plugin-dir (else the config's plugin_dirs, else the example
- * plugins when the tool runs from its build tree). brt_runtime_open hands
+ * plugins: the build tree's when the tool runs from it, else the installed
+ * ${libdir}/bridgert/plugins). brt_runtime_open hands
  * the config's memory keys (max_memory, gc_*, tracking, hardened) to the
  * allocator before any plugin loads, so plugins allocate under the file's
  * limit; the loader refuses a FIFO or a device as the file without
@@ -63,6 +64,13 @@ const char *cli_build_tree_dir(const char *relative, char *buf, size_t size) {
   return stat(buf, &st) == 0 && S_ISDIR(st.st_mode) ? buf : NULL;
 }
 
+/* True when the installed example plugin directory exists. Asked only when
+ * the build tree's did not answer: the build tree always has its own. */
+static bool installed_plugin_dir(void) {
+  struct stat st;
+  return stat(BRT_CLI_INSTALLED_PLUGIN_DIR, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 int cli_open_runtime(const cli_options *options, brt_runtime **out) {
   for (size_t i = 0; i < options->plugin_dir_count; i++) {
     int code = check_directory(options->plugin_dirs[i]);
@@ -88,9 +96,13 @@ int cli_open_runtime(const cli_options *options, brt_runtime **out) {
   for (size_t i = 0; count == 0 && i < cfg.plugin_dir_count; i++) dirs[count++] = cfg.plugin_dirs[i];
   if (count == 0 && cli_build_tree_dir(BRT_CLI_EXAMPLE_PLUGIN_DIR, example_dir, sizeof example_dir))
     dirs[count++] = example_dir;
-  /* The examples of the build tree were not asked for: their failure is a
-   * warning; a directory the user named must load whole, or the command
-   * would answer from a partial (often empty) registry as if all were well. */
+  /* Installed: the directory the example plugin is installed in (fixed at
+   * build time, like the worker's path), when nothing else was named. */
+  if (count == 0 && installed_plugin_dir()) dirs[count++] = BRT_CLI_INSTALLED_PLUGIN_DIR;
+  /* The example plugins (build tree or installed) were not asked for: their
+   * failure is a warning; a directory the user named must load whole, or the
+   * command would answer from a partial (often empty) registry as if all
+   * were well. */
   size_t requested = options->plugin_dir_count ? options->plugin_dir_count : cfg.plugin_dir_count;
   int code = CLI_EXIT_OK;
   for (size_t i = 0; i < count; i++) {

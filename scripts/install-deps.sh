@@ -9,6 +9,8 @@ packages=(
   libmimalloc-dev libjemalloc-dev libmicrohttpd-dev libseccomp-dev
   librust-cxx-dev librust-cxx-build-dev
   prometheus curl binutils
+  # the packaging step (scripts/packaging.sh): Debian packages and consumers
+  debhelper devscripts lintian fakeroot cmake
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -5,6 +5,10 @@
 #                                            meson test (all suites)
 #   3. build-tsan/  ThreadSanitizer,         meson test --suite concurrency
 #   4. build-fuzz/  clang + libFuzzer,       each fuzz target for FUZZ_SECONDS (default 15)
+#   5. packaging    scripts/packaging.sh: the Debian packages, installed on
+#                   this machine, with consumers built against them (needs
+#                   root or sudo; last, and it purges the packages again, so
+#                   no build tree's test meets an installed libbridgert)
 # Ends with one line "tests: N passed, N failed, N skipped".
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,6 +56,11 @@ run_step "asan+ubsan tests" meson test -C build-asan --print-errorlogs --num-pro
 run_step "tsan build" setup build-tsan -Db_sanitize=thread -Db_lundef=false
 run_step "tsan tests" meson test -C build-tsan --suite concurrency --print-errorlogs --num-processes "$jobs" --timeout-multiplier 4
 run_step "fuzz" ./fuzz/run "${FUZZ_SECONDS:-15}"
+if [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null; then
+  run_step "packaging" bash scripts/packaging.sh
+else
+  echo "=== packaging: skipped (needs root or sudo to install the packages)"
+fi
 
 # One summary line over the three test logs (meson's testlog.json).
 python3 - build build-asan build-tsan <<'PY'
