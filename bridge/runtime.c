@@ -177,6 +177,10 @@ static bool remove_everything(const brt_entry *entry, const void *ctx) {
 
 void brt_runtime_close(brt_runtime *rt) {
   if (!rt || rt->magic != RUNTIME_MAGIC) return;
+  /* The watcher first: it calls into this runtime, and stops between two
+   * events. */
+  brt_core *watched = atomic_load(&rt->core);
+  if (watched) _brt_bridge_watch_stop(watched);
   brt_core *core = atomic_exchange(&rt->core, NULL);
   if (!core) return; /* closed already (possibly by another thread) */
   /* After this grace period no reader can reach the core through `rt`;

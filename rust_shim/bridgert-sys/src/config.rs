@@ -40,6 +40,7 @@ pub struct brt_config {
     pub health_memory_degraded: f64,
     pub health_memory_unhealthy: f64,
     pub isolation: brt_isolation,
+    pub plugin_watch: bool,
 }
 
 extern "C" {

@@ -74,6 +74,7 @@ pub struct brt_plugin_options {
 }
 
 pub const BRT_PLUGIN_INIT_SYMBOL: &str = "brt_plugin_init_v1";
+pub const BRT_PLUGIN_FINI_SYMBOL: &str = "brt_plugin_fini_v1";
 pub const BRT_PLUGIN_ABI_SYMBOL: &str = "brt_plugin_abi_version";
 
 extern "C" {
@@ -88,6 +89,7 @@ extern "C" {
     pub fn brt_plugin_load_at(rt: *mut brt_runtime, dir_fd: c_int, file: *const c_char) -> brt_status;
     pub fn brt_plugin_load_dir(rt: *mut brt_runtime, dir: *const c_char) -> brt_status;
     pub fn brt_plugin_unload(rt: *mut brt_runtime, path: *const c_char) -> brt_status;
+    pub fn brt_plugin_reload(rt: *mut brt_runtime, path: *const c_char) -> brt_status;
     pub fn brt_register(rt: *mut brt_runtime, algorithm: *const brt_algorithm) -> brt_status;
     pub fn brt_unregister(rt: *mut brt_runtime, name: *const c_char) -> brt_status;
     pub fn brt_algorithms_list(
