@@ -250,6 +250,65 @@ static void test_cpp_plugin_reloads_with_new_code(void **state) {
   test_remove_dir(dir);
 }
 
+/* An image that cannot leave the process (g++ without the shim's
+ * -fno-gnu-unique) is replaced all the same, counted as pinned, and the
+ * new image built with the flags runs its own code and its own statics. */
+static void test_pinned_image_is_reported(void **state) {
+  (void)state;
+  char dir[4096], path[4096];
+  test_scratch_dir(dir, sizeof dir);
+  place(dir, "cpp_pinned", "pinned.so", path, sizeof path);
+  brt_runtime *rt = brt_runtime_open(NULL);
+  assert_ok(brt_plugin_load(rt, path));
+  assert_int_equal(call_native(rt, "cpp_version"), 1);
+  place_by_rename(dir, "cpp_reload_v2", "pinned.so");
+  assert_ok(brt_plugin_reload(rt, path));
+  assert_int_equal(call_native(rt, "cpp_version"), 2);
+  char *metrics = NULL;
+  assert_ok(brt_metrics_export(rt, BRT_FORMAT_PROMETHEUS, &metrics));
+  const char *pinned = strstr(metrics, "bridgert_plugin_reloads_total{result=\"pinned\"} ");
+  assert_non_null(pinned);
+  const char *images = strstr(metrics, "\nbridgert_plugin_images_pinned ");
+  assert_non_null(images);
+  /* Only g++ makes unique symbols; a clang build has nothing to pin. */
+  if (strtoull(pinned + strlen("bridgert_plugin_reloads_total{result=\"pinned\"} "), NULL, 10)) {
+    assert_true(strtoull(images + strlen("\nbridgert_plugin_images_pinned "), NULL, 10) >= 1);
+  }
+  brt_release(metrics);
+  brt_runtime_close(rt);
+  test_remove_dir(dir);
+}
+
+/* An isolated plugin reloads into new workers; the old ones drain. */
+static void test_isolated_reload(void **state) {
+  (void)state;
+  char dir[4096], path[4096];
+  test_scratch_dir(dir, sizeof dir);
+  place(dir, "reload_v1", "iso.so", path, sizeof path);
+  brt_runtime *rt = brt_runtime_open(NULL);
+  brt_plugin_options options = {.struct_size = sizeof options,
+                                .isolation = BRT_ISOLATION_PROCESS};
+  brt_status loaded = brt_plugin_load_ex(rt, path, &options);
+  if (loaded != BRT_OK) {
+    char message[1024];
+    brt_error_format(brt_last_error(), message, sizeof message);
+    brt_runtime_close(rt);
+    test_remove_dir(dir);
+    print_message("isolation unavailable here: %s\n", message);
+    skip();
+  }
+  assert_int_equal(call_value(rt, "which"), 1);
+  place_by_rename(dir, "reload_v2", "iso.so");
+  assert_ok(brt_plugin_reload(rt, path));
+  assert_int_equal(call_value(rt, "which"), 2);
+  char *metrics = NULL;
+  assert_ok(brt_metrics_export(rt, BRT_FORMAT_PROMETHEUS, &metrics));
+  assert_non_null(strstr(metrics, "bridgert_worker_up{plugin=\""));
+  brt_release(metrics);
+  brt_runtime_close(rt);
+  test_remove_dir(dir);
+}
+
 /* --- Watch mode ---------------------------------------------------------------------- */
 
 /* Waits up to 5 s for `expected` from "which" (a negative status for an
@@ -325,6 +384,8 @@ int main(void) {
       cmocka_unit_test(test_failed_reloads_keep_the_old),
       cmocka_unit_test(test_reload_same_file),
       cmocka_unit_test(test_cpp_plugin_reloads_with_new_code),
+      cmocka_unit_test(test_pinned_image_is_reported),
+      cmocka_unit_test(test_isolated_reload),
       cmocka_unit_test(test_watch_mode),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

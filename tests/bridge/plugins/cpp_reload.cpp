@@ -6,18 +6,22 @@
 
 #include <stdexcept>
 
+// External linkage and default visibility: what makes g++ emit the static
+// as STB_GNU_UNIQUE (hidden or internal symbols never are).
+namespace reload_test {
+inline int &generation() {
+  static int value = RELOAD_VERSION;
+  return value;
+}
+}  // namespace reload_test
+
 namespace {
 
 struct reload_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-inline int &generation() {
-  static int value = RELOAD_VERSION;
-  return value;
-}
-
-std::int64_t version_of() { return generation(); }
+std::int64_t version_of() { return reload_test::generation(); }
 
 int translate(void *, brt_origin origin, const void *exception, brt_translation *out) {
   if (origin != BRT_ORIGIN_CPP) return 0;
