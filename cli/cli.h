@@ -60,6 +60,7 @@ typedef struct cli_options {
   unsigned max_connections;   /* serve --max-connections (0: CLI_SERVE_MAX_CONNECTIONS) */
   unsigned max_per_address;   /* serve --max-connections-per-address (0: the default) */
   unsigned header_timeout_ms; /* serve --header-timeout-ms (0: the default) */
+  bool watch;                 /* serve --watch: the config's plugin_watch on */
 } cli_options;
 
 /* serve's defaults and the bounds of their options (docs/cli.md). */

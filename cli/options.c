@@ -127,7 +127,11 @@ static const char serve_help[] =
     "                          trickle in (default " STR(CLI_SERVE_HEADER_TIMEOUT_MS) ", "
     STR(CLI_SERVE_HEADER_TIMEOUT_MIN_MS) ".." STR(CLI_SERVE_HEADER_TIMEOUT_MAX_MS) ");\n"
     "                          an idle connection is closed after MS rounded\n"
-    "                          up to whole seconds\n";
+    "                          up to whole seconds\n"
+    "\n"
+    "  --watch                 load, reload and unload the plugins that appear,\n"
+    "                          change or go in the plugin directories while\n"
+    "                          serving (the config's plugin_watch; docs/plugins.md)\n";
 
 static const char demo_help[] =
     "Usage: bridgert demo [OPTIONS]\n"
@@ -220,7 +224,7 @@ static bool command_accepts(cli_command command, const char *option) {
       {CLI_HEALTH, "--json"},  {CLI_LIST, "--json"},          {CLI_CALL, "--params"},
       {CLI_CALL, "--params-file"}, {CLI_METRICS, "--format"}, {CLI_SERVE, "--listen"},
       {CLI_SERVE, "--max-connections"}, {CLI_SERVE, "--max-connections-per-address"},
-      {CLI_SERVE, "--header-timeout-ms"},
+      {CLI_SERVE, "--header-timeout-ms"}, {CLI_SERVE, "--watch"},
   };
   for (size_t i = 0; i < sizeof accepted / sizeof *accepted; i++)
     if (accepted[i].command == command && strcmp(accepted[i].option, option) == 0) return true;
@@ -278,6 +282,10 @@ static int parse_option(parser *p, const char *arg) {
     }
     if (strcmp(name, "--json") == 0) {
       o->json = true;
+      return 0;
+    }
+    if (strcmp(name, "--watch") == 0) {
+      o->watch = true;
       return 0;
     }
     const char *value = option_value(p, arg, length, &status);
