@@ -263,6 +263,8 @@ brt_status _brt_bridge_plugin_adopt(brt_runtime *rt, brt_core *core, const char 
  * brt_plugin_load_ex does after validating its arguments. */
 brt_status _brt_bridge_load_path(brt_runtime *rt, brt_core *core, const char *path,
                                  const brt_plugin_options *options);
+/* INVALID_ARGUMENT naming `function` for a NULL, empty or over-long path. */
+brt_status _brt_bridge_path_arg(const char *function, const char *path);
 /* The plugin loaded from `path` (see brt_plugin_unload), or NULL; under
  * write_lock. */
 brt_plugin **_brt_bridge_find_by_path(brt_core *core, const char *path);
@@ -318,6 +320,9 @@ brt_status _brt_bridge_isolated_load(brt_runtime *rt, brt_core *core, int fd, co
  * workers' worst). Nothing changes when no plugin is isolated. */
 brt_status _brt_bridge_workers_export(brt_core *core, unsigned format, char **text);
 brt_status _brt_bridge_workers_health(brt_core *core, brt_health_level *level, char **report);
+/* A managed copy of `len` bytes of `data` and a terminating NUL (what the
+ * callers of the export and the health check release), or NULL. */
+char *_brt_bridge_managed_text(const char *data, size_t len);
 
 /* --- manifest.c ------------------------------------------------------------- */
 

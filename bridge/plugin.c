@@ -805,18 +805,22 @@ brt_plugin **_brt_bridge_find_by_path(brt_core *core, const char *path) {
   return NULL;
 }
 
+brt_status _brt_bridge_path_arg(const char *function, const char *path) {
+  if (!path || !*path)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL, "%s: path is %s", function,
+                         path ? "empty" : "NULL");
+  if (strlen(path) >= PATH_MAX)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "%s: path is %zu bytes long; at most %d expected", function,
+                         strlen(path), PATH_MAX - 1);
+  return BRT_OK;
+}
+
 brt_status brt_plugin_unload(brt_runtime *rt, const char *path) {
   brt_core *core = NULL;
   brt_status opened = _brt_bridge_core_get(rt, "brt_plugin_unload", &core);
   if (opened != BRT_OK) return opened;
-  brt_status status = BRT_OK;
-  if (!path || !*path)
-    status = brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                           "brt_plugin_unload: path is %s", path ? "empty" : "NULL");
-  else if (strlen(path) >= PATH_MAX)
-    status = brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                           "brt_plugin_unload: path is %zu bytes long; at most %d expected",
-                           strlen(path), PATH_MAX - 1);
+  brt_status status = _brt_bridge_path_arg("brt_plugin_unload", path);
   brt_plugin *plugin = NULL;
   if (status == BRT_OK) {
     pthread_mutex_lock(&core->write_lock);

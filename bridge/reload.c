@@ -103,14 +103,7 @@ brt_status brt_plugin_reload(brt_runtime *rt, const char *path) {
   brt_core *core = NULL;
   brt_status opened = _brt_bridge_core_get(rt, "brt_plugin_reload", &core);
   if (opened != BRT_OK) return opened;
-  brt_status status = BRT_OK;
-  if (!path || !*path)
-    status = brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                           "brt_plugin_reload: path is %s", path ? "empty" : "NULL");
-  else if (strlen(path) >= PATH_MAX)
-    status = brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                           "brt_plugin_reload: path is %zu bytes long; at most %d expected",
-                           strlen(path), PATH_MAX - 1);
+  brt_status status = _brt_bridge_path_arg("brt_plugin_reload", path);
   brt_plugin *old = NULL;
   if (status == BRT_OK) {
     pthread_mutex_lock(&core->write_lock);
@@ -154,15 +147,6 @@ brt_status brt_plugin_reload(brt_runtime *rt, const char *path) {
 
 /* --- Metrics and health ---------------------------------------------------------------- */
 
-static char *managed_copy(const char *data, size_t len) {
-  char *copy = brt_alloc(len + 1, 1, BRT_MEM_C_HEAP, 0);
-  if (copy) {
-    memcpy(copy, data, len);
-    copy[len] = '\0';
-  }
-  return copy;
-}
-
 /* Replaces the managed text *inout by *inout + `tail` (Prometheus) or by
  * *inout with `tail` inserted before its closing brace (JSON). */
 static brt_status append(char **inout, const char *tail, bool json, const char *function) {
@@ -181,7 +165,7 @@ static brt_status append(char **inout, const char *tail, bool json, const char *
   memcpy(joined + len, tail, extra);
   size_t total = len + extra;
   if (json) joined[total++] = '}';
-  char *managed = managed_copy(joined, total);
+  char *managed = _brt_bridge_managed_text(joined, total);
   free(joined);
   if (!managed)
     return brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL, "%s: out of memory", function);
@@ -252,7 +236,7 @@ brt_status _brt_bridge_reload_health(brt_core *core, brt_health_level *level, ch
     cJSON_Delete(check);
   }
   cJSON_Delete(root);
-  char *managed = printed ? managed_copy(printed, strlen(printed)) : NULL;
+  char *managed = printed ? _brt_bridge_managed_text(printed, strlen(printed)) : NULL;
   cJSON_free(printed);
   if (!managed)
     return brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,

@@ -49,6 +49,47 @@ static int64_t call_native(brt_runtime *rt, const char *name) {
   return status == BRT_OK ? out : -(int64_t)status;
 }
 
+/* The code the cpp_reload plugins' translators give their marker, or
+ * NOT_FOUND when none of them is registered. */
+static brt_status translated(void) {
+  brt_translation out;
+  brt_status status = brt_error_translate(BRT_ORIGIN_PLUGIN, "cpp_reload", &out);
+  return status == BRT_OK ? out.code : status;
+}
+
+/* A scratch directory (4096 bytes) with `plugin` placed as `as` (path,
+ * 4096 bytes), loaded into a new runtime. */
+static brt_runtime *loaded_in_scratch(char *dir, char *path, const char *plugin, const char *as) {
+  test_scratch_dir(dir, 4096);
+  place(dir, plugin, as, path, 4096);
+  brt_runtime *rt = brt_runtime_open(NULL);
+  assert_ok(brt_plugin_load(rt, path));
+  return rt;
+}
+
+/* A number of the Prometheus export: `name` is the text before the
+ * value, e.g. "bridgert_plugin_images_pinned"; 999 when it is missing. */
+static unsigned long long metric(brt_runtime *rt, const char *name) {
+  char *metrics = NULL, key[160];
+  assert_ok(brt_metrics_export(rt, BRT_FORMAT_PROMETHEUS, &metrics));
+  snprintf(key, sizeof key, "\n%s ", name);
+  const char *at = strstr(metrics, key);
+  unsigned long long n = at ? strtoull(at + strlen(key), NULL, 10) : 999;
+  brt_release(metrics);
+  return n;
+}
+
+static unsigned long long reload_count(brt_runtime *rt, const char *result) {
+  char name[128];
+  snprintf(name, sizeof name, "bridgert_plugin_reloads_total{result=\"%s\"}", result);
+  return metric(rt, name);
+}
+
+static void finish(brt_runtime *rt, const char *dir) {
+  brt_runtime_close(rt);
+  test_remove_dir(dir);
+}
+
 static void sleep_ms(long ms) {
   struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
   nanosleep(&t, NULL);
@@ -102,10 +143,7 @@ static void *by_handle(void *arg) {
 static void test_reload_under_load(void **state) {
   (void)state;
   char dir[4096], path[4096];
-  test_scratch_dir(dir, sizeof dir);
-  place(dir, "reload_v1", "live.so", path, sizeof path);
-  brt_runtime *rt = brt_runtime_open(NULL);
-  assert_ok(brt_plugin_load(rt, path));
+  brt_runtime *rt = loaded_in_scratch(dir, path, "reload_v1", "live.so");
   int fini_before = atomic_load(&brt_test_fini_calls);
   stress s = {.rt = rt};
   pthread_t threads[4];
@@ -134,14 +172,10 @@ static void test_reload_under_load(void **state) {
   assert_int_equal(call_native(rt, "only_v2"), 2);
   /* Every replaced image ran its fini once (the handles are all freed). */
   assert_int_equal(atomic_load(&brt_test_fini_calls) - fini_before, 51);
-  char *metrics = NULL;
-  assert_ok(brt_metrics_export(rt, BRT_FORMAT_PROMETHEUS, &metrics));
-  assert_non_null(strstr(metrics, "bridgert_plugin_reloads_total{result=\"ok\"} 51\n"));
-  assert_non_null(strstr(metrics, "bridgert_plugin_reloads_total{result=\"failed\"} 0\n"));
-  brt_release(metrics);
-  brt_runtime_close(rt);
+  assert_int_equal(reload_count(rt, "ok"), 51);
+  assert_int_equal(reload_count(rt, "failed"), 0);
+  finish(rt, dir);
   assert_int_equal(atomic_load(&brt_test_fini_calls) - fini_before, 52);
-  test_remove_dir(dir);
 }
 
 /* --- Failed reloads keep the old image ---------------------------------------------- */
@@ -161,10 +195,7 @@ static void expect_refused(brt_runtime *rt, const char *dir, const char *path, c
 static void test_failed_reloads_keep_the_old(void **state) {
   (void)state;
   char dir[4096], path[4096];
-  test_scratch_dir(dir, sizeof dir);
-  place(dir, "reload_v1", "live.so", path, sizeof path);
-  brt_runtime *rt = brt_runtime_open(NULL);
-  assert_ok(brt_plugin_load(rt, path));
+  brt_runtime *rt = loaded_in_scratch(dir, path, "reload_v1", "live.so");
 
   /* A broken file. */
   char tmp[4096];
@@ -201,8 +232,7 @@ static void test_failed_reloads_keep_the_old(void **state) {
   assert_status(brt_plugin_reload(rt, "/nonexistent/x.so"), BRT_E_NOT_FOUND);
   assert_status(brt_plugin_reload(rt, NULL), BRT_E_INVALID_ARGUMENT);
   assert_status(brt_plugin_reload(NULL, path), BRT_E_INVALID_ARGUMENT);
-  brt_runtime_close(rt);
-  test_remove_dir(dir);
+  finish(rt, dir);
 }
 
 /* --- The same path, rewritten in place ------------------------------------------------- */
@@ -210,10 +240,7 @@ static void test_failed_reloads_keep_the_old(void **state) {
 static void test_reload_same_file(void **state) {
   (void)state;
   char dir[4096], path[4096];
-  test_scratch_dir(dir, sizeof dir);
-  place(dir, "reload_v1", "same.so", path, sizeof path);
-  brt_runtime *rt = brt_runtime_open(NULL);
-  assert_ok(brt_plugin_load(rt, path));
+  brt_runtime *rt = loaded_in_scratch(dir, path, "reload_v1", "same.so");
   /* The same inode: dlopen would answer with the old image. */
   assert_ok(brt_plugin_reload(rt, path));
   assert_int_equal(call_value(rt, "which"), 1);
@@ -222,32 +249,26 @@ static void test_reload_same_file(void **state) {
   assert_int_equal(call_value(rt, "which"), 2);
   assert_ok(brt_plugin_unload(rt, path));
   assert_int_equal(call_value(rt, "which"), -(int64_t)BRT_E_NOT_FOUND);
-  brt_runtime_close(rt);
-  test_remove_dir(dir);
+  finish(rt, dir);
 }
 
 static void test_cpp_plugin_reloads_with_new_code(void **state) {
   (void)state;
   char dir[4096], path[4096];
-  test_scratch_dir(dir, sizeof dir);
-  place(dir, "cpp_reload_v1", "cpp.so", path, sizeof path);
-  brt_runtime *rt = brt_runtime_open(NULL);
-  assert_ok(brt_plugin_load(rt, path));
+  brt_runtime *rt = loaded_in_scratch(dir, path, "cpp_reload_v1", "cpp.so");
   assert_int_equal(call_native(rt, "cpp_version"), 1);
+  assert_int_equal(translated(), BRT_E_CONVERSION); /* v1's init registered it */
   place_by_rename(dir, "cpp_reload_v2", "cpp.so");
   assert_ok(brt_plugin_reload(rt, path));
   assert_int_equal(call_native(rt, "cpp_version"), 2);
+  assert_int_equal(translated(), BRT_E_VALIDATION); /* v1's fini removed its own */
   /* Built with the shim's flags, the old image left the process. */
-  char *metrics = NULL;
-  assert_ok(brt_metrics_export(rt, BRT_FORMAT_PROMETHEUS, &metrics));
-  assert_non_null(strstr(metrics, "bridgert_plugin_reloads_total{result=\"ok\"} 1\n"));
-  assert_non_null(strstr(metrics, "bridgert_plugin_reloads_total{result=\"pinned\"} 0\n"));
-  brt_release(metrics);
-  /* The old image's fini removed its translator, the new one's init added
-   * its own: unload runs the new fini, and the pair is gone. */
+  assert_int_equal(reload_count(rt, "ok"), 1);
+  assert_int_equal(reload_count(rt, "pinned"), 0);
+  /* Unload runs v2's fini: no translator of the plugin is left. */
   assert_ok(brt_plugin_unload(rt, path));
-  brt_runtime_close(rt);
-  test_remove_dir(dir);
+  assert_int_equal(translated(), BRT_E_NOT_FOUND);
+  finish(rt, dir);
 }
 
 /* An image that cannot leave the process (g++ without the shim's
@@ -256,27 +277,17 @@ static void test_cpp_plugin_reloads_with_new_code(void **state) {
 static void test_pinned_image_is_reported(void **state) {
   (void)state;
   char dir[4096], path[4096];
-  test_scratch_dir(dir, sizeof dir);
-  place(dir, "cpp_pinned", "pinned.so", path, sizeof path);
-  brt_runtime *rt = brt_runtime_open(NULL);
-  assert_ok(brt_plugin_load(rt, path));
+  brt_runtime *rt = loaded_in_scratch(dir, path, "cpp_pinned", "pinned.so");
   assert_int_equal(call_native(rt, "cpp_version"), 1);
   place_by_rename(dir, "cpp_reload_v2", "pinned.so");
   assert_ok(brt_plugin_reload(rt, path));
   assert_int_equal(call_native(rt, "cpp_version"), 2);
-  char *metrics = NULL;
-  assert_ok(brt_metrics_export(rt, BRT_FORMAT_PROMETHEUS, &metrics));
-  const char *pinned = strstr(metrics, "bridgert_plugin_reloads_total{result=\"pinned\"} ");
-  assert_non_null(pinned);
-  const char *images = strstr(metrics, "\nbridgert_plugin_images_pinned ");
-  assert_non_null(images);
   /* Only g++ makes unique symbols; a clang build has nothing to pin. */
-  if (strtoull(pinned + strlen("bridgert_plugin_reloads_total{result=\"pinned\"} "), NULL, 10)) {
-    assert_true(strtoull(images + strlen("\nbridgert_plugin_images_pinned "), NULL, 10) >= 1);
-  }
-  brt_release(metrics);
-  brt_runtime_close(rt);
-  test_remove_dir(dir);
+  if (reload_count(rt, "pinned") == 1)
+    assert_true(metric(rt, "bridgert_plugin_images_pinned") >= 1);
+  else
+    assert_int_equal(reload_count(rt, "ok"), 1);
+  finish(rt, dir);
 }
 
 /* An isolated plugin reloads into new workers; the old ones drain. */
@@ -301,12 +312,8 @@ static void test_isolated_reload(void **state) {
   place_by_rename(dir, "reload_v2", "iso.so");
   assert_ok(brt_plugin_reload(rt, path));
   assert_int_equal(call_value(rt, "which"), 2);
-  char *metrics = NULL;
-  assert_ok(brt_metrics_export(rt, BRT_FORMAT_PROMETHEUS, &metrics));
-  assert_non_null(strstr(metrics, "bridgert_worker_up{plugin=\""));
-  brt_release(metrics);
-  brt_runtime_close(rt);
-  test_remove_dir(dir);
+  assert_int_equal(reload_count(rt, "ok"), 1);
+  finish(rt, dir);
 }
 
 /* --- Watch mode ---------------------------------------------------------------------- */
@@ -319,16 +326,6 @@ static bool wait_for(brt_runtime *rt, int64_t expected) {
     sleep_ms(10);
   }
   return false;
-}
-
-static unsigned long long reload_count(brt_runtime *rt, const char *result) {
-  char *metrics = NULL, key[128];
-  assert_ok(brt_metrics_export(rt, BRT_FORMAT_PROMETHEUS, &metrics));
-  snprintf(key, sizeof key, "bridgert_plugin_reloads_total{result=\"%s\"} ", result);
-  const char *at = strstr(metrics, key);
-  unsigned long long n = at ? strtoull(at + strlen(key), NULL, 10) : 999;
-  brt_release(metrics);
-  return n;
 }
 
 static void test_watch_mode(void **state) {
@@ -373,9 +370,8 @@ static void test_watch_mode(void **state) {
   assert_int_equal(level, BRT_DEGRADED);
   assert_non_null(strstr(health, "bad.so"));
   brt_release(health);
-  brt_runtime_close(rt);
+  finish(rt, dir);
   brt_config_dispose(&cfg);
-  test_remove_dir(dir);
 }
 
 int main(void) {

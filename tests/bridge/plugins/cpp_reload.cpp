@@ -4,6 +4,7 @@
 // -fno-gnu-unique; a translator registered in init and removed in fini.
 #include <bridgert/plugin.hpp>
 
+#include <cstring>
 #include <stdexcept>
 
 // External linkage and default visibility: what makes g++ emit the static
@@ -23,7 +24,14 @@ struct reload_error : std::runtime_error {
 
 std::int64_t version_of() { return reload_test::generation(); }
 
+// Also answers brt_error_translate(BRT_ORIGIN_PLUGIN, "cpp_reload", ...)
+// with the build's code, so a C host sees which translators are registered.
 int translate(void *, brt_origin origin, const void *exception, brt_translation *out) {
+  if (origin == BRT_ORIGIN_PLUGIN && exception &&
+      std::strcmp(static_cast<const char *>(exception), "cpp_reload") == 0) {
+    out->code = RELOAD_VERSION == 1 ? BRT_E_CONVERSION : BRT_E_VALIDATION;
+    return 1;
+  }
   if (origin != BRT_ORIGIN_CPP) return 0;
   try {
     std::rethrow_exception(*static_cast<const std::exception_ptr *>(exception));
