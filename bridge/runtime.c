@@ -177,15 +177,15 @@ static bool remove_everything(const brt_entry *entry, const void *ctx) {
 
 void brt_runtime_close(brt_runtime *rt) {
   if (!rt || rt->magic != RUNTIME_MAGIC) return;
-  /* The watcher first: it calls into this runtime, and stops between two
-   * events. */
-  brt_core *watched = atomic_load(&rt->core);
-  if (watched) _brt_bridge_watch_stop(watched);
   brt_core *core = atomic_exchange(&rt->core, NULL);
   if (!core) return; /* closed already (possibly by another thread) */
   /* After this grace period no reader can reach the core through `rt`;
    * readers that got it before hold their own references. */
   _brt_bridge_grace_period();
+  /* The watcher finishes the event it is acting on (its calls into `rt`
+   * now fail, or hold their own reference) and stops; write_lock is not
+   * held, which its reloads take. */
+  _brt_bridge_watch_stop(core);
 
   pthread_mutex_lock(&core->write_lock);
   core->closed = true;
@@ -193,6 +193,9 @@ void brt_runtime_close(brt_runtime *rt) {
   brt_plugin *plugin = core->plugins;
   core->plugins = NULL;
   pthread_mutex_unlock(&core->write_lock);
+  /* A brt_plugin_load_dir that raced the close may have started a watcher
+   * before `closed` was set; none can start after. */
+  _brt_bridge_watch_stop(core);
   while (plugin) {
     brt_plugin *next = plugin->next;
     _brt_bridge_plugin_release(plugin);
