@@ -133,7 +133,8 @@ brt_status brt_plugin_reload(brt_runtime *rt, const char *path) {
     _brt_bridge_reload_target(NULL);
     if (status != BRT_OK)
       status = brt_error_wrap(status, BRT_ORIGIN_C, NULL,
-                              "brt_plugin_reload: \"%s\": the old image keeps serving", path);
+                              "brt_plugin_reload: \"%s\": the old image keeps serving: %s", path,
+                              brt_error_message(brt_last_error()));
     _brt_bridge_reload_count(core,
                              status != BRT_OK ? BRT_RELOAD_FAILED
                              : old->pinned[0] ? BRT_RELOAD_PINNED
