@@ -290,6 +290,13 @@ void _brt_bridge_reload_count(brt_core *core, brt_reload_result result, const ch
  * or STB_GNU_UNIQUE symbols, which make glibc mark it NODELETE), written to
  * `why`; false when it can. Reads the ELF file, runs none of it. */
 bool _brt_bridge_elf_pinned(int fd, char *why, size_t size);
+/* A sealed memfd copy of the checked file open at `file_fd` in *out, for
+ * an image that dlopen would otherwise take for a loaded one. */
+brt_status _brt_bridge_private_copy(int file_fd, const char *resolved, int *out);
+/* dlopen()s `name` into plugin->handle (NULL on failure, dlerror() set);
+ * with `must_be_fresh`, false and nothing kept when the dynamic loader
+ * answered with an image it had loaded under another name. */
+bool _brt_bridge_dlopen_fresh(brt_plugin *plugin, const char *name, bool must_be_fresh);
 /* Images dlclose() left mapped, in this process. */
 extern _Atomic uint64_t _brt_bridge_images_pinned;
 /* The reload section of the metrics and of the health check. */

@@ -10,12 +10,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <link.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -149,69 +147,6 @@ static brt_plugin *find_loaded(const brt_core *core, dev_t dev, ino_t ino,
   return NULL;
 }
 
-/* A sealed private copy of the checked file open at `file_fd`, for a reload
- * whose file dlopen would take for the old image (the same inode: the file
- * was rewritten in place). The copy is made from the checked descriptor and
- * sealed before it is mapped, so what runs is what was checked. */
-static brt_status private_copy(int file_fd, const char *resolved, int *out) {
-  const char *base = strrchr(resolved, '/');
-  char label[64];
-  snprintf(label, sizeof label, "brt-plugin:%s", base ? base + 1 : resolved);
-  int copy = memfd_create(label, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (copy < 0)
-    return brt_error_set_os(BRT_E_IO, errno, "plugin \"%s\": cannot make a private copy (memfd_create)",
-                            resolved);
-  off_t offset = 0;
-  for (;;) {
-    char buf[65536];
-    ssize_t got = pread(file_fd, buf, sizeof buf, offset);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) {
-      if (got == 0) break;
-      int error = errno;
-      close(copy);
-      return brt_error_set_os(BRT_E_IO, error, "plugin \"%s\": cannot read it for a private copy",
-                              resolved);
-    }
-    for (ssize_t done = 0; done < got;) {
-      ssize_t put = write(copy, buf + done, (size_t)(got - done));
-      if (put < 0 && errno == EINTR) continue;
-      if (put <= 0) {
-        int error = errno;
-        close(copy);
-        return brt_error_set_os(BRT_E_IO, error, "plugin \"%s\": cannot write its private copy",
-                                resolved);
-      }
-      done += put;
-    }
-    offset += got;
-  }
-  if (fcntl(copy, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
-    int error = errno;
-    close(copy);
-    return brt_error_set_os(BRT_E_IO, error, "plugin \"%s\": cannot seal its private copy",
-                            resolved);
-  }
-  *out = copy;
-  return BRT_OK;
-}
-
-/* dlopen()s `name` into `plugin`; false (nothing kept) when the dynamic
- * loader answered with an image it had loaded before under another name
- * (the same inode): a reload needs a fresh one. */
-static bool dlopen_fresh(brt_plugin *plugin, const char *name, bool must_be_fresh) {
-  void *handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
-  if (!handle) return true;
-  struct link_map *map = NULL;
-  if (must_be_fresh && dlinfo(handle, RTLD_DI_LINKMAP, &map) == 0 && map &&
-      strcmp(map->l_name, name) != 0) {
-    dlclose(handle);
-    return false;
-  }
-  plugin->handle = handle;
-  return true;
-}
-
 /* dlopen()s `file` in the checked directory `dir` through
  * "/proc/self/fd/DIR/FILE": the directory is the one that was checked,
  * whatever its path names now, nobody but root or us can change its
@@ -246,10 +181,10 @@ static brt_status open_object(int dir, const char *file, const char *resolved, c
    * In watch mode every image is a private copy: a file rewritten in place
    * would otherwise change the code of the image that still serves. */
   bool same_file = replaces && replaces->dev == checked->st_dev && replaces->ino == checked->st_ino;
-  bool fresh = !same_file && !always_copy && dlopen_fresh(plugin, name, replaces != NULL);
+  bool fresh = !same_file && !always_copy && _brt_bridge_dlopen_fresh(plugin, name, replaces != NULL);
   if ((replaces || always_copy) && !fresh) {
     int copy = -1;
-    status = private_copy(file_fd, resolved, &copy);
+    status = _brt_bridge_private_copy(file_fd, resolved, &copy);
     if (status != BRT_OK) {
       close(file_fd);
       _brt_bridge_plugin_release(plugin);
@@ -259,7 +194,7 @@ static brt_status open_object(int dir, const char *file, const char *resolved, c
     plugin->fd = copy;
     plugin->copy = true;
     snprintf(name, sizeof name, "/proc/self/fd/%d", copy);
-    (void)dlopen_fresh(plugin, name, false);
+    (void)_brt_bridge_dlopen_fresh(plugin, name, false);
   }
   close(file_fd);
   void *handle = plugin->handle;

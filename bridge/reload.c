@@ -10,7 +10,11 @@
 #include "internal.h"
 
 #include <cjson/cJSON.h>
+#include <dlfcn.h>
 #include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +84,71 @@ bool _brt_bridge_elf_pinned(int fd, char *why, size_t size) {
   }
   munmap(image, length);
   return why[0] != '\0';
+}
+
+/* --- Images of their own ------------------------------------------------------ */
+
+/* A sealed private copy of the checked file open at `file_fd`, for a reload
+ * whose file dlopen would take for the old image (the same inode: the file
+ * was rewritten in place). The copy is made from the checked descriptor and
+ * sealed before it is mapped, so what runs is what was checked. */
+brt_status _brt_bridge_private_copy(int file_fd, const char *resolved, int *out) {
+  const char *base = strrchr(resolved, '/');
+  char label[64];
+  snprintf(label, sizeof label, "brt-plugin:%s", base ? base + 1 : resolved);
+  int copy = memfd_create(label, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (copy < 0)
+    return brt_error_set_os(BRT_E_IO, errno, "plugin \"%s\": cannot make a private copy (memfd_create)",
+                            resolved);
+  off_t offset = 0;
+  for (;;) {
+    char buf[65536];
+    ssize_t got = pread(file_fd, buf, sizeof buf, offset);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      if (got == 0) break;
+      int error = errno;
+      close(copy);
+      return brt_error_set_os(BRT_E_IO, error, "plugin \"%s\": cannot read it for a private copy",
+                              resolved);
+    }
+    for (ssize_t done = 0; done < got;) {
+      ssize_t put = write(copy, buf + done, (size_t)(got - done));
+      if (put < 0 && errno == EINTR) continue;
+      if (put <= 0) {
+        int error = errno;
+        close(copy);
+        return brt_error_set_os(BRT_E_IO, error, "plugin \"%s\": cannot write its private copy",
+                                resolved);
+      }
+      done += put;
+    }
+    offset += got;
+  }
+  if (fcntl(copy, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
+    int error = errno;
+    close(copy);
+    return brt_error_set_os(BRT_E_IO, error, "plugin \"%s\": cannot seal its private copy",
+                            resolved);
+  }
+  *out = copy;
+  return BRT_OK;
+}
+
+/* dlopen()s `name` into `plugin`; false (nothing kept) when the dynamic
+ * loader answered with an image it had loaded before under another name
+ * (the same inode): a reload needs a fresh one. */
+bool _brt_bridge_dlopen_fresh(brt_plugin *plugin, const char *name, bool must_be_fresh) {
+  void *handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+  if (!handle) return true;
+  struct link_map *map = NULL;
+  if (must_be_fresh && dlinfo(handle, RTLD_DI_LINKMAP, &map) == 0 && map &&
+      strcmp(map->l_name, name) != 0) {
+    dlclose(handle);
+    return false;
+  }
+  plugin->handle = handle;
+  return true;
 }
 
 /* --- Counting --------------------------------------------------------------------- */
