@@ -166,7 +166,8 @@ static brt_status open_object(int dir, const char *file, const char *resolved, c
   char name[PATH_MAX + 32];
   snprintf(name, sizeof name, "/proc/self/fd/%d/%s", dir, file);
   struct stat now;
-  int file_fd = openat(dir, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  /* O_NONBLOCK: an entry swapped for a FIFO must not block the open. */
+  int file_fd = openat(dir, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (file_fd < 0 || fstat(file_fd, &now) != 0 || now.st_dev != checked->st_dev ||
       now.st_ino != checked->st_ino) {
     if (file_fd >= 0) close(file_fd);
