@@ -297,6 +297,9 @@ brt_status _brt_bridge_private_copy(int file_fd, const char *resolved, int *out)
  * with `must_be_fresh`, false and nothing kept when the dynamic loader
  * answered with an image it had loaded under another name. */
 bool _brt_bridge_dlopen_fresh(brt_plugin *plugin, const char *name, bool must_be_fresh);
+/* The file (dev, ino) is mapped at `base` in this process
+ * (/proc/self/maps). */
+bool _brt_bridge_image_mapped(const void *base, dev_t dev, ino_t ino);
 /* Images dlclose() left mapped, in this process. */
 extern _Atomic uint64_t _brt_bridge_images_pinned;
 /* The reload section of the metrics and of the health check. */

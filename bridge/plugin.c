@@ -35,14 +35,14 @@ void _brt_bridge_plugin_release(brt_plugin *plugin) {
      * STB_GNU_UNIQUE symbols) keeps the name "/proc/self/fd/N/FILE" (or
      * "/proc/self/fd/N" for a private copy) in the dynamic loader's list:
      * its descriptor stays open for good, so that number can never name
-     * another file that dlopen would then mistake for this one. */
-    char name[PATH_MAX + 32];
-    const char *base = strrchr(plugin->path, '/');
-    if (plugin->copy) snprintf(name, sizeof name, "/proc/self/fd/%d", plugin->fd);
-    else snprintf(name, sizeof name, "/proc/self/fd/%d/%s", plugin->fd, base ? base + 1 : plugin->path);
-    void *still = plugin->fd >= 0 ? dlopen(name, RTLD_LAZY | RTLD_NOLOAD) : NULL;
-    if (still) {
-      dlclose(still);
+     * another file that dlopen would then mistake for this one. Whether it
+     * stayed is read from the process's mappings (this file, at its base),
+     * not asked of dlopen(RTLD_NOLOAD), which would match the file its name
+     * names now, maybe another loaded image, by its inode. */
+    struct stat mapped = {.st_dev = plugin->dev, .st_ino = plugin->ino};
+    if (plugin->copy && fstat(plugin->fd, &mapped) != 0) mapped.st_ino = 0;
+    if (plugin->base && mapped.st_ino &&
+        _brt_bridge_image_mapped(plugin->base, mapped.st_dev, mapped.st_ino)) {
       plugin->fd = -1;
       atomic_fetch_add_explicit(&_brt_bridge_images_pinned, 1, memory_order_relaxed);
     }
@@ -191,7 +191,10 @@ static brt_status open_object(int dir, const char *file, const char *resolved, c
       _brt_bridge_plugin_release(plugin);
       return status;
     }
-    close(dir);
+    /* After an answer with another image, the dynamic loader added this
+     * directory's name to that image, whose life is not ours to know: the
+     * descriptor stays open, so that its number never names another file. */
+    if (same_file || always_copy) close(dir);
     plugin->fd = copy;
     plugin->copy = true;
     snprintf(name, sizeof name, "/proc/self/fd/%d", copy);

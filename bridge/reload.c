@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 _Atomic uint64_t _brt_bridge_images_pinned;
@@ -149,6 +150,26 @@ bool _brt_bridge_dlopen_fresh(brt_plugin *plugin, const char *name, bool must_be
   }
   plugin->handle = handle;
   return true;
+}
+
+bool _brt_bridge_image_mapped(const void *base, dev_t dev, ino_t ino) {
+  FILE *maps = fopen("/proc/self/maps", "re");
+  if (!maps) return false;
+  char line[PATH_MAX + 128];
+  bool found = false;
+  while (!found && fgets(line, sizeof line, maps)) {
+    unsigned long long start, end, offset, inode;
+    unsigned major_id, minor_id;
+    if (sscanf(line, "%llx-%llx %*s %llx %x:%x %llu", &start, &end, &offset, &major_id, &minor_id,
+               &inode) == 6)
+      found = start == (unsigned long long)(uintptr_t)base && inode == (unsigned long long)ino &&
+              major_id == major(dev) && minor_id == minor(dev);
+    /* A line longer than the buffer: skip its rest. */
+    while (!strchr(line, '\n') && fgets(line, sizeof line, maps)) {
+    }
+  }
+  fclose(maps);
+  return found;
 }
 
 /* --- Counting --------------------------------------------------------------------- */
