@@ -44,3 +44,16 @@ extern "C" brt_status _brt_bridge_guard_ffi(ffi_cif *cif, void *fn, void *ret, v
     return BRT_OK;
   });
 }
+
+extern "C" void _brt_bridge_guard_fini(brt_plugin_fini_fn fini, brt_runtime *rt) {
+  // The plugin is being dropped, maybe from a thread that just finished a
+  // call: whatever the hook records or throws is dropped, and the thread's
+  // own error stays what it was.
+  brt_error *saved = brt_error_take();
+  (void)guarded([&] {
+    fini(rt);
+    return BRT_OK;
+  });
+  if (saved) (void)brt_error_restore(saved);
+  else brt_error_clear();
+}

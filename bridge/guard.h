@@ -17,6 +17,9 @@ brt_status _brt_bridge_guard_init(brt_plugin_init_fn init, brt_runtime *rt, uint
 brt_status _brt_bridge_guard_value(brt_value_fn fn, void *ctx, const brt_value *params,
                                    brt_value **result);
 brt_status _brt_bridge_guard_ffi(ffi_cif *cif, void *fn, void *ret, void **args);
+/* A plugin's fini hook: an exception is caught and dropped (there is no
+ * caller to tell), and the thread's error is left as it was. */
+void _brt_bridge_guard_fini(brt_plugin_fini_fn fini, brt_runtime *rt);
 
 BRT_END_DECLS
 

@@ -137,6 +137,11 @@ struct brt_core {
   brt_plugin *loading;        /* under write_lock: dlopen()ed plugins whose init runs */
   brt_config config;
   struct brt_monitor *monitor; /* owned; outlives every entry (they reference the core) */
+  _Atomic uint64_t reloads[5]; /* bridgert_plugin_reloads_total by brt_reload_result */
+  char reload_failure[1024];   /* under write_lock: the last failed reload or watch event,
+                                  "" after a success; a health check until then */
+  _Atomic(struct brt_watch *) watch; /* plugin_watch: the inotify thread, or NULL */
+  bool replacing; /* under write_lock: the registry update of a reload's commit */
 };
 
 /* Read sections (see the top of this file). Returns the slot to leave. */
@@ -194,6 +199,12 @@ struct brt_plugin {
   dev_t dev;
   ino_t ino;
   brt_plugin *next; /* in core->plugins, under write_lock */
+  brt_runtime *rt;  /* handed to the fini hook (a closed runtime fails cleanly) */
+  brt_plugin_fini_fn fini; /* brt_plugin_fini_v1 once the init succeeded, or NULL */
+  brt_plugin_fini_fn pending_fini; /* the exported one, while the init runs */
+  bool copy;        /* fd is a sealed private copy (memfd) loaded as /proc/self/fd/FD */
+  brt_plugin_options options; /* how it was loaded; a reload loads the new file alike */
+  char pinned[192]; /* why the image cannot leave the process (NODELETE), or "" */
 };
 
 void _brt_bridge_plugin_retain(brt_plugin *plugin);
@@ -246,7 +257,62 @@ brt_status _brt_bridge_open_checked(const brt_core *core, const char *what, cons
 brt_status _brt_bridge_plugin_adopt(brt_runtime *rt, brt_core *core, const char *resolved,
                                     const char *given, const struct stat *st, void *image,
                                     void (*image_release)(void *),
-                                    const brt_algorithm *algorithms, size_t count);
+                                    const brt_algorithm *algorithms, size_t count,
+                                    const brt_plugin_options *options);
+/* Loads `path` (a shared object or a manifest) with `options`: what
+ * brt_plugin_load_ex does after validating its arguments. */
+brt_status _brt_bridge_load_path(brt_runtime *rt, brt_core *core, const char *path,
+                                 const brt_plugin_options *options);
+/* INVALID_ARGUMENT naming `function` for a NULL, empty or over-long path. */
+brt_status _brt_bridge_path_arg(const char *function, const char *path);
+/* The plugin loaded from `path` (see brt_plugin_unload), or NULL; under
+ * write_lock. */
+brt_plugin **_brt_bridge_find_by_path(brt_core *core, const char *path);
+/* Makes the next load on this thread (not the loads its init makes) replace
+ * `plugin` atomically instead of refusing EXISTS: its entries leave the
+ * registry in the same update that publishes the new ones. NULL clears. */
+void _brt_bridge_reload_target(brt_plugin *plugin);
+
+/* --- reload.c ----------------------------------------------------------------- */
+
+typedef enum brt_reload_result {
+  BRT_RELOAD_OK,       /* replaced; the old image leaves after its last call */
+  BRT_RELOAD_PINNED,   /* replaced, but the old image cannot leave the process */
+  BRT_RELOAD_FAILED,   /* refused; the old image keeps serving */
+  BRT_RELOAD_LOADED,   /* watch mode: a new file was loaded */
+  BRT_RELOAD_UNLOADED, /* watch mode: a removed file was unloaded */
+} brt_reload_result;
+
+/* Counts an outcome; a failure's message (the thread's error) stays in the
+ * health check until the next success. */
+void _brt_bridge_reload_count(brt_core *core, brt_reload_result result, const char *path);
+/* Why the shared object open at `fd` can never be unloaded (DF_1_NODELETE,
+ * or STB_GNU_UNIQUE symbols, which make glibc mark it NODELETE), written to
+ * `why`; false when it can. Reads the ELF file, runs none of it. */
+bool _brt_bridge_elf_pinned(int fd, char *why, size_t size);
+/* A sealed memfd copy of the checked file open at `file_fd` in *out, for
+ * an image that dlopen would otherwise take for a loaded one. */
+brt_status _brt_bridge_private_copy(int file_fd, const char *resolved, int *out);
+/* dlopen()s `name` into plugin->handle (NULL on failure, dlerror() set);
+ * with `must_be_fresh`, false and nothing kept when the dynamic loader
+ * answered with an image it had loaded under another name. */
+bool _brt_bridge_dlopen_fresh(brt_plugin *plugin, const char *name, bool must_be_fresh);
+/* The file (dev, ino) is mapped at `base` in this process
+ * (/proc/self/maps). */
+bool _brt_bridge_image_mapped(const void *base, dev_t dev, ino_t ino);
+/* Images dlclose() left mapped, in this process. */
+extern _Atomic uint64_t _brt_bridge_images_pinned;
+/* The reload section of the metrics and of the health check. */
+brt_status _brt_bridge_reload_export(brt_core *core, unsigned format, char **text);
+brt_status _brt_bridge_reload_health(brt_core *core, brt_health_level *level, char **report);
+
+/* --- watch.c ------------------------------------------------------------------ */
+
+/* With plugin_watch: watches `dir` (resolved) for new, changed and removed
+ * plugins, starting the watcher thread on first use. */
+brt_status _brt_bridge_watch_dir(brt_runtime *rt, brt_core *core, const char *dir);
+/* Stops and joins the watcher thread; before the runtime closes. */
+void _brt_bridge_watch_stop(brt_core *core);
 
 /* --- isolated.c ------------------------------------------------------------- */
 
@@ -264,6 +330,9 @@ brt_status _brt_bridge_isolated_load(brt_runtime *rt, brt_core *core, int fd, co
  * workers' worst). Nothing changes when no plugin is isolated. */
 brt_status _brt_bridge_workers_export(brt_core *core, unsigned format, char **text);
 brt_status _brt_bridge_workers_health(brt_core *core, brt_health_level *level, char **report);
+/* A managed copy of `len` bytes of `data` and a terminating NUL (what the
+ * callers of the export and the health check release), or NULL. */
+char *_brt_bridge_managed_text(const char *data, size_t len);
 
 /* --- manifest.c ------------------------------------------------------------- */
 

@@ -22,5 +22,5 @@ brt_status _brt_bridge_isolated_load(brt_runtime *rt, brt_core *core, int fd, co
   size_t count = 0;
   const brt_algorithm *algorithms = _brt_isolation_pool_algorithms(pool, &count);
   return _brt_bridge_plugin_adopt(rt, core, resolved, given, st, pool, _brt_isolation_pool_release,
-                                  algorithms, count);
+                                  algorithms, count, options);
 }

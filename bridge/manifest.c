@@ -93,7 +93,8 @@ static brt_status open_program(const brt_core *core, const char *manifest, const
 /* Registers the manifest's algorithm, run by a new brt_program. */
 static brt_status adopt_program(brt_runtime *rt, brt_core *core, const char *resolved,
                                 const char *given, const struct stat *st,
-                                const brt_manifest *manifest, const brt_program_spec *spec) {
+                                const brt_manifest *manifest, const brt_program_spec *spec,
+                                const brt_plugin_options *options) {
   brt_program *program = NULL;
   brt_status status = _brt_isolation_program_create(spec, &program);
   if (status != BRT_OK)
@@ -110,7 +111,7 @@ static brt_status adopt_program(brt_runtime *rt, brt_core *core, const char *res
                              .timeout_ms = spec->timeout_ms,
                              .ctx = program};
   status = _brt_bridge_plugin_adopt(rt, core, resolved, given, st, program,
-                                    _brt_isolation_program_free, &algorithm, 1);
+                                    _brt_isolation_program_free, &algorithm, 1, options);
   if (status != BRT_OK)
     return brt_error_wrap(status, BRT_ORIGIN_C, NULL, "manifest \"%s\": %s", resolved,
                           brt_error_message(brt_last_error()));
@@ -166,7 +167,7 @@ brt_status _brt_bridge_manifest_load(brt_runtime *rt, brt_core *core, const char
         .memory_limit = options->memory_limit ? options->memory_limit : manifest.memory_limit,
         .timeout_ms = options->timeout_ms ? options->timeout_ms : manifest.timeout_ms,
         .call_deadline = brt_call_deadline};
-    status = adopt_program(rt, core, resolved, path, &st, &manifest, &spec);
+    status = adopt_program(rt, core, resolved, path, &st, &manifest, &spec, options);
   }
   _brt_isolation_manifest_dispose(&manifest);
   return status;

@@ -40,7 +40,8 @@ brt_status brt_metrics_export(brt_runtime *rt, brt_format format, char **text) {
   if (opened != BRT_OK) return opened;
   /* The monitor's texts are managed blocks already (freed with brt_release). */
   brt_status status = brt_monitor_export(core->monitor, format, text);
-  if (status == BRT_OK && (status = _brt_bridge_workers_export(core, format, text)) != BRT_OK) {
+  if (status == BRT_OK && ((status = _brt_bridge_workers_export(core, format, text)) != BRT_OK ||
+                           (status = _brt_bridge_reload_export(core, format, text)) != BRT_OK)) {
     brt_release(*text);
     *text = NULL;
   }
@@ -58,7 +59,8 @@ brt_status brt_health_check_level(brt_runtime *rt, brt_health_level *level, char
   if (opened != BRT_OK) return opened;
   brt_health_level own = BRT_HEALTHY;
   brt_status status = brt_monitor_health_level(core->monitor, &own, report_json);
-  if (status == BRT_OK && (status = _brt_bridge_workers_health(core, &own, report_json)) != BRT_OK) {
+  if (status == BRT_OK && ((status = _brt_bridge_workers_health(core, &own, report_json)) != BRT_OK ||
+                           (status = _brt_bridge_reload_health(core, &own, report_json)) != BRT_OK)) {
     brt_release(*report_json);
     *report_json = NULL;
   }

@@ -183,8 +183,7 @@ static cJSON *json_section(brt_plugin **pools, size_t count) {
   return section;
 }
 
-/* A managed copy of `len` bytes of `data` (what callers release). */
-static char *managed_text(const char *data, size_t len) {
+char *_brt_bridge_managed_text(const char *data, size_t len) {
   char *copy = brt_alloc(len + 1, 1, BRT_MEM_C_HEAP, 0);
   if (copy) {
     memcpy(copy, data, len);
@@ -205,14 +204,14 @@ brt_status _brt_bridge_workers_export(brt_core *core, unsigned format, char **in
     text out = {0};
     text_add(&out, "%s", *inout);
     prometheus_section(&out, pools, count);
-    combined = out.failed ? NULL : managed_text(out.data, out.len);
+    combined = out.failed ? NULL : _brt_bridge_managed_text(out.data, out.len);
     free(out.data);
   } else {
     cJSON *root = cJSON_Parse(*inout);
     cJSON *section = json_section(pools, count);
     if (root && section && cJSON_AddItemToObject(root, "workers", section)) section = NULL;
     char *printed = root ? cJSON_PrintUnformatted(root) : NULL;
-    combined = printed ? managed_text(printed, strlen(printed)) : NULL;
+    combined = printed ? _brt_bridge_managed_text(printed, strlen(printed)) : NULL;
     cJSON_free(printed);
     cJSON_Delete(section);
     cJSON_Delete(root);
@@ -291,7 +290,7 @@ brt_status _brt_bridge_workers_health(brt_core *core, brt_health_level *level, c
       cJSON_SetValuestring(status, brt_health_level_name(overall));
     if (level) *level = overall;
     char *printed = cJSON_PrintUnformatted(root);
-    combined = printed ? managed_text(printed, strlen(printed)) : NULL;
+    combined = printed ? _brt_bridge_managed_text(printed, strlen(printed)) : NULL;
     cJSON_free(printed);
   }
   cJSON_Delete(root);

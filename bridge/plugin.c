@@ -26,21 +26,25 @@ void _brt_bridge_plugin_retain(brt_plugin *plugin) {
 void _brt_bridge_plugin_release(brt_plugin *plugin) {
   if (atomic_fetch_sub_explicit(&plugin->refs, 1, memory_order_acq_rel) != 1) return;
   /* The last entry, call and prepared handle are gone: no code of the
-   * plugin can be running on behalf of bridgert any more. */
+   * plugin can be running on behalf of bridgert any more. The fini hook
+   * runs first, while the image is still mapped. */
+  if (plugin->fini) _brt_bridge_guard_fini(plugin->fini, plugin->rt);
   if (plugin->handle) {
     dlclose(plugin->handle);
     /* An image that stays mapped after dlclose (RTLD_NODELETE, or C++
-     * STB_GNU_UNIQUE symbols) keeps the name "/proc/self/fd/N/FILE" in the
-     * dynamic loader's list: its directory descriptor stays open for good,
-     * so that number can never name another directory whose FILE dlopen
-     * would then mistake for this one. */
-    char name[PATH_MAX + 32];
-    const char *base = strrchr(plugin->path, '/');
-    snprintf(name, sizeof name, "/proc/self/fd/%d/%s", plugin->fd, base ? base + 1 : plugin->path);
-    void *still = plugin->fd >= 0 ? dlopen(name, RTLD_LAZY | RTLD_NOLOAD) : NULL;
-    if (still) {
-      dlclose(still);
+     * STB_GNU_UNIQUE symbols) keeps the name "/proc/self/fd/N/FILE" (or
+     * "/proc/self/fd/N" for a private copy) in the dynamic loader's list:
+     * its descriptor stays open for good, so that number can never name
+     * another file that dlopen would then mistake for this one. Whether it
+     * stayed is read from the process's mappings (this file, at its base),
+     * not asked of dlopen(RTLD_NOLOAD), which would match the file its name
+     * names now, maybe another loaded image, by its inode. */
+    struct stat mapped = {.st_dev = plugin->dev, .st_ino = plugin->ino};
+    if (plugin->copy && fstat(plugin->fd, &mapped) != 0) mapped.st_ino = 0;
+    if (plugin->base && mapped.st_ino &&
+        _brt_bridge_image_mapped(plugin->base, mapped.st_dev, mapped.st_ino)) {
       plugin->fd = -1;
+      atomic_fetch_add_explicit(&_brt_bridge_images_pinned, 1, memory_order_relaxed);
     }
   }
   if (plugin->image) plugin->image_release(plugin->image);
@@ -84,9 +88,21 @@ typedef struct loading {
   brt_entry **staged;
   size_t count, capacity;
   struct loading *outer; /* a plugin's init may load another plugin */
+  brt_plugin *replaces;  /* a reload: the plugin the commit replaces, or NULL */
 } loading;
 
 static _Thread_local loading *current_loading;
+static _Thread_local brt_plugin *reload_target;
+
+void _brt_bridge_reload_target(brt_plugin *plugin) { reload_target = plugin; }
+
+/* The reload target, for the outermost load only: the loads that an init
+ * makes are loads. */
+static brt_plugin *take_reload_target(void) {
+  brt_plugin *target = reload_target;
+  reload_target = NULL;
+  return target;
+}
 
 brt_plugin *_brt_bridge_loading_plugin(const brt_core *core) {
   return current_loading && current_loading->core == core ? current_loading->plugin : NULL;
@@ -123,9 +139,11 @@ brt_status _brt_bridge_loading_stage(brt_entry *entry) {
 
 /* --- Loading --------------------------------------------------------------------- */
 
-static brt_plugin *find_loaded(const brt_core *core, dev_t dev, ino_t ino) {
+/* A loaded plugin with that identity, other than `except`. */
+static brt_plugin *find_loaded(const brt_core *core, dev_t dev, ino_t ino,
+                               const brt_plugin *except) {
   for (brt_plugin *p = core->plugins; p; p = p->next)
-    if (p->dev == dev && p->ino == ino) return p;
+    if (p != except && p->dev == dev && p->ino == ino) return p;
   return NULL;
 }
 
@@ -136,8 +154,8 @@ static brt_plugin *find_loaded(const brt_core *core, dev_t dev, ino_t ino) {
  * compared with the checked file first. Checks the exports. Takes `dir`:
  * the plugin keeps it (see _brt_bridge_plugin_release). */
 static brt_status open_object(int dir, const char *file, const char *resolved, const char *given,
-                              const struct stat *checked, brt_plugin **out,
-                              brt_plugin_init_fn *init) {
+                              const struct stat *checked, const brt_plugin *replaces,
+                              bool always_copy, brt_plugin **out, brt_plugin_init_fn *init) {
   brt_plugin *plugin = NULL;
   brt_status status = plugin_new(resolved, given, checked, &plugin);
   if (status != BRT_OK) {
@@ -148,14 +166,42 @@ static brt_status open_object(int dir, const char *file, const char *resolved, c
   char name[PATH_MAX + 32];
   snprintf(name, sizeof name, "/proc/self/fd/%d/%s", dir, file);
   struct stat now;
-  if (fstatat(dir, file, &now, AT_SYMLINK_NOFOLLOW) != 0 || now.st_dev != checked->st_dev ||
+  /* O_NONBLOCK: an entry swapped for a FIFO must not block the open. */
+  int file_fd = openat(dir, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (file_fd < 0 || fstat(file_fd, &now) != 0 || now.st_dev != checked->st_dev ||
       now.st_ino != checked->st_ino) {
+    if (file_fd >= 0) close(file_fd);
     _brt_bridge_plugin_release(plugin);
     return brt_error_set(BRT_E_PERMISSION, BRT_ORIGIN_C, NULL,
                          "plugin \"%s\" was replaced while it was being loaded", resolved);
   }
+  (void)_brt_bridge_elf_pinned(file_fd, plugin->pinned, sizeof plugin->pinned);
   dlerror();
-  void *handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+  /* A reload needs an image of its own: through the fresh directory
+   * descriptor when the file is a new one, else through a private copy.
+   * In watch mode every image is a private copy: a file rewritten in place
+   * would otherwise change the code of the image that still serves. */
+  bool same_file = replaces && replaces->dev == checked->st_dev && replaces->ino == checked->st_ino;
+  bool fresh = !same_file && !always_copy && _brt_bridge_dlopen_fresh(plugin, name, replaces != NULL);
+  if ((replaces || always_copy) && !fresh) {
+    int copy = -1;
+    status = _brt_bridge_private_copy(file_fd, resolved, &copy);
+    if (status != BRT_OK) {
+      close(file_fd);
+      _brt_bridge_plugin_release(plugin);
+      return status;
+    }
+    /* After an answer with another image, the dynamic loader added this
+     * directory's name to that image, whose life is not ours to know: the
+     * descriptor stays open, so that its number never names another file. */
+    if (same_file || always_copy) close(dir);
+    plugin->fd = copy;
+    plugin->copy = true;
+    snprintf(name, sizeof name, "/proc/self/fd/%d", copy);
+    (void)_brt_bridge_dlopen_fresh(plugin, name, false);
+  }
+  close(file_fd);
+  void *handle = plugin->handle;
   if (!handle) {
     const char *why = dlerror();
     status =
@@ -168,7 +214,6 @@ static brt_status open_object(int dir, const char *file, const char *resolved, c
     _brt_bridge_plugin_release(plugin);
     return status;
   }
-  plugin->handle = handle;
   const uint32_t *abi = dlsym(handle, BRT_PLUGIN_ABI_SYMBOL);
   if (abi && *abi != BRT_ABI_VERSION) {
     uint32_t built = *abi;
@@ -187,6 +232,8 @@ static brt_status open_object(int dir, const char *file, const char *resolved, c
                          resolved);
   }
   memcpy(init, &symbol, sizeof *init);
+  void *fini = dlsym(handle, BRT_PLUGIN_FINI_SYMBOL);
+  memcpy(&plugin->pending_fini, &fini, sizeof fini);
   Dl_info where;
   if (dladdr(symbol, &where) && where.dli_fbase) plugin->base = where.dli_fbase;
   *out = plugin;
@@ -260,15 +307,36 @@ static brt_status commit_load(brt_runtime *rt, brt_core *core, loading *load) {
   if (core->closed)
     status = brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                            "brt_plugin_load: runtime %p was closed during the load", (void *)rt);
-  else if (find_loaded(core, load->plugin->dev, load->plugin->ino))
+  else if (find_loaded(core, load->plugin->dev, load->plugin->ino, load->replaces))
     status = brt_error_set(BRT_E_EXISTS, BRT_ORIGIN_C, NULL,
                            "plugin \"%s\" is already loaded in this runtime", load->plugin->path);
-  else
-    status = _brt_bridge_registry_update(core, load->staged, load->count, NULL, NULL, NULL);
+  brt_plugin **link = NULL;
+  if (status == BRT_OK && load->replaces) {
+    for (link = &core->plugins; *link && *link != load->replaces; link = &(*link)->next) {
+    }
+    if (!*link)
+      status = brt_error_set(BRT_E_NOT_FOUND, BRT_ORIGIN_C, NULL,
+                             "plugin \"%s\" was unloaded or reloaded by another thread during "
+                             "this reload", load->replaces->path);
+  }
+  /* One update: the old plugin's entries leave as the new ones arrive, so
+   * a call by name finds one or the other, never neither. */
+  if (status == BRT_OK) {
+    core->replacing = load->replaces != NULL;
+    status = _brt_bridge_registry_update(core, load->staged, load->count,
+                                         load->replaces ? belongs_to : NULL, load->replaces, NULL);
+    core->replacing = false;
+  }
   if (status == BRT_OK) {
     _brt_bridge_plugin_retain(load->plugin);
-    load->plugin->next = core->plugins;
-    core->plugins = load->plugin;
+    if (link) {
+      load->plugin->next = load->replaces->next;
+      *link = load->plugin; /* the old plugin's list reference goes to the caller */
+    } else {
+      load->plugin->next = core->plugins;
+      core->plugins = load->plugin;
+      load->replaces = NULL;
+    }
     _brt_bridge_gauges_update(core, atomic_load(&core->snapshot)->count);
   }
   pthread_mutex_unlock(&core->write_lock);
@@ -284,7 +352,8 @@ static brt_status commit_load(brt_runtime *rt, brt_core *core, loading *load) {
 /* Refuses a file that is loaded already, or that is being loaded on this
  * thread by an init that is still running (an init that loads its own file,
  * directly or through others, would recurse without end). */
-static brt_status check_not_loaded(brt_core *core, const char *resolved, const struct stat *st) {
+static brt_status check_not_loaded(brt_core *core, const char *resolved, const struct stat *st,
+                                   const brt_plugin *replaces) {
   size_t depth = 0;
   for (const loading *load = current_loading; load; load = load->outer, depth++) {
     if (load->plugin && load->plugin->dev == st->st_dev && load->plugin->ino == st->st_ino)
@@ -298,7 +367,7 @@ static brt_status check_not_loaded(brt_core *core, const char *resolved, const s
                          "plugin \"%s\": plugin inits nest loads %zu deep, the most allowed is %d",
                          resolved, depth, LOAD_NESTING_MAX);
   pthread_mutex_lock(&core->write_lock);
-  const brt_plugin *loaded = find_loaded(core, st->st_dev, st->st_ino);
+  const brt_plugin *loaded = find_loaded(core, st->st_dev, st->st_ino, replaces);
   pthread_mutex_unlock(&core->write_lock);
   if (loaded)
     return brt_error_set(BRT_E_EXISTS, BRT_ORIGIN_C, NULL,
@@ -310,31 +379,38 @@ static brt_status check_not_loaded(brt_core *core, const char *resolved, const s
  * `dir`. */
 static brt_status load_at(brt_runtime *rt, brt_core *core, int dir, const char *file,
                           const char *resolved, const char *given, const struct stat *st) {
-  brt_status status = check_not_loaded(core, resolved, st);
+  loading load = {.core = core, .replaces = take_reload_target()};
+  brt_status status = check_not_loaded(core, resolved, st, load.replaces);
   if (status != BRT_OK) {
     close(dir);
     return status;
   }
-  loading load = {.core = core};
   brt_plugin_init_fn init = NULL;
-  status = open_object(dir, file, resolved, given, st, &load.plugin, &init);
+  status = open_object(dir, file, resolved, given, st, load.replaces, core->config.plugin_watch,
+                       &load.plugin, &init);
   if (status != BRT_OK) return status;
+  load.plugin->rt = rt;
   loading_list(core, load.plugin, true, false);
   status = run_init(rt, &load, init);
+  /* From here the fini is due, whether the commit succeeds or not. */
+  if (status == BRT_OK) load.plugin->fini = load.plugin->pending_fini;
   if (status == BRT_OK) status = commit_load(rt, core, &load);
   loading_list(core, load.plugin, false, status != BRT_OK);
   for (size_t i = 0; i < load.count; i++) _brt_bridge_entry_release(load.staged[i]);
   free(load.staged);
   _brt_bridge_plugin_release(load.plugin); /* dlclose()s it when the load failed */
+  if (status == BRT_OK && load.replaces) _brt_bridge_plugin_release(load.replaces);
   return status;
 }
 
 brt_status _brt_bridge_plugin_adopt(brt_runtime *rt, brt_core *core, const char *resolved,
                                     const char *given, const struct stat *st, void *image,
                                     void (*image_release)(void *),
-                                    const brt_algorithm *algorithms, size_t count) {
+                                    const brt_algorithm *algorithms, size_t count,
+                                    const brt_plugin_options *options) {
   brt_plugin *plugin = NULL;
-  brt_status status = check_not_loaded(core, resolved, st);
+  brt_plugin *replaces = take_reload_target();
+  brt_status status = check_not_loaded(core, resolved, st, replaces);
   if (status == BRT_OK) status = plugin_new(resolved, given, st, &plugin);
   if (status != BRT_OK) {
     image_release(image);
@@ -342,7 +418,9 @@ brt_status _brt_bridge_plugin_adopt(brt_runtime *rt, brt_core *core, const char 
   }
   plugin->image = image;
   plugin->image_release = image_release;
-  loading load = {.core = core, .plugin = plugin};
+  plugin->rt = rt;
+  if (options) plugin->options = *options;
+  loading load = {.core = core, .plugin = plugin, .replaces = replaces};
   load.outer = current_loading;
   current_loading = &load;
   for (size_t i = 0; status == BRT_OK && i < count; i++) status = brt_register(rt, &algorithms[i]);
@@ -351,6 +429,8 @@ brt_status _brt_bridge_plugin_adopt(brt_runtime *rt, brt_core *core, const char 
   for (size_t i = 0; i < load.count; i++) _brt_bridge_entry_release(load.staged[i]);
   free(load.staged);
   _brt_bridge_plugin_release(plugin); /* releases the image when the load failed */
+  /* The old workers or program drain: they go after their last call. */
+  if (status == BRT_OK && load.replaces) _brt_bridge_plugin_release(load.replaces);
   return status;
 }
 
@@ -396,8 +476,8 @@ static brt_status options_resolve(const brt_core *core, const brt_plugin_options
   return BRT_OK;
 }
 
-static brt_status load_path(brt_runtime *rt, brt_core *core, const char *path,
-                            const brt_plugin_options *options) {
+brt_status _brt_bridge_load_path(brt_runtime *rt, brt_core *core, const char *path,
+                                 const brt_plugin_options *options) {
   if (has_suffix(path, BRT_MANIFEST_SUFFIX))
     return _brt_bridge_manifest_load(rt, core, path, options);
   char resolved[PATH_MAX];
@@ -429,7 +509,7 @@ brt_status brt_plugin_load_ex(brt_runtime *rt, const char *path,
                            "brt_plugin_load: path is %zu bytes long; at most %d expected",
                            strlen(path), PATH_MAX - 1);
   else if ((status = options_resolve(core, options, &resolved_options)) == BRT_OK)
-    status = load_path(rt, core, path, &resolved_options);
+    status = _brt_bridge_load_path(rt, core, path, &resolved_options);
   _brt_bridge_core_release(core);
   return status;
 }
@@ -603,7 +683,7 @@ brt_status brt_plugin_load_dir(brt_runtime *rt, const char *dir) {
     char path[PATH_MAX];
     brt_status loaded =
         text_format(path, sizeof path, "%s/%s", resolved, names[i])
-            ? load_path(rt, core, path, &options)
+            ? _brt_bridge_load_path(rt, core, path, &options)
             : brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
                             "plugin path \"%s/%s\" is longer than PATH_MAX", resolved, names[i]);
     if (loaded == BRT_OK) continue;
@@ -613,6 +693,11 @@ brt_status brt_plugin_load_dir(brt_runtime *rt, const char *dir) {
                                failed ? ", " : "", names[i], brt_status_name(loaded));
     failed_names[failed] = names[i];
     failures[failed++] = brt_error_take();
+  }
+  /* Watched even when some plugins failed: fixing them is a change. */
+  if (status == BRT_OK || failed) {
+    brt_status watching = _brt_bridge_watch_dir(rt, core, resolved);
+    if (watching != BRT_OK && status == BRT_OK && !failed) status = watching;
   }
   if (status == BRT_OK && failed) {
     brt_error *chain = chain_failures(failures, failed_names, failed);
@@ -643,7 +728,7 @@ brt_status brt_plugin_load_dir(brt_runtime *rt, const char *dir) {
  * path still names one, else the one loaded under that path, as given or
  * resolved, so a plugin whose file was replaced or deleted can still be
  * unloaded by the path it was loaded from. Under write_lock. */
-static brt_plugin **find_by_path(brt_core *core, const char *path) {
+brt_plugin **_brt_bridge_find_by_path(brt_core *core, const char *path) {
   char resolved[PATH_MAX];
   struct stat st;
   bool exists = realpath(path, resolved) && stat(resolved, &st) == 0;
@@ -659,22 +744,26 @@ static brt_plugin **find_by_path(brt_core *core, const char *path) {
   return NULL;
 }
 
+brt_status _brt_bridge_path_arg(const char *function, const char *path) {
+  if (!path || !*path)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL, "%s: path is %s", function,
+                         path ? "empty" : "NULL");
+  if (strlen(path) >= PATH_MAX)
+    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
+                         "%s: path is %zu bytes long; at most %d expected", function,
+                         strlen(path), PATH_MAX - 1);
+  return BRT_OK;
+}
+
 brt_status brt_plugin_unload(brt_runtime *rt, const char *path) {
   brt_core *core = NULL;
   brt_status opened = _brt_bridge_core_get(rt, "brt_plugin_unload", &core);
   if (opened != BRT_OK) return opened;
-  brt_status status = BRT_OK;
-  if (!path || !*path)
-    status = brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                           "brt_plugin_unload: path is %s", path ? "empty" : "NULL");
-  else if (strlen(path) >= PATH_MAX)
-    status = brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                           "brt_plugin_unload: path is %zu bytes long; at most %d expected",
-                           strlen(path), PATH_MAX - 1);
+  brt_status status = _brt_bridge_path_arg("brt_plugin_unload", path);
   brt_plugin *plugin = NULL;
   if (status == BRT_OK) {
     pthread_mutex_lock(&core->write_lock);
-    brt_plugin **link = core->closed ? NULL : find_by_path(core, path);
+    brt_plugin **link = core->closed ? NULL : _brt_bridge_find_by_path(core, path);
     if (link) {
       plugin = *link;
       status = _brt_bridge_registry_update(core, NULL, 0, belongs_to, plugin, NULL);

@@ -294,7 +294,10 @@ brt_status _brt_bridge_registry_update(brt_core *core, brt_entry **added, size_t
     }
   }
   for (size_t i = 0; i < added_count; i++) _brt_bridge_entry_retain(added[i]);
-  for (size_t i = 0; i < dropped; i++) atomic_store(&removed[i]->removed, true);
+  /* A reload's old entries are replaced, not removed: prepared handles on
+   * them keep calling the old image until they are freed. */
+  if (!core->replacing)
+    for (size_t i = 0; i < dropped; i++) atomic_store(&removed[i]->removed, true);
   atomic_store(&core->snapshot, next);
   _brt_bridge_gauges_update(core, next->count);
   _brt_bridge_grace_period();

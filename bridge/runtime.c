@@ -182,6 +182,10 @@ void brt_runtime_close(brt_runtime *rt) {
   /* After this grace period no reader can reach the core through `rt`;
    * readers that got it before hold their own references. */
   _brt_bridge_grace_period();
+  /* The watcher finishes the event it is acting on (its calls into `rt`
+   * now fail, or hold their own reference) and stops; write_lock is not
+   * held, which its reloads take. */
+  _brt_bridge_watch_stop(core);
 
   pthread_mutex_lock(&core->write_lock);
   core->closed = true;
@@ -189,6 +193,9 @@ void brt_runtime_close(brt_runtime *rt) {
   brt_plugin *plugin = core->plugins;
   core->plugins = NULL;
   pthread_mutex_unlock(&core->write_lock);
+  /* A brt_plugin_load_dir that raced the close may have started a watcher
+   * before `closed` was set; none can start after. */
+  _brt_bridge_watch_stop(core);
   while (plugin) {
     brt_plugin *next = plugin->next;
     _brt_bridge_plugin_release(plugin);

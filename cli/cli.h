@@ -64,6 +64,7 @@ typedef struct cli_options {
   unsigned header_timeout_ms; /* serve --header-timeout-ms (0: the default) */
   unsigned long max_body_bytes; /* serve --max-body-bytes (0: CLI_SERVE_MAX_BODY_BYTES) */
   const char *token_file;       /* serve --token-file: the bearer token's file, or NULL */
+  bool watch;                   /* serve --watch: the config's plugin_watch on */
 } cli_options;
 
 /* serve's defaults and the bounds of their options (docs/cli.md). */

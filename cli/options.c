@@ -143,7 +143,10 @@ static const char serve_help[] =
     "                          complete MS ms after its headers\n"
     "  --max-body-bytes N      the largest request body (default "
     STR(CLI_SERVE_MAX_BODY_BYTES) ", " STR(CLI_SERVE_MAX_BODY_BYTES_MIN) "..\n"
-    "                          " STR(CLI_SERVE_MAX_BODY_BYTES_MAX) "); a larger one is answered 413\n";
+    "                          " STR(CLI_SERVE_MAX_BODY_BYTES_MAX) "); a larger one is answered 413\n"
+    "  --watch                 load, reload and unload the plugins that appear,\n"
+    "                          change or go in the plugin directories while\n"
+    "                          serving (the config's plugin_watch; docs/plugins.md)\n";
 
 static const char demo_help[] =
     "Usage: bridgert demo [OPTIONS]\n"
@@ -241,7 +244,7 @@ static bool command_accepts(cli_command command, const char *option) {
       {CLI_CALL, "--params-file"}, {CLI_METRICS, "--format"}, {CLI_SERVE, "--listen"},
       {CLI_SERVE, "--max-connections"}, {CLI_SERVE, "--max-connections-per-address"},
       {CLI_SERVE, "--header-timeout-ms"}, {CLI_SERVE, "--max-body-bytes"},
-      {CLI_SERVE, "--token-file"},
+      {CLI_SERVE, "--token-file"}, {CLI_SERVE, "--watch"},
   };
   for (size_t i = 0; i < sizeof accepted / sizeof *accepted; i++)
     if (accepted[i].command == command && strcmp(accepted[i].option, option) == 0) return true;
@@ -303,6 +306,10 @@ static int parse_option(parser *p, const char *arg) {
     }
     if (strcmp(name, "--json") == 0) {
       o->json = true;
+      return 0;
+    }
+    if (strcmp(name, "--watch") == 0) {
+      o->watch = true;
       return 0;
     }
     const char *value = option_value(p, arg, length, &status);

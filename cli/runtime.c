@@ -83,6 +83,7 @@ int cli_open_runtime(const cli_options *options, brt_runtime **out) {
     return config_code;
   }
   if (options->isolation >= 0) cfg.isolation = (brt_isolation)options->isolation;
+  if (options->watch) cfg.plugin_watch = true;
   brt_runtime *rt = brt_runtime_open(&cfg);
   if (!rt) {
     cli_print_error("cannot open the runtime");

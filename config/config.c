@@ -68,6 +68,7 @@ static const config_key config_keys[] = {
     KEY(health_memory_degraded, KIND_FRACTION, 0, 0, "a fraction of max_memory in (0, 1]"),
     KEY(health_memory_unhealthy, KIND_FRACTION, 0, 0, "a fraction of max_memory in (0, 1]"),
     NAMED_KEY(isolation, isolation_names, "one of \"none\", \"process\", \"sandbox\""),
+    KEY(plugin_watch, KIND_BOOL, 0, 0, "true or false"),
 };
 #undef KEY
 #undef NAMED_KEY

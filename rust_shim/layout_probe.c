@@ -85,6 +85,7 @@ static void print_config_h(void) {
   FIELD(brt_config, health_memory_degraded);
   FIELD(brt_config, health_memory_unhealthy);
   FIELD(brt_config, isolation);
+  FIELD(brt_config, plugin_watch);
 }
 
 static void print_value_h(void) {

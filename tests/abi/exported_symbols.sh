@@ -14,6 +14,14 @@ if [ "$count" -lt 20 ]; then
   echo "only $count brt_* symbols exported: is the library empty?" >&2
   exit 1
 fi
+# Functions added since the first release are there (a wildcard in the
+# version script would not notice one that fell out of the build).
+for symbol in brt_plugin_reload; do
+  if ! nm -D --defined-only "$lib" | grep -q " T $symbol@@BRIDGERT_"; then
+    echo "$symbol is not exported" >&2
+    exit 1
+  fi
+done
 # Every exported symbol carries the ABI version node.
 unversioned=$(nm -D --defined-only "$lib" | grep ' brt_' | grep -v '@@BRIDGERT_' || true)
 if [ -n "$unversioned" ]; then

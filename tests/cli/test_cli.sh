@@ -281,6 +281,19 @@ serve)
     last="serve stopped by SIGINT"; cp "$work/serve.err" "$work/err"
     expect_rc 0; expect_err "stopped by SIGINT"
   fi
+  # --watch: a plugin renamed into a watched directory is loaded.
+  mkdir -m 0755 "$work/watched"
+  if start_server "$BRIDGERT" --plugin-dir "$work/watched" serve --watch --listen 127.0.0.1:0; then
+    last="serve --watch"
+    cp "$CLI_PLUGINS/cli_tools.so" "$work/watched/.new" && mv "$work/watched/.new" "$work/watched/cli_tools.so"
+    for _ in $(seq 1 100); do
+      "$CURL" -s -o "$work/metrics" "http://127.0.0.1:$port/metrics"
+      grep -q '^bridgert_plugin_reloads_total{result="loaded"} 1$' "$work/metrics" && break
+      sleep 0.05
+    done
+    grep -q '^bridgert_plugin_reloads_total{result="loaded"} 1$' "$work/metrics" || fail "not loaded"
+    kill -TERM "$pid"; wait "$pid"; pid=
+  fi
   run serve --listen localhost; expect_rc 64
   expect_err "bridgert serve: --listen 'localhost' is not ADDRESS:PORT with an IPv4 address"
   expect_err "see 'bridgert serve --help'"

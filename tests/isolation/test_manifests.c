@@ -110,12 +110,50 @@ static void test_manifest_file_refusals(void **state) {
   brt_runtime_close(rt);
 }
 
+/* Writes "name@version" of the (one) registered algorithm into ctx. */
+static int only_algorithm(void *ctx, const brt_algorithm *algorithm) {
+  snprintf(ctx, 64, "%s@%s", algorithm->name, algorithm->version);
+  return 0;
+}
+
+/* A manifest replaced by a rename reloads as a new program: the new
+ * version replaces the old one in one switch; a broken one keeps it. */
+static void test_manifest_reload(void **state) {
+  (void)state;
+  char dir[4096], path[4200], next[4300], seen[64] = "";
+  scratch_manifest(dir, sizeof dir, MANIFEST_HEAD "\"command\": [\"behave\", \"env\"]}", path,
+                   sizeof path);
+  brt_runtime *rt = runtime_open();
+  assert_ok(brt_plugin_load(rt, path));
+  snprintf(next, sizeof next, "%s/.next", dir);
+  FILE *out = fopen(next, "w");
+  assert_non_null(out);
+  fputs("{\"name\": \"t\", \"version\": \"2.0.0\", \"protocol\": \"files\", "
+        "\"command\": [\"behave\", \"env\"]}", out);
+  assert_int_equal(fclose(out), 0);
+  assert_int_equal(rename(next, path), 0);
+  assert_ok(brt_plugin_reload(rt, path));
+  assert_ok(brt_algorithms_list(rt, only_algorithm, seen));
+  assert_string_equal(seen, "t@2.0.0");
+  out = fopen(next, "w");
+  assert_non_null(out);
+  fputs("{\"name\": \"t\"", out);
+  assert_int_equal(fclose(out), 0);
+  assert_int_equal(rename(next, path), 0);
+  assert_status(brt_plugin_reload(rt, path), BRT_E_PLUGIN);
+  assert_ok(brt_algorithms_list(rt, only_algorithm, seen));
+  assert_string_equal(seen, "t@2.0.0");
+  brt_runtime_close(rt);
+  remove_scratch(dir);
+}
+
 int main(void) {
   if (!programs_test_setup()) return 1;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_load_dir),
       cmocka_unit_test(test_manifest_refusals),
       cmocka_unit_test(test_manifest_file_refusals),
+      cmocka_unit_test(test_manifest_reload),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

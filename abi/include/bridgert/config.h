@@ -85,6 +85,9 @@ typedef struct brt_config {
   double health_memory_unhealthy; /* default 0.95 */
   /* isolation */
   brt_isolation isolation; /* what brt_plugin_load and brt_plugin_load_dir use; default NONE */
+  /* reload */
+  bool plugin_watch; /* follow the directories of brt_plugin_load_dir and load, reload and
+                        unload what changes there (docs/plugins.md); default false */
 } brt_config;
 
 BRT_BEGIN_DECLS

@@ -118,6 +118,15 @@ typedef brt_status (*brt_plugin_init_fn)(brt_runtime *rt, uint32_t abi_version);
  * with BRT_E_ABI_MISMATCH before running any of the plugin's code. */
 #define BRT_PLUGIN_INIT_SYMBOL "brt_plugin_init_v1"
 #define BRT_PLUGIN_ABI_SYMBOL "brt_plugin_abi_version"
+/* A plugin may also export brt_plugin_fini_v1: the runtime calls it once,
+ * before the plugin's image is dropped (unloaded, replaced by a reload, or
+ * its runtime closed), after the last call and prepared handle on it, and
+ * only when its init succeeded. It undoes what the init did outside the
+ * registry (translators, threads, files); algorithms need no unregistering.
+ * `rt` may be closed by then: calls through it fail cleanly. Exceptions are
+ * caught and dropped. The C++ shim's BRT_PLUGIN_FINI(rt) { ... } writes it. */
+typedef void (*brt_plugin_fini_fn)(brt_runtime *rt);
+#define BRT_PLUGIN_FINI_SYMBOL "brt_plugin_fini_v1"
 
 /* Exports a plugin's entry points even when it is built with
  * -fvisibility=hidden. */
@@ -140,6 +149,7 @@ BRT_BEGIN_DECLS
  * exported; defined by the plugin, never by libbridgert. */
 BRT_PLUGIN_EXPORT brt_status brt_plugin_init_v1(brt_runtime *rt, uint32_t abi_version);
 BRT_PLUGIN_EXPORT extern const uint32_t brt_plugin_abi_version;
+BRT_PLUGIN_EXPORT void brt_plugin_fini_v1(brt_runtime *rt);
 
 /* --- Runtime -------------------------------------------------------------- */
 
@@ -236,6 +246,28 @@ BRT_API brt_status brt_plugin_load_dir(brt_runtime *rt, const char *dir);
  * returns and its last prepared handle is freed. NOT_FOUND when no plugin
  * with that file is loaded. Since 0.1.0. */
 BRT_API brt_status brt_plugin_unload(brt_runtime *rt, const char *path);
+/* Loads the file now at `path` as a new image (even when the same path is
+ * loaded), runs its init, and switches every name it registers atomically:
+ * new calls go to the new image; calls in flight and prepared handles finish
+ * on the old one, which is dropped (fini, then dlclose) after the last of
+ * them. A failed reload (bad file, refused checks, init error, ABI
+ * mismatch) leaves the old image serving and returns the reason.
+ *
+ * `path` names the loaded plugin as brt_plugin_unload finds it (the same
+ * file, else the path it was loaded from, as given or resolved), so a file
+ * replaced by a rename is found. The new file passes the checks of a load;
+ * it is loaded with the options of the old one (isolated plugins start new
+ * workers, then drain the old ones; a manifest starts a new program). An
+ * algorithm the new image no longer registers leaves with the switch; one
+ * it adds appears with it. When the file is the old image's (rewritten in
+ * place) the loader maps a sealed private copy of the checked file, so the
+ * new code runs; $ORIGIN then names /proc/self/fd, not the plugin's
+ * directory. An old image marked NODELETE (see docs/plugins.md) is replaced
+ * all the same but stays mapped: the reload returns BRT_OK and counts it as
+ * bridgert_plugin_reloads_total{result="pinned"}. Errors: NOT_FOUND when
+ * no plugin is loaded from `path`; otherwise the error of the failed load,
+ * wrapped ("the old image keeps serving"). Since 0.1.0. */
+BRT_API brt_status brt_plugin_reload(brt_runtime *rt, const char *path);
 
 /* --- Registry ------------------------------------------------------------- */
 

@@ -283,4 +283,26 @@ class plugin {
   }                                                                                         \
   static void brt_plugin_body(::brt::plugin &rt)
 
+// Writes the plugin's optional unload hook, brt_plugin_fini_v1: the body
+// runs once before the plugin's image is dropped (unload, reload, runtime
+// close), after its last call, when its init succeeded; `rt` is the
+// runtime's brt_runtime * (possibly closed by then). It undoes what the
+// init did outside the registry, e.g. brt_error_translator_unregister.
+// Anything it throws is caught and dropped.
+//
+//   BRT_PLUGIN_FINI(rt) { brt_error_translator_unregister(&translate, nullptr); }
+//
+// Reload at the same path needs the plugin to leave the process: build it
+// with the shim's flags (pkg-config bridgert_cpp, the meson dependency),
+// which carry -fno-gnu-unique; see docs/plugins.md, "Reload".
+#define BRT_PLUGIN_FINI(rt)                                                                  \
+  static void brt_plugin_fini_body(brt_runtime *rt);                                        \
+  extern "C" BRT_PLUGIN_EXPORT void brt_plugin_fini_v1(brt_runtime *brt_runtime_) {         \
+    try {                                                                                   \
+      brt_plugin_fini_body(brt_runtime_);                                                   \
+    } catch (...) {                                                                         \
+    }                                                                                       \
+  }                                                                                         \
+  static void brt_plugin_fini_body(brt_runtime *rt)
+
 #endif  // BRIDGERT_PLUGIN_HPP

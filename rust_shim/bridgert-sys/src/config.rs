@@ -63,6 +63,7 @@ pub struct brt_config {
     pub health_memory_unhealthy: f64,
     /// what brt_plugin_load and brt_plugin_load_dir use; default NONE
     pub isolation: brt_isolation,
+    pub plugin_watch: bool,
 }
 
 extern "C" {

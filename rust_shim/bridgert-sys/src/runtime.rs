@@ -102,6 +102,8 @@ pub struct brt_plugin_options {
 
 /// The entry point a plugin exports (`brt_plugin_init_v1`).
 pub const BRT_PLUGIN_INIT_SYMBOL: &str = "brt_plugin_init_v1";
+/// The optional hook a plugin exports, called before it is dropped (`brt_plugin_fini_v1`).
+pub const BRT_PLUGIN_FINI_SYMBOL: &str = "brt_plugin_fini_v1";
 /// The symbol holding the ABI version a plugin was built for.
 pub const BRT_PLUGIN_ABI_SYMBOL: &str = "brt_plugin_abi_version";
 
@@ -124,6 +126,8 @@ extern "C" {
     pub fn brt_plugin_load_dir(rt: *mut brt_runtime, dir: *const c_char) -> brt_status;
     /// Unregisters every algorithm the plugin at `path` registered and drops the runtime's reference to it; it is dlclose()d after its last in-flight call returns and its last prepared handle is freed.
     pub fn brt_plugin_unload(rt: *mut brt_runtime, path: *const c_char) -> brt_status;
+    /// Loads the file now at `path` as a new image (even when the same path is loaded) and switches every name it registers atomically; a failed reload leaves the old image serving.
+    pub fn brt_plugin_reload(rt: *mut brt_runtime, path: *const c_char) -> brt_status;
     /// Registers an algorithm (see brt_algorithm).
     pub fn brt_register(rt: *mut brt_runtime, algorithm: *const brt_algorithm) -> brt_status;
     /// Unregisters "name@version", or every version of a plain "name".

@@ -58,7 +58,7 @@ fn rust_facts() -> BTreeSet<String> {
             brt_config { struct_size, max_memory, gc_threshold, gc_interval_ms, tracking, hardened,
                          plugin_dirs, plugin_dir_count, allow_world_writable, default_timeout_ms,
                          error_rate_threshold, error_window, cooldown_ms, health_memory_degraded,
-                         health_memory_unhealthy, isolation }
+                         health_memory_unhealthy, isolation, plugin_watch }
             brt_block_info { struct_size, size, usable, align, type_, refcount, id, age_ns, flags }
             brt_mem_stats { struct_size, live_blocks, live_bytes, peak_bytes, committed_bytes,
                             total_allocs, total_frees, live_bytes_by_type, errors_invalid_pointer,

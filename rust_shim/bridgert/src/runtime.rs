@@ -184,6 +184,15 @@ impl Runtime {
         check(unsafe { sys::brt_plugin_unload(self.raw.as_ptr(), path.as_ptr()) })
     }
 
+    /// Replaces the plugin loaded from `path` with the file now there: new
+    /// calls go to the new image, calls in flight finish on the old one. On
+    /// failure the old image keeps serving and the error names the cause.
+    pub fn reload_plugin(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path_text("plugin path", path.as_ref())?;
+        // SAFETY: live runtime, C string.
+        check(unsafe { sys::brt_plugin_reload(self.raw.as_ptr(), path.as_ptr()) })
+    }
+
     /// Registers a Rust function as value algorithm `name` (or
     /// "name@version"; the version defaults to 1.0.0), so C, C++ and Rust
     /// callers reach it by name. `schema` (JSON Schema) is checked against
