@@ -63,6 +63,7 @@ pub struct brt_config {
     pub health_memory_unhealthy: f64,
     /// what brt_plugin_load and brt_plugin_load_dir use; default NONE
     pub isolation: brt_isolation,
+    /// follow the plugin directories and load, reload and unload what changes there (watch mode); default false
     pub plugin_watch: bool,
 }
 
