@@ -276,7 +276,7 @@ serve)
   if start_server env BRT_MAX_MEMORY=$((committed * 100 / 97)) "$BRIDGERT" --plugin-dir "$CLI_BALLAST" serve --listen 127.0.0.1:0; then
     last="GET /health (unhealthy)"
     status=$("$CURL" -s -o "$work/out" -w '%{http_code}' "http://127.0.0.1:$port/health")
-    [ "$status" = 503 ] || fail "got $status"
+    [ "$status" = 503 ] || fail "got $status (server alive: $(kill -0 "$pid" 2>/dev/null && echo yes || echo no); its stderr: $(cat "$work/serve.err"))"
     kill -INT "$pid"; wait "$pid"; rc=$?; pid=
     last="serve stopped by SIGINT"; cp "$work/serve.err" "$work/err"
     expect_rc 0; expect_err "stopped by SIGINT"
