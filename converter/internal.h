@@ -124,9 +124,9 @@ const unsigned char *_brt_tensor_element(const tensor_meta *meta, size_t linear)
  * integer does not fit in i64 or a float overflows to infinity. */
 bool _brt_number_parse(const char *text, size_t len, bool *is_integer, int64_t *integer,
                        double *number);
-/* Writes `number` with 15, 16 or 17 significant digits (the fewest that
- * parse back to the same bits), with ".0" appended when it would read as an
- * integer; NaN and infinities as "NaN", "Infinity", "-Infinity" (messages
+/* Writes `number` with the fewest significant digits that parse back to
+ * the same bits (std::to_chars), positional between 1e-5 and 1e17 and
+ * scientific outside, with ".0" appended when it would read as an integer; NaN and infinities as "NaN", "Infinity", "-Infinity" (messages
  * only, never JSON). `out` holds at least 32 bytes; returns the length. */
 size_t _brt_format_double(double number, char *out);
 /* Same for a float (%.7g to %.9g). */
