@@ -16,6 +16,7 @@
 
 #include <charconv>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <system_error>
 
@@ -23,6 +24,7 @@
 
 extern "C" {
 bool _brt_decimal_to_double(const char *text, size_t len, double *out);
+bool _brt_decimal_parts_to_double(bool negative, uint64_t significand, int64_t exponent, double *out);
 size_t _brt_shortest_scientific(double number, char *out);
 size_t _brt_shortest_fixed(double number, char *out);
 }
@@ -35,6 +37,19 @@ bool _brt_decimal_to_double(const char *text, size_t len, double *out) {
   fast_float::from_chars_result result = fast_float::from_chars(text, text + len, value);
   if (BRT_UNLIKELY(result.ec != std::errc() || result.ptr != text + len)) return false;
   *out = value;
+  return true;
+}
+
+/* Eisel-Lemire on parts the caller scanned (fast_float::compute_float,
+ * the step from_chars takes after its own scan): false when the 128-bit
+ * product cannot decide the rounding (a near-halfway case, rare), and the
+ * caller then reads the text with _brt_decimal_to_double. An exponent far
+ * out of range gives 0 or an infinity, as from_chars does. */
+bool _brt_decimal_parts_to_double(bool negative, uint64_t significand, int64_t exponent, double *out) {
+  fast_float::adjusted_mantissa am =
+      fast_float::compute_float<fast_float::binary_format<double>>(exponent, significand);
+  if (BRT_UNLIKELY(am.power2 < 0)) return false;
+  fast_float::to_float(negative, am, *out);
   return true;
 }
 

@@ -23,6 +23,7 @@
 
 /* decimal.cpp: the C interface of fast_float and std::to_chars. */
 bool _brt_decimal_to_double(const char *text, size_t len, double *out);
+bool _brt_decimal_parts_to_double(bool negative, uint64_t significand, int64_t exponent, double *out);
 size_t _brt_shortest_scientific(double number, char *out);
 size_t _brt_shortest_fixed(double number, char *out);
 
@@ -103,6 +104,29 @@ bool _brt_number_parse(const char *text, size_t len, bool *is_integer, int64_t *
     if (!_brt_decimal_to_double(text, len, &value)) return false;
   }
   if (isinf(value) || isnan(value)) return false;
+  *number = value;
+  return true;
+}
+
+bool _brt_number_parse_float(const char *text, size_t len, double *number) {
+  double value;
+  if (BRT_UNLIKELY(!_brt_decimal_to_double(text, len, &value) || isinf(value))) return false;
+  *number = value;
+  return true;
+}
+
+bool _brt_number_from_parts(bool negative, uint64_t significand, int64_t exponent, const char *text,
+                            size_t len, double *number) {
+  double value;
+  if (significand < (UINT64_C(1) << 53) && exponent >= -22 && exponent <= 22) { /* Clinger */
+    value = (double)significand;
+    value = exponent < 0 ? value / exact_powers_of_ten[-exponent] : value * exact_powers_of_ten[exponent];
+    *number = negative ? -value : value;
+    return true;
+  }
+  if (BRT_UNLIKELY(!_brt_decimal_parts_to_double(negative, significand, exponent, &value)))
+    return _brt_number_parse_float(text, len, number);
+  if (BRT_UNLIKELY(isinf(value))) return false;
   *number = value;
   return true;
 }
