@@ -187,24 +187,26 @@ static size_t write_decimal(bool negative, const char *digits, int count, int ex
  * 2^53, are written positionally by to_chars itself; the others get the
  * digits and exponent in scientific form, laid out by write_decimal. */
 size_t _brt_format_double(double number, char *out) {
+  double magnitude = fabs(number);
+  /* NaN and infinities fail the comparison: they take the slow path. */
+  if (BRT_LIKELY(magnitude < 9007199254740992.0)) {
+    /* Integral values below 2^53 print exactly as integers: the common
+     * case of counts and grid coordinates costs one integer conversion. */
+    int64_t whole = (int64_t)number;
+    if ((double)whole == number && !(number == 0 && signbit(number)))
+      return finish_float_text(out, _brt_format_int(whole, out));
+    /* In [1e-5, 2^53) the shortest digits' exponent is in [-5, 15] (a
+     * carry reaches at most 1e16), so %g's layout is positional, which is
+     * what to_chars' fixed form writes, with a '.' since integers took the
+     * path above. */
+    if (BRT_LIKELY(magnitude >= 1e-5)) {
+      size_t len = _brt_shortest_fixed(number, out);
+      out[len] = '\0';
+      return len;
+    }
+  }
   if (!isfinite(number)) /* never printed as JSON: messages and debug text only */
     return (size_t)sprintf(out, "%s", isnan(number) ? "NaN" : number > 0 ? "Infinity" : "-Infinity");
-  double magnitude = fabs(number);
-  /* Integral values below 2^53 print exactly as integers: the common case
-   * of counts and grid coordinates costs one integer conversion. */
-  if (number == trunc(number) && magnitude < 9007199254740992.0 && !(number == 0 && signbit(number))) {
-    size_t len = _brt_format_int((int64_t)number, out);
-    return finish_float_text(out, len);
-  }
-  /* In [1e-5, 2^53) the shortest digits' exponent is in [-5, 15] (a carry
-   * reaches at most 1e16), so %g's layout is positional, which is what
-   * to_chars' fixed form writes, with a '.' since integers took the path
-   * above. */
-  if (BRT_LIKELY(magnitude >= 1e-5 && magnitude < 9007199254740992.0)) {
-    size_t len = _brt_shortest_fixed(number, out);
-    out[len] = '\0';
-    return len;
-  }
   char scientific[32]; /* [-]d[.ddd]e[+-]XX[X] */
   size_t len = _brt_shortest_scientific(number, scientific);
   scientific[len] = '\0';
