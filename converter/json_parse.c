@@ -158,8 +158,11 @@ bool _brt_json_read_number(json_parser *p, bool *is_integer, int64_t *integer, d
     *integer = negative ? (int64_t)(0 - magnitude) : (int64_t)magnitude;
     return true;
   }
-  /* Significant digits so far: none for "0", else the integer part's. */
-  ptrdiff_t significant = magnitude ? s - digits : 0;
+  /* Significant digits so far: none for "0", else the integer part's (the
+   * accumulated magnitude may have wrapped to anything, 0 included, so it
+   * is not what tells). */
+  bool integer_part_zero = *digits == '0';
+  ptrdiff_t significant = integer_part_zero ? 0 : s - digits;
   int64_t exponent = 0;
   if (*s == '.') {
     s++;
@@ -168,7 +171,7 @@ bool _brt_json_read_number(json_parser *p, bool *is_integer, int64_t *integer, d
       return false;
     }
     const unsigned char *fraction = s;
-    if (!magnitude) /* "0.000ddd": the zeros only scale */
+    if (integer_part_zero) /* "0.000ddd": the zeros only scale */
       while (*s == '0' && is_digit(s + 1, end)) s++;
     const unsigned char *first = s;
     uint64_t eight;

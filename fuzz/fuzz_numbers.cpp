@@ -26,17 +26,44 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
+/* The JSON number at `at`: -?digits(.digits)?([eE][+-]?digits)? as far as
+ * it goes (the reader refused anything else before its value). */
+static std::string number_token(const std::string &text, size_t at) {
+  size_t end = at;
+  auto digits = [&] {
+    while (end < text.size() && text[end] >= '0' && text[end] <= '9') end++;
+  };
+  if (end < text.size() && text[end] == '-') end++;
+  digits();
+  if (end < text.size() && text[end] == '.') {
+    end++;
+    digits();
+  }
+  if (end < text.size() && (text[end] == 'e' || text[end] == 'E')) {
+    end++;
+    if (end < text.size() && (text[end] == '+' || text[end] == '-')) end++;
+    digits();
+  }
+  return text.substr(at, end - at);
+}
+
 /* The text is NUL-terminated and is the whole input. */
 static void check_text(const std::string &text) {
   brt_value *value = brt_value_from_json(text.data(), text.size(), 0);
   if (!value) {
     if (brt_error_code(brt_last_error()) == BRT_E_OUT_OF_RANGE) {
-      bool is_float = text.find_first_of(".eE") != std::string::npos;
-      if (is_float) {
-        if (!std::isinf(std::strtod(text.c_str(), nullptr))) abort();
+      /* The number is read before what follows it is looked at: the
+       * verdict is about the first token (after JSON whitespace). */
+      size_t first = text.find_first_not_of(" \t\r\n");
+      if (first == std::string::npos) abort();
+      std::string token = number_token(text, first);
+      if (token.empty() || token == "-") {
+        /* a number inside an array or object: not this mode's concern */
+      } else if (token.find_first_of(".eE") != std::string::npos) {
+        if (!std::isinf(std::strtod(token.c_str(), nullptr))) abort();
       } else {
         errno = 0;
-        (void)std::strtoll(text.c_str(), nullptr, 10);
+        (void)std::strtoll(token.c_str(), nullptr, 10);
         if (errno != ERANGE) abort();
       }
     }
