@@ -124,9 +124,18 @@ const unsigned char *_brt_tensor_element(const tensor_meta *meta, size_t linear)
  * integer does not fit in i64 or a float overflows to infinity. */
 bool _brt_number_parse(const char *text, size_t len, bool *is_integer, int64_t *integer,
                        double *number);
-/* Writes `number` with 15, 16 or 17 significant digits (the fewest that
- * parse back to the same bits), with ".0" appended when it would read as an
- * integer; NaN and infinities as "NaN", "Infinity", "-Infinity" (messages
+/* The float a JSON number with a fraction or an exponent (grammar already
+ * checked) denotes, correctly rounded; false when it overflows to
+ * infinity. */
+bool _brt_number_parse_float(const char *text, size_t len, double *number);
+/* The same from the number's parts: (-1)^negative * significand *
+ * 10^exponent, the significand of at most 19 digits; `text` is the number
+ * itself, read again in the rare cases the parts cannot decide. */
+bool _brt_number_from_parts(bool negative, uint64_t significand, int64_t exponent, const char *text,
+                            size_t len, double *number);
+/* Writes `number` with the fewest significant digits that parse back to
+ * the same bits (std::to_chars), positional between 1e-5 and 1e17 and
+ * scientific outside, with ".0" appended when it would read as an integer; NaN and infinities as "NaN", "Infinity", "-Infinity" (messages
  * only, never JSON). `out` holds at least 32 bytes; returns the length. */
 size_t _brt_format_double(double number, char *out);
 /* Same for a float (%.7g to %.9g). */

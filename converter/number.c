@@ -2,13 +2,16 @@
  *
  * Parsing: integers are accumulated exactly in 64 bits (overflow is an
  * error, never a rounding). Floats take Clinger's fast path when the
- * decimal significand has at most 15 digits... more precisely when it is
- * below 2^53 and the power of ten is at most 22: both operands are then
- * exact doubles and one IEEE multiplication or division rounds correctly.
- * Everything else goes to strtod_l in the "C" locale, which is correctly
- * rounded in glibc. Formatting: the 17 significant digits of %.16e
- * (which always round-trip), shortened to 16 or 15 digits when that
- * rounding parses back to the same bits. */
+ * decimal significand is below 2^53 and the power of ten is at most 22:
+ * both operands are then exact doubles and one IEEE multiplication or
+ * division rounds correctly. Everything else (17-digit doubles, long
+ * mantissas, large exponents) goes to fast_float (decimal.cpp), which is
+ * correctly rounded and needs neither a NUL-terminated copy nor a locale.
+ *
+ * Formatting: the shortest text that reads back to the same bits, from
+ * std::to_chars (decimal.cpp), laid out the way %g would: positional
+ * between 1e-5 and 1e17, scientific outside, always with a '.' or an
+ * exponent so that a float reads back as a float. */
 #include "internal.h"
 
 #include <locale.h>
@@ -17,6 +20,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* decimal.cpp: the C interface of fast_float and std::to_chars. */
+bool _brt_decimal_to_double(const char *text, size_t len, double *out);
+bool _brt_decimal_parts_to_double(bool negative, uint64_t significand, int64_t exponent, double *out);
+size_t _brt_shortest_scientific(double number, char *out);
+size_t _brt_shortest_fixed(double number, char *out);
 
 static locale_t c_locale;
 static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
@@ -31,19 +40,6 @@ static locale_t numeric_locale(void) {
 static const double exact_powers_of_ten[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                              1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                              1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
-/* strtod_l on a copy, because `text` is not NUL-terminated. */
-static double slow_parse(const char *text, size_t len) {
-  char local[64];
-  char *copy = len < sizeof local ? local : malloc(len + 1);
-  if (!copy) return NAN; /* the caller reports it as a conversion failure */
-  memcpy(copy, text, len);
-  copy[len] = '\0';
-  locale_t locale = numeric_locale();
-  double value = locale ? strtod_l(copy, NULL, locale) : strtod(copy, NULL);
-  if (copy != local) free(copy);
-  return value;
-}
 
 bool _brt_number_parse(const char *text, size_t len, bool *is_integer, int64_t *integer,
                        double *number) {
@@ -105,9 +101,32 @@ bool _brt_number_parse(const char *text, size_t len, bool *is_integer, int64_t *
   } else if (significand == 0 && !dropped) {
     value = negative ? -0.0 : 0.0;
   } else {
-    value = slow_parse(text, len);
+    if (!_brt_decimal_to_double(text, len, &value)) return false;
   }
   if (isinf(value) || isnan(value)) return false;
+  *number = value;
+  return true;
+}
+
+bool _brt_number_parse_float(const char *text, size_t len, double *number) {
+  double value;
+  if (BRT_UNLIKELY(!_brt_decimal_to_double(text, len, &value) || isinf(value))) return false;
+  *number = value;
+  return true;
+}
+
+bool _brt_number_from_parts(bool negative, uint64_t significand, int64_t exponent, const char *text,
+                            size_t len, double *number) {
+  double value;
+  if (significand < (UINT64_C(1) << 53) && exponent >= -22 && exponent <= 22) { /* Clinger */
+    value = (double)significand;
+    value = exponent < 0 ? value / exact_powers_of_ten[-exponent] : value * exact_powers_of_ten[exponent];
+    *number = negative ? -value : value;
+    return true;
+  }
+  if (BRT_UNLIKELY(!_brt_decimal_parts_to_double(negative, significand, exponent, &value)))
+    return _brt_number_parse_float(text, len, number);
+  if (BRT_UNLIKELY(isinf(value))) return false;
   *number = value;
   return true;
 }
@@ -119,15 +138,6 @@ static bool looks_like_integer(const char *text, size_t len) {
     if (text[i] == '.' || text[i] == 'e' || text[i] == 'E' || text[i] == 'n' || text[i] == 'i')
       return false;
   return true;
-}
-
-static bool parses_back(const char *text, size_t len, double expected) {
-  bool is_integer;
-  int64_t integer;
-  double parsed;
-  if (!_brt_number_parse(text, len, &is_integer, &integer, &parsed)) return false;
-  if (is_integer) parsed = (double)integer;
-  return memcmp(&parsed, &expected, sizeof parsed) == 0;
 }
 
 static size_t finish_float_text(char *out, size_t len) {
@@ -172,74 +182,43 @@ static size_t write_decimal(bool negative, const char *digits, int count, int ex
   return len;
 }
 
-/* Rounds the 17 digits to `count` (half up on the decimal string) into
- * `rounded`; returns the exponent, one higher when the rounding carries
- * out (9.99.. -> 10.0). Trailing zeros are dropped from *kept. */
-static int round_digits(const char *digits, int count, int exponent, char *rounded, int *kept) {
-  memcpy(rounded, digits, (size_t)count);
-  if (digits[count] >= '5') {
-    int i = count - 1;
-    while (i >= 0 && rounded[i] == '9') rounded[i--] = '0';
-    if (i < 0) {
-      rounded[0] = '1';
-      exponent++;
-    } else {
-      rounded[i]++;
+/* Cost: one std::to_chars, which finds the shortest round-trip digits
+ * (Ryu-style, no bignum, no second parse). The common magnitudes, 1e-5 to
+ * 2^53, are written positionally by to_chars itself; the others get the
+ * digits and exponent in scientific form, laid out by write_decimal. */
+size_t _brt_format_double(double number, char *out) {
+  double magnitude = fabs(number);
+  /* NaN and infinities fail the comparison: they take the slow path. */
+  if (BRT_LIKELY(magnitude < 9007199254740992.0)) {
+    /* Integral values below 2^53 print exactly as integers: the common
+     * case of counts and grid coordinates costs one integer conversion. */
+    int64_t whole = (int64_t)number;
+    if ((double)whole == number && !(number == 0 && signbit(number)))
+      return finish_float_text(out, _brt_format_int(whole, out));
+    /* In [1e-5, 2^53) the shortest digits' exponent is in [-5, 15] (a
+     * carry reaches at most 1e16), so %g's layout is positional, which is
+     * what to_chars' fixed form writes, with a '.' since integers took the
+     * path above. */
+    if (BRT_LIKELY(magnitude >= 1e-5)) {
+      size_t len = _brt_shortest_fixed(number, out);
+      out[len] = '\0';
+      return len;
     }
   }
-  while (count > 1 && rounded[count - 1] == '0') count--;
-  *kept = count;
-  return exponent;
-}
-
-/* Cost: one snprintf("%.16e") for the 17 significant digits, which always
- * round-trip, then a parse of the 15- and maybe the 16-digit rounding of
- * them; a parse of at most 16 digits and a small exponent takes the exact
- * fast path of _brt_number_parse (one multiply or divide). The shorter
- * form is kept only when it parses back to the same bits, so the result
- * always round-trips through our reader (and any correctly rounding one). */
-size_t _brt_format_double(double number, char *out) {
   if (!isfinite(number)) /* never printed as JSON: messages and debug text only */
     return (size_t)sprintf(out, "%s", isnan(number) ? "NaN" : number > 0 ? "Infinity" : "-Infinity");
-  /* Integral values below 2^53 print exactly as integers: the common case
-   * of counts and grid coordinates costs one integer conversion. */
-  if (number == trunc(number) && fabs(number) < 9007199254740992.0 && !(number == 0 && signbit(number))) {
-    size_t len = _brt_format_int((int64_t)number, out);
-    return finish_float_text(out, len);
-  }
-  char scientific[40];
-  locale_t locale = numeric_locale();
-  locale_t previous = locale ? uselocale(locale) : (locale_t)0;
-  snprintf(scientific, sizeof scientific, "%.16e", number); /* [-]d.dddddddddddddddde[+-]XX */
-  if (locale) uselocale(previous);
+  char scientific[32]; /* [-]d[.ddd]e[+-]XX[X] */
+  size_t len = _brt_shortest_scientific(number, scientific);
+  scientific[len] = '\0';
   bool negative = scientific[0] == '-';
   const char *mantissa = scientific + negative;
   char digits[18];
-  digits[0] = mantissa[0];
-  memcpy(digits + 1, mantissa + 2, 16);
-  digits[17] = '\0';
-  int exponent = atoi(mantissa + 19);
-  char rounded[18], candidate[40];
-  for (int count = 15; count <= 16; count++) {
-    int kept;
-    int rounded_exponent = round_digits(digits, count, exponent, rounded, &kept);
-    size_t len = 0;
-    if (negative) candidate[len++] = '-';
-    candidate[len++] = rounded[0];
-    candidate[len++] = '.';
-    candidate[len++] = '0'; /* keeps "d.0" valid when one digit is kept */
-    if (kept > 1) {
-      len--;
-      memcpy(candidate + len, rounded + 1, (size_t)(kept - 1));
-      len += (size_t)(kept - 1);
-    }
-    len += (size_t)sprintf(candidate + len, "e%d", rounded_exponent);
-    if (parses_back(candidate, len, number))
-      return finish_float_text(out, write_decimal(negative, rounded, kept, rounded_exponent, out));
-  }
-  int kept = 17;
-  while (kept > 1 && digits[kept - 1] == '0') kept--;
-  return finish_float_text(out, write_decimal(negative, digits, kept, exponent, out));
+  int count = 0;
+  const char *c = mantissa;
+  for (; *c != 'e'; c++)
+    if (*c != '.') digits[count++] = *c;
+  int exponent = atoi(c + 1);
+  return finish_float_text(out, write_decimal(negative, digits, count, exponent, out));
 }
 
 size_t _brt_format_float(float number, char *out) {

@@ -97,21 +97,37 @@ void brt_value_release(const brt_value *value) {
   if (!value) return;
   if (_brt_value_check(value, "brt_value_release", "value") != BRT_OK) return;
   brt_value *mutable_value = (brt_value *)value;
-  /* acq_rel: the thread that frees must see every other thread's writes. */
-  if (atomic_fetch_sub_explicit(&mutable_value->refs, 1, memory_order_acq_rel) == 1)
+  /* acq_rel: the thread that frees must see every other thread's writes
+   * (the acquire load sees those of every earlier release). A count of 1
+   * is the caller's own reference: nobody else can retain the value. */
+  if (atomic_load_explicit(&mutable_value->refs, memory_order_acquire) == 1 ||
+      atomic_fetch_sub_explicit(&mutable_value->refs, 1, memory_order_acq_rel) == 1)
     _brt_value_destroy(mutable_value);
+}
+
+/* Drops one reference to an element, key or entry of a container being
+ * destroyed: a live value by the containers' invariant, so without the
+ * public function's pointer check. A count of 1 read with acquire is ours
+ * alone (no other thread holds a reference to take another), so the value
+ * is freed without the atomic read-modify-write, which dominates freeing a
+ * tree of fresh values (a parsed text) otherwise. */
+static void release_child(brt_value *value) {
+  if (!value) return;
+  if (atomic_load_explicit(&value->refs, memory_order_acquire) == 1 ||
+      atomic_fetch_sub_explicit(&value->refs, 1, memory_order_acq_rel) == 1)
+    _brt_value_destroy(value);
 }
 
 void _brt_value_destroy(brt_value *value) {
   switch ((brt_kind)value->kind) {
   case BRT_KIND_ARRAY:
-    for (size_t i = 0; i < value->as.array.length; i++) brt_value_release(value->as.array.items[i]);
+    for (size_t i = 0; i < value->as.array.length; i++) release_child(value->as.array.items[i]);
     if (value->as.array.items) brt_release(value->as.array.items);
     break;
   case BRT_KIND_OBJECT:
     for (size_t i = 0; i < value->as.object.length; i++) {
-      brt_value_release(value->as.object.entries[i].key);
-      brt_value_release(value->as.object.entries[i].value);
+      release_child(value->as.object.entries[i].key);
+      release_child(value->as.object.entries[i].value);
     }
     if (value->as.object.entries) brt_release(value->as.object.entries);
     if (value->as.object.index) brt_release(value->as.object.index);

@@ -5,7 +5,7 @@
 set -euo pipefail
 packages=(
   build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
-  libffi-dev libcjson-dev libcmocka-dev
+  libffi-dev libcjson-dev libcmocka-dev libfast-float-dev libsimdjson-dev
   libmimalloc-dev libjemalloc-dev libmicrohttpd-dev libseccomp-dev
   librust-cxx-dev librust-cxx-build-dev
   prometheus curl binutils

@@ -1,9 +1,17 @@
-/* bench/run convert: the converter against cJSON on a 1000x1000 f64 matrix.
+/* bench/run convert: the converter against simdjson, std::to_chars and
+ * cJSON on a 1000x1000 f64 matrix and 100 000 records.
  *
  *   convert.parse_matrix     JSON text -> f64 tensor (BRT_JSON_TENSORS) vs
- *                            cJSON_Parse alone (its node tree); goal <= 1.3x
- *   convert.print_matrix     tensor -> compact text vs cJSON_PrintUnformatted
- *                            of the same numbers; goal <= 1.0x
+ *                            simdjson on-demand reading the numbers into a
+ *                            double array (goal <= 1.5x) and cJSON_Parse
+ *                            alone (its node tree)
+ *   convert.parse_records    100 000 objects {"id","name","score","tags"}
+ *                            -> values vs simdjson's DOM, walked field by
+ *                            field; goal <= 2.0x
+ *   convert.print_matrix     tensor -> compact text vs one std::to_chars per
+ *                            element writing the same text into a new
+ *                            buffer (goal <= 1.0x)
+ *                            and cJSON_PrintUnformatted
  *   convert.validate_matrix  the matrix as nested arrays against an
  *                            items/items/number schema, ns per element;
  *                            goal <= 10 ns
@@ -17,6 +25,7 @@
  * thread's CPU time, which a busy machine inflates far less than the
  * wall-clock median. */
 #include "bench.h"
+#include "peers.h"
 
 #include <bridgert.h>
 #include <cJSON.h>
@@ -26,7 +35,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { ROWS = 1000, COLS = 1000 };
+enum { ROWS = 1000, COLS = 1000, RECORDS = 100000 };
 
 /* The subjects time themselves with now_ns: the wall clock for the
  * harness's figures, and this thread's CPU clock for the extra
@@ -46,6 +55,14 @@ typedef struct workload {
   brt_value *arrays; /* ... as nested arrays of floats */
   cJSON *tree;       /* ... as a cJSON tree */
   brt_schema *schema;
+  char *records; /* RECORDS objects as one JSON array (malloc'd) */
+  size_t records_len;
+  double *numbers; /* the peers' output: ROWS * COLS doubles, or text */
+  char *peer_text;
+  size_t peer_text_cap;
+#if BENCH_HAVE_SIMDJSON
+  void *padded_matrix, *padded_records;
+#endif
 } workload;
 
 static void die(const char *what) {
@@ -76,6 +93,64 @@ static double parse_cjson(void *arg, uint64_t ops) {
     elapsed += (double)(now_ns() - start);
     if (!tree) die("cJSON_Parse");
     cJSON_Delete(tree);
+  }
+  return elapsed;
+}
+
+static double parse_records_bridgert(void *arg, uint64_t ops) {
+  workload *w = arg;
+  double elapsed = 0;
+  for (uint64_t i = 0; i < ops; i++) {
+    uint64_t start = now_ns();
+    brt_value *value = brt_value_from_json(w->records, w->records_len, 0);
+    elapsed += (double)(now_ns() - start);
+    if (!value) die("parse records");
+    brt_value_release(value);
+  }
+  return elapsed;
+}
+
+#if BENCH_HAVE_SIMDJSON
+static double parse_simdjson(void *arg, uint64_t ops) {
+  workload *w = arg;
+  double elapsed = 0;
+  for (uint64_t i = 0; i < ops; i++) {
+    uint64_t start = now_ns();
+    size_t count = peer_simdjson_matrix(w->padded_matrix, w->numbers, (size_t)ROWS * COLS);
+    elapsed += (double)(now_ns() - start);
+    if (count != (size_t)ROWS * COLS) die("simdjson matrix");
+  }
+  return elapsed;
+}
+
+static double parse_records_simdjson(void *arg, uint64_t ops) {
+  workload *w = arg;
+  double elapsed = 0;
+  for (uint64_t i = 0; i < ops; i++) {
+    uint64_t checksum = 0;
+    uint64_t start = now_ns();
+    size_t count = peer_simdjson_records(w->padded_records, &checksum);
+    elapsed += (double)(now_ns() - start);
+    if (count != RECORDS || !checksum) die("simdjson records");
+  }
+  return elapsed;
+}
+#endif
+
+/* Like bridgert's printer, the peer writes a new text each time: into a
+ * fresh malloc'd buffer large enough for any such text (allocated inside the
+ * clock, freed outside), so both pay for first touching the text's pages. */
+static double print_to_chars(void *arg, uint64_t ops) {
+  workload *w = arg;
+  const double *data = brt_tensor_data(w->tensor);
+  double elapsed = 0;
+  for (uint64_t i = 0; i < ops; i++) {
+    uint64_t start = now_ns();
+    char *text = malloc(w->peer_text_cap);
+    size_t len = text ? peer_to_chars_matrix(data, ROWS, COLS, text, w->peer_text_cap) : 0;
+    elapsed += (double)(now_ns() - start);
+    if (!len) die("to_chars");
+    free(text);
   }
   return elapsed;
 }
@@ -159,6 +234,41 @@ static void build_workload(workload *w) {
   if (!w->arrays) die("parse arrays");
   w->tree = cJSON_ParseWithLength(w->text, w->len);
   if (!w->tree) die("cJSON_Parse");
+  /* The records: an escape and non-ASCII text in every name, a
+   * full-precision score, one to three tags. */
+  size_t cap = (size_t)RECORDS * 160;
+  w->records = malloc(cap);
+  if (!w->records) die("malloc records");
+  static const char *const tags[] = {"alpha", "b\\u00e9ta", "\\\"gamma\\\"", "δέλτα", "e\\tpsilon"};
+  size_t len = 0;
+  w->records[len++] = '[';
+  for (int i = 0; i < RECORDS; i++) {
+    state = state * 6364136223846793005u + 1442695040888963407u;
+    double score = (double)(state >> 11) / 9007199254740992.0 * 100;
+    len += (size_t)snprintf(w->records + len, cap - len,
+                            "%s{\"id\":%d,\"name\":\"Zoë \\\"%d\\\" Müller\\n\",\"score\":%.17g,\"tags\":[\"%s\"",
+                            i ? "," : "", i * 7 + 1, i, score, tags[i % 5]);
+    for (int t = 1; t <= i % 3; t++)
+      len += (size_t)snprintf(w->records + len, cap - len, ",\"%s\"", tags[(i + t) % 5]);
+    len += (size_t)snprintf(w->records + len, cap - len, "]}");
+  }
+  w->records[len++] = ']';
+  w->records_len = len;
+  brt_value *records = brt_value_from_json(w->records, w->records_len, 0);
+  if (!records) die("parse records");
+  brt_value_release(records);
+  w->numbers = malloc(sizeof(double) * ROWS * COLS);
+  w->peer_text_cap = (size_t)ROWS * COLS * 25; /* the longest f64 text and a comma */
+  w->peer_text = malloc(w->peer_text_cap);
+  if (!w->numbers || !w->peer_text) die("malloc");
+  /* The peer writes the very text bridgert writes. */
+  if (peer_to_chars_matrix(data, ROWS, COLS, w->peer_text, w->peer_text_cap) != w->len ||
+      memcmp(w->peer_text, w->text, w->len) != 0)
+    fprintf(stderr, "bench-convert: note: std::to_chars's text differs from bridgert's\n");
+#if BENCH_HAVE_SIMDJSON
+  w->padded_matrix = peer_padded(w->text, w->len);
+  w->padded_records = peer_padded(w->records, w->records_len);
+#endif
   w->schema = brt_schema_compile("{\"type\":\"array\",\"items\":{\"type\":\"array\",\"items\":{\"type\":\"number\"}}}");
   if (!w->schema) die("schema");
 }
@@ -190,11 +300,24 @@ int main(void) {
   snprintf(extra, sizeof extra, "\"elements\":%d,\"text_bytes\":%zu", ROWS * COLS, w.len);
   bench_begin(&state, "convert.parse_matrix", NULL);
   run_subject(&state, "bridgert", parse_bridgert, &w, 1, extra);
+#if BENCH_HAVE_SIMDJSON
+  run_subject(&state, "simdjson", parse_simdjson, &w, 1, extra);
+#endif
   run_subject(&state, "cjson", parse_cjson, &w, 1, extra);
+  bench_ratios(&state, "bridgert");
+
+  char records_extra[128];
+  snprintf(records_extra, sizeof records_extra, "\"records\":%d,\"text_bytes\":%zu", RECORDS, w.records_len);
+  bench_begin(&state, "convert.parse_records", NULL);
+  run_subject(&state, "bridgert", parse_records_bridgert, &w, 1, records_extra);
+#if BENCH_HAVE_SIMDJSON
+  run_subject(&state, "simdjson", parse_records_simdjson, &w, 1, records_extra);
+#endif
   bench_ratios(&state, "bridgert");
 
   bench_begin(&state, "convert.print_matrix", NULL);
   run_subject(&state, "bridgert", print_bridgert, &w, 1, extra);
+  run_subject(&state, "to_chars", print_to_chars, &w, 1, extra);
   run_subject(&state, "cjson", print_cjson, &w, 1, extra);
   bench_ratios(&state, "bridgert");
 
@@ -222,5 +345,12 @@ int main(void) {
   brt_value_release(w.arrays);
   brt_value_release(w.tensor);
   brt_release(w.text);
+#if BENCH_HAVE_SIMDJSON
+  peer_padded_free(w.padded_matrix);
+  peer_padded_free(w.padded_records);
+#endif
+  free(w.records);
+  free(w.numbers);
+  free(w.peer_text);
   return 0;
 }

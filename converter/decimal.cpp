@@ -1,0 +1,71 @@
+/* Decimal <-> binary64 through two well-kept implementations, behind a C
+ * interface for number.c (docs/values.md, "Numbers: why fast_float and
+ * std::to_chars").
+ *
+ * Reading: fast_float::from_chars (Debian's libfast-float-dev, header only),
+ * which is Eisel-Lemire with a fallback to exact big-integer comparison, so
+ * it is correctly rounded (round half to even) for every input, like glibc's
+ * strtod, without a NUL-terminated copy or a locale. number.c calls it only
+ * for numbers that miss Clinger's exact path, and only on text that already
+ * matched the JSON number grammar.
+ *
+ * Writing: std::to_chars without a precision, which C++17 defines as the
+ * shortest text that reads back to the same value (the closest one on a
+ * tie). Nothing here throws or allocates. */
+#include <fast_float/fast_float.h>
+
+#include <charconv>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <system_error>
+
+#include "core/compiler.h"
+
+extern "C" {
+bool _brt_decimal_to_double(const char *text, size_t len, double *out);
+bool _brt_decimal_parts_to_double(bool negative, uint64_t significand, int64_t exponent, double *out);
+size_t _brt_shortest_scientific(double number, char *out);
+size_t _brt_shortest_fixed(double number, char *out);
+}
+
+/* false only when the text is not a number (the caller checked the
+ * grammar, so never in practice); overflow gives an infinity, underflow a
+ * correctly rounded 0 or subnormal, as strtod does. */
+bool _brt_decimal_to_double(const char *text, size_t len, double *out) {
+  double value = 0;
+  fast_float::from_chars_result result = fast_float::from_chars(text, text + len, value);
+  if (BRT_UNLIKELY(result.ec != std::errc() || result.ptr != text + len)) return false;
+  *out = value;
+  return true;
+}
+
+/* Eisel-Lemire on parts the caller scanned (fast_float::compute_float,
+ * the step from_chars takes after its own scan): false when the 128-bit
+ * product cannot decide the rounding (a near-halfway case, rare), and the
+ * caller then reads the text with _brt_decimal_to_double. An exponent far
+ * out of range gives 0 or an infinity, as from_chars does. */
+bool _brt_decimal_parts_to_double(bool negative, uint64_t significand, int64_t exponent, double *out) {
+  fast_float::adjusted_mantissa am =
+      fast_float::compute_float<fast_float::binary_format<double>>(exponent, significand);
+  if (BRT_UNLIKELY(am.power2 < 0)) return false;
+  fast_float::to_float(negative, am, *out);
+  return true;
+}
+
+/* The shortest round-trip digits as "d[.ddd]e[+-]XX"; `out` holds 32
+ * bytes, which the longest such text (24 bytes) fits. */
+size_t _brt_shortest_scientific(double number, char *out) {
+  std::to_chars_result result = std::to_chars(out, out + 32, number, std::chars_format::scientific);
+  return (size_t)(result.ptr - out);
+}
+
+/* The shortest round-trip text in positional notation. The caller calls it
+ * for 1e-5 <= |number| < 2^53 only, where every representable number has
+ * a fractional part or is an integer of at most 16 digits, so the shortest
+ * positional text has the shortest significant digits and fits 32 bytes
+ * ("-0.0000" and 17 digits at most). */
+size_t _brt_shortest_fixed(double number, char *out) {
+  std::to_chars_result result = std::to_chars(out, out + 32, number, std::chars_format::fixed);
+  return (size_t)(result.ptr - out);
+}
