@@ -259,10 +259,6 @@ brt_status _brt_bridge_plugin_adopt(brt_runtime *rt, brt_core *core, const char 
                                     void (*image_release)(void *),
                                     const brt_algorithm *algorithms, size_t count,
                                     const brt_plugin_options *options);
-/* Loads `path` (a shared object or a manifest) with `options`: what
- * brt_plugin_load_ex does after validating its arguments. */
-brt_status _brt_bridge_load_path(brt_runtime *rt, brt_core *core, const char *path,
-                                 const brt_plugin_options *options);
 /* INVALID_ARGUMENT naming `function` for a NULL, empty or over-long path. */
 brt_status _brt_bridge_path_arg(const char *function, const char *path);
 /* The plugin loaded from `path` (see brt_plugin_unload), or NULL; under
@@ -272,6 +268,25 @@ brt_plugin **_brt_bridge_find_by_path(brt_core *core, const char *path);
  * `plugin` atomically instead of refusing EXISTS: its entries leave the
  * registry in the same update that publishes the new ones. NULL clears. */
 void _brt_bridge_reload_target(brt_plugin *plugin);
+/* Loads `file` of the checked directory `dir` (taken) in this process:
+ * dlopen, the init, the commit, all or nothing. */
+brt_status _brt_bridge_plugin_load_at(brt_runtime *rt, brt_core *core, int dir, const char *file,
+                                      const char *resolved, const char *given,
+                                      const struct stat *st);
+
+/* --- plugin_load.c -------------------------------------------------------- */
+
+/* Checks `options` (NULL: the config's isolation, defaults otherwise) into
+ * *out; INVALID_ARGUMENT naming brt_plugin_load_ex otherwise. */
+brt_status _brt_bridge_plugin_options_resolve(const brt_core *core,
+                                              const brt_plugin_options *options,
+                                              brt_plugin_options *out);
+/* `name` is longer than `suffix` and ends with it. */
+bool _brt_bridge_has_suffix(const char *name, const char *suffix);
+/* Loads `path` (a shared object or a manifest) with `options`: what
+ * brt_plugin_load_ex does after validating its arguments. */
+brt_status _brt_bridge_load_path(brt_runtime *rt, brt_core *core, const char *path,
+                                 const brt_plugin_options *options);
 
 /* --- reload.c ----------------------------------------------------------------- */
 

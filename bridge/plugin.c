@@ -1,16 +1,18 @@
-/* Plugins: checking, loading (libdl), initialising, unloading.
+/* Plugins: their objects, the load transaction (libdl), unloading.
  *
  * A load is all or nothing: the entries the plugin's init registers are
  * staged on the loading thread and published in one registry update after
- * the init succeeded; a failure releases them and dlclose()s the file. */
+ * the init succeeded; a failure releases them and dlclose()s the file. A
+ * plugin object lives while the core's list or one of its entries holds it:
+ * the fini hook and dlclose() run at the last release, never earlier.
+ * The public entry points that validate a load's arguments are in
+ * plugin_load.c, directory loads in plugin_dir.c. */
 #include "internal.h"
 
-#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,8 +379,9 @@ static brt_status check_not_loaded(brt_core *core, const char *resolved, const s
 
 /* Loads `file` of the checked directory `dir` in this process. Takes
  * `dir`. */
-static brt_status load_at(brt_runtime *rt, brt_core *core, int dir, const char *file,
-                          const char *resolved, const char *given, const struct stat *st) {
+brt_status _brt_bridge_plugin_load_at(brt_runtime *rt, brt_core *core, int dir, const char *file,
+                                      const char *resolved, const char *given,
+                                      const struct stat *st) {
   loading load = {.core = core, .replaces = take_reload_target()};
   brt_status status = check_not_loaded(core, resolved, st, load.replaces);
   if (status != BRT_OK) {
@@ -434,295 +437,7 @@ brt_status _brt_bridge_plugin_adopt(brt_runtime *rt, brt_core *core, const char 
   return status;
 }
 
-static bool has_suffix(const char *name, const char *suffix) {
-  size_t len = strlen(name), suffix_len = strlen(suffix);
-  return len > suffix_len && strcmp(name + len - suffix_len, suffix) == 0;
-}
-
-/* Checks `options` (NULL: the config's isolation, defaults otherwise) into
- * *out. */
-static brt_status options_resolve(const brt_core *core, const brt_plugin_options *options,
-                                  brt_plugin_options *out) {
-  memset(out, 0, sizeof *out);
-  out->struct_size = sizeof *out;
-  out->isolation = core->config.isolation;
-  if (!options) return BRT_OK;
-  if (options->struct_size < sizeof *options)
-    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                         "brt_plugin_load_ex: options->struct_size is %u, expected "
-                         "sizeof(brt_plugin_options) = %zu",
-                         options->struct_size, sizeof *options);
-  if ((unsigned)options->isolation > BRT_ISOLATION_SANDBOX)
-    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                         "brt_plugin_load_ex: options->isolation is %u; expected "
-                         "BRT_ISOLATION_NONE, _PROCESS or _SANDBOX",
-                         (unsigned)options->isolation);
-  if (options->flags)
-    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                         "brt_plugin_load_ex: options->flags is 0x%x; it must be 0 in this version",
-                         options->flags);
-  if (options->workers > BRT_PLUGIN_WORKERS_MAX)
-    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                         "brt_plugin_load_ex: options->workers is %u; at most %d",
-                         options->workers, BRT_PLUGIN_WORKERS_MAX);
-  if (options->isolation == BRT_ISOLATION_NONE &&
-      (options->workers > 1 || options->memory_limit || options->timeout_ms))
-    return brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                         "brt_plugin_load_ex: workers, memory_limit and timeout_ms need "
-                         "isolation PROCESS or SANDBOX; an in-process plugin cannot be limited or "
-                         "killed");
-  *out = *options;
-  out->struct_size = sizeof *out;
-  return BRT_OK;
-}
-
-brt_status _brt_bridge_load_path(brt_runtime *rt, brt_core *core, const char *path,
-                                 const brt_plugin_options *options) {
-  if (has_suffix(path, BRT_MANIFEST_SUFFIX))
-    return _brt_bridge_manifest_load(rt, core, path, options);
-  char resolved[PATH_MAX];
-  struct stat st;
-  int fd = -1, dir = -1;
-  brt_status status = _brt_bridge_open_plugin(core, path, resolved, &st, &fd, &dir);
-  if (status != BRT_OK) return status;
-  close(fd); /* the directory and the entry's identity are what is loaded */
-  const char *file = strrchr(resolved, '/') + 1;
-  if (options->isolation != BRT_ISOLATION_NONE)
-    return _brt_bridge_isolated_load(rt, core, dir, resolved, path, &st, options);
-  return load_at(rt, core, dir, file, resolved, path, &st);
-}
-
-brt_status brt_plugin_load_ex(brt_runtime *rt, const char *path,
-                              const brt_plugin_options *options) {
-  brt_core *core = NULL;
-  brt_status opened = _brt_bridge_core_get(rt, "brt_plugin_load", &core);
-  if (opened != BRT_OK) return opened;
-  brt_status status;
-  brt_plugin_options resolved_options;
-  if (!path || !*path)
-    status = brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                           "brt_plugin_load: path is %s; expected the path of a shared object "
-                           "or of a manifest",
-                           path ? "empty" : "NULL");
-  else if (strlen(path) >= PATH_MAX)
-    status = brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                           "brt_plugin_load: path is %zu bytes long; at most %d expected",
-                           strlen(path), PATH_MAX - 1);
-  else if ((status = options_resolve(core, options, &resolved_options)) == BRT_OK)
-    status = _brt_bridge_load_path(rt, core, path, &resolved_options);
-  _brt_bridge_core_release(core);
-  return status;
-}
-
-brt_status brt_plugin_load_at(brt_runtime *rt, int dir_fd, const char *file) {
-  brt_core *core = NULL;
-  brt_status opened = _brt_bridge_core_get(rt, "brt_plugin_load_at", &core);
-  if (opened != BRT_OK) return opened;
-  brt_status status = BRT_OK;
-  struct stat st;
-  int own = -1;
-  char dir_path[PATH_MAX], link[64], resolved[PATH_MAX];
-  ssize_t dir_len = -1;
-  if (!file || !*file || strchr(file, '/') || strlen(file) > NAME_MAX)
-    status = brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                           "brt_plugin_load_at: file is %s; expected the name of a file in the "
-                           "directory (no '/')",
-                           !file ? "NULL" : !*file ? "empty" : "not a plain file name");
-  else if (dir_fd < 0 || (own = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3)) < 0)
-    status = brt_error_set_os(BRT_E_INVALID_ARGUMENT, dir_fd < 0 ? EBADF : errno,
-                              "brt_plugin_load_at: %d is not an open descriptor", dir_fd);
-  else if (snprintf(link, sizeof link, "/proc/self/fd/%d", own) < 0 ||
-           (dir_len = readlink(link, dir_path, sizeof dir_path - 1)) <= 0)
-    status = brt_error_set_os(BRT_E_IO, errno, "brt_plugin_load_at: cannot name directory "
-                              "descriptor %d through /proc (is /proc mounted?)", dir_fd);
-  else if (fstatat(own, file, &st, AT_SYMLINK_NOFOLLOW) != 0)
-    status = _brt_bridge_path_error("brt_plugin_load_at: cannot stat", file);
-  else if (!S_ISREG(st.st_mode))
-    status = brt_error_set(BRT_E_PLUGIN, BRT_ORIGIN_C, NULL,
-                           "brt_plugin_load_at: \"%s\" is %s; a plugin must be a regular shared "
-                           "object file",
-                           file, _brt_bridge_file_kind(st.st_mode));
-  if (status == BRT_OK) {
-    dir_path[dir_len] = '\0';
-    const char *parent = strcmp(dir_path, "/") ? dir_path : "";
-    if (strlen(parent) + 1 + strlen(file) >= sizeof resolved) {
-      status = brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                             "brt_plugin_load_at: \"%s/%s\" is longer than PATH_MAX", parent, file);
-    } else {
-      memcpy(resolved, parent, strlen(parent));
-      resolved[strlen(parent)] = '/';
-      strcpy(resolved + strlen(parent) + 1, file);
-      status = load_at(rt, core, own, file, resolved, NULL, &st);
-      own = -1;
-    }
-  }
-  if (own >= 0) close(own);
-  _brt_bridge_core_release(core);
-  return status;
-}
-
-brt_status brt_plugin_load(brt_runtime *rt, const char *path) {
-  return brt_plugin_load_ex(rt, path, NULL);
-}
-
-/* --- Directories ------------------------------------------------------------------ */
-
-/* snprintf that may cut (messages are bounded anyway); false when it did. */
-BRT_PRINTF(3, 4) static bool text_format(char *buf, size_t size, const char *fmt, ...) {
-  va_list args;
-  va_start(args, fmt);
-  int needed = vsnprintf(buf, size, fmt, args);
-  va_end(args);
-  return needed >= 0 && (size_t)needed < size;
-}
-
-static int name_order(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Lists the "*.so" and "*.algorithm.json" names in `dir`, sorted; caller
- * frees. */
-static brt_status list_plugins(const char *dir, char ***names_out, size_t *count_out) {
-  DIR *stream = opendir(dir);
-  if (!stream) return _brt_bridge_path_error("cannot open plugin directory", dir);
-  char **names = NULL;
-  size_t count = 0, capacity = 0;
-  brt_status status = BRT_OK;
-  bool out_of_memory = false;
-  for (struct dirent *item; !out_of_memory && (item = readdir(stream));) {
-    if (!has_suffix(item->d_name, ".so") && !has_suffix(item->d_name, BRT_MANIFEST_SUFFIX))
-      continue;
-    if (count == capacity) {
-      char **grown = realloc(names, (capacity ? capacity * 2 : 16) * sizeof *grown);
-      if (!grown) {
-        out_of_memory = true;
-        break;
-      }
-      names = grown;
-      capacity = capacity ? capacity * 2 : 16;
-    }
-    names[count] = strdup(item->d_name);
-    if (names[count]) count++;
-    else out_of_memory = true;
-  }
-  if (out_of_memory)
-    status = brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
-                           "out of memory listing plugin directory \"%s\"", dir);
-  closedir(stream);
-  if (count) qsort(names, count, sizeof *names, name_order);
-  *names_out = names;
-  *count_out = count;
-  return status;
-}
-
-/* Chains the collected failures: failures[0] becomes the direct cause of
- * the summary, failures[1] its cause, and so on. Each link's message holds
- * the failure's full text (its own causes included). */
-static brt_error *chain_failures(brt_error **failures, char **names, size_t count) {
-  brt_error *chain = NULL;
-  char text[BRT_ERROR_MESSAGE_MAX];
-  for (size_t i = count; i-- > 0;) {
-    if (i >= BRT_ERROR_CAUSE_DEPTH_MAX) {
-      brt_error_free(failures[i]);
-      continue;
-    }
-    char formatted[BRT_ERROR_MESSAGE_MAX];
-    brt_error_format(failures[i], formatted, sizeof formatted);
-    text_format(text, sizeof text, "%s: %s", names[i], formatted);
-    brt_error_info info = {.struct_size = sizeof info,
-                           .code = brt_error_code(failures[i]),
-                           .origin = brt_error_origin(failures[i]),
-                           .type = brt_error_type(failures[i]),
-                           .message = text,
-                           .os_code = brt_error_os_code(failures[i]),
-                           .os_category = brt_error_os_category(failures[i]),
-                           .cause = chain};
-    brt_error_record(&info);
-    brt_error_free(failures[i]);
-    chain = brt_error_take();
-  }
-  return chain;
-}
-
-brt_status brt_plugin_load_dir(brt_runtime *rt, const char *dir) {
-  brt_core *core = NULL;
-  brt_status opened = _brt_bridge_core_get(rt, "brt_plugin_load_dir", &core);
-  if (opened != BRT_OK) return opened;
-  char resolved[PATH_MAX];
-  struct stat st;
-  brt_status status = BRT_OK;
-  if (!dir || !*dir)
-    status = brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                           "brt_plugin_load_dir: dir is %s; expected a directory path",
-                           dir ? "empty" : "NULL");
-  else if (!realpath(dir, resolved))
-    status = _brt_bridge_path_error("cannot resolve plugin directory", dir);
-  else if (stat(resolved, &st) != 0)
-    status = _brt_bridge_path_error("cannot stat plugin directory", resolved);
-  else if (!S_ISDIR(st.st_mode))
-    status = brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                           "brt_plugin_load_dir: \"%s\" is %s, not a directory", resolved,
-                           _brt_bridge_file_kind(st.st_mode));
-  brt_plugin_options options;
-  if (status == BRT_OK) status = options_resolve(core, NULL, &options);
-  if (status == BRT_OK) status = _brt_bridge_check_confinement(core, dir, resolved);
-  if (status == BRT_OK) status = _brt_bridge_check_owner_and_mode(core, "plugin directory", resolved, &st);
-  char **names = NULL;
-  size_t count = 0;
-  if (status == BRT_OK) status = list_plugins(resolved, &names, &count);
-  brt_error **failures = count ? calloc(count, sizeof *failures) : NULL;
-  char **failed_names = count ? calloc(count, sizeof *failed_names) : NULL;
-  if (status == BRT_OK && count && (!failures || !failed_names))
-    status = brt_error_set(BRT_E_OUT_OF_MEMORY, BRT_ORIGIN_C, NULL,
-                           "brt_plugin_load_dir: out of memory for %zu plugins", count);
-  size_t failed = 0;
-  brt_status first_failure = BRT_OK;
-  char summary[BRT_ERROR_MESSAGE_MAX];
-  size_t used = 0;
-  for (size_t i = 0; status == BRT_OK && i < count; i++) {
-    char path[PATH_MAX];
-    brt_status loaded =
-        text_format(path, sizeof path, "%s/%s", resolved, names[i])
-            ? _brt_bridge_load_path(rt, core, path, &options)
-            : brt_error_set(BRT_E_INVALID_ARGUMENT, BRT_ORIGIN_C, NULL,
-                            "plugin path \"%s/%s\" is longer than PATH_MAX", resolved, names[i]);
-    if (loaded == BRT_OK) continue;
-    if (first_failure == BRT_OK) first_failure = loaded;
-    if (used < sizeof summary)
-      used += (size_t)snprintf(summary + used, sizeof summary - used, "%s%s (%s)",
-                               failed ? ", " : "", names[i], brt_status_name(loaded));
-    failed_names[failed] = names[i];
-    failures[failed++] = brt_error_take();
-  }
-  /* Watched even when some plugins failed: fixing them is a change. */
-  if (status == BRT_OK || failed) {
-    brt_status watching = _brt_bridge_watch_dir(rt, core, resolved);
-    if (watching != BRT_OK && status == BRT_OK && !failed) status = watching;
-  }
-  if (status == BRT_OK && failed) {
-    brt_error *chain = chain_failures(failures, failed_names, failed);
-    brt_error_info info = {.struct_size = sizeof info,
-                           .code = first_failure,
-                           .origin = BRT_ORIGIN_C,
-                           .message = NULL,
-                           .cause = chain};
-    char message[BRT_ERROR_MESSAGE_MAX];
-    text_format(message, sizeof message, "%zu of %zu plugins in \"%s\" failed to load: %s", failed,
-             count, resolved, summary);
-    info.message = message;
-    brt_error_record(&info);
-    status = first_failure;
-  }
-  for (size_t i = 0; i < count; i++) free(names[i]);
-  free(names);
-  free(failures);
-  free(failed_names);
-  _brt_bridge_core_release(core);
-  return status;
-}
-
 /* --- Unloading ---------------------------------------------------------------- */
-
 
 /* The plugin loaded from `path`: the same file (device and inode) if the
  * path still names one, else the one loaded under that path, as given or

@@ -1,5 +1,6 @@
-/* The sandbox (sandbox.h): its processes, the uid mapping and the file
- * system. The capabilities and the seccomp filter are in sandbox_filter.c.
+/* The sandbox (sandbox.h): its processes and the uid mapping. The file
+ * system is built by sandbox_mount.c; the capabilities and the seccomp
+ * filter are in sandbox_filter.c.
  *
  * Entering takes four processes, because of what the kernel allows:
  *
@@ -62,17 +63,12 @@
 /* The outside uid and gid of the sandbox's root when the caller is root. */
 #define SANDBOX_NOBODY 65534u
 #define SANDBOX_HOSTNAME "bridgert-sandbox"
-/* Where the new root is assembled before pivot_root. The host's /tmp is never
- * shown in the sandbox, so covering it in the new mount namespace hides
- * nothing the sandbox needs (the spec's paths under it are cloned first). */
-#define STAGE "/tmp"
 
 enum { MSG_UNSHARED = 'U', MSG_MAPPED = 'M', MSG_READY = 'R', MSG_FAILED = 'E' };
 enum { WHY_MAX = 1024 };
 
-/* Formats a reason into why and returns -1. */
-static int fail(char *why, size_t size, const char *fmt, ...) BRT_PRINTF(3, 4);
-static int fail(char *why, size_t size, const char *fmt, ...) {
+/* The one way a step fails (sandbox.h). */
+int _brt_sandbox_fail(char *why, size_t size, const char *fmt, ...) {
   va_list args;
   va_start(args, fmt);
   _brt_text_vformat(why, size, NULL, fmt, args);
@@ -83,19 +79,19 @@ static int fail(char *why, size_t size, const char *fmt, ...) {
 /* ---- Checks before anything is changed ---- */
 
 static int check_path(const char *what, const char *path, char *why, size_t size) {
-  if (path[0] != '/') return fail(why, size, "%s \"%s\" is not an absolute path", what, path);
+  if (path[0] != '/') return _brt_sandbox_fail(why, size, "%s \"%s\" is not an absolute path", what, path);
   if (strspn(path, "/") == strlen(path))
-    return fail(why, size, "%s \"%s\" is the root, which the sandbox shows read-only already", what, path);
-  if (strlen(path) >= PATH_MAX) return fail(why, size, "%s is longer than PATH_MAX", what);
+    return _brt_sandbox_fail(why, size, "%s \"%s\" is the root, which the sandbox shows read-only already", what, path);
+  if (strlen(path) >= PATH_MAX) return _brt_sandbox_fail(why, size, "%s is longer than PATH_MAX", what);
   return 0;
 }
 
 static int check_spec(const brt_sandbox_spec *spec, char *why, size_t size) {
-  if (!spec) return fail(why, size, "no sandbox spec given");
+  if (!spec) return _brt_sandbox_fail(why, size, "no sandbox spec given");
   if (spec->readonly_count > 0 && !spec->readonly_paths)
-    return fail(why, size, "readonly_count is %zu but readonly_paths is NULL", spec->readonly_count);
+    return _brt_sandbox_fail(why, size, "readonly_count is %zu but readonly_paths is NULL", spec->readonly_count);
   for (size_t i = 0; i < spec->readonly_count; i++) {
-    if (!spec->readonly_paths[i]) return fail(why, size, "readonly path %zu is NULL", i);
+    if (!spec->readonly_paths[i]) return _brt_sandbox_fail(why, size, "readonly path %zu is NULL", i);
     if (check_path("readonly path", spec->readonly_paths[i], why, size) != 0) return -1;
   }
   if (spec->input_dir && check_path("input_dir", spec->input_dir, why, size) != 0) return -1;
@@ -115,7 +111,7 @@ static long read_sysctl(const char *path) {
 
 static int check_user_namespaces(char *why, size_t size) {
   if (read_sysctl("/proc/sys/user/max_user_namespaces") == 0)
-    return fail(why, size, "user namespaces are disabled: /proc/sys/user/max_user_namespaces is 0");
+    return _brt_sandbox_fail(why, size, "user namespaces are disabled: /proc/sys/user/max_user_namespaces is 0");
   return 0;
 }
 
@@ -194,16 +190,16 @@ static int write_proc(pid_t pid, const char *name, const char *text, char *why, 
   char path[64];
   snprintf(path, sizeof path, "/proc/%ld/%s", (long)pid, name);
   int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return fail(why, size, "opening %s: %s", path, strerror(errno));
+  if (fd < 0) return _brt_sandbox_fail(why, size, "opening %s: %s", path, strerror(errno));
   ssize_t n = write(fd, text, strlen(text));
   int err = errno;
   close(fd);
   if (n != (ssize_t)strlen(text))
-    return fail(why, size, "writing \"%.*s\" to %s: %s%s", (int)strcspn(text, "\n"), text, path,
-                n < 0 ? strerror(err) : "short write",
-                geteuid() == 0 && n < 0 ? " (the caller runs as root but without CAP_SETUID/CAP_SETGID, "
-                                          "or uid/gid 65534 is not mapped in its user namespace)"
-                                        : "");
+    return _brt_sandbox_fail(why, size, "writing \"%.*s\" to %s: %s%s", (int)strcspn(text, "\n"), text, path,
+                             n < 0 ? strerror(err) : "short write",
+                             geteuid() == 0 && n < 0 ? " (the caller runs as root but without CAP_SETUID/CAP_SETGID, "
+                                                       "or uid/gid 65534 is not mapped in its user namespace)"
+                                                     : "");
   return 0;
 }
 
@@ -247,152 +243,8 @@ static int guide(pid_t middle, int channel, char *why, size_t size) {
     n = receive(channel, msg, sizeof msg);
   }
   if (n == 1 && msg[0] == MSG_READY) return 0;
-  if (n > 1 && msg[0] == MSG_FAILED) return fail(why, size, "%s", msg + 1);
+  if (n > 1 && msg[0] == MSG_FAILED) return _brt_sandbox_fail(why, size, "%s", msg + 1);
   return -2;
-}
-
-/* ---- The sandboxed process: the file system ---- */
-
-/* A detached copy of the mount tree at `path`, made read-only unless asked. */
-static int clone_tree(const char *what, const char *path, bool writable, char *why, size_t size) {
-  int tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-  if (tree < 0) {
-    int err = errno;
-    return fail(why, size, "%s %s: %s%s", what, path, strerror(err),
-                err == EACCES || err == EPERM
-                    ? " (the sandbox runs as the caller's uid, or as 65534 when the caller is root: "
-                      "the path and its parents must be searchable by it)"
-                    : err == ENOSYS ? " (the sandbox needs Linux 5.12 or later)" : "");
-  }
-  struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
-  if (!writable && mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof ro) != 0) {
-    fail(why, size, "making the copy of %s read-only: %s", path, strerror(errno));
-    close(tree);
-    return -1;
-  }
-  return tree;
-}
-
-static bool is_constructed(const brt_sandbox_spec *spec, const char *name) {
-  return !strcmp(name, "tmp") || !strcmp(name, "proc") || !strcmp(name, "dev") || !strcmp(name, "run") ||
-         (spec->input_dir && !strcmp(name, "input")) || (spec->output_dir && !strcmp(name, "output"));
-}
-
-/* Shows each top-level directory of the host under the new root (a recursive
- * bind, made read-only later) and copies each top-level symlink. Anything else
- * at the top (a swap file, a container's marker file) is left out: no program
- * needs it. /tmp, /proc, /dev and /run are built fresh instead: /run holds the
- * host daemons' sockets, which a read-only mount would not stop connect() to. */
-static int mirror_root(const brt_sandbox_spec *spec, char *why, size_t size) {
-  DIR *root = opendir("/");
-  if (!root) return fail(why, size, "listing /: %s", strerror(errno));
-  int rc = 0;
-  struct dirent *entry;
-  char source[PATH_MAX], target[PATH_MAX], link[PATH_MAX];
-  while (rc == 0 && (entry = readdir(root)) != NULL) {
-    const char *name = entry->d_name;
-    if (!strcmp(name, ".") || !strcmp(name, "..") || is_constructed(spec, name)) continue;
-    struct stat st;
-    if (fstatat(dirfd(root), name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue; /* vanished since readdir */
-    snprintf(source, sizeof source, "/%s", name);
-    snprintf(target, sizeof target, STAGE "/%s", name);
-    if (S_ISDIR(st.st_mode)) {
-      if (mkdir(target, 0755) != 0 || mount(source, target, NULL, MS_BIND | MS_REC, NULL) != 0)
-        rc = fail(why, size, "showing %s in the sandbox: %s", source, strerror(errno));
-    } else if (S_ISLNK(st.st_mode)) {
-      ssize_t n = readlinkat(dirfd(root), name, link, sizeof link - 1);
-      if (n < 0) continue;
-      link[n] = 0;
-      if (symlink(link, target) != 0) rc = fail(why, size, "copying the symlink %s: %s", source, strerror(errno));
-    }
-  }
-  closedir(root);
-  return rc;
-}
-
-/* A minimal /dev: the host's harmless character devices bound onto empty
- * files (a user namespace cannot create device nodes), and the usual links. */
-static int build_dev(char *why, size_t size) {
-  static const char *const devices[] = {"null", "zero", "full", "random", "urandom"};
-  static const char *const links[][2] = {{"fd", "/proc/self/fd"},      {"stdin", "/proc/self/fd/0"},
-                                         {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"},
-                                         {"shm", "/tmp"}};
-  if (mount("tmpfs", STAGE "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k") != 0)
-    return fail(why, size, "mounting a tmpfs on /dev: %s", strerror(errno));
-  char source[64], target[64];
-  for (size_t i = 0; i < sizeof devices / sizeof *devices; i++) {
-    snprintf(source, sizeof source, "/dev/%s", devices[i]);
-    snprintf(target, sizeof target, STAGE "/dev/%s", devices[i]);
-    if (mknod(target, S_IFREG | 0666, 0) != 0 || mount(source, target, NULL, MS_BIND, NULL) != 0)
-      return fail(why, size, "showing %s in the sandbox: %s", source, strerror(errno));
-  }
-  for (size_t i = 0; i < sizeof links / sizeof *links; i++) {
-    snprintf(target, sizeof target, STAGE "/dev/%s", links[i][0]);
-    if (symlink(links[i][1], target) != 0) return fail(why, size, "creating /dev/%s: %s", links[i][0], strerror(errno));
-  }
-  return 0;
-}
-
-/* Assembles the new root on a tmpfs at STAGE. Runs in the new pid namespace
- * while the host's /proc is still in this mount namespace: the kernel mounts
- * a fresh proc in a user namespace only if a fully visible one is there. */
-static int assemble_root(const brt_sandbox_spec *spec, char *why, size_t size) {
-  if (mount("tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") != 0)
-    return fail(why, size, "mounting the new root's tmpfs on " STAGE ": %s", strerror(errno));
-  if (mirror_root(spec, why, size) != 0) return -1;
-  const char *fresh[] = {"tmp", "proc", "dev", "run", spec->input_dir ? "input" : NULL,
-                         spec->output_dir ? "output" : NULL};
-  for (size_t i = 0; i < sizeof fresh / sizeof *fresh; i++) {
-    if (!fresh[i]) continue;
-    char target[64];
-    snprintf(target, sizeof target, STAGE "/%s", fresh[i]);
-    if (mkdir(target, 0755) != 0) return fail(why, size, "creating /%s in the new root: %s", fresh[i], strerror(errno));
-  }
-  if (mount("proc", STAGE "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
-    return fail(why, size, "mounting a fresh /proc: %s%s", strerror(errno),
-                errno == EPERM ? " (the host's /proc has mounts over parts of it, as in some containers, "
-                                 "and the kernel refuses a fuller view to a user namespace)"
-                               : "");
-  return build_dev(why, size);
-}
-
-/* Makes the directories up to `path` (those that exist are fine) and the
- * mount point itself: a directory or an empty file, like the tree's root. */
-static int make_mount_point(const char *path, bool directory, char *why, size_t size) {
-  char buf[PATH_MAX];
-  snprintf(buf, sizeof buf, "%s", path);
-  for (char *slash = strchr(buf + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-    *slash = 0;
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-      return fail(why, size, "creating %s for the read-only path %s: %s", buf, path, strerror(errno));
-    *slash = '/';
-  }
-  int rc = directory ? mkdir(buf, 0755) : mknod(buf, S_IFREG | 0444, 0);
-  if (rc != 0 && errno != EEXIST)
-    return fail(why, size, "creating the mount point %s: %s", path, strerror(errno));
-  return 0;
-}
-
-static int attach(int tree, const char *what, const char *path, char *why, size_t size) {
-  if (move_mount(tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) != 0)
-    return fail(why, size, "mounting %s at %s: %s", what, path, strerror(errno));
-  return 0;
-}
-
-/* The trees cloned from the host before its /tmp is covered: one per
- * readonly path, then the input and output directories (-1 when absent). */
-typedef struct {
-  int *readonly;
-  int input, output;
-} trees;
-
-static int clone_trees(const brt_sandbox_spec *spec, trees *t, char *why, size_t size) {
-  for (size_t i = 0; i < spec->readonly_count; i++)
-    if ((t->readonly[i] = clone_tree("readonly path", spec->readonly_paths[i], false, why, size)) < 0) return -1;
-  if (spec->input_dir && (t->input = clone_tree("input_dir", spec->input_dir, false, why, size)) < 0) return -1;
-  if (spec->output_dir && (t->output = clone_tree("output_dir", spec->output_dir, true, why, size)) < 0)
-    return -1;
-  return 0;
 }
 
 /* What the four processes share (each has its own copy after fork). */
@@ -404,71 +256,19 @@ typedef struct {
   struct sigaction caller_sigchld; /* restored in the sandboxed process */
 } setup;
 
-/* Builds the sandbox's file system and moves into it. Invariant after it:
- * every mount is read-only except /tmp (a fresh, bounded tmpfs) and /output;
- * nothing of the host's /tmp, /run or /dev shows except what the spec asked. */
-static int build_file_system(const brt_sandbox_spec *spec, char *why, size_t size) {
-  trees t = {calloc(spec->readonly_count + 1, sizeof(int)), -1, -1};
-  if (!t.readonly) return fail(why, size, "out of memory");
-  for (size_t i = 0; i < spec->readonly_count; i++) t.readonly[i] = -1;
-  struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
-  char tmp_options[64];
-  snprintf(tmp_options, sizeof tmp_options, "mode=1777,size=%u", BRT_SANDBOX_TMP_BYTES);
-  int rc = -1;
-  /* Private propagation first: nothing below may reach the host's namespace. */
-  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-    fail(why, size, "making the mounts private: %s", strerror(errno));
-  else if (clone_trees(spec, &t, why, size) == 0 && assemble_root(spec, why, size) == 0) {
-    /* pivot_root(".", ".") stacks the old root on the new one; detaching it
-     * leaves the new root alone (pivot_root(2), "NOTES"). */
-    if (chdir(STAGE) != 0 || syscall(SYS_pivot_root, ".", ".") != 0 || umount2(".", MNT_DETACH) != 0 ||
-        chdir("/") != 0)
-      fail(why, size, "moving into the new root (pivot_root): %s", strerror(errno));
-    else if (mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &ro, sizeof ro) != 0)
-      fail(why, size, "making the file system read-only (mount_setattr): %s%s", strerror(errno),
-           errno == ENOSYS ? " (the sandbox needs Linux 5.12 or later)" : "");
-    /* Mounted after that step, so writable: /tmp for good, /run until the
-     * read-only paths have their mount points. */
-    else if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, tmp_options) != 0 ||
-             mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k") != 0)
-      fail(why, size, "mounting a tmpfs on /tmp or /run: %s", strerror(errno));
-    else if ((t.input < 0 || attach(t.input, "input_dir", "/input", why, size) == 0) &&
-             (t.output < 0 || attach(t.output, "output_dir", "/output", why, size) == 0)) {
-      rc = 0;
-      for (size_t i = 0; rc == 0 && i < spec->readonly_count; i++) {
-        struct stat st;
-        const char *path = spec->readonly_paths[i];
-        if (fstat(t.readonly[i], &st) != 0)
-          rc = fail(why, size, "the copy of the read-only path %s: %s", path, strerror(errno));
-        else if (make_mount_point(path, S_ISDIR(st.st_mode), why, size) != 0 ||
-                 attach(t.readonly[i], "the read-only path", path, why, size) != 0)
-          rc = -1;
-      }
-      if (rc == 0 && mount_setattr(AT_FDCWD, "/run", 0, &ro, sizeof ro) != 0)
-        rc = fail(why, size, "making /run read-only: %s", strerror(errno));
-    }
-  }
-  for (size_t i = 0; i < spec->readonly_count; i++)
-    if (t.readonly[i] >= 0) close(t.readonly[i]);
-  if (t.input >= 0) close(t.input);
-  if (t.output >= 0) close(t.output);
-  free(t.readonly);
-  return rc;
-}
-
 /* ---- The sandboxed process: everything after the file system ---- */
 
 static int set_limit(int resource, const char *name, rlim_t value, char *why, size_t size) {
   struct rlimit limit = {value, value};
-  if (setrlimit(resource, &limit) != 0) return fail(why, size, "setting %s: %s", name, strerror(errno));
+  if (setrlimit(resource, &limit) != 0) return _brt_sandbox_fail(why, size, "setting %s: %s", name, strerror(errno));
   return 0;
 }
 
 static int confine(const setup *s, char *why, size_t size) {
   const brt_sandbox_spec *spec = s->spec;
-  if (build_file_system(spec, why, size) != 0) return -1;
+  if (_brt_sandbox_build_file_system(spec, why, size) != 0) return -1;
   if (sethostname(SANDBOX_HOSTNAME, strlen(SANDBOX_HOSTNAME)) != 0)
-    return fail(why, size, "setting the hostname: %s", strerror(errno));
+    return _brt_sandbox_fail(why, size, "setting the hostname: %s", strerror(errno));
   /* RLIMIT_NPROC counts the processes and threads of the sandbox's outside
    * uid in its user namespace (the middle process and the init too); soft
    * and hard limits are equal and no process inside may raise a hard limit. */
@@ -478,11 +278,11 @@ static int confine(const setup *s, char *why, size_t size) {
     return -1;
   /* Checked with the final credentials: no capability overrides the mode. */
   if (spec->output_dir && access("/output", W_OK | X_OK) != 0)
-    return fail(why, size, "output_dir %s is not writable by the sandbox: %s (%s)", spec->output_dir,
-                strerror(errno),
-                s->caller_root ? "the sandbox is uid 65534 outside because the caller is root: chown the "
-                                 "directory to 65534 or make it writable by others"
-                               : "the sandbox has the caller's uid outside: make the directory writable by it");
+    return _brt_sandbox_fail(
+        why, size, "output_dir %s is not writable by the sandbox: %s (%s)", spec->output_dir, strerror(errno),
+        s->caller_root ? "the sandbox is uid 65534 outside because the caller is root: chown the "
+                         "directory to 65534 or make it writable by others"
+                       : "the sandbox has the caller's uid outside: make the directory writable by it");
   /* Last, so that building the filter is not charged to the caller's budget. */
   if (spec->memory_limit && set_limit(RLIMIT_DATA, "RLIMIT_DATA", spec->memory_limit, why, size) != 0) return -1;
   return 0;
@@ -599,7 +399,7 @@ int _brt_sandbox_enter(const brt_sandbox_spec *spec, char *why, size_t why_size)
   int channel[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) != 0) {
     sigaction(SIGCHLD, &s.caller_sigchld, NULL);
-    return fail(why, why_size, "creating the setup channel: %s", strerror(errno));
+    return _brt_sandbox_fail(why, why_size, "creating the setup channel: %s", strerror(errno));
   }
   s.channel = channel[1];
   pid_t middle = fork();
@@ -610,7 +410,8 @@ int _brt_sandbox_enter(const brt_sandbox_spec *spec, char *why, size_t why_size)
   }
   int err = errno;
   close(channel[1]);
-  int got = middle < 0 ? fail(why, why_size, "forking: %s", strerror(err)) : guide(middle, channel[0], why, why_size);
+  int got = middle < 0 ? _brt_sandbox_fail(why, why_size, "forking: %s", strerror(err))
+                       : guide(middle, channel[0], why, why_size);
   if (got == 0) {
     close_inherited(-1);
     end_like(middle);
@@ -623,10 +424,11 @@ int _brt_sandbox_enter(const brt_sandbox_spec *spec, char *why, size_t why_size)
     /* The children ended without a word: their exit says how. */
     int status = wait_for(middle);
     if (WIFSIGNALED(status))
-      fail(why, why_size, "the sandbox's setup ended before it was ready: killed by signal %d (%s)",
-           WTERMSIG(status), strsignal(WTERMSIG(status)));
+      _brt_sandbox_fail(why, why_size, "the sandbox's setup ended before it was ready: killed by signal %d (%s)",
+                        WTERMSIG(status), strsignal(WTERMSIG(status)));
     else
-      fail(why, why_size, "the sandbox's setup ended before it was ready: exit status %d", WEXITSTATUS(status));
+      _brt_sandbox_fail(why, why_size, "the sandbox's setup ended before it was ready: exit status %d",
+                        WEXITSTATUS(status));
   }
   sigaction(SIGCHLD, &s.caller_sigchld, NULL);
   return -1;

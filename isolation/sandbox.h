@@ -8,6 +8,8 @@
 #ifndef BRT_ISOLATION_SANDBOX_H
 #define BRT_ISOLATION_SANDBOX_H
 
+#include "core/compiler.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -72,5 +74,14 @@ int _brt_sandbox_enter(const brt_sandbox_spec *spec, char *why, size_t why_size)
 /* The seccomp filter and the dropping of capabilities, the last step of
  * _brt_sandbox_enter (sandbox_filter.c). Returns 0, or -1 with `why` filled. */
 int _brt_sandbox_restrict(char *why, size_t why_size);
+
+/* The file system, the first step of the init inside _brt_sandbox_enter
+ * (sandbox_mount.c): builds it and moves into it. Returns 0, or -1 with
+ * `why` filled. */
+int _brt_sandbox_build_file_system(const brt_sandbox_spec *spec, char *why, size_t size);
+
+/* Formats a reason into `why` (cut to `size` on a character boundary) and
+ * returns -1: how every step of the sandbox fails (sandbox.c). */
+int _brt_sandbox_fail(char *why, size_t size, const char *fmt, ...) BRT_PRINTF(3, 4);
 
 #endif /* BRT_ISOLATION_SANDBOX_H */

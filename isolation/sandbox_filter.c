@@ -8,13 +8,11 @@
  * (unshare of a user namespace, ptrace of a sibling, keyrings, io_uring) and,
  * for clarity, the mount family too. */
 #include "sandbox.h"
-#include "core/text.h"
 
 #include <errno.h>
 #include <linux/capability.h>
 #include <sched.h>
 #include <seccomp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -43,26 +41,18 @@ static const char *const refused[] = {
 static const unsigned long namespace_flags[] = {CLONE_NEWNS,  CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
                                                 CLONE_NEWUSER, CLONE_NEWPID,    CLONE_NEWNET};
 
-static int fail(char *why, size_t size, const char *fmt, ...) BRT_PRINTF(3, 4);
-static int fail(char *why, size_t size, const char *fmt, ...) {
-  va_list args;
-  va_start(args, fmt);
-  _brt_text_vformat(why, size, NULL, fmt, args);
-  va_end(args);
-  return -1;
-}
-
 /* Empties the bounding and ambient sets (so no exec'd program regains a
  * capability, even as uid 0) and then the process's own sets. */
 static int drop_capabilities(char *why, size_t size) {
   for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0)
-      return fail(why, size, "dropping capability %d from the bounding set: %s", cap, strerror(errno));
+      return _brt_sandbox_fail(why, size, "dropping capability %d from the bounding set: %s", cap, strerror(errno));
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0)
-    return fail(why, size, "clearing the ambient capabilities: %s", strerror(errno));
+    return _brt_sandbox_fail(why, size, "clearing the ambient capabilities: %s", strerror(errno));
   struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3};
   struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = {{0}};
-  if (syscall(SYS_capset, &header, none) != 0) return fail(why, size, "dropping the capabilities: %s", strerror(errno));
+  if (syscall(SYS_capset, &header, none) != 0)
+    return _brt_sandbox_fail(why, size, "dropping the capabilities: %s", strerror(errno));
   return 0;
 }
 
@@ -97,7 +87,7 @@ static int add_rules(scmp_filter_ctx ctx, const char **failed) {
 
 static int load_filter(char *why, size_t size) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-  if (!ctx) return fail(why, size, "seccomp_init failed (out of memory?)");
+  if (!ctx) return _brt_sandbox_fail(why, size, "seccomp_init failed (out of memory?)");
   const char *failed = "";
   /* A system call of another ABI (int 0x80 on x86-64) would bypass the
    * rules, which are written for the native one: it kills the process. */
@@ -105,18 +95,18 @@ static int load_filter(char *why, size_t size) {
   if (rc == 0) rc = add_rules(ctx, &failed);
   if (rc < 0) {
     seccomp_release(ctx);
-    return fail(why, size, "building the seccomp filter (rule for %s): %s", failed,
-                rc == -ENOENT ? "libseccomp does not know this system call" : strerror(-rc));
+    return _brt_sandbox_fail(why, size, "building the seccomp filter (rule for %s): %s", failed,
+                             rc == -ENOENT ? "libseccomp does not know this system call" : strerror(-rc));
   }
   rc = seccomp_load(ctx);
   seccomp_release(ctx);
-  if (rc < 0) return fail(why, size, "loading the seccomp filter: %s", strerror(-rc));
+  if (rc < 0) return _brt_sandbox_fail(why, size, "loading the seccomp filter: %s", strerror(-rc));
   return 0;
 }
 
 int _brt_sandbox_restrict(char *why, size_t why_size) {
   if (drop_capabilities(why, why_size) != 0) return -1;
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-    return fail(why, why_size, "setting no_new_privs: %s", strerror(errno));
+    return _brt_sandbox_fail(why, why_size, "setting no_new_privs: %s", strerror(errno));
   return load_filter(why, why_size);
 }

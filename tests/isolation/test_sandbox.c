@@ -1,4 +1,4 @@
-/* The sandbox (isolation/sandbox.c), seen from the host: each test spawns the
+/* The sandbox (isolation/sandbox.h), seen from the host: each test spawns the
  * probe (sandbox_probe.c, its path is argv[1]) for one check, the way a host
  * spawns a worker, and asserts what the probe printed and how it ended.
  *
