@@ -168,8 +168,9 @@ static void *alloc_from_bin(heap *h, size_t bin, size_t size, brt_mem_type type,
   }
 }
 
-static void *alloc_large(heap *h, size_t size, size_t align, brt_mem_type type) {
-  segment *s = _brt_mem_single_segment_new(SEGMENT_LARGE, size, align, -1, size);
+static void *alloc_large(heap *h, size_t size, size_t align, brt_mem_type type, unsigned flags) {
+  bool recycled;
+  segment *s = _brt_mem_large_segment_new(size, align, &recycled);
   if (!s) return NULL;
   MEM_CHECK1_SINGLE(s, size);
   page *pg = &s->pages[0];
@@ -178,7 +179,10 @@ static void *alloc_large(heap *h, size_t size, size_t align, brt_mem_type type) 
   /* ASan: the rest of the mapping too, so an overrun past the usable end is seen. */
   asan_poison((char *)pg->block_start + pg->block_size, s->mapping_size - (pg->block_start - (uintptr_t)s) - pg->block_size);
   _brt_mem_sync_live_bytes(h);
-  return (void *)pg->block_start; /* fresh or decommitted memory reads zero */
+  /* Fresh or decommitted memory reads zero; a cached mapping holds the
+   * bytes of its last block. */
+  if (recycled && (flags & BRT_ALLOC_ZERO)) memset((void *)pg->block_start, 0, size);
+  return (void *)pg->block_start;
 }
 
 /* The most common ways the fast path misses in steady churn: the current
@@ -219,7 +223,7 @@ static void *alloc_in_heap(heap *h, size_t size, size_t align, brt_mem_type type
     if (!_brt_mem_budget_allows(h, usable, size, "brt_alloc")) return NULL;
   }
   if (bin < BIN_COUNT) return alloc_from_bin(h, bin, size, type, flags);
-  return alloc_large(h, size, align, type);
+  return alloc_large(h, size, align, type, flags);
 }
 
 BRT_COLD void *_brt_mem_alloc_slow(size_t size, size_t align, brt_mem_type type, unsigned flags) {

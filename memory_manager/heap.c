@@ -549,9 +549,11 @@ static void fork_prepare(void) {
   pthread_mutex_lock(&_brt_mem.segments_lock);
   _brt_mem_track_fork_prepare();
   _brt_mem_shared_fork_prepare();
+  _brt_mem_large_cache_fork_prepare();
 }
 
 static void fork_parent(void) {
+  _brt_mem_large_cache_fork_parent();
   _brt_mem_shared_fork_parent();
   _brt_mem_track_fork_parent();
   pthread_mutex_unlock(&_brt_mem.segments_lock);
@@ -563,6 +565,7 @@ static void fork_parent(void) {
  * mutex remembers its owner's thread id, which is different in the child,
  * so unlocking it there would fail and leave it locked for ever. */
 static void fork_child(void) {
+  _brt_mem_large_cache_fork_child();
   _brt_mem_shared_fork_child();
   _brt_mem_track_fork_child();
   init_locks();

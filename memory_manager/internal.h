@@ -564,6 +564,21 @@ segment *_brt_mem_single_segment_new(segment_kind kind, size_t size, size_t alig
  * The fd is not kept. Records the error on failure. */
 segment *_brt_mem_fd_segment_new(int fd, uint64_t offset, size_t len, bool writable);
 void _brt_mem_single_segment_free(segment *s);
+/* A LARGE segment for a block of `size` bytes aligned to `align`: a cached
+ * mapping when one fits (*recycled set: its bytes are not zero), else
+ * _brt_mem_single_segment_new. Records the error on failure. */
+segment *_brt_mem_large_segment_new(size_t size, size_t align, bool *recycled);
+/* The cache of freed large mappings (large_cache.c). put keeps a released
+ * segment (map byte cleared, out of the registry) still charged
+ * OS_PAGE + usable, false when it is too large to cache; take returns one
+ * whose last block was usable..2*usable bytes, recharged for `usable`;
+ * purge unmaps and uncharges all, true when there was any. */
+bool _brt_mem_large_cache_put(segment *s, size_t usable);
+segment *_brt_mem_large_cache_take(size_t usable);
+bool _brt_mem_large_cache_purge(void);
+void _brt_mem_large_cache_fork_prepare(void);
+void _brt_mem_large_cache_fork_parent(void);
+void _brt_mem_large_cache_fork_child(void);
 segment *_brt_mem_shared_segment_new(size_t request);
 void _brt_mem_shared_segment_free(segment *s);
 void _brt_mem_segment_retire(heap *h, segment *s);

@@ -60,6 +60,9 @@ bool _brt_mem_try_charge(size_t bytes) {
  * (naming the limit, the request and what is in use) when it fails. */
 bool _brt_mem_charge(size_t bytes, size_t request) {
   if (BRT_LIKELY(_brt_mem_try_charge(bytes))) return true;
+  /* Cached large mappings are charged but hold no block: drop them before
+   * refusing anything. */
+  if (_brt_mem_large_cache_purge() && _brt_mem_try_charge(bytes)) return true;
   uint64_t before = atomic_load_explicit(&_brt_mem.committed, memory_order_relaxed);
   uint64_t limit = atomic_load_explicit(&_brt_mem.limit, memory_order_relaxed);
   int64_t live = atomic_load_explicit(&_brt_mem.live_bytes_estimate, memory_order_relaxed);
@@ -356,6 +359,37 @@ segment *_brt_mem_single_segment_new(segment_kind kind, size_t size, size_t alig
   return s;
 }
 
+/* Only a block at the segment's second page in more than one segment of
+ * address space is cached: one 4 MiB segment goes to the pool, and a
+ * larger alignment would have to match too. */
+static bool large_cacheable(size_t mapping, size_t block_offset) {
+  return mapping > SEGMENT_SIZE && block_offset == OS_PAGE;
+}
+
+segment *_brt_mem_large_segment_new(size_t size, size_t align, bool *recycled) {
+  size_t usable = (size + OS_PAGE - 1) & ~(size_t)(OS_PAGE - 1);
+  *recycled = false;
+  /* A limit lowered below what is committed (cached mappings included)
+   * refuses what it would refuse without the cache: the cache is dropped
+   * and the block charged afresh. Under the limit, a reuse commits no more
+   * than the cache already held. */
+  uint64_t limit = atomic_load_explicit(&_brt_mem.limit, memory_order_relaxed);
+  if (limit && atomic_load_explicit(&_brt_mem.committed, memory_order_relaxed) > limit)
+    _brt_mem_large_cache_purge();
+  else if (align <= OS_PAGE && usable <= SIZE_MAX - OS_PAGE &&
+           large_cacheable(OS_PAGE + usable, OS_PAGE)) {
+    segment *s = _brt_mem_large_cache_take(usable);
+    if (s) { /* still charged single_segment_charge(OS_PAGE, usable) */
+      size_t mapping = s->mapping_size;
+      memset(s, 0, sizeof *s);
+      single_segment_init(s, SEGMENT_LARGE, OS_PAGE, usable, OS_PAGE, mapping, -1, false);
+      *recycled = true;
+      return s;
+    }
+  }
+  return _brt_mem_single_segment_new(SEGMENT_LARGE, size, align, -1, size);
+}
+
 /* Like a MAPPED segment of brt_map_file, charged its header page and the
  * pages it maps, but MAP_SHARED so that the block is the file's own
  * pages. A block start that is not page aligned is still a block start:
@@ -398,6 +432,12 @@ void _brt_mem_single_segment_free(segment *s) {
   asan_unpoison(s, s->mapping_size); /* ASan: no stale poison where the range is reused */
   if (s->mapping_size == SEGMENT_SIZE && s->kind == SEGMENT_LARGE) {
     pool_put(s);
+  } else if (s->kind == SEGMENT_LARGE &&
+             large_cacheable(s->mapping_size, pg->block_start - (uintptr_t)s)) {
+    _brt_mem_segment_map_set(s, false);
+    _brt_mem_registry_remove(s);
+    if (_brt_mem_large_cache_put(s, pg->block_size)) return; /* keeps its charge */
+    _brt_os_unmap(s, s->mapping_size);
   } else {
     _brt_mem_segment_map_set(s, false);
     _brt_mem_registry_remove(s);

@@ -70,6 +70,7 @@ static void collect_now(heap *h) {
   _brt_mem_adopt_abandoned(h, true);
   _brt_mem_heap_collect(h, true);
   _brt_mem_shared_collect();
+  _brt_mem_large_cache_purge();
   _brt_mem_sync_live_bytes(h);
 }
 

@@ -294,6 +294,24 @@ static void test_tensor_nonfinite_printing(void **state) {
   assert_string_equal(text, "[0.0,null]");
   brt_release(text);
   brt_value_release(tensor);
+
+  /* f64 rows print in one pass: non-finite elements inside it too. */
+  size_t square[2] = {2, 2};
+  tensor = brt_tensor_new(BRT_DTYPE_F64, 2, square);
+  double *data = brt_tensor_data(tensor);
+  data[0] = 1.5, data[1] = NAN, data[2] = -INFINITY, data[3] = 2;
+  assert_null_with(brt_value_to_json(tensor, 0), BRT_E_CONVERSION);
+  assert_last_error(BRT_E_CONVERSION, "NaN has no JSON form");
+  text = brt_value_to_json(tensor, BRT_JSON_NONFINITE_AS_NULL);
+  assert_string_equal(text, "[[1.5,null],[null,2.0]]");
+  brt_release(text);
+  brt_value_release(tensor);
+  size_t empty[2] = {2, 0};
+  tensor = brt_tensor_new(BRT_DTYPE_F64, 2, empty);
+  text = brt_value_to_json(tensor, 0);
+  assert_string_equal(text, "[[],[]]");
+  brt_release(text);
+  brt_value_release(tensor);
 }
 
 /* A memfd of 8 f64 elements 0.5, 1.5, ..., 7.5. */

@@ -83,8 +83,9 @@ typedef struct brt_mem_stats {
   uint32_t struct_size;
   uint64_t live_blocks, live_bytes; /* bytes are usable bytes of live blocks */
   uint64_t peak_bytes;      /* highest live_bytes seen (see docs/memory.md) */
-  uint64_t committed_bytes; /* what the limit charges: pages committed from the OS,
-                               and every page MAPPED blocks map */
+  uint64_t committed_bytes; /* what the limit charges: pages committed from the OS
+                               (cached large mappings included), and every page
+                               MAPPED blocks map */
   uint64_t total_allocs, total_frees;
   uint64_t live_bytes_by_type[BRT_MEM_TYPE_COUNT]; /* indexed by brt_mem_type */
   uint64_t errors_invalid_pointer, errors_double_free, errors_layout_mismatch;
@@ -236,7 +237,8 @@ BRT_API brt_status brt_mem_stats_get(brt_mem_stats *out);
 BRT_API brt_status brt_mem_set_limit(size_t bytes);
 /* Flushes the calling thread's caches and quarantine, reclaims abandoned
  * segments, asks other threads to flush at their next slow path, and
- * returns every empty page to the OS. Since 0.1.0. */
+ * returns every empty page to the OS (the cached mappings of freed large
+ * blocks included). Since 0.1.0. */
 BRT_API brt_status brt_mem_collect(void);
 /* Replaces the clock that block ages are measured on (tracking >= blocks:
  * brt_block_info.age_ns, brt_mem_visit_live's min_age_ns, the leak report)
