@@ -2,10 +2,10 @@
  * counts") against another holder reading the block's references. The
  * merge folds the owner byte into the word (clearing BIASED) and then
  * zeroes the byte; a reader that takes the word from before the merge and
- * the byte from after it loses the byte's references. That reader, a
- * holder, was told its block "was already freed" by brt_realloc (the
- * stress test saw it once under ThreadSanitizer), and one that took the
- * owner's references for gone could resize a block still shared.
+ * the byte from after it loses the byte's references: a holder is told
+ * its block "was already freed" (brt_realloc, brt_block_info_get), or
+ * brt_owns says 0, or brt_realloc takes the owner's references for gone
+ * and resizes a block still shared.
  *
  * Each round: the owner allocates a block and retains it twice (word 1,
  * byte 2), hands two references to the other thread, which releases one
@@ -44,7 +44,7 @@ typedef struct race {
 static void note(race *r, unsigned *counter, const char *what, int round) {
   (*counter)++;
   if (r->noted++ < 3)
-    fprintf(stderr, "round %d: %s: %s\n", round, what,
+    fprintf(stderr, "round %d: %s (last error: %s)\n", round, what,
             brt_last_error() ? brt_error_message(brt_last_error()) : "no error recorded");
 }
 
