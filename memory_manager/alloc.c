@@ -301,9 +301,9 @@ void *brt_realloc(void *p, size_t new_size, size_t align) {
   block_ref ref;
   if (_brt_mem_resolve(p, "brt_realloc", &ref) != BRT_OK) return NULL;
   if (check_request("brt_realloc", new_size, align) != BRT_OK) return NULL;
-  uint32_t word = atomic_load_explicit(ref.meta, memory_order_acquire);
+  uint32_t word; /* the count read whole: a torn one could call a shared block sole */
+  int32_t refs = meta_references_now(ref.pg, ref.index, &word);
   brt_mem_type type = (brt_mem_type)((word & META_TYPE_MASK) >> META_TYPE_SHIFT);
-  int32_t refs = meta_references(ref.pg, ref.index, word);
   if (refs > 1 || (word & META_SHARED)) {
     brt_error_set(BRT_E_UNSUPPORTED, BRT_ORIGIN_C, NULL,
                   "brt_realloc: the block at %p is shared (refcount %d%s); only a block with a "

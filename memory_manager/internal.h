@@ -486,9 +486,15 @@ BRT_INLINE int32_t meta_count(uint32_t word) {
 BRT_INLINE uint32_t meta_with_count(uint32_t word, int32_t count) {
   return (word & ~META_COUNT_MASK) | ((uint32_t)count & META_COUNT_MASK);
 }
-/* A live block's references: exact for its owner thread; for another
- * thread a reading of the owner byte, exact whenever the owner cannot be
- * changing it (the caller holds the only reference). The load acquires
+/* A live block's references from `word` and a load of the owner byte:
+ * exact for the owner thread, whose merges are its own. For another thread
+ * the two loads may straddle the owner's merge (bias_fold: a
+ * compare-exchange clears BIASED, then the byte is zeroed), and a BIASED
+ * word read before it plus the byte read after it loses the byte's
+ * references: a holder may see 0 ("already freed") or 1 (sole, so
+ * brt_realloc would resize a block still shared). Another thread that acts
+ * on the count uses meta_references_now; here a low count is good only for
+ * taking a path that validates again (_brt_mem_resolve). The load acquires
  * and the owner's releases store the byte with release, so a thread that
  * finds itself the sole holder (brt_realloc in place) sees everything the
  * owner did with the block before its release, as it would through the
@@ -497,6 +503,30 @@ BRT_INLINE int32_t meta_references(const page *pg, uint32_t index, uint32_t word
   int32_t c = meta_count(word);
   if (word & META_BIASED) c += atomic_load_explicit(bias_of(pg, index), memory_order_acquire);
   return c;
+}
+/* The references of block `index` from a word and a byte that belong
+ * together, and that word in *word, for any thread. A BIASED word is read
+ * again after the byte and a changed one starts over: a byte read after a
+ * merge's zeroing acquires that release store, so the second load sees the
+ * merge's compare-exchange (or later) and differs from a word read before
+ * it. An unchanged word means the byte was read while that word stood,
+ * unless the word left and came back between the two loads (a merge, a new
+ * retain by the owner and as many releases by other threads in between).
+ * A word that is not BIASED costs one load, as before. */
+BRT_INLINE int32_t meta_references_now(const page *pg, uint32_t index, uint32_t *word) {
+  uint32_t w = atomic_load_explicit(&pg->meta[index], memory_order_acquire);
+  for (;;) {
+    if (BRT_LIKELY(!(w & META_BIASED))) break;
+    int32_t b = atomic_load_explicit(bias_of(pg, index), memory_order_acquire);
+    uint32_t again = atomic_load_explicit(&pg->meta[index], memory_order_acquire);
+    if (BRT_LIKELY(again == w)) {
+      *word = w;
+      return meta_count(w) + b;
+    }
+    w = again;
+  }
+  *word = w;
+  return meta_count(w);
 }
 /* Handed out and not freed (a BIASED block waiting for its owner's merge
  * with no references left is still "live" here; meta_references says 0). */

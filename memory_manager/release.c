@@ -78,9 +78,11 @@ brt_status _brt_mem_resolve(const void *p, const char *function, block_ref *ref)
     return invalid_pointer(function, p, why);
   }
   uint32_t index = (uint32_t)index64;
-  uint32_t word = atomic_load_explicit(&pg->meta[index], memory_order_acquire);
-  /* Freed, or BIASED with no reference left (freed at its owner's merge). */
-  if (!meta_live(word) || meta_references(pg, index, word) <= 0) {
+  uint32_t word;
+  int32_t refs = meta_references_now(pg, index, &word);
+  /* Freed, or BIASED with no reference left (freed at its owner's merge).
+   * The count is read whole: a holder must never find its block freed. */
+  if (!meta_live(word) || refs <= 0) {
     if (word != 0) {
       heap_stats *st = error_stats();
       if (st) stat_add_u(&st->errors_double_free, 1);
@@ -235,7 +237,13 @@ void _brt_mem_free_block(heap *h, block_ref *ref, uint32_t word) {
  *    alive; after it, the block and the segment may be gone. Heap structs
  *    are never unmapped, so a late flag costs one useless walk;
  *  - a thread merges all its BIASED blocks before its segments are
- *    abandoned, so an adopted page never carries another thread's bytes. */
+ *    abandoned, so an adopted page never carries another thread's bytes;
+ *  - the word and the byte are two locations, and a merge changes the word
+ *    and then the byte, so a count that another thread acts on (a holder
+ *    validating its block, brt_realloc deciding "sole", brt_owns, a
+ *    visit) is read with meta_references_now, which reads the word again
+ *    after the byte; a plain meta_references only routes to a path that
+ *    does. */
 
 /* Owner only: folds the byte of block `index` into its word. Returns the
  * block's references; at 0 (or below, an over-release detected late, which
@@ -256,6 +264,9 @@ static int32_t bias_fold(heap *h, page *pg, uint32_t index, uint32_t *word) {
     next = meta_with_count(old & ~(META_BIASED | META_QUEUED), refs > 0 ? refs : 1);
   } while (!atomic_compare_exchange_weak_explicit(meta, &old, next, memory_order_acq_rel,
                                                   memory_order_acquire));
+  /* Between the two stores the byte's references are in the word and the
+   * byte: a reader that takes the word from before and the byte from after
+   * sees too few (meta_references_now reads the word again). */
   atomic_store_explicit(bp, 0, memory_order_release);
   if (refs < 0) stat_add_u(&h->stats.errors_double_free, 1);
   *word = next;
@@ -729,16 +740,18 @@ brt_status brt_release_sized(const void *p, size_t size, size_t align) {
 static BRT_NOINLINE int owns_high_aligned(uintptr_t a) {
   segment *s = _brt_mem_high_aligned_segment(a);
   if (!s || !s->pages[0].in_use) return 0;
-  uint32_t word = atomic_load_explicit(&s->pages[0].meta[0], memory_order_relaxed);
-  return meta_live(word) && meta_references(&s->pages[0], 0, word) > 0;
+  uint32_t word;
+  int32_t refs = meta_references_now(&s->pages[0], 0, &word);
+  return meta_live(word) && refs > 0;
 }
 
 int brt_owns(const void *p) {
   page *pg;
   size_t index;
   if (!block_lookup((uintptr_t)p, &pg, &index)) return owns_high_aligned((uintptr_t)p);
-  uint32_t word = atomic_load_explicit(&pg->meta[index], memory_order_relaxed);
-  return meta_live(word) && meta_references(pg, index, word) > 0;
+  uint32_t word;
+  int32_t refs = meta_references_now(pg, index, &word);
+  return meta_live(word) && refs > 0;
 }
 
 brt_status brt_block_info_get(const void *p, brt_block_info *out) {
@@ -755,13 +768,13 @@ brt_status brt_block_info_get(const void *p, brt_block_info *out) {
   block_ref ref;
   brt_status status = _brt_mem_resolve(p, "brt_block_info_get", &ref);
   if (status != BRT_OK) return status;
-  uint32_t word = atomic_load_explicit(ref.meta, memory_order_acquire);
+  uint32_t word;
+  int32_t refs = meta_references_now(ref.pg, ref.index, &word);
   brt_block_info info = {.struct_size = out->struct_size};
   info.usable = ref.pg->block_size;
   info.size = ref.pg->block_size;
   info.align = ref.pg->block_align;
   info.type = word_type(word);
-  int32_t refs = meta_references(ref.pg, ref.index, word);
   info.refcount = refs > 0 ? (uint32_t)refs : 0;
   info.flags = ref.seg->read_only ? BRT_BLOCK_READ_ONLY : 0;
   _brt_mem_track_fill_info(&ref, &info);

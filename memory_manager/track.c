@@ -161,8 +161,9 @@ static void for_each_live(live_slot_fn fn, void *ctx) {
       page *pg = &s->pages[p];
       if (!pg->in_use) continue;
       for (uint32_t i = 0; i < pg->capacity && !stop; i++) {
-        uint32_t word = atomic_load_explicit(&pg->meta[i], memory_order_acquire);
-        if (meta_live(word) && meta_references(pg, i, word) > 0) stop = fn(ctx, s, pg, i, word);
+        uint32_t word;
+        int32_t refs = meta_references_now(pg, i, &word);
+        if (meta_live(word) && refs > 0) stop = fn(ctx, s, pg, i, word);
       }
     }
   }
@@ -182,7 +183,8 @@ static int visit_one_live(void *ctx, segment *s, page *pg, uint32_t i, uint32_t 
   info.usable = info.size = pg->block_size;
   info.align = pg->block_align;
   info.type = (brt_mem_type)((word & META_TYPE_MASK) >> META_TYPE_SHIFT);
-  info.refcount = (uint32_t)meta_references(pg, i, word);
+  int32_t refs = meta_references_now(pg, i, &word);
+  info.refcount = refs > 0 ? (uint32_t)refs : 0;
   info.flags = s->read_only ? BRT_BLOCK_READ_ONLY : 0;
   _brt_mem_track_fill_info(&ref, &info);
   info.size = asan_live_bytes((void *)(pg->block_start + (uintptr_t)i * pg->block_size), info.size); /* ASan: exact */
