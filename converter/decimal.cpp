@@ -30,6 +30,7 @@ size_t _brt_shortest_fixed(double number, char *out);
 size_t _brt_format_double(double number, char *out);
 size_t _brt_format_double_rare(double number, char *out);
 size_t _brt_format_int(int64_t number, char *out);
+size_t _brt_format_double_run(const unsigned char *at, ptrdiff_t step, size_t count, bool comma, char **out);
 }
 
 /* false only when the text is not a number (the caller checked the
@@ -102,4 +103,25 @@ size_t _brt_format_double(double number, char *out) {
     }
   }
   return _brt_format_double_rare(number, out);
+}
+
+/* A row of a tensor: prints up to `count` doubles read from `at` (`step`
+ * bytes apart), each but the first preceded by ',' (the first too when
+ * `comma`), into *out, which has room for 33 bytes per element, and stops
+ * before the first non-finite one, which the caller prints (or refuses).
+ * Returns how many it printed and advances *out. The loop lives here so
+ * that the common element costs the to_chars call alone. */
+size_t _brt_format_double_run(const unsigned char *at, ptrdiff_t step, size_t count, bool comma, char **out) {
+  char *text = *out;
+  size_t i = 0;
+  for (; i < count; i++, at += step) {
+    double number;
+    std::memcpy(&number, at, sizeof number);
+    double magnitude = number < 0 ? -number : number;
+    if (BRT_UNLIKELY(!(magnitude <= 1.7976931348623157e308))) break; /* NaN, infinities */
+    if (i || comma) *text++ = ',';
+    text += _brt_format_double(number, text);
+  }
+  *out = text;
+  return i;
 }

@@ -140,6 +140,8 @@ bool _brt_number_from_parts(bool negative, uint64_t significand, int64_t exponen
  * Defined in decimal.cpp (one to_chars call for the common values), with
  * the rest in number.c. */
 size_t _brt_format_double(double number, char *out);
+/* decimal.cpp: a tensor row's finite run (json_print.c). */
+size_t _brt_format_double_run(const unsigned char *at, ptrdiff_t step, size_t count, bool comma, char **out);
 /* Same for a float (%.7g to %.9g). */
 size_t _brt_format_float(float number, char *out);
 size_t _brt_format_int(int64_t number, char *out);
