@@ -27,6 +27,10 @@ bool _brt_decimal_to_double(const char *text, size_t len, double *out);
 bool _brt_decimal_parts_to_double(bool negative, uint64_t significand, int64_t exponent, double *out);
 size_t _brt_shortest_scientific(double number, char *out);
 size_t _brt_shortest_fixed(double number, char *out);
+size_t _brt_format_double(double number, char *out);
+size_t _brt_format_double_rare(double number, char *out);
+size_t _brt_format_int(int64_t number, char *out);
+size_t _brt_format_double_run(const unsigned char *at, ptrdiff_t step, size_t count, bool comma, char **out);
 }
 
 /* false only when the text is not a number (the caller checked the
@@ -68,4 +72,56 @@ size_t _brt_shortest_scientific(double number, char *out) {
 size_t _brt_shortest_fixed(double number, char *out) {
   std::to_chars_result result = std::to_chars(out, out + 32, number, std::chars_format::fixed);
   return (size_t)(result.ptr - out);
+}
+
+/* The printer's common case, kept next to to_chars so that it is one call
+ * per element, as for a program calling to_chars itself: a finite value
+ * with a fractional part and 0.01 <= |number| < 2^53. There the shortest
+ * round-trip digits have exponent E in [-2, 15] and n > E + 1 digits, so
+ * the positional text (n + 1 characters, n + 1 - E for E < 0) is shorter
+ * than the scientific one (at least n + 5, or 5 for a single digit), and
+ * to_chars without a format writes exactly its fixed form: no format
+ * choice, no scan and no copy here. Integral values below 2^53 print
+ * through the integer printer plus ".0" (the converter's form for a float
+ * that is whole); everything else (0, -0, tiny, huge, NaN, infinities) is
+ * _brt_format_double_rare's. `out` holds 32 bytes; the text is
+ * NUL-terminated. */
+size_t _brt_format_double(double number, char *out) {
+  double magnitude = number < 0 ? -number : number; /* NaN: false below */
+  if (BRT_LIKELY(magnitude < 9007199254740992.0)) {
+    int64_t whole = (int64_t)number;
+    if (BRT_LIKELY((double)whole != number)) {
+      if (BRT_LIKELY(magnitude >= 0.01)) {
+        char *end = std::to_chars(out, out + 32, number).ptr;
+        *end = '\0';
+        return (size_t)(end - out);
+      }
+    } else if (whole != 0) {
+      size_t len = _brt_format_int(whole, out);
+      std::memcpy(out + len, ".0", 3);
+      return len + 2;
+    }
+  }
+  return _brt_format_double_rare(number, out);
+}
+
+/* A row of a tensor: prints up to `count` doubles read from `at` (`step`
+ * bytes apart), each but the first preceded by ',' (the first too when
+ * `comma`), into *out, which has room for 33 bytes per element, and stops
+ * before the first non-finite one, which the caller prints (or refuses).
+ * Returns how many it printed and advances *out. The loop lives here so
+ * that the common element costs the to_chars call alone. */
+size_t _brt_format_double_run(const unsigned char *at, ptrdiff_t step, size_t count, bool comma, char **out) {
+  char *text = *out;
+  size_t i = 0;
+  for (; i < count; i++, at += step) {
+    double number;
+    std::memcpy(&number, at, sizeof number);
+    double magnitude = number < 0 ? -number : number;
+    if (BRT_UNLIKELY(!(magnitude <= 1.7976931348623157e308))) break; /* NaN, infinities */
+    if (i || comma) *text++ = ',';
+    text += _brt_format_double(number, text);
+  }
+  *out = text;
+  return i;
 }

@@ -136,8 +136,12 @@ bool _brt_number_from_parts(bool negative, uint64_t significand, int64_t exponen
 /* Writes `number` with the fewest significant digits that parse back to
  * the same bits (std::to_chars), positional between 1e-5 and 1e17 and
  * scientific outside, with ".0" appended when it would read as an integer; NaN and infinities as "NaN", "Infinity", "-Infinity" (messages
- * only, never JSON). `out` holds at least 32 bytes; returns the length. */
+ * only, never JSON). `out` holds at least 32 bytes; returns the length.
+ * Defined in decimal.cpp (one to_chars call for the common values), with
+ * the rest in number.c. */
 size_t _brt_format_double(double number, char *out);
+/* decimal.cpp: a tensor row's finite run (json_print.c). */
+size_t _brt_format_double_run(const unsigned char *at, ptrdiff_t step, size_t count, bool comma, char **out);
 /* Same for a float (%.7g to %.9g). */
 size_t _brt_format_float(float number, char *out);
 size_t _brt_format_int(int64_t number, char *out);

@@ -135,16 +135,17 @@ static bool print_tensor_axis(printer *w, const tensor_meta *meta, size_t axis, 
     char *out = w->data + w->len;
     *out++ = '[';
     for (size_t i = 0; i < count; i++, at += step) {
+      /* the finite run from i, then the non-finite element that ended it */
+      size_t done = _brt_format_double_run(at, step, count - i, i != 0, &out);
+      i += done;
+      at += (ptrdiff_t)done * step;
+      if (i == count) break;
       double number;
       memcpy(&number, at, 8);
       if (i) *out++ = ',';
-      if (BRT_UNLIKELY(!isfinite(number))) { /* null or an error, within the reserve */
-        w->len = (size_t)(out - w->data);
-        if (!print_double(w, number)) return false;
-        out = w->data + w->len;
-        continue;
-      }
-      out += _brt_format_double(number, out);
+      w->len = (size_t)(out - w->data); /* null or an error, within the reserve */
+      if (!print_double(w, number)) return false;
+      out = w->data + w->len;
     }
     *out++ = ']';
     w->len = (size_t)(out - w->data);

@@ -26,6 +26,9 @@ bool _brt_decimal_to_double(const char *text, size_t len, double *out);
 bool _brt_decimal_parts_to_double(bool negative, uint64_t significand, int64_t exponent, double *out);
 size_t _brt_shortest_scientific(double number, char *out);
 size_t _brt_shortest_fixed(double number, char *out);
+/* Here, for decimal.cpp's _brt_format_double: the values its common case
+ * does not take. */
+size_t _brt_format_double_rare(double number, char *out);
 
 static locale_t c_locale;
 static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
@@ -182,28 +185,22 @@ static size_t write_decimal(bool negative, const char *digits, int count, int ex
   return len;
 }
 
-/* Cost: one std::to_chars, which finds the shortest round-trip digits
- * (Ryu-style, no bignum, no second parse). The common magnitudes, 1e-5 to
- * 2^53, are written positionally by to_chars itself; the others get the
- * digits and exponent in scientific form, laid out by write_decimal. */
-size_t _brt_format_double(double number, char *out) {
+/* Every double _brt_format_double (decimal.cpp) leaves to this: 0 and -0,
+ * magnitudes below 0.01 or from 2^53, NaN and infinities. 0 prints as
+ * "0.0"; in [1e-5, 0.01) the shortest digits' exponent is in [-5, -3], so
+ * %g's layout is positional, which is what to_chars' fixed form writes
+ * (with a '.', the value not being whole); the others get the digits and
+ * exponent in scientific form, laid out by write_decimal. */
+size_t _brt_format_double_rare(double number, char *out) {
   double magnitude = fabs(number);
-  /* NaN and infinities fail the comparison: they take the slow path. */
-  if (BRT_LIKELY(magnitude < 9007199254740992.0)) {
-    /* Integral values below 2^53 print exactly as integers: the common
-     * case of counts and grid coordinates costs one integer conversion. */
-    int64_t whole = (int64_t)number;
-    if ((double)whole == number && !(number == 0 && signbit(number)))
-      return finish_float_text(out, _brt_format_int(whole, out));
-    /* In [1e-5, 2^53) the shortest digits' exponent is in [-5, 15] (a
-     * carry reaches at most 1e16), so %g's layout is positional, which is
-     * what to_chars' fixed form writes, with a '.' since integers took the
-     * path above. */
-    if (BRT_LIKELY(magnitude >= 1e-5)) {
-      size_t len = _brt_shortest_fixed(number, out);
-      out[len] = '\0';
-      return len;
-    }
+  if (number == 0 && !signbit(number)) {
+    memcpy(out, "0.0", 4);
+    return 3;
+  }
+  if (magnitude >= 1e-5 && magnitude < 0.01) {
+    size_t len = _brt_shortest_fixed(number, out);
+    out[len] = '\0';
+    return len;
   }
   if (!isfinite(number)) /* never printed as JSON: messages and debug text only */
     return (size_t)sprintf(out, "%s", isnan(number) ? "NaN" : number > 0 ? "Infinity" : "-Infinity");

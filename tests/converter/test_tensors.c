@@ -306,6 +306,15 @@ static void test_tensor_nonfinite_printing(void **state) {
   assert_string_equal(text, "[[1.5,null],[null,2.0]]");
   brt_release(text);
   brt_value_release(tensor);
+  /* runs of finite elements between non-finite ones, at both ends */
+  size_t row[1] = {6};
+  tensor = brt_tensor_new(BRT_DTYPE_F64, 1, row);
+  data = brt_tensor_data(tensor);
+  data[0] = NAN, data[1] = NAN, data[2] = 3, data[3] = -0.25, data[4] = INFINITY, data[5] = 1e300;
+  text = brt_value_to_json(tensor, BRT_JSON_NONFINITE_AS_NULL);
+  assert_string_equal(text, "[null,null,3.0,-0.25,null,1e+300]");
+  brt_release(text);
+  brt_value_release(tensor);
   size_t empty[2] = {2, 0};
   tensor = brt_tensor_new(BRT_DTYPE_F64, 2, empty);
   text = brt_value_to_json(tensor, 0);
