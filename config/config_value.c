@@ -245,28 +245,26 @@ brt_status _brt_config_apply_number_text(brt_config *cfg, const config_key *key,
                                          size_t len, const char *source) {
   char buf[SHOWN_MAX];
   uint64_t value = 0;
+  /* Sizes take a unit suffix, whole numbers do not; both are refused alike. */
+  bool overflow, ok;
+  const char *what, *rule;
   if (key->kind == KIND_SIZE) {
     size_read read = _brt_config_parse_size_text(text, len, &value);
-    if (read == SIZE_OVERFLOW)
-      return _brt_config_invalid(
-          "%s: key \"%s\": \"%s\" is out of range; expected %s between %llu and %llu", source,
-          key->name, _brt_config_shown(text, len, buf, sizeof buf), key->meaning,
-          (unsigned long long)key->min, (unsigned long long)key->max);
-    if (read != SIZE_OK)
-      return _brt_config_invalid("%s: key \"%s\": \"%s\" is not a size; expected %s (%s)", source,
-                                 key->name, _brt_config_shown(text, len, buf, sizeof buf),
-                                 key->meaning, SIZE_RULE);
+    overflow = read == SIZE_OVERFLOW, ok = read == SIZE_OK;
+    what = "a size", rule = SIZE_RULE;
   } else {
     uint_read read = _brt_config_read_uint(text, len, &value);
-    if (read == UINT_OVERFLOW)
-      return _brt_config_invalid(
-          "%s: key \"%s\": \"%s\" is out of range; expected %s between %llu and %llu", source,
-          key->name, _brt_config_shown(text, len, buf, sizeof buf), key->meaning,
-          (unsigned long long)key->min, (unsigned long long)key->max);
-    if (read != UINT_OK)
-      return _brt_config_invalid("%s: key \"%s\": \"%s\" is not a whole number; expected %s (%s)",
-                                 source, key->name, _brt_config_shown(text, len, buf, sizeof buf),
-                                 key->meaning, WHOLE_RULE);
+    overflow = read == UINT_OVERFLOW, ok = read == UINT_OK;
+    what = "a whole number", rule = WHOLE_RULE;
   }
+  if (overflow)
+    return _brt_config_invalid(
+        "%s: key \"%s\": \"%s\" is out of range; expected %s between %llu and %llu", source,
+        key->name, _brt_config_shown(text, len, buf, sizeof buf), key->meaning,
+        (unsigned long long)key->min, (unsigned long long)key->max);
+  if (!ok)
+    return _brt_config_invalid("%s: key \"%s\": \"%s\" is not %s; expected %s (%s)", source,
+                               key->name, _brt_config_shown(text, len, buf, sizeof buf), what,
+                               key->meaning, rule);
   return _brt_config_store_u64(cfg, key, value, source);
 }

@@ -162,12 +162,19 @@ static void test_strict_json(void **state) {
   brt_config_dispose(&cfg);
 }
 
+/* Loads the environment into a default configuration with `variable` set
+ * to `value` for the duration of the load. */
+static brt_status load_env_with(const char *variable, const char *value, brt_config *cfg) {
+  brt_config_default(cfg);
+  setenv(variable, value, 1);
+  brt_status status = brt_config_load_env(cfg);
+  unsetenv(variable);
+  return status;
+}
+
 static void expect_env_refused(const char *variable, const char *value) {
   brt_config cfg;
-  brt_config_default(&cfg);
-  setenv(variable, value, 1);
-  brt_status status = brt_config_load_env(&cfg);
-  unsetenv(variable);
+  brt_status status = load_env_with(variable, value, &cfg);
   if (status != BRT_E_INVALID_ARGUMENT)
     fail_msg("%s=\"%s\" gave %s (max_memory %llu), expected INVALID_ARGUMENT", variable, value,
              brt_status_name(status), (unsigned long long)cfg.max_memory);
@@ -177,10 +184,7 @@ static void expect_env_refused(const char *variable, const char *value) {
 
 static brt_config env_config(const char *variable, const char *value) {
   brt_config cfg;
-  brt_config_default(&cfg);
-  setenv(variable, value, 1);
-  brt_status status = brt_config_load_env(&cfg);
-  unsetenv(variable);
+  brt_status status = load_env_with(variable, value, &cfg);
   if (status != BRT_OK)
     fail_msg("%s=\"%s\": %s", variable, value, brt_error_message(brt_last_error()));
   return cfg;
